@@ -1,0 +1,213 @@
+// Package audit seals events into the hash chain and verifies a store end to end: the chain
+// of every event, the stored head, the raw requests against their hashes, and every case's
+// stored state against the state its events produce.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"reflect"
+	"time"
+
+	"github.com/docket-dev/docket"
+)
+
+// Hash returns the hex SHA-256 that seals e after the event whose hash is prev. It covers
+// every field of the event: its sequence number, case, type, actor, time (microseconds),
+// data and prev; each field is length-prefixed so that no two events encode alike.
+func Hash(prev string, e *docket.Event) string {
+	h := sha256.New()
+	h.Write([]byte("docket-event-v1"))
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
+	h.Write(n[:])
+	field(h, e.CaseID)
+	field(h, e.Type)
+	field(h, string(e.Actor))
+	binary.BigEndian.PutUint64(n[:], uint64(docket.Micros(e.At)))
+	h.Write(n[:])
+	field(h, string(e.Data))
+	field(h, prev)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func field(h hash.Hash, s string) {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+	h.Write(n[:])
+	h.Write([]byte(s))
+}
+
+// Seal sets e's Seq, PrevHash and Hash to follow the event (prevSeq, prevHash).
+func Seal(prevSeq int64, prevHash string, e *docket.Event) {
+	e.Seq = prevSeq + 1
+	e.PrevHash = prevHash
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	e.Hash = Hash(prevHash, e)
+}
+
+// Report is what Verify checked.
+type Report struct {
+	Events   int64  `json:"events"`
+	Cases    int    `json:"cases"`
+	Requests int    `json:"requests"`
+	HeadSeq  int64  `json:"head_seq"`
+	HeadHash string `json:"head_hash"`
+}
+
+// Problem is the first inconsistency Verify found. Seq names the bad event when there is one.
+type Problem struct {
+	Seq    int64
+	CaseID string
+	What   string
+}
+
+func (p *Problem) Error() string {
+	switch {
+	case p.Seq > 0:
+		return fmt.Sprintf("event %d (case %s): %s", p.Seq, p.CaseID, p.What)
+	case p.CaseID != "":
+		return fmt.Sprintf("case %s: %s", p.CaseID, p.What)
+	}
+	return p.What
+}
+
+// Verify checks everything the store holds and returns the first Problem found, or another
+// error when the store could not be read. When expectSeq > 0, the chain must contain an event
+// with that sequence number and hash expectHash: a head recorded outside the database earlier
+// (docket audit head) proves that nothing was cut off the end since.
+func Verify(ctx context.Context, s docket.Store, expectSeq int64, expectHash string) (*Report, error) {
+	rep := &Report{}
+	cases := map[string]*docket.Case{}
+	received := map[string]string{} // request id -> sha256 from its request_received event
+	var prevSeq int64
+	var prevHash string
+	var problem *Problem
+	fail := func(p *Problem) error { problem = p; return p }
+	err := s.ScanEvents(ctx, func(e *docket.Event) error {
+		if e.Seq != prevSeq+1 {
+			return fail(&Problem{Seq: e.Seq, CaseID: e.CaseID, What: fmt.Sprintf("follows event %d: events %d to %d are missing or out of order", prevSeq, prevSeq+1, e.Seq-1)})
+		}
+		if e.PrevHash != prevHash {
+			return fail(&Problem{Seq: e.Seq, CaseID: e.CaseID, What: "its link to the previous event does not match the previous event's hash"})
+		}
+		if want := Hash(prevHash, e); e.Hash != want {
+			return fail(&Problem{Seq: e.Seq, CaseID: e.CaseID, What: "its content does not match its hash (the event was changed)"})
+		}
+		if expectSeq == e.Seq && expectHash != e.Hash {
+			return fail(&Problem{Seq: e.Seq, CaseID: e.CaseID, What: "its hash differs from the head recorded earlier"})
+		}
+		prevSeq, prevHash = e.Seq, e.Hash
+		rep.Events++
+		if e.CaseID == "" {
+			return nil
+		}
+		c := cases[e.CaseID]
+		if c == nil {
+			c = &docket.Case{}
+			cases[e.CaseID] = c
+		}
+		if err := c.Apply(e); err != nil {
+			return fail(&Problem{Seq: e.Seq, CaseID: e.CaseID, What: err.Error()})
+		}
+		if e.Type == docket.EventRequestReceived || e.Type == docket.EventRequesterReplied {
+			var d struct {
+				RequestID string `json:"request_id"`
+				SHA256    string `json:"sha256"`
+			}
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return fail(&Problem{Seq: e.Seq, CaseID: e.CaseID, What: "unreadable data: " + err.Error()})
+			}
+			received[d.RequestID] = d.SHA256
+		}
+		return nil
+	})
+	if problem != nil {
+		return rep, problem
+	} else if err != nil {
+		return rep, fmt.Errorf("verify: scan events: %w", err)
+	}
+	if expectSeq > prevSeq {
+		return rep, &Problem{What: fmt.Sprintf("the chain ends at event %d but a head at event %d was recorded earlier: events were cut off the end", prevSeq, expectSeq)}
+	}
+	headSeq, headHash, err := s.Head(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("verify: read head: %w", err)
+	}
+	rep.HeadSeq, rep.HeadHash = headSeq, headHash
+	if headSeq != prevSeq || headHash != prevHash {
+		return rep, &Problem{Seq: prevSeq, What: fmt.Sprintf("the recorded head (event %d) does not match the last event of the chain (event %d): events were added or removed at the end", headSeq, prevSeq)}
+	}
+
+	err = s.ScanCases(ctx, func(stored *docket.Case) error {
+		rep.Cases++
+		replayed := cases[stored.ID]
+		if replayed == nil {
+			return fail(&Problem{CaseID: stored.ID, What: "the case has no events in the chain"})
+		}
+		if diff := caseDiff(stored, replayed); diff != "" {
+			return fail(&Problem{CaseID: stored.ID, What: "stored state differs from the state its events produce: " + diff})
+		}
+		delete(cases, stored.ID)
+		return nil
+	})
+	if problem != nil {
+		return rep, problem
+	} else if err != nil {
+		return rep, fmt.Errorf("verify: scan cases: %w", err)
+	}
+	for id := range cases {
+		return rep, &Problem{CaseID: id, What: "the chain has events of this case but the case is gone"}
+	}
+
+	err = s.ScanRequests(ctx, func(r *docket.Request) error {
+		rep.Requests++
+		sum := sha256.Sum256(r.Raw)
+		if got := hex.EncodeToString(sum[:]); got != r.SHA256 {
+			return fail(&Problem{CaseID: r.CaseID, What: fmt.Sprintf("request %s: its raw body does not match its SHA-256", r.ID)})
+		}
+		want, ok := received[r.ID]
+		if !ok {
+			return fail(&Problem{CaseID: r.CaseID, What: fmt.Sprintf("request %s has no receipt event in the chain", r.ID)})
+		}
+		if want != r.SHA256 {
+			return fail(&Problem{CaseID: r.CaseID, What: fmt.Sprintf("request %s: its SHA-256 differs from the one its receipt event recorded", r.ID)})
+		}
+		delete(received, r.ID)
+		return nil
+	})
+	if problem != nil {
+		return rep, problem
+	} else if err != nil {
+		return rep, fmt.Errorf("verify: scan requests: %w", err)
+	}
+	for id := range received {
+		return rep, &Problem{What: fmt.Sprintf("request %s has a receipt event but the request is gone", id)}
+	}
+	return rep, nil
+}
+
+// caseDiff names the first field in which two cases differ, ignoring UpdatedAt's location.
+func caseDiff(a, b *docket.Case) string {
+	va, vb := reflect.ValueOf(*a), reflect.ValueOf(*b)
+	for i := 0; i < va.NumField(); i++ {
+		fa, fb := va.Field(i).Interface(), vb.Field(i).Interface()
+		if ta, ok := fa.(time.Time); ok {
+			if !ta.Equal(fb.(time.Time)) {
+				return va.Type().Field(i).Name
+			}
+			continue
+		}
+		ja, _ := json.Marshal(fa)
+		jb, _ := json.Marshal(fb)
+		if string(ja) != string(jb) {
+			return va.Type().Field(i).Name
+		}
+	}
+	return ""
+}

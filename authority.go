@@ -1,0 +1,63 @@
+package docket
+
+import "time"
+
+// Authority is a registered public body that may send requests: a police unit, a prosecutor,
+// a court, a regulator, an intelligence service.
+type Authority struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Country   string    `json:"country"`
+	Kind      string    `json:"kind,omitempty"`
+	Domains   []string  `json:"domains,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Role is a staff member's role.
+type Role string
+
+// Staff roles.
+const (
+	RoleAgent    Role = "agent"    // works cases: assign, comment, decide, answer
+	RoleReviewer Role = "reviewer" // legal: everything an agent does, and approves
+	RoleAdmin    Role = "admin"    // everything
+	RoleAuditor  Role = "auditor"  // reads everything, changes nothing
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleAgent, RoleReviewer, RoleAdmin, RoleAuditor:
+		return true
+	}
+	return false
+}
+
+// CanWork reports whether the role may change cases.
+func (r Role) CanWork() bool { return r == RoleAgent || r == RoleReviewer || r == RoleAdmin }
+
+// CanApprove reports whether the role may give the second approval of a decision.
+func (r Role) CanApprove() bool { return r == RoleReviewer || r == RoleAdmin }
+
+// User is a member of the platform's staff.
+type User struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Role      Role      `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Actor names who caused an event: "user:<id>", "authority:<id>", "public" or "system:<part>".
+type Actor string
+
+// UserActor returns the actor for a staff member.
+func UserActor(id string) Actor { return Actor("user:" + id) }
+
+// AuthorityActor returns the actor for an authority.
+func AuthorityActor(id string) Actor { return Actor("authority:" + id) }
+
+// Actors that are not people.
+const (
+	ActorPublic Actor = "public"
+	ActorClock  Actor = "system:clock"
+)

@@ -1,0 +1,235 @@
+package docket
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// CaseState is where a case stands.
+type CaseState string
+
+// Case states.
+const (
+	StateOpen              CaseState = "open"               // being worked
+	StateAwaitingApproval  CaseState = "awaiting_approval"  // a decision waits for a second person
+	StateDecided           CaseState = "decided"            // decision in effect, answer not yet sent
+	StateAwaitingRequester CaseState = "awaiting_requester" // more information was asked for
+	StateAnswered          CaseState = "answered"           // the answer went back; done
+)
+
+// CaseStates lists every state.
+var CaseStates = []CaseState{StateOpen, StateAwaitingApproval, StateDecided, StateAwaitingRequester, StateAnswered}
+
+// Pending reports whether the case still owes the requester an answer.
+func (s CaseState) Pending() bool { return s != StateAnswered }
+
+// Outcome of a decision.
+type Outcome string
+
+// Decision outcomes.
+const (
+	OutcomeComply        Outcome = "comply"
+	OutcomePartial       Outcome = "partial"
+	OutcomeRefuse        Outcome = "refuse"
+	OutcomeNeedInfo      Outcome = "need_info"
+	OutcomeNotActionable Outcome = "not_actionable"
+)
+
+// Valid reports whether o is a known outcome.
+func (o Outcome) Valid() bool {
+	switch o {
+	case OutcomeComply, OutcomePartial, OutcomeRefuse, OutcomeNeedInfo, OutcomeNotActionable:
+		return true
+	}
+	return false
+}
+
+// Decision is what the platform decided on a case.
+type Decision struct {
+	Outcome       Outcome   `json:"outcome"`
+	ReasonCode    string    `json:"reason_code,omitempty"`
+	Statement     string    `json:"statement,omitempty"`
+	DecidedBy     string    `json:"decided_by"`
+	DecidedAt     time.Time `json:"decided_at"`
+	NeedsApproval bool      `json:"needs_approval,omitempty"`
+	ApprovedBy    string    `json:"approved_by,omitempty"`
+	ApprovedAt    *Time     `json:"approved_at,omitempty"`
+}
+
+// Answer is the response that went back to the requester.
+type Answer struct {
+	Text       string    `json:"text"`
+	AnsweredBy string    `json:"answered_by"`
+	AnsweredAt time.Time `json:"answered_at"`
+}
+
+// Case is the unit of work: one or more requests about the same matter. Every field is the
+// projection of the case's events (see Apply).
+type Case struct {
+	ID              string    `json:"id"`
+	State           CaseState `json:"state"`
+	Regime          string    `json:"regime"`
+	Kind            Kind      `json:"kind"`
+	Channel         string    `json:"channel"`
+	AuthorityID     string    `json:"authority_id,omitempty"`
+	Country         string    `json:"country,omitempty"`
+	Reference       string    `json:"reference,omitempty"`
+	Emergency       bool      `json:"emergency"`
+	Queue           string    `json:"queue"`
+	Priority        int       `json:"priority"`
+	Discloses       bool      `json:"discloses"`
+	PauseOnNeedInfo bool      `json:"pause_on_need_info"`
+	AssigneeID      string    `json:"assignee_id,omitempty"`
+	ReceivedAt      time.Time `json:"received_at"`
+	DeadlineAt      time.Time `json:"deadline_at"`
+	DueSoonAt       time.Time `json:"due_soon_at"`
+	PausedAt        time.Time `json:"paused_at"`
+	DueSoon         bool      `json:"due_soon"`
+	Overdue         bool      `json:"overdue"`
+	Decision        *Decision `json:"decision,omitempty"`
+	Answer          *Answer   `json:"answer,omitempty"`
+	UpdatedAt       time.Time `json:"updated_at"`
+	// Events counts the events applied; stores use it to check projections.
+	Events int `json:"events"`
+}
+
+// OverdueAt reports whether the case is past its deadline at now with its clock running.
+func (c *Case) OverdueAt(now time.Time) bool {
+	return c.State.Pending() && c.PausedAt.IsZero() && !c.DeadlineAt.IsZero() && !now.Before(c.DeadlineAt)
+}
+
+// Apply changes c as event e says. It is the only place where a case changes: the stores
+// persist its result, and the audit replays it to prove the stored state.
+func (c *Case) Apply(e *Event) error {
+	if c.ID != "" && e.CaseID != c.ID {
+		return fmt.Errorf("apply event %d of case %s to case %s", e.Seq, e.CaseID, c.ID)
+	}
+	if c.ID == "" && e.Type != EventCaseOpened {
+		return fmt.Errorf("apply event %d: case %s has no %s event before %s", e.Seq, e.CaseID, EventCaseOpened, e.Type)
+	}
+	decode := func(v any) error {
+		if err := json.Unmarshal(e.Data, v); err != nil {
+			return fmt.Errorf("apply event %d (%s): decode data: %w", e.Seq, e.Type, err)
+		}
+		return nil
+	}
+	switch e.Type {
+	case EventCaseOpened:
+		if c.ID != "" {
+			return fmt.Errorf("apply event %d: case %s opened twice", e.Seq, e.CaseID)
+		}
+		var d CaseOpened
+		if err := decode(&d); err != nil {
+			return err
+		}
+		*c = Case{
+			ID: e.CaseID, State: StateOpen, Regime: d.Regime, Kind: d.Kind, Channel: d.Channel,
+			AuthorityID: d.AuthorityID, Country: d.Country, Reference: d.Reference,
+			Emergency: d.Emergency, Queue: d.Queue, Priority: d.Priority, Discloses: d.Discloses,
+			PauseOnNeedInfo: d.PauseOnNeedInfo, ReceivedAt: d.ReceivedAt.UTC(),
+			DeadlineAt: d.DeadlineAt.orZero(), DueSoonAt: d.DueSoonAt.orZero(),
+		}
+	case EventRequestReceived:
+		// The request row carries its content; the event fixes its hash in the chain.
+	case EventAssigned:
+		var d Assigned
+		if err := decode(&d); err != nil {
+			return err
+		}
+		c.AssigneeID = d.AssigneeID
+	case EventCommented:
+	case EventDecided:
+		var d Decided
+		if err := decode(&d); err != nil {
+			return err
+		}
+		dec := d.Decision
+		c.Decision = &dec
+		c.State = StateDecided
+		if dec.NeedsApproval {
+			c.State = StateAwaitingApproval
+		}
+	case EventApproved:
+		if c.Decision == nil {
+			return fmt.Errorf("apply event %d: approval without a decision", e.Seq)
+		}
+		c.Decision.ApprovedBy = actorID(e.Actor)
+		c.Decision.ApprovedAt = &Time{e.At}
+		c.State = StateDecided
+	case EventApprovalRejected:
+		c.Decision = nil
+		c.State = StateOpen
+	case EventAnswered:
+		var d Answered
+		if err := decode(&d); err != nil {
+			return err
+		}
+		c.Answer = &Answer{Text: d.Text, AnsweredBy: actorID(e.Actor), AnsweredAt: e.At}
+		c.State = StateAnswered
+		if c.Decision != nil && c.Decision.Outcome == OutcomeNeedInfo {
+			c.State = StateAwaitingRequester
+			if d.PausesClock {
+				c.PausedAt = e.At
+			}
+		}
+	case EventRequesterReplied:
+		var d RequesterReplied
+		if err := decode(&d); err != nil {
+			return err
+		}
+		c.DeadlineAt, c.DueSoonAt = d.DeadlineAt.orZero(), d.DueSoonAt.orZero()
+		c.PausedAt = time.Time{}
+		c.State = StateOpen
+		c.Decision = nil
+		c.Answer = nil
+		if c.DueSoonAt.After(e.At) {
+			c.DueSoon = false
+		}
+		if c.DeadlineAt.After(e.At) {
+			c.Overdue = false
+		}
+	case EventDueSoon:
+		c.DueSoon = true
+	case EventOverdue:
+		c.Overdue = true
+	default:
+		return fmt.Errorf("apply event %d: unknown type %q", e.Seq, e.Type)
+	}
+	c.UpdatedAt = e.At
+	c.Events++
+	return nil
+}
+
+func (t *Time) orZero() time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+func actorID(a Actor) string {
+	s := string(a)
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			return s[i+1:]
+		}
+	}
+	return s
+}
+
+// ResumedDeadlines returns the deadline and due-soon times of c moved by the time its clock
+// has been paused until now.
+func (c *Case) ResumedDeadlines(now time.Time) (deadline, dueSoon time.Time) {
+	if c.PausedAt.IsZero() || now.Before(c.PausedAt) {
+		return c.DeadlineAt, c.DueSoonAt
+	}
+	paused := now.Sub(c.PausedAt)
+	if !c.DeadlineAt.IsZero() {
+		deadline = c.DeadlineAt.Add(paused)
+	}
+	if !c.DueSoonAt.IsZero() {
+		dueSoon = c.DueSoonAt.Add(paused)
+	}
+	return deadline, dueSoon
+}

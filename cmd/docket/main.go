@@ -1,0 +1,35 @@
+// Command docket receives, tracks and answers the requests that authorities and people send
+// an online platform. Run "docket help" for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain()
+	if err := m.Run(ctx, os.Args[1:]); err != nil {
+		var exit exitError
+		if errors.As(err, &exit) {
+			fmt.Fprintln(os.Stderr, "docket:", exit.msg)
+			os.Exit(exit.code)
+		}
+		fmt.Fprintln(os.Stderr, "docket:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError carries a specific exit status.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/audit"
+	"github.com/docket-dev/docket/postgres"
+	"github.com/docket-dev/docket/regime"
+	"github.com/docket-dev/docket/sqlite"
+	"github.com/docket-dev/docket/sqlstore"
+	"github.com/docket-dev/docket/workflow"
+)
+
+// Main is the program, with its outputs and environment injected so tests can run it.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// Ready, when set, receives the address the server listens on.
+	Ready func(addr string)
+}
+
+// NewMain returns a Main wired to the process.
+func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv} }
+
+const usage = `docket receives, tracks and answers requests from authorities and the public.
+
+Usage:
+  docket serve     [common flags] [--addr HOST:PORT] [--clock-interval 5s]
+  docket migrate   [common flags]
+  docket authority add --name NAME --country CC [--kind KIND] [--domain D]... [--json]
+  docket user add      --email EMAIL --role agent|reviewer|admin|auditor [--json]
+  docket audit verify  [--head SEQ:HASH] [--json]
+  docket audit head
+
+Common flags (each also read from the environment, and from --config FILE):
+  --data DIR        data folder of the embedded SQLite database (DOCKET_DATA, default ./docket-data)
+  --db URL          postgres://… to use PostgreSQL instead (DOCKET_DB)
+  --regimes FILE    a regime table replacing the embedded one (DOCKET_REGIMES)
+  --config FILE     a JSON file with any of: data, db, addr, regimes, clock_interval,
+                    max_body, notices_per_minute, notice_burst, trust_proxy, log_level
+`
+
+// Config is docket's configuration: flags over environment over the config file.
+type Config struct {
+	Data             string  `json:"data"`
+	DB               string  `json:"db"`
+	Addr             string  `json:"addr"`
+	Regimes          string  `json:"regimes"`
+	ClockInterval    string  `json:"clock_interval"`
+	MaxBody          int64   `json:"max_body"`
+	NoticesPerMinute float64 `json:"notices_per_minute"`
+	NoticeBurst      int     `json:"notice_burst"`
+	TrustProxy       bool    `json:"trust_proxy"`
+	LogLevel         string  `json:"log_level"`
+}
+
+// flags registers the common flags on fs and returns a function that resolves the config
+// once fs is parsed.
+func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
+	var cfg Config
+	configFile := fs.String("config", m.Getenv("DOCKET_CONFIG"), "JSON config file")
+	fs.StringVar(&cfg.Data, "data", "", "data folder (embedded SQLite)")
+	fs.StringVar(&cfg.DB, "db", "", "postgres://… URL")
+	fs.StringVar(&cfg.Regimes, "regimes", "", "regime table file")
+	fs.StringVar(&cfg.LogLevel, "log-level", "", "debug, info, warn or error")
+	return func() (*Config, error) {
+		base := Config{}
+		if *configFile != "" {
+			b, err := os.ReadFile(*configFile)
+			if err != nil {
+				return nil, fmt.Errorf("read config: %w", err)
+			}
+			dec := json.NewDecoder(strings.NewReader(string(b)))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&base); err != nil {
+				return nil, fmt.Errorf("read config %s: %w", *configFile, err)
+			}
+		}
+		pick := func(flagVal, env, file, def string) string {
+			for _, v := range []string{flagVal, m.Getenv(env), file, def} {
+				if v != "" {
+					return v
+				}
+			}
+			return ""
+		}
+		out := base
+		out.Data = pick(cfg.Data, "DOCKET_DATA", base.Data, "docket-data")
+		out.DB = pick(cfg.DB, "DOCKET_DB", base.DB, "")
+		out.Regimes = pick(cfg.Regimes, "DOCKET_REGIMES", base.Regimes, "")
+		out.LogLevel = pick(cfg.LogLevel, "DOCKET_LOG_LEVEL", base.LogLevel, "info")
+		out.Addr = pick("", "DOCKET_ADDR", base.Addr, "127.0.0.1:8080")
+		out.ClockInterval = pick("", "DOCKET_CLOCK_INTERVAL", base.ClockInterval, "5s")
+		return &out, nil
+	}
+}
+
+func (m *Main) logger(cfg *Config) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*sqlstore.Store, error) {
+	if strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://") {
+		return postgres.Open(ctx, cfg.DB, log)
+	}
+	if cfg.DB != "" {
+		return nil, fmt.Errorf("--db must be a postgres:// URL (leave it empty for the embedded SQLite database in --data)")
+	}
+	return sqlite.Open(ctx, cfg.Data, log)
+}
+
+// Run runs one command.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usage)
+		return exitError{2, "no command given"}
+	}
+	cmd, rest := args[0], args[1:]
+	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "audit") {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		return m.serve(ctx, rest)
+	case "migrate":
+		return m.migrate(ctx, rest)
+	case "authority add":
+		return m.authorityAdd(ctx, rest)
+	case "user add":
+		return m.userAdd(ctx, rest)
+	case "audit verify":
+		return m.auditVerify(ctx, rest)
+	case "audit head":
+		return m.auditHead(ctx, rest)
+	case "help", "-h", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	}
+	fmt.Fprint(m.Stderr, usage)
+	return exitError{2, fmt.Sprintf("unknown command %q", strings.Join(args, " "))}
+}
+
+func (m *Main) parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(m.Stderr)
+	if err := fs.Parse(args); err != nil {
+		return exitError{2, err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return exitError{2, fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
+func (m *Main) migrate(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := resolve()
+	if err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg, m.logger(cfg))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Fprintln(m.Stdout, "database is up to date")
+	return nil
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func (m *Main) printCreated(asJSON bool, id, token, what string) {
+	if asJSON {
+		json.NewEncoder(m.Stdout).Encode(map[string]string{"id": id, "token": token})
+		return
+	}
+	fmt.Fprintf(m.Stdout, "%s %s\ntoken (shown once, store it safely): %s\n", what, id, token)
+}
+
+func (m *Main) authorityAdd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("authority add", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	name := fs.String("name", "", "name of the authority")
+	country := fs.String("country", "", "ISO 3166 two-letter country code")
+	kind := fs.String("kind", "", "police, prosecutor, court, regulator, intelligence…")
+	asJSON := fs.Bool("json", false, `print {"id","token"}`)
+	var domains listFlag
+	fs.Var(&domains, "domain", "official e-mail domain (repeatable)")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	return m.withService(ctx, resolve, func(ctx context.Context, svc *workflow.Service) error {
+		a := &docket.Authority{Name: *name, Country: *country, Kind: *kind, Domains: domains}
+		token, err := svc.RegisterAuthority(ctx, docket.Actor("cli"), a)
+		if err != nil {
+			return err
+		}
+		m.printCreated(*asJSON, a.ID, token, "authority")
+		return nil
+	})
+}
+
+func (m *Main) userAdd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	email := fs.String("email", "", "e-mail address")
+	role := fs.String("role", "", "agent, reviewer, admin or auditor")
+	asJSON := fs.Bool("json", false, `print {"id","token"}`)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	return m.withService(ctx, resolve, func(ctx context.Context, svc *workflow.Service) error {
+		u := &docket.User{Email: *email, Role: docket.Role(*role)}
+		token, err := svc.AddUser(ctx, docket.Actor("cli"), u)
+		if err != nil {
+			return err
+		}
+		m.printCreated(*asJSON, u.ID, token, "user")
+		return nil
+	})
+}
+
+func (m *Main) auditVerify(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	head := fs.String("head", "", "SEQ:HASH recorded earlier by docket audit head; the chain must still contain it")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	var seq int64
+	var hash string
+	if *head != "" {
+		s, h, ok := strings.Cut(*head, ":")
+		if _, err := fmt.Sscanf(s, "%d", &seq); !ok || err != nil || seq <= 0 || len(h) != 64 {
+			return exitError{2, "--head wants SEQ:HASH as printed by docket audit head"}
+		}
+		hash = h
+	}
+	cfg, err := resolve()
+	if err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg, m.logger(cfg))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	start := time.Now()
+	rep, err := audit.Verify(ctx, s, seq, hash)
+	var problem *audit.Problem
+	if errors.As(err, &problem) {
+		if *asJSON {
+			json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": false, "problem": err.Error(), "seq": problem.Seq, "case_id": problem.CaseID})
+		}
+		return exitError{1, "audit verify FAILED: " + err.Error()}
+	} else if err != nil {
+		return err
+	}
+	if *asJSON {
+		json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": true, "report": rep, "seconds": time.Since(start).Seconds()})
+		return nil
+	}
+	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests verified in %s; head %d:%s\n",
+		rep.Events, rep.Cases, rep.Requests, time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash)
+	return nil
+}
+
+func (m *Main) auditHead(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("audit head", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := resolve()
+	if err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg, m.logger(cfg))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	seq, hash, err := s.Head(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "%d:%s\n", seq, hash)
+	return nil
+}
+
+func loadRegimes(cfg *Config) (*regime.Table, error) { return regime.Load(cfg.Regimes) }

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/api"
+	"github.com/docket-dev/docket/jobs"
+	"github.com/docket-dev/docket/workflow"
+)
+
+func (m *Main) withService(ctx context.Context, resolve func() (*Config, error), fn func(context.Context, *workflow.Service) error) error {
+	cfg, err := resolve()
+	if err != nil {
+		return err
+	}
+	log := m.logger(cfg)
+	regimes, err := loadRegimes(cfg)
+	if err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(ctx, workflow.New(workflow.Config{Store: s, Regimes: regimes, Logger: log}))
+}
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	addr := fs.String("addr", "", "listen address HOST:PORT (DOCKET_ADDR, default 127.0.0.1:8080)")
+	clockEvery := fs.Duration("clock-interval", 0, "how often the deadline clock runs (DOCKET_CLOCK_INTERVAL, default 5s)")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := resolve()
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Addr = *addr
+	}
+	if *clockEvery <= 0 {
+		d, err := time.ParseDuration(cfg.ClockInterval)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("clock_interval %q: want a positive duration such as 5s", cfg.ClockInterval)
+		}
+		*clockEvery = d
+	}
+	log := m.logger(cfg)
+	regimes, err := loadRegimes(cfg)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log})
+	svc.Start(ctx)
+	defer svc.Stop()
+
+	runner := jobs.New(jobs.Config{Store: store, Logger: log})
+	runner.Every(workflow.JobClock, *clockEvery, func(ctx context.Context, _ *docket.Job) error {
+		_, err := svc.MarkClocks(ctx)
+		return err
+	})
+	if err := runner.Start(ctx); err != nil {
+		return err
+	}
+	defer runner.Stop()
+
+	reg := prometheus.NewRegistry()
+	handler := api.New(api.Config{
+		Service: svc, Store: store, Logger: log, Registry: reg, MaxBody: cfg.MaxBody,
+		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, TrustProxy: cfg.TrustProxy,
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	engine := "sqlite in " + cfg.Data
+	if cfg.DB != "" {
+		engine = "postgres"
+	}
+	log.InfoContext(ctx, "docket listening", slog.String("addr", ln.Addr().String()), slog.String("store", engine))
+	fmt.Fprintf(m.Stdout, "docket listening on http://%s (%s)\n", ln.Addr(), engine)
+	if m.Ready != nil {
+		m.Ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

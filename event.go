@@ -1,0 +1,115 @@
+package docket
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event types. The list is append-only: the audit log holds them forever.
+const (
+	EventCaseOpened       = "case_opened"
+	EventRequestReceived  = "request_received"
+	EventAssigned         = "assigned"
+	EventCommented        = "commented"
+	EventDecided          = "decided"
+	EventApproved         = "approved"
+	EventApprovalRejected = "approval_rejected"
+	EventAnswered         = "answered"
+	EventRequesterReplied = "requester_replied"
+	EventDueSoon          = "deadline_due_soon"
+	EventOverdue          = "deadline_overdue"
+
+	// Events outside any case (CaseID is empty): who was given credentials, and when.
+	EventAuthorityRegistered = "authority_registered"
+	EventUserAdded           = "user_added"
+)
+
+// Event is one entry of the audit log. Seq orders all events of all cases; Hash covers the
+// event's content and PrevHash, the hash of the event before it in Seq order, so that a
+// changed, deleted or reordered event breaks the chain.
+type Event struct {
+	Seq      int64           `json:"seq"`
+	CaseID   string          `json:"case_id"`
+	Type     string          `json:"type"`
+	Actor    Actor           `json:"actor"`
+	At       time.Time       `json:"at"`
+	Data     json.RawMessage `json:"data"`
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}
+
+// NewEvent returns an event with data marshalled; Seq and hashes are set by the store.
+func NewEvent(caseID, typ string, actor Actor, at time.Time, data any) *Event {
+	b, err := json.Marshal(data)
+	if err != nil {
+		panic("docket: marshal event data: " + err.Error()) // only our own types reach here
+	}
+	return &Event{CaseID: caseID, Type: typ, Actor: actor, At: at.UTC(), Data: b}
+}
+
+// CaseOpened is the data of the first event of a case: everything its clock starts from.
+type CaseOpened struct {
+	Regime      string `json:"regime"`
+	Kind        Kind   `json:"kind"`
+	Channel     string `json:"channel"`
+	AuthorityID string `json:"authority_id,omitempty"`
+	Country     string `json:"country,omitempty"`
+	Reference   string `json:"reference,omitempty"`
+	Emergency   bool   `json:"emergency,omitempty"`
+	Queue       string `json:"queue"`
+	Priority    int    `json:"priority"`
+	// Discloses marks a case whose compliance hands over user data: its decisions need a
+	// second person's approval.
+	Discloses bool `json:"discloses,omitempty"`
+	// PauseOnNeedInfo says whether asking the requester for more stops the clock.
+	PauseOnNeedInfo bool      `json:"pause_on_need_info,omitempty"`
+	ReceivedAt      time.Time `json:"received_at"`
+	DeadlineAt      *Time     `json:"deadline_at"`
+	DueSoonAt       *Time     `json:"due_soon_at"`
+}
+
+// RequestReceived records a request joining a case.
+type RequestReceived struct {
+	RequestID string `json:"request_id"`
+	Channel   string `json:"channel"`
+	SHA256    string `json:"sha256"`
+}
+
+// Assigned records who works a case.
+type Assigned struct {
+	AssigneeID string `json:"assignee_id"`
+}
+
+// Commented is an internal note.
+type Commented struct {
+	Text string `json:"text"`
+}
+
+// Decided records a decision; with NeedsApproval it takes effect only once approved.
+type Decided struct {
+	Decision
+}
+
+// Approved records the second person's approval of the pending decision.
+type Approved struct{}
+
+// ApprovalRejected sends a pending decision back.
+type ApprovalRejected struct {
+	Reason string `json:"reason"`
+}
+
+// Answered records the response sent back to the requester. When it asks for more
+// information on a regime that allows it, the clock pauses at At.
+type Answered struct {
+	Text        string `json:"text"`
+	PausesClock bool   `json:"pauses_clock,omitempty"`
+}
+
+// RequesterReplied records the requester's reply; a paused clock resumes with the deadline
+// moved by the time it was paused.
+type RequesterReplied struct {
+	RequestID  string `json:"request_id"`
+	SHA256     string `json:"sha256"`
+	DeadlineAt *Time  `json:"deadline_at"`
+	DueSoonAt  *Time  `json:"due_soon_at"`
+}

@@ -1,0 +1,195 @@
+// Package jobs runs docket's background work from the durable job table: it claims due jobs
+// from the store (several nodes may share one PostgreSQL table), runs the handler of each
+// job's kind, and finishes, retries with backoff, or reschedules recurring jobs.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/docket-dev/docket"
+)
+
+// Handler runs one job. An error makes the job retry later.
+type Handler func(ctx context.Context, j *docket.Job) error
+
+// Config configures a Runner.
+type Config struct {
+	Store  docket.Store
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Poll is how often the runner looks for due jobs (default 1 s).
+	Poll time.Duration
+	// Lease is how long a claimed job belongs to this node before another may take it over.
+	Lease time.Duration
+	// Batch is how many jobs one claim takes (default 16).
+	Batch int
+}
+
+// Runner claims and runs jobs.
+type Runner struct {
+	cfg       Config
+	handlers  map[string]Handler
+	recurring map[string]time.Duration
+	wake      chan struct{}
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	once      sync.Once
+}
+
+// New returns a Runner; register handlers before Start.
+func New(cfg Config) *Runner {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 5 * time.Minute
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 16
+	}
+	return &Runner{cfg: cfg, handlers: map[string]Handler{}, recurring: map[string]time.Duration{},
+		wake: make(chan struct{}, 1), stop: make(chan struct{})}
+}
+
+// Handle registers the handler for a kind of job.
+func (r *Runner) Handle(kind string, h Handler) { r.handlers[kind] = h }
+
+// Every registers a handler that runs about every interval, on one node at a time.
+func (r *Runner) Every(kind string, interval time.Duration, h Handler) {
+	r.handlers[kind] = h
+	r.recurring[kind] = interval
+}
+
+// Start makes sure each recurring job is queued, then polls until Stop.
+func (r *Runner) Start(ctx context.Context) error {
+	for kind := range r.recurring {
+		err := r.cfg.Store.Update(ctx, func(tx docket.Tx) error {
+			return tx.Enqueue(ctx, &docket.Job{Kind: kind, UniqueKey: kind, RunAt: r.cfg.Now(), MaxAttempts: math.MaxInt32})
+		})
+		if err != nil {
+			return fmt.Errorf("start jobs: queue %s: %w", kind, err)
+		}
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.loop(context.WithoutCancel(ctx))
+	}()
+	return nil
+}
+
+// Wake makes the runner look for jobs now rather than at the next poll.
+func (r *Runner) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stop waits for running jobs to end.
+func (r *Runner) Stop() {
+	r.once.Do(func() { close(r.stop) })
+	r.wg.Wait()
+}
+
+func (r *Runner) loop(ctx context.Context) {
+	t := time.NewTicker(r.cfg.Poll)
+	defer t.Stop()
+	for {
+		for r.RunDue(ctx) == r.cfg.Batch {
+			select {
+			case <-r.stop:
+				return
+			default:
+			}
+		}
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+		case <-r.wake:
+		}
+	}
+}
+
+// RunDue claims one batch of due jobs, runs them and returns how many it claimed.
+func (r *Runner) RunDue(ctx context.Context) int {
+	jobs, err := r.cfg.Store.ClaimJobs(ctx, r.cfg.Now(), r.cfg.Batch, r.cfg.Lease)
+	if err != nil {
+		r.cfg.Logger.ErrorContext(ctx, "claim jobs", slog.Any("err", err))
+		return 0
+	}
+	for _, j := range jobs {
+		r.run(ctx, j)
+	}
+	return len(jobs)
+}
+
+func (r *Runner) run(ctx context.Context, j *docket.Job) {
+	log := r.cfg.Logger.With(slog.Int64("job", j.ID), slog.String("kind", j.Kind), slog.Int("attempt", j.Attempts))
+	h, ok := r.handlers[j.Kind]
+	var err error
+	if !ok {
+		err = fmt.Errorf("no handler for job kind %q on this node", j.Kind)
+	} else {
+		err = safeRun(ctx, h, j)
+	}
+	if interval, rec := r.recurring[j.Kind]; rec {
+		if err != nil {
+			log.ErrorContext(ctx, "recurring job failed", slog.Any("err", err))
+		}
+		if err := r.cfg.Store.RetryJob(ctx, j.ID, r.cfg.Now().Add(interval), errText(err)); err != nil {
+			log.ErrorContext(ctx, "reschedule recurring job", slog.Any("err", err))
+		}
+		return
+	}
+	if err == nil {
+		if err := r.cfg.Store.FinishJob(ctx, j.ID); err != nil {
+			log.ErrorContext(ctx, "finish job", slog.Any("err", err))
+		}
+		return
+	}
+	delay := Backoff(j.Attempts)
+	log.WarnContext(ctx, "job failed; will retry", slog.Any("err", err), slog.Duration("in", delay))
+	if err := r.cfg.Store.RetryJob(ctx, j.ID, r.cfg.Now().Add(delay), err.Error()); err != nil {
+		log.ErrorContext(ctx, "retry job", slog.Any("err", err))
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func safeRun(ctx context.Context, h Handler, j *docket.Job) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("job panicked: %v", p)
+		}
+	}()
+	return h(ctx, j)
+}
+
+// Backoff is the wait before retry number attempt: 1 s, 2 s, 4 s… up to one hour.
+func Backoff(attempt int) time.Duration {
+	if attempt < 1 {
+		attempt = 1
+	}
+	if attempt > 12 {
+		return time.Hour
+	}
+	return min(time.Duration(1<<(attempt-1))*time.Second, time.Hour)
+}

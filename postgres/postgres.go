@@ -1,0 +1,58 @@
+// Package postgres opens docket's store on PostgreSQL through pgx, for deployments with
+// several nodes: they share the database, its job table (claimed with FOR UPDATE SKIP
+// LOCKED) and its audit chain (its head row is locked by each writing transaction).
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/docket-dev/docket/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Dialect returns the PostgreSQL flavour of sqlstore.
+func Dialect() *sqlstore.Dialect {
+	sub, _ := fs.Sub(migrations, "migrations")
+	return &sqlstore.Dialect{
+		Name:       "postgres",
+		Numbered:   true,
+		ForUpdate:  " FOR UPDATE",
+		SkipLocked: " FOR UPDATE SKIP LOCKED",
+		Migrations: sub,
+		IsUniqueViolation: func(err error) bool {
+			var pe *pgconn.PgError
+			return errors.As(err, &pe) && pe.Code == "23505"
+		},
+	}
+}
+
+// Open connects to the database at url (postgres://…) and applies pending migrations.
+func Open(ctx context.Context, url string, log *slog.Logger) (*sqlstore.Store, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	d := Dialect()
+	if err := sqlstore.Migrate(ctx, db, d, log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return sqlstore.New(db, db, d), nil
+}

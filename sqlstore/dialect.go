@@ -1,0 +1,46 @@
+// Package sqlstore implements docket.Store over database/sql. The SQL is written once; the
+// few places where SQLite and PostgreSQL differ are the fields of Dialect, which the sqlite
+// and postgres packages fill in.
+package sqlstore
+
+import (
+	"io/fs"
+	"strconv"
+	"strings"
+)
+
+// Dialect holds what differs between engines.
+type Dialect struct {
+	Name string
+	// Numbered placeholders ($1, $2…) instead of ?.
+	Numbered bool
+	// ForUpdate is appended to SELECTs that lock rows in a write transaction
+	// (" FOR UPDATE" on PostgreSQL; SQLite locks the whole database instead).
+	ForUpdate string
+	// SkipLocked is appended to the SELECT that claims jobs, so that several nodes can claim
+	// at once (" FOR UPDATE SKIP LOCKED" on PostgreSQL).
+	SkipLocked string
+	// Migrations holds NNN_name.sql files applied in order, each in its own transaction.
+	Migrations fs.FS
+	// IsUniqueViolation reports whether err is a unique-constraint violation.
+	IsUniqueViolation func(error) bool
+}
+
+// Rebind rewrites ? placeholders for the dialect. Our SQL holds no ? inside literals.
+func (d *Dialect) Rebind(q string) string {
+	if !d.Numbered {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}

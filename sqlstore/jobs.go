@@ -1,0 +1,61 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/docket-dev/docket"
+)
+
+// ClaimJobs takes up to n due jobs (and jobs whose lease ran out) for the given lease.
+func (s *Store) ClaimJobs(ctx context.Context, now time.Time, n int, lease time.Duration) ([]*docket.Job, error) {
+	us := docket.Micros(now)
+	rows, err := s.write.QueryContext(ctx, s.d.Rebind(`UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = ?
+		WHERE id IN (SELECT id FROM jobs WHERE (state = 'pending' AND run_at <= ?) OR (state = 'running' AND locked_until <= ?)
+			ORDER BY run_at LIMIT ?`+s.d.SkipLocked+`)
+		RETURNING id, kind, payload, COALESCE(unique_key, ''), run_at, attempts, max_attempts, last_error`),
+		docket.Micros(now.Add(lease)), us, us, n)
+	if err != nil {
+		return nil, fmt.Errorf("claim jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []*docket.Job
+	for rows.Next() {
+		var j docket.Job
+		var payload string
+		var runAt int64
+		if err := rows.Scan(&j.ID, &j.Kind, &payload, &j.UniqueKey, &runAt, &j.Attempts, &j.MaxAttempts, &j.LastError); err != nil {
+			return nil, fmt.Errorf("claim jobs: %w", err)
+		}
+		j.Payload, j.RunAt = []byte(payload), docket.FromMicros(runAt)
+		out = append(out, &j)
+	}
+	return out, rows.Err()
+}
+
+// FinishJob deletes a job that has run.
+func (s *Store) FinishJob(ctx context.Context, id int64) error {
+	if _, err := s.write.ExecContext(ctx, s.d.Rebind(`DELETE FROM jobs WHERE id = ?`), id); err != nil {
+		return fmt.Errorf("finish job %d: %w", id, err)
+	}
+	return nil
+}
+
+// RetryJob schedules a failed job again at at, or marks it failed for good (freeing its
+// unique key) once it has used all its attempts.
+func (s *Store) RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error {
+	var res sql.Result
+	res, err := s.write.ExecContext(ctx, s.d.Rebind(`UPDATE jobs SET
+		state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
+		unique_key = CASE WHEN attempts >= max_attempts THEN NULL ELSE unique_key END,
+		run_at = ?, locked_until = 0, last_error = ? WHERE id = ?`), docket.Micros(at), lastErr, id)
+	if err != nil {
+		return fmt.Errorf("retry job %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("retry job %d: %w", id, docket.ErrNotFound)
+	}
+	return nil
+}

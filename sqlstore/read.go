@@ -1,0 +1,305 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/docket-dev/docket"
+)
+
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.read.QueryRowContext(ctx, s.d.Rebind(q), args...)
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.read.QueryContext(ctx, s.d.Rebind(q), args...)
+}
+
+func notFoundOr(err error, what string) error {
+	if err == nil || errors.Is(err, docket.ErrNotFound) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Case returns one case.
+func (s *Store) Case(ctx context.Context, id string) (*docket.Case, error) {
+	c, err := scanCase(s.queryRow(ctx, `SELECT doc FROM cases WHERE id = ?`, id))
+	return c, notFoundOr(err, "read case "+id)
+}
+
+// Cases lists cases matching f.
+func (s *Store) Cases(ctx context.Context, f docket.CaseFilter) ([]*docket.Case, error) {
+	q := `SELECT doc FROM cases WHERE 1 = 1`
+	var args []any
+	if len(f.States) > 0 {
+		q += ` AND state IN (` + placeholders(len(f.States)) + `)`
+		for _, st := range f.States {
+			args = append(args, string(st))
+		}
+	}
+	for _, eq := range []struct{ col, val string }{{"queue", f.Queue}, {"regime", f.Regime}, {"authority_id", f.AuthorityID}, {"assignee_id", f.AssigneeID}} {
+		if eq.val != "" {
+			q += ` AND ` + eq.col + ` = ?`
+			args = append(args, eq.val)
+		}
+	}
+	if f.Overdue {
+		q += ` AND pending = 1 AND paused_at = 0 AND deadline_at > 0 AND deadline_at <= ?`
+		args = append(args, docket.Micros(f.Now))
+	}
+	switch f.Sort {
+	case "received":
+		q += ` ORDER BY received_at, id`
+	case "-received":
+		q += ` ORDER BY received_at DESC, id DESC`
+	default:
+		q += ` ORDER BY CASE WHEN deadline_at = 0 THEN 1 ELSE 0 END, deadline_at, priority DESC, id`
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	q += ` LIMIT ? OFFSET ?`
+	args = append(args, limit, max(f.Offset, 0))
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	return collectCases(rows)
+}
+
+// Request returns one request with its raw body.
+func (s *Store) Request(ctx context.Context, id string) (*docket.Request, error) {
+	r, err := scanRequest(s.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE id = ?`, id))
+	return r, notFoundOr(err, "read request "+id)
+}
+
+// CaseRequests returns the requests of a case in order of receipt.
+func (s *Store) CaseRequests(ctx context.Context, caseID string) ([]*docket.Request, error) {
+	rows, err := s.query(ctx, `SELECT `+requestCols+` FROM requests WHERE case_id = ? ORDER BY received_at, id`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("list requests of case %s: %w", caseID, err)
+	}
+	defer rows.Close()
+	var out []*docket.Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list requests of case %s: %w", caseID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+const eventCols = `seq, case_id, type, actor, at, data, prev_hash, hash`
+
+func scanEvent(r rowScanner) (*docket.Event, error) {
+	var e docket.Event
+	var at int64
+	var actor, data string
+	if err := r.Scan(&e.Seq, &e.CaseID, &e.Type, &actor, &at, &data, &e.PrevHash, &e.Hash); err != nil {
+		return nil, err
+	}
+	e.Actor, e.At, e.Data = docket.Actor(actor), docket.FromMicros(at), json.RawMessage(data)
+	return &e, nil
+}
+
+// CaseEvents returns the events of a case in order.
+func (s *Store) CaseEvents(ctx context.Context, caseID string) ([]*docket.Event, error) {
+	rows, err := s.query(ctx, `SELECT `+eventCols+` FROM events WHERE case_id = ? ORDER BY seq`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("list events of case %s: %w", caseID, err)
+	}
+	defer rows.Close()
+	var out []*docket.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list events of case %s: %w", caseID, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Blob returns an attachment's content.
+func (s *Store) Blob(ctx context.Context, sum string) (*docket.Blob, error) {
+	b := &docket.Blob{SHA256: sum}
+	if err := s.queryRow(ctx, `SELECT data FROM blobs WHERE sha256 = ?`, sum).Scan(&b.Data); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, docket.ErrNotFound
+		}
+		return nil, fmt.Errorf("read blob %s: %w", sum, err)
+	}
+	return b, nil
+}
+
+// Stats counts cases by state and clock.
+func (s *Store) Stats(ctx context.Context, now time.Time) (*docket.Stats, error) {
+	st := &docket.Stats{ByState: map[string]int{}}
+	rows, err := s.query(ctx, `SELECT state, COUNT(*) FROM cases GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("stats: %w", err)
+		}
+		st.ByState[state] = n
+		if docket.CaseState(state).Pending() {
+			st.Open += n
+		}
+	}
+	rows.Close()
+	us := docket.Micros(now)
+	if err := s.queryRow(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN paused_at = 0 AND deadline_at > 0 AND deadline_at <= ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN paused_at = 0 AND due_soon_at > 0 AND due_soon_at <= ? AND deadline_at > ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN paused_at > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(emergency), 0)
+		FROM cases WHERE pending = 1`, us, us, us).Scan(&st.Overdue, &st.DueSoon, &st.Paused, &st.Emergencies); err != nil {
+		return nil, fmt.Errorf("stats: clocks: %w", err)
+	}
+	if st.Overdue > 0 {
+		if err := s.queryRow(ctx, `SELECT id FROM cases WHERE pending = 1 AND paused_at = 0 AND deadline_at > 0 AND deadline_at <= ? ORDER BY deadline_at LIMIT 1`, us).Scan(&st.OldestOverdueCase); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("stats: oldest overdue: %w", err)
+		}
+	}
+	if err := s.queryRow(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN state <> 'failed' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) FROM jobs`).Scan(&st.JobsWaiting, &st.JobsFailed); err != nil {
+		return nil, fmt.Errorf("stats: jobs: %w", err)
+	}
+	return st, nil
+}
+
+func scanAuthority(r rowScanner) (*docket.Authority, error) {
+	var a docket.Authority
+	var domains string
+	var created int64
+	if err := r.Scan(&a.ID, &a.Name, &a.Country, &a.Kind, &domains, &created); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, docket.ErrNotFound
+		}
+		return nil, err
+	}
+	a.CreatedAt = docket.FromMicros(created)
+	if err := json.Unmarshal([]byte(domains), &a.Domains); err != nil {
+		return nil, fmt.Errorf("decode authority domains: %w", err)
+	}
+	return &a, nil
+}
+
+// Authority returns one authority.
+func (s *Store) Authority(ctx context.Context, id string) (*docket.Authority, error) {
+	a, err := scanAuthority(s.queryRow(ctx, `SELECT id, name, country, kind, domains, created_at FROM authorities WHERE id = ?`, id))
+	return a, notFoundOr(err, "read authority")
+}
+
+// AuthorityByToken returns the authority whose token hashes to tokenHash.
+func (s *Store) AuthorityByToken(ctx context.Context, tokenHash string) (*docket.Authority, error) {
+	a, err := scanAuthority(s.queryRow(ctx, `SELECT id, name, country, kind, domains, created_at FROM authorities WHERE token_hash = ?`, tokenHash))
+	return a, notFoundOr(err, "find authority by token")
+}
+
+func scanUser(r rowScanner) (*docket.User, error) {
+	var u docket.User
+	var role string
+	var created int64
+	if err := r.Scan(&u.ID, &u.Email, &role, &created); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, docket.ErrNotFound
+		}
+		return nil, err
+	}
+	u.Role, u.CreatedAt = docket.Role(role), docket.FromMicros(created)
+	return &u, nil
+}
+
+// User returns one staff member.
+func (s *Store) User(ctx context.Context, id string) (*docket.User, error) {
+	u, err := scanUser(s.queryRow(ctx, `SELECT id, email, role, created_at FROM users WHERE id = ?`, id))
+	return u, notFoundOr(err, "read user")
+}
+
+// UserByToken returns the staff member whose token hashes to tokenHash.
+func (s *Store) UserByToken(ctx context.Context, tokenHash string) (*docket.User, error) {
+	u, err := scanUser(s.queryRow(ctx, `SELECT id, email, role, created_at FROM users WHERE token_hash = ?`, tokenHash))
+	return u, notFoundOr(err, "find user by token")
+}
+
+// ScanEvents calls fn for every event in Seq order.
+func (s *Store) ScanEvents(ctx context.Context, fn func(*docket.Event) error) error {
+	rows, err := s.query(ctx, `SELECT `+eventCols+` FROM events ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("scan events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return fmt.Errorf("scan events: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ScanCases calls fn for every case.
+func (s *Store) ScanCases(ctx context.Context, fn func(*docket.Case) error) error {
+	rows, err := s.query(ctx, `SELECT doc FROM cases`)
+	if err != nil {
+		return fmt.Errorf("scan cases: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return fmt.Errorf("scan cases: %w", err)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ScanRequests calls fn for every request, with its raw body.
+func (s *Store) ScanRequests(ctx context.Context, fn func(*docket.Request) error) error {
+	rows, err := s.query(ctx, `SELECT `+requestCols+` FROM requests`)
+	if err != nil {
+		return fmt.Errorf("scan requests: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return fmt.Errorf("scan requests: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Head returns the recorded end of the audit chain.
+func (s *Store) Head(ctx context.Context) (int64, string, error) {
+	var seq int64
+	var hash string
+	if err := s.queryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {
+		return 0, "", fmt.Errorf("read audit head: %w", err)
+	}
+	return seq, hash, nil
+}

@@ -1,0 +1,337 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/audit"
+)
+
+// Store implements docket.Store. Writes go through one pool (on SQLite a single connection),
+// reads through another.
+type Store struct {
+	write, read *sql.DB
+	d           *Dialect
+
+}
+
+var _ docket.Store = (*Store)(nil)
+
+// New returns a Store over already-migrated databases; read may be the same pool as write.
+func New(write, read *sql.DB, d *Dialect) *Store {
+	return &Store{write: write, read: read, d: d}
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.write.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("ping %s: %w", s.d.Name, err)
+	}
+	return nil
+}
+
+// DB returns the write pool, for tests and tools that need raw access.
+func (s *Store) DB() *sql.DB { return s.write }
+
+// Update runs fn in a write transaction that holds the audit head for its whole length.
+func (s *Store) Update(ctx context.Context, fn func(docket.Tx) error) error {
+	sqlTx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer sqlTx.Rollback()
+	t := &tx{s: s, tx: sqlTx, stmts: map[string]*sql.Stmt{}}
+	if err := t.queryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+s.d.ForUpdate).Scan(&t.headSeq, &t.headHash); err != nil {
+		return fmt.Errorf("lock audit head: %w", err)
+	}
+	startSeq := t.headSeq
+	if err := fn(t); err != nil {
+		return err
+	}
+	if t.headSeq != startSeq {
+		if _, err := t.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, t.headSeq, t.headHash); err != nil {
+			return fmt.Errorf("move audit head: %w", err)
+		}
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+type tx struct {
+	s        *Store
+	tx       *sql.Tx
+	headSeq  int64
+	headHash string
+	// stmts holds the statements prepared in this transaction, so that a batch of many
+	// receipts prepares each statement once.
+	stmts map[string]*sql.Stmt
+}
+
+func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, t.s.d.Rebind(q))
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", q, err)
+	}
+	t.stmts[q] = st
+	return st, nil
+}
+
+func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+type rowScanner interface{ Scan(...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+func (t *tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (t *tx) Append(ctx context.Context, e *docket.Event) error {
+	audit.Seal(t.headSeq, t.headHash, e)
+	if _, err := t.exec(ctx, `INSERT INTO events (seq, case_id, type, actor, at, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.CaseID, e.Type, string(e.Actor), docket.Micros(e.At), string(e.Data), e.PrevHash, e.Hash); err != nil {
+		return fmt.Errorf("append event %s: %w", e.Type, err)
+	}
+	t.headSeq, t.headHash = e.Seq, e.Hash
+	return nil
+}
+
+func (t *tx) InsertRequest(ctx context.Context, r *docket.Request) error {
+	body, err := json.Marshal(r.Body)
+	if err != nil {
+		return fmt.Errorf("insert request: marshal body: %w", err)
+	}
+	if _, err := t.exec(ctx, `INSERT INTO requests (id, case_id, channel, authority_id, received_at, sha256, content_type, idempotency_key, raw, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.CaseID, r.Channel, r.AuthorityID, docket.Micros(r.ReceivedAt), r.SHA256, r.ContentType, r.IdempotencyKey, r.Raw, string(body)); err != nil {
+		if t.s.d.IsUniqueViolation(err) {
+			return docket.Errorf(docket.ECONFLICT, "A request with this idempotency key already exists.")
+		}
+		return fmt.Errorf("insert request: %w", err)
+	}
+	for _, tg := range r.Body.Targets {
+		if _, err := t.exec(ctx, `INSERT INTO targets (case_id, request_id, kind, value) VALUES (?, ?, ?, ?)`, r.CaseID, r.ID, tg.Kind, tg.Value); err != nil {
+			return fmt.Errorf("insert target: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) InsertBlob(ctx context.Context, b *docket.Blob) error {
+	var n int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM blobs WHERE sha256 = ?`, b.SHA256).Scan(&n); err != nil {
+		return fmt.Errorf("insert blob: check: %w", err)
+	}
+	if n > 0 {
+		return nil // content-addressed: the same bytes are stored once
+	}
+	if _, err := t.exec(ctx, `INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?)`, b.SHA256, len(b.Data), b.Data); err != nil {
+		return fmt.Errorf("insert blob: %w", err)
+	}
+	return nil
+}
+
+const requestCols = `id, case_id, channel, authority_id, received_at, sha256, content_type, raw, body`
+
+func scanRequest(r rowScanner) (*docket.Request, error) {
+	var req docket.Request
+	var received int64
+	var body string
+	if err := r.Scan(&req.ID, &req.CaseID, &req.Channel, &req.AuthorityID, &received, &req.SHA256, &req.ContentType, &req.Raw, &body); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, docket.ErrNotFound
+		}
+		return nil, err
+	}
+	req.ReceivedAt = docket.FromMicros(received)
+	if err := json.Unmarshal([]byte(body), &req.Body); err != nil {
+		return nil, fmt.Errorf("decode request %s: %w", req.ID, err)
+	}
+	return &req, nil
+}
+
+func (t *tx) RequestByIdempotencyKey(ctx context.Context, authorityID, key string) (*docket.Request, error) {
+	r, err := scanRequest(t.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE authority_id = ? AND idempotency_key = ?`, authorityID, key))
+	if err != nil && !errors.Is(err, docket.ErrNotFound) {
+		return nil, fmt.Errorf("find request by idempotency key: %w", err)
+	}
+	return r, err
+}
+
+func caseArgs(c *docket.Case) ([]any, error) {
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("marshal case: %w", err)
+	}
+	return []any{
+		string(c.State), b2i(c.State.Pending()), c.Regime, c.Queue, c.Priority, b2i(c.Emergency),
+		c.AuthorityID, c.AssigneeID, c.Reference, docket.Micros(c.ReceivedAt), docket.Micros(c.DeadlineAt),
+		docket.Micros(c.DueSoonAt), docket.Micros(c.PausedAt), b2i(c.DueSoon), b2i(c.Overdue),
+		docket.Micros(c.UpdatedAt), string(doc), c.ID,
+	}, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (t *tx) InsertCase(ctx context.Context, c *docket.Case) error {
+	args, err := caseArgs(c)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `INSERT INTO cases (state, pending, regime, queue, priority, emergency, authority_id, assignee_id, reference, received_at, deadline_at, due_soon_at, paused_at, due_soon_marked, overdue_marked, updated_at, doc, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		return fmt.Errorf("insert case: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) UpdateCase(ctx context.Context, c *docket.Case) error {
+	args, err := caseArgs(c)
+	if err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, `UPDATE cases SET state = ?, pending = ?, regime = ?, queue = ?, priority = ?, emergency = ?, authority_id = ?, assignee_id = ?, reference = ?, received_at = ?, deadline_at = ?, due_soon_at = ?, paused_at = ?, due_soon_marked = ?, overdue_marked = ?, updated_at = ?, doc = ? WHERE id = ?`, args...)
+	if err != nil {
+		return fmt.Errorf("update case %s: %w", c.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return docket.ErrNotFound
+	}
+	return nil
+}
+
+func scanCase(r rowScanner) (*docket.Case, error) {
+	var doc string
+	if err := r.Scan(&doc); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, docket.ErrNotFound
+		}
+		return nil, err
+	}
+	var c docket.Case
+	if err := json.Unmarshal([]byte(doc), &c); err != nil {
+		return nil, fmt.Errorf("decode case: %w", err)
+	}
+	return &c, nil
+}
+
+func (t *tx) Case(ctx context.Context, id string) (*docket.Case, error) {
+	c, err := scanCase(t.queryRow(ctx, `SELECT doc FROM cases WHERE id = ?`+t.s.d.ForUpdate, id))
+	if err != nil && !errors.Is(err, docket.ErrNotFound) {
+		return nil, fmt.Errorf("read case %s: %w", id, err)
+	}
+	return c, err
+}
+
+func (t *tx) CasesToMark(ctx context.Context, now time.Time, n int) ([]*docket.Case, error) {
+	st, err := t.stmt(ctx, `SELECT doc FROM cases WHERE pending = 1 AND paused_at = 0 AND (
+		(due_soon_marked = 0 AND due_soon_at > 0 AND due_soon_at <= ?) OR
+		(overdue_marked = 0 AND deadline_at > 0 AND deadline_at <= ?)) ORDER BY deadline_at LIMIT ?`)
+	if err != nil {
+		return nil, err
+	}
+	us := docket.Micros(now)
+	rows, err := st.QueryContext(ctx, us, us, n)
+	if err != nil {
+		return nil, fmt.Errorf("cases to mark: %w", err)
+	}
+	return collectCases(rows)
+}
+
+func collectCases(rows *sql.Rows) ([]*docket.Case, error) {
+	defer rows.Close()
+	var out []*docket.Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read cases: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) InsertAuthority(ctx context.Context, a *docket.Authority, tokenHash string) error {
+	domains, _ := json.Marshal(a.Domains)
+	if _, err := t.exec(ctx, `INSERT INTO authorities (id, name, country, kind, domains, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.Name, a.Country, a.Kind, string(domains), tokenHash, docket.Micros(a.CreatedAt)); err != nil {
+		return fmt.Errorf("insert authority: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) InsertUser(ctx context.Context, u *docket.User, tokenHash string) error {
+	if _, err := t.exec(ctx, `INSERT INTO users (id, email, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+		u.ID, u.Email, string(u.Role), tokenHash, docket.Micros(u.CreatedAt)); err != nil {
+		if t.s.d.IsUniqueViolation(err) {
+			return docket.Errorf(docket.ECONFLICT, "A user with e-mail %s already exists.", u.Email)
+		}
+		return fmt.Errorf("insert user: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) Enqueue(ctx context.Context, j *docket.Job) error {
+	var key any
+	if j.UniqueKey != "" {
+		key = j.UniqueKey
+	}
+	payload := string(j.Payload)
+	if payload == "" {
+		payload = "{}"
+	}
+	maxAttempts := j.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = 25
+	}
+	if _, err := t.exec(ctx, `INSERT INTO jobs (kind, payload, unique_key, state, run_at, attempts, max_attempts, locked_until, last_error, created_at)
+		VALUES (?, ?, ?, 'pending', ?, 0, ?, 0, '', ?) ON CONFLICT (unique_key) DO NOTHING`,
+		j.Kind, payload, key, docket.Micros(j.RunAt), maxAttempts, time.Now().UnixMicro()); err != nil {
+		return fmt.Errorf("enqueue %s: %w", j.Kind, err)
+	}
+	return nil
+}
+
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

@@ -1,0 +1,111 @@
+package docket
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store keeps requests, cases, their event log, authorities, users and background jobs.
+// Implementations: sqlite.Open and postgres.Open; storetest holds the conformance suite.
+// Methods that look one thing up return an error whose code is ENOTFOUND (ErrNotFound) when
+// it does not exist.
+type Store interface {
+	// Update runs fn in one write transaction. Everything fn writes, and every event it
+	// appends, commits together or not at all. Writers are serialised on the audit chain.
+	Update(ctx context.Context, fn func(Tx) error) error
+
+	Case(ctx context.Context, id string) (*Case, error)
+	Cases(ctx context.Context, f CaseFilter) ([]*Case, error)
+	Request(ctx context.Context, id string) (*Request, error)
+	CaseRequests(ctx context.Context, caseID string) ([]*Request, error)
+	CaseEvents(ctx context.Context, caseID string) ([]*Event, error)
+	Blob(ctx context.Context, sha256 string) (*Blob, error)
+	Stats(ctx context.Context, now time.Time) (*Stats, error)
+
+	Authority(ctx context.Context, id string) (*Authority, error)
+	AuthorityByToken(ctx context.Context, tokenHash string) (*Authority, error)
+	User(ctx context.Context, id string) (*User, error)
+	UserByToken(ctx context.Context, tokenHash string) (*User, error)
+
+	// ScanEvents calls fn for every event in Seq order; ScanCases for every case, and
+	// ScanRequests for every request (with Raw), in no particular order.
+	ScanEvents(ctx context.Context, fn func(*Event) error) error
+	ScanCases(ctx context.Context, fn func(*Case) error) error
+	ScanRequests(ctx context.Context, fn func(*Request) error) error
+	// Head returns the last event's Seq and Hash, as the store records them apart from the log.
+	Head(ctx context.Context) (seq int64, hash string, err error)
+
+	// ClaimJobs marks up to n due jobs as running for lease and returns them. On PostgreSQL
+	// several nodes may claim at once: each job goes to one of them.
+	ClaimJobs(ctx context.Context, now time.Time, n int, lease time.Duration) ([]*Job, error)
+	// FinishJob deletes a job that ran; RetryJob puts it back for later with the error, or
+	// marks it failed for good when it has no attempts left.
+	FinishJob(ctx context.Context, id int64) error
+	RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Tx is one write transaction (see Store.Update).
+type Tx interface {
+	// Append seals e into the audit chain (sets Seq, PrevHash, Hash) and stores it.
+	Append(ctx context.Context, e *Event) error
+	InsertRequest(ctx context.Context, r *Request) error
+	InsertBlob(ctx context.Context, b *Blob) error
+	RequestByIdempotencyKey(ctx context.Context, authorityID, key string) (*Request, error)
+	InsertCase(ctx context.Context, c *Case) error
+	UpdateCase(ctx context.Context, c *Case) error
+	// Case reads a case inside the transaction.
+	Case(ctx context.Context, id string) (*Case, error)
+	// CasesToMark returns open cases whose due-soon or deadline time has passed at now and
+	// that have not been marked yet, with their clock running; at most n.
+	CasesToMark(ctx context.Context, now time.Time, n int) ([]*Case, error)
+	InsertAuthority(ctx context.Context, a *Authority, tokenHash string) error
+	InsertUser(ctx context.Context, u *User, tokenHash string) error
+	// Enqueue adds a job. A job with a UniqueKey is not added while another with the same key
+	// waits or runs.
+	Enqueue(ctx context.Context, j *Job) error
+}
+
+// CaseFilter selects cases for Store.Cases.
+type CaseFilter struct {
+	States      []CaseState
+	Queue       string
+	Regime      string
+	AuthorityID string
+	AssigneeID  string
+	Overdue     bool // only pending cases past their deadline with the clock running
+	Now         time.Time
+	// Sort is "deadline" (soonest first, cases without deadline last; the default),
+	// "received" (oldest first) or "-received" (newest first).
+	Sort   string
+	Limit  int
+	Offset int
+}
+
+// Stats are the figures that must be visible at all times.
+type Stats struct {
+	Open              int            `json:"open"`
+	ByState           map[string]int `json:"by_state"`
+	DueSoon           int            `json:"due_soon"`
+	Overdue           int            `json:"overdue"`
+	Paused            int            `json:"paused"`
+	Emergencies       int            `json:"emergencies_open"`
+	JobsWaiting       int            `json:"jobs_waiting"`
+	JobsFailed        int            `json:"jobs_failed"`
+	OldestOverdueCase string         `json:"oldest_overdue_case,omitempty"`
+}
+
+// Job is a unit of background work kept in the database.
+type Job struct {
+	ID          int64           `json:"id"`
+	Kind        string          `json:"kind"`
+	Payload     json.RawMessage `json:"payload"`
+	UniqueKey   string          `json:"unique_key,omitempty"`
+	RunAt       time.Time       `json:"run_at"`
+	Attempts    int             `json:"attempts"`
+	MaxAttempts int             `json:"max_attempts"`
+	LastError   string          `json:"last_error,omitempty"`
+}

@@ -1,0 +1,186 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/docket-dev/docket"
+)
+
+// Action types staff may take on a case (POST /api/v1/cases/{id}/events).
+const (
+	ActAssign  = "assign"
+	ActComment = "comment"
+	ActDecide  = "decide"
+	ActApprove = "approve"
+	ActReject  = "reject"
+	ActAnswer  = "answer"
+)
+
+// Action is one thing a staff member does to a case.
+type Action struct {
+	Type string `json:"type"`
+	// Assignee is a user id; empty assigns the acting user (assign).
+	Assignee string `json:"assignee,omitempty"`
+	// Text is the comment (comment), the answer (answer) or the reason (reject).
+	Text       string         `json:"text,omitempty"`
+	Outcome    docket.Outcome `json:"outcome,omitempty"`
+	ReasonCode string         `json:"reason_code,omitempty"`
+	Statement  string         `json:"statement,omitempty"`
+}
+
+// Act applies a staff member's action to a case and returns the case as it now stands with
+// the event that recorded it.
+func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Action) (*docket.Case, *docket.Event, error) {
+	if !u.Role.CanWork() {
+		return nil, nil, docket.Errorf(docket.EFORBIDDEN, "Role %s may read cases but not change them.", u.Role)
+	}
+	if err := checkAction(u, a); err != nil {
+		return nil, nil, err
+	}
+	if a.Type == ActAssign && a.Assignee != "" && a.Assignee != u.ID {
+		target, err := s.store.User(ctx, a.Assignee)
+		if isNotFound(err) {
+			return nil, nil, docket.Errorf(docket.EINVALID, "No staff member has id %q.", a.Assignee)
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("assign: %w", err)
+		}
+		if !target.Role.CanWork() {
+			return nil, nil, docket.Errorf(docket.EINVALID, "%s is an %s and cannot work cases.", target.Email, target.Role)
+		}
+	}
+	var c *docket.Case
+	var ev *docket.Event
+	err := s.store.Update(ctx, func(tx docket.Tx) error {
+		var err error
+		c, err = tx.Case(ctx, caseID)
+		if isNotFound(err) {
+			return notFound("case")
+		} else if err != nil {
+			return err
+		}
+		now := s.Now().Truncate(time.Microsecond)
+		ev, err = s.event(c, u, a, now)
+		if err != nil {
+			return err
+		}
+		if err := record(ctx, tx, c, ev); err != nil {
+			return err
+		}
+		return tx.UpdateCase(ctx, c)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s on case %s: %w", a.Type, caseID, err)
+	}
+	return c, ev, nil
+}
+
+func checkAction(u *docket.User, a Action) error {
+	tooLong := func(field, v string, n int) error {
+		if utf8.RuneCountInString(v) > n {
+			return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field %s: at most %d characters.", field, n), Fields: map[string]string{field: "too long"}}
+		}
+		return nil
+	}
+	for _, f := range []struct {
+		name, v string
+		n       int
+	}{{"text", a.Text, 100_000}, {"statement", a.Statement, 100_000}, {"reason_code", a.ReasonCode, 200}, {"assignee", a.Assignee, 100}} {
+		if err := tooLong(f.name, f.v, f.n); err != nil {
+			return err
+		}
+	}
+	required := func(field string) error {
+		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field %s is required for %s.", field, a.Type), Fields: map[string]string{field: "required"}}
+	}
+	switch a.Type {
+	case ActAssign:
+	case ActComment, ActAnswer, ActReject:
+		if a.Text == "" {
+			return required("text")
+		}
+	case ActDecide:
+		if !a.Outcome.Valid() {
+			return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field outcome must be comply, partial, refuse, need_info or not_actionable, not %q.", a.Outcome), Fields: map[string]string{"outcome": "invalid"}}
+		}
+		if a.Statement == "" {
+			return required("statement")
+		}
+		if a.ReasonCode == "" && (a.Outcome == docket.OutcomeRefuse || a.Outcome == docket.OutcomePartial || a.Outcome == docket.OutcomeNotActionable) {
+			return required("reason_code")
+		}
+	case ActApprove:
+		if !u.Role.CanApprove() {
+			return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may approve a decision.")
+		}
+	default:
+		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject or answer.", a.Type), Fields: map[string]string{"type": "unknown"}}
+	}
+	if a.Type == ActReject && !u.Role.CanApprove() {
+		return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may send a decision back.")
+	}
+	return nil
+}
+
+func stateError(c *docket.Case, format string, args ...any) error {
+	return docket.Errorf(docket.ESTATE, "Case is %s: %s", c.State, fmt.Sprintf(format, args...))
+}
+
+// event checks that a may be done to c now and returns the event that does it.
+func (s *Service) event(c *docket.Case, u *docket.User, a Action, now time.Time) (*docket.Event, error) {
+	actor := docket.UserActor(u.ID)
+	switch a.Type {
+	case ActAssign:
+		if !c.State.Pending() {
+			return nil, stateError(c, "an answered case needs no assignee.")
+		}
+		return docket.NewEvent(c.ID, docket.EventAssigned, actor, now, docket.Assigned{AssigneeID: cmpOr(a.Assignee, u.ID)}), nil
+	case ActComment:
+		return docket.NewEvent(c.ID, docket.EventCommented, actor, now, docket.Commented{Text: a.Text}), nil
+	case ActDecide:
+		switch c.State {
+		case docket.StateAwaitingApproval:
+			return nil, stateError(c, "approve or reject the pending decision first.")
+		case docket.StateAwaitingRequester:
+			return nil, stateError(c, "the requester has been asked for more information; wait for the reply.")
+		case docket.StateAnswered:
+			return nil, stateError(c, "it has been answered.")
+		}
+		needs := c.Discloses && (a.Outcome == docket.OutcomeComply || a.Outcome == docket.OutcomePartial)
+		return docket.NewEvent(c.ID, docket.EventDecided, actor, now, docket.Decided{Decision: docket.Decision{
+			Outcome: a.Outcome, ReasonCode: a.ReasonCode, Statement: a.Statement,
+			DecidedBy: u.ID, DecidedAt: now, NeedsApproval: needs,
+		}}), nil
+	case ActApprove, ActReject:
+		if c.State != docket.StateAwaitingApproval || c.Decision == nil {
+			return nil, stateError(c, "no decision is waiting for approval.")
+		}
+		if c.Decision.DecidedBy == u.ID {
+			return nil, docket.Errorf(docket.EFOUREYES, "A decision that discloses user data must be approved by someone other than its author.")
+		}
+		if a.Type == ActReject {
+			return docket.NewEvent(c.ID, docket.EventApprovalRejected, actor, now, docket.ApprovalRejected{Reason: a.Text}), nil
+		}
+		return docket.NewEvent(c.ID, docket.EventApproved, actor, now, docket.Approved{}), nil
+	case ActAnswer:
+		switch c.State {
+		case docket.StateDecided:
+		case docket.StateAwaitingApproval:
+			return nil, stateError(c, "the decision discloses user data and waits for a second person's approval.")
+		default:
+			return nil, stateError(c, "decide before answering.")
+		}
+		pauses := c.Decision.Outcome == docket.OutcomeNeedInfo && c.PauseOnNeedInfo
+		return docket.NewEvent(c.ID, docket.EventAnswered, actor, now, docket.Answered{Text: a.Text, PausesClock: pauses}), nil
+	}
+	return nil, docket.Errorf(docket.EINVALID, "Unknown event type %q.", a.Type)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

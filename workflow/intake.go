@@ -1,0 +1,250 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/docket-dev/docket"
+)
+
+// Submission is one request ready to be stored.
+type Submission struct {
+	Channel   string
+	Authority *docket.Authority // nil for public notices
+	Body      docket.RequestBody
+	Blobs     []docket.Blob
+	// Raw is the body exactly as received; ContentType its media type.
+	Raw            []byte
+	ContentType    string
+	IdempotencyKey string
+	// ReceivedAt is the time of authenticated receipt; the service's clock when zero.
+	ReceivedAt time.Time
+}
+
+// Result is what Submit returns.
+type Result struct {
+	Receipt docket.Receipt
+	// Replayed is true when the idempotency key matched an earlier, identical submission.
+	Replayed bool
+}
+
+type pending struct {
+	sub  *Submission
+	res  *Result
+	err  error
+	done chan struct{}
+}
+
+// Submit stores a request and opens its case, and returns the receipt once committed. Many
+// concurrent submissions share one transaction (group commit), so that each durable commit
+// carries as many receipts as arrived while the previous one was being written.
+func (s *Service) Submit(ctx context.Context, sub *Submission) (*Result, error) {
+	if sub.ReceivedAt.IsZero() {
+		sub.ReceivedAt = s.Now()
+	}
+	sub.ReceivedAt = sub.ReceivedAt.UTC().Truncate(time.Microsecond)
+	p := &pending{sub: sub, done: make(chan struct{})}
+	select {
+	case s.intake <- p:
+	case <-s.stop:
+		return nil, docket.Errorf(docket.EUNAVAILABLE, "The server is shutting down; nothing was stored. Retry.")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once queued, the submission is committed or refused whatever the caller does.
+	<-p.done
+	return p.res, p.err
+}
+
+func (s *Service) commitLoop(ctx context.Context) {
+	batch := make([]*pending, 0, s.maxBatch)
+	for {
+		select {
+		case p := <-s.intake:
+			batch = append(batch[:0], p)
+		case <-s.stop:
+			for {
+				select {
+				case p := <-s.intake:
+					s.commit(ctx, []*pending{p})
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < s.maxBatch {
+			select {
+			case p := <-s.intake:
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		s.commit(ctx, batch)
+	}
+}
+
+// commit stores a batch in one transaction. If the transaction fails, each submission is
+// tried alone, so that one bad submission cannot refuse the others.
+func (s *Service) commit(ctx context.Context, batch []*pending) {
+	err := s.store.Update(ctx, func(tx docket.Tx) error {
+		for _, p := range batch {
+			p.res, p.err = nil, nil
+			if err := s.store1(ctx, tx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && len(batch) > 1 {
+		s.log.WarnContext(ctx, "intake batch failed; retrying one by one", slog.Int("size", len(batch)), slog.Any("err", err))
+		for _, p := range batch {
+			s.commit(ctx, []*pending{p})
+		}
+		return
+	}
+	for _, p := range batch {
+		if err != nil {
+			s.log.ErrorContext(ctx, "intake failed", slog.String("channel", p.sub.Channel), slog.Any("err", err))
+			p.res, p.err = nil, docket.Errorf(docket.EUNAVAILABLE, "The request could not be stored; nothing was kept. Retry.")
+		}
+		close(p.done)
+	}
+}
+
+// store1 writes one submission inside the batch's transaction. Refusals that concern only
+// this submission (an idempotency key reused with another body) are set on p and leave the
+// transaction intact; they are decided before anything is written.
+func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
+	sub := p.sub
+	sum := sha(sub.Raw)
+	authorityID := ""
+	if sub.Authority != nil {
+		authorityID = sub.Authority.ID
+	}
+	if sub.IdempotencyKey != "" {
+		prev, err := tx.RequestByIdempotencyKey(ctx, authorityID, sub.IdempotencyKey)
+		switch {
+		case err == nil && prev.SHA256 != sum:
+			p.err = docket.Errorf(docket.ECONFLICT, "Idempotency-Key %q was used for a different request (%s).", sub.IdempotencyKey, prev.ID)
+			return nil
+		case err == nil:
+			c, err := tx.Case(ctx, prev.CaseID)
+			if err != nil {
+				return err
+			}
+			p.res = &Result{Receipt: receipt(prev, c), Replayed: true}
+			return nil
+		case !isNotFound(err):
+			return err
+		}
+	}
+	r, ok := s.regimes.Lookup(sub.Body.Regime)
+	if !ok {
+		p.err = docket.Errorf(docket.EINVALID, "Unknown regime %q.", sub.Body.Regime)
+		return nil
+	}
+	req := &docket.Request{
+		ID: docket.NewID(), CaseID: docket.NewID(), Channel: sub.Channel, AuthorityID: authorityID,
+		ReceivedAt: sub.ReceivedAt, SHA256: sum, Raw: sub.Raw, ContentType: sub.ContentType,
+		IdempotencyKey: sub.IdempotencyKey, Body: sub.Body,
+	}
+	country := sub.Body.Country
+	if sub.Authority != nil {
+		country = sub.Authority.Country
+	}
+	deadline, dueSoon := r.Deadlines(req.ReceivedAt, sub.Body.Emergency)
+	queue, priority := r.Queue, r.Priority
+	if sub.Body.Emergency {
+		queue, priority = "emergency", max(priority, 100)
+	}
+	actor := docket.ActorPublic
+	if sub.Authority != nil {
+		actor = docket.AuthorityActor(sub.Authority.ID)
+	}
+	c := &docket.Case{}
+	opened := docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, docket.CaseOpened{
+		Regime: r.ID, Kind: sub.Body.Kind, Channel: sub.Channel, AuthorityID: authorityID, Country: country,
+		Reference: sub.Body.Reference, Emergency: sub.Body.Emergency, Queue: queue, Priority: priority,
+		Discloses:       sub.Body.Kind.Discloses() || (sub.Body.Kind == docket.KindOther && r.Discloses),
+		PauseOnNeedInfo: r.PauseOnNeedInfo, ReceivedAt: req.ReceivedAt,
+		DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
+	})
+	if err := record(ctx, tx, c, opened); err != nil {
+		return err
+	}
+	received := docket.NewEvent(req.CaseID, docket.EventRequestReceived, actor, req.ReceivedAt, docket.RequestReceived{
+		RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256,
+	})
+	if err := record(ctx, tx, c, received); err != nil {
+		return err
+	}
+	if err := tx.InsertCase(ctx, c); err != nil {
+		return err
+	}
+	for i := range sub.Blobs {
+		if err := tx.InsertBlob(ctx, &sub.Blobs[i]); err != nil {
+			return err
+		}
+	}
+	if err := tx.InsertRequest(ctx, req); err != nil {
+		return err
+	}
+	p.res = &Result{Receipt: receipt(req, c)}
+	return nil
+}
+
+func receipt(r *docket.Request, c *docket.Case) docket.Receipt {
+	return docket.Receipt{ID: r.ID, CaseID: r.CaseID, ReceivedAt: r.ReceivedAt, Deadline: docket.OptTime(c.DeadlineAt), SHA256: r.SHA256}
+}
+
+// Reply stores a requester's reply to a question on one of its requests. When the case waits
+// for it, the case reopens and a paused clock resumes, its deadline moved by the pause.
+func (s *Service) Reply(ctx context.Context, a *docket.Authority, requestID string, sub *Submission) (*Result, error) {
+	orig, err := s.store.Request(ctx, requestID)
+	if isNotFound(err) || (err == nil && orig.AuthorityID != a.ID) {
+		return nil, notFound("request")
+	} else if err != nil {
+		return nil, fmt.Errorf("reply: %w", err)
+	}
+	now := s.Now().Truncate(time.Microsecond)
+	req := &docket.Request{
+		ID: docket.NewID(), CaseID: orig.CaseID, Channel: docket.ChannelReply, AuthorityID: a.ID,
+		ReceivedAt: now, SHA256: sha(sub.Raw), Raw: sub.Raw, ContentType: sub.ContentType, Body: sub.Body,
+	}
+	req.Body.InReplyTo = orig.ID
+	req.Body.Regime = orig.Body.Regime
+	var c *docket.Case
+	err = s.store.Update(ctx, func(tx docket.Tx) error {
+		c, err = tx.Case(ctx, orig.CaseID)
+		if err != nil {
+			return err
+		}
+		if c.State != docket.StateAwaitingRequester {
+			return docket.Errorf(docket.ESTATE, "No question is waiting for your reply on this request (its case is %s).", c.State)
+		}
+		deadline, dueSoon := c.ResumedDeadlines(now)
+		e := docket.NewEvent(c.ID, docket.EventRequesterReplied, docket.AuthorityActor(a.ID), now, docket.RequesterReplied{
+			RequestID: req.ID, SHA256: req.SHA256, DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
+		})
+		if err := record(ctx, tx, c, e); err != nil {
+			return err
+		}
+		for i := range sub.Blobs {
+			if err := tx.InsertBlob(ctx, &sub.Blobs[i]); err != nil {
+				return err
+			}
+		}
+		if err := tx.InsertRequest(ctx, req); err != nil {
+			return err
+		}
+		return tx.UpdateCase(ctx, c)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reply to request %s: %w", requestID, err)
+	}
+	return &Result{Receipt: receipt(req, c)}, nil
+}

@@ -1,0 +1,161 @@
+// Package workflow is docket's service layer: it receives requests into cases, applies the
+// staff's actions under the rules (roles, four-eyes, clock pauses), runs the deadline clock
+// and registers authorities and staff. Every change it makes is an event appended in the
+// same transaction as the change.
+package workflow
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/regime"
+)
+
+// Config configures a Service. Zero fields take defaults.
+type Config struct {
+	Store   docket.Store
+	Regimes *regime.Table
+	Logger  *slog.Logger
+	// Now is the clock; tests move it.
+	Now func() time.Time
+	// MaxBatch is how many receipts one intake transaction may commit together.
+	MaxBatch int
+}
+
+// Service is the workflow.
+type Service struct {
+	store   docket.Store
+	regimes *regime.Table
+	log     *slog.Logger
+	now     func() time.Time
+
+	intake   chan *pending
+	maxBatch int
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+	stop     chan struct{}
+}
+
+// New returns a Service; call Start before submitting requests and Stop at the end.
+func New(cfg Config) *Service {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.Regimes == nil {
+		cfg.Regimes = regime.DefaultTable()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{
+		store:    cfg.Store,
+		regimes:  cfg.Regimes,
+		log:      cfg.Logger,
+		now:      now,
+		intake:   make(chan *pending, 4096),
+		maxBatch: cmp.Or(cfg.MaxBatch, 256),
+		stop:     make(chan struct{}),
+	}
+}
+
+// Regimes returns the regime table in use.
+func (s *Service) Regimes() *regime.Table { return s.regimes }
+
+// Now returns the service's current time.
+func (s *Service) Now() time.Time { return s.now().UTC() }
+
+// Start runs the intake committer until Stop.
+func (s *Service) Start(ctx context.Context) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.commitLoop(context.WithoutCancel(ctx))
+	}()
+}
+
+// Stop lets the committer finish what it holds, then returns.
+func (s *Service) Stop() {
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.wg.Wait()
+}
+
+func sha(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// RegisterAuthority adds an authority and returns its bearer token, shown once.
+func (s *Service) RegisterAuthority(ctx context.Context, by docket.Actor, a *docket.Authority) (token string, err error) {
+	a.Name = strings.TrimSpace(a.Name)
+	a.Country = strings.ToUpper(strings.TrimSpace(a.Country))
+	switch {
+	case a.Name == "":
+		return "", docket.Errorf(docket.EINVALID, "An authority needs a name.")
+	case len(a.Country) != 2 || strings.Trim(a.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "":
+		return "", docket.Errorf(docket.EINVALID, "An authority needs a two-letter ISO 3166 country code.")
+	}
+	for i, d := range a.Domains {
+		a.Domains[i] = strings.ToLower(strings.TrimSpace(d))
+	}
+	a.ID, a.CreatedAt = docket.NewID(), s.Now()
+	token, hash := docket.NewToken("dka")
+	err = s.store.Update(ctx, func(tx docket.Tx) error {
+		if err := tx.InsertAuthority(ctx, a, hash); err != nil {
+			return err
+		}
+		return tx.Append(ctx, docket.NewEvent("", docket.EventAuthorityRegistered, by, a.CreatedAt, a))
+	})
+	if err != nil {
+		return "", fmt.Errorf("register authority: %w", err)
+	}
+	return token, nil
+}
+
+// AddUser adds a staff member and returns its bearer token, shown once.
+func (s *Service) AddUser(ctx context.Context, by docket.Actor, u *docket.User) (token string, err error) {
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	if !strings.Contains(u.Email, "@") {
+		return "", docket.Errorf(docket.EINVALID, "A user needs an e-mail address.")
+	}
+	if !u.Role.Valid() {
+		return "", docket.Errorf(docket.EINVALID, "Unknown role %q: agent, reviewer, admin or auditor.", u.Role)
+	}
+	u.ID, u.CreatedAt = docket.NewID(), s.Now()
+	token, hash := docket.NewToken("dku")
+	err = s.store.Update(ctx, func(tx docket.Tx) error {
+		if err := tx.InsertUser(ctx, u, hash); err != nil {
+			return err
+		}
+		return tx.Append(ctx, docket.NewEvent("", docket.EventUserAdded, by, u.CreatedAt, u))
+	})
+	if err != nil {
+		return "", fmt.Errorf("add user: %w", err)
+	}
+	return token, nil
+}
+
+// record applies e to c and appends it: the one way a case changes.
+func record(ctx context.Context, tx docket.Tx, c *docket.Case, e *docket.Event) error {
+	if err := tx.Append(ctx, e); err != nil {
+		return err
+	}
+	if err := c.Apply(e); err != nil {
+		return fmt.Errorf("record %s on case %s: %w", e.Type, c.ID, err)
+	}
+	return nil
+}
+
+// notFound hides whether a thing exists from those who may not see it.
+func notFound(what string) error { return docket.Errorf(docket.ENOTFOUND, "No such %s.", what) }
+
+func isNotFound(err error) bool { return errors.Is(err, docket.ErrNotFound) }
