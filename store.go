@@ -18,6 +18,8 @@ type Store interface {
 	Case(ctx context.Context, id string) (*Case, error)
 	Cases(ctx context.Context, f CaseFilter) ([]*Case, error)
 	Request(ctx context.Context, id string) (*Request, error)
+	// RequestByIdempotencyKey finds the request an authority sent with this key.
+	RequestByIdempotencyKey(ctx context.Context, authorityID, key string) (*Request, error)
 	CaseRequests(ctx context.Context, caseID string) ([]*Request, error)
 	CaseEvents(ctx context.Context, caseID string) ([]*Event, error)
 	Blob(ctx context.Context, sha256 string) (*Blob, error)

@@ -43,6 +43,16 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if key != "" {
+		// A reused key with another body is a conflict even when that body is invalid; the
+		// committer checks again inside its transaction.
+		prev, err := s.store.RequestByIdempotencyKey(r.Context(), p.authority.ID, key)
+		if err == nil && prev.SHA256 != workflow.SHA256(raw) {
+			return docket.Errorf(docket.ECONFLICT, "Idempotency-Key %q was used for a different request (%s).", key, prev.ID)
+		} else if err != nil && docket.ErrorCode(err) != docket.ENOTFOUND {
+			return err
+		}
+	}
 	parsed, err := intake.ParseRequest(raw, s.svc.Regimes())
 	if err != nil {
 		return err

@@ -79,6 +79,12 @@ func (s *Store) Request(ctx context.Context, id string) (*docket.Request, error)
 	return r, notFoundOr(err, "read request "+id)
 }
 
+// RequestByIdempotencyKey finds the request an authority sent with this key.
+func (s *Store) RequestByIdempotencyKey(ctx context.Context, authorityID, key string) (*docket.Request, error) {
+	r, err := scanRequest(s.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE authority_id = ? AND idempotency_key = ?`, authorityID, key))
+	return r, notFoundOr(err, "find request by idempotency key")
+}
+
 // CaseRequests returns the requests of a case in order of receipt.
 func (s *Store) CaseRequests(ctx context.Context, caseID string) ([]*docket.Request, error) {
 	rows, err := s.query(ctx, `SELECT `+requestCols+` FROM requests WHERE case_id = ? ORDER BY received_at, id`, caseID)

@@ -18,7 +18,6 @@ import (
 type Store struct {
 	write, read *sql.DB
 	d           *Dialect
-
 }
 
 var _ docket.Store = (*Store)(nil)

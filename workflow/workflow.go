@@ -89,6 +89,9 @@ func (s *Service) Stop() {
 	s.wg.Wait()
 }
 
+// SHA256 returns the hex SHA-256 of b, as receipts carry it.
+func SHA256(b []byte) string { return sha(b) }
+
 func sha(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
