@@ -201,6 +201,9 @@ func ParseRequest(raw []byte, regimes *regime.Table) (*Parsed, error) {
 	}
 	body.Targets = targets(f, in.Targets)
 	blobs := attachments(f, in.Attachments, &body)
+	if body.Kind == docket.KindEmergencyDisclosure {
+		body.Emergency = true
+	}
 	if body.Regime == "" {
 		body.Regime, body.RegimeSource = regime.Default, "default"
 		if body.Emergency {
@@ -214,9 +217,6 @@ func ParseRequest(raw []byte, regimes *regime.Table) (*Parsed, error) {
 		f.add("kind", "unknown kind %q; one of %v", body.Kind, docket.Kinds)
 	case body.Kind == docket.KindNotice:
 		f.add("kind", "notices go to /api/v1/notices")
-	}
-	if body.Kind == docket.KindEmergencyDisclosure {
-		body.Emergency = true
 	}
 	if err := f.err(); err != nil {
 		return nil, err

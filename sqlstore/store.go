@@ -45,6 +45,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// Rebind rewrites ? placeholders for the store's engine.
+func (s *Store) Rebind(q string) string { return s.d.Rebind(q) }
+
 // DB returns the write pool, for tests and tools that need raw access.
 func (s *Store) DB() *sql.DB { return s.write }
 

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docket-dev/docket/sqlite"
+	"github.com/docket-dev/docket/storetest"
+)
+
+func run(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	err := m.Run(context.Background(), args)
+	return out.String(), err
+}
+
+func created(t *testing.T, out string) (id, token string) {
+	t.Helper()
+	var v struct{ ID, Token string }
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.Token == "" {
+		t.Fatalf("want {id,token}, got %q (%v)", out, err)
+	}
+	return v.ID, v.Token
+}
+
+// TestTour runs the README's tour through the real command: serve, add an authority and a
+// user, submit, decide, answer, read, verify; then an edited row fails the verification.
+func TestTour(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dir := t.TempDir()
+			env := map[string]string{"DOCKET_DATA": dir}
+			if engine == "postgres" {
+				env["DOCKET_DB"] = storetest.PostgresURL(t)
+			}
+			_, atok := created(t, must(run(t, env, "authority", "add", "--name", "OFAC", "--country", "fr", "--domain", "interieur.gouv.fr", "--json")))
+			_, utok := created(t, must(run(t, env, "user", "add", "--email", "agent@platform.example", "--role", "agent", "--json")))
+
+			ctx, cancel := context.WithCancel(context.Background())
+			ready := make(chan string, 1)
+			done := make(chan error, 1)
+			m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }, Ready: func(a string) { ready <- a }}
+			go func() { done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--clock-interval", "50ms"}) }()
+			var addr string
+			select {
+			case addr = <-ready:
+			case err := <-done:
+				t.Fatalf("serve: %v", err)
+			case <-time.After(20 * time.Second):
+				t.Fatal("serve did not start")
+			}
+			call := func(method, path, token, body string, want int) map[string]any {
+				t.Helper()
+				req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				if body != "" {
+					req.Header.Set("Content-Type", "application/json")
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				if resp.StatusCode != want {
+					t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+				}
+				var v map[string]any
+				json.Unmarshal(b, &v)
+				return v
+			}
+			rc := call("POST", "/api/v1/requests", atok, `{"regime":"dsa-art9","kind":"removal","reference":"A9-1","legal_basis":"DSA art. 9","reasons":"Illegal hate speech","redress":"Tribunal judiciaire de Paris","targets":[{"kind":"message","value":"https://t.me/c/1"}]}`, 201)
+			caseID, reqID := rc["case_id"].(string), rc["id"].(string)
+			call("POST", "/api/v1/cases/"+caseID+"/events", utok, `{"type":"decide","outcome":"comply","statement":"Removed."}`, 201)
+			call("POST", "/api/v1/cases/"+caseID+"/events", utok, `{"type":"answer","text":"The message was removed."}`, 201)
+			st := call("GET", "/api/v1/requests/"+reqID, atok, "", 200)
+			if st["state"] != "answered" {
+				t.Fatalf("authority sees %v", st)
+			}
+			call("GET", "/healthz", "", "", 200)
+			call("GET", "/readyz", "", "", 200)
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("serve ended with %v", err)
+			}
+
+			out := must(run(t, env, "audit", "verify"))
+			if !strings.Contains(out, "audit OK") {
+				t.Fatalf("verify: %s", out)
+			}
+			head := strings.TrimSpace(must(run(t, env, "audit", "head")))
+			must(run(t, env, "audit", "verify", "--head", head))
+
+			// Edit one event row behind docket's back.
+			var db *sql.DB
+			var err error
+			if engine == "postgres" {
+				db, err = sql.Open("pgx", env["DOCKET_DB"])
+			} else {
+				db, err = sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec(`UPDATE events SET data = REPLACE(data, 'Removed.', 'Kept.') WHERE type = 'decided'`); err != nil {
+				t.Fatal(err)
+			}
+			_, err = run(t, env, "audit", "verify")
+			var exit exitError
+			if !errors.As(err, &exit) || exit.code != 1 || !strings.Contains(exit.msg, "event ") {
+				t.Fatalf("verify after tampering: %v, want exit 1 naming the event", err)
+			}
+		})
+	}
+}
+
+func must(out string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+func TestUsageErrors(t *testing.T) {
+	env := map[string]string{"DOCKET_DATA": t.TempDir()}
+	for _, args := range [][]string{{}, {"fly"}, {"serve", "--nope"}, {"audit", "verify", "--head", "x"}} {
+		_, err := run(t, env, args...)
+		var exit exitError
+		if !errors.As(err, &exit) || exit.code != 2 {
+			t.Errorf("%v: %v, want exit 2", args, err)
+		}
+	}
+	if _, err := run(t, env, "authority", "add", "--name", "X", "--country", "France"); err == nil {
+		t.Error("a bad country code was accepted")
+	}
+	if _, err := run(t, env, "user", "add", "--email", "a@b.c", "--role", "god"); err == nil {
+		t.Error("an unknown role was accepted")
+	}
+	if _, err := run(t, map[string]string{"DOCKET_DB": "mysql://x"}, "migrate"); err == nil {
+		t.Error("a non-postgres --db was accepted")
+	}
+}
