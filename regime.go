@@ -22,6 +22,8 @@ type Regime struct {
 	// DueSoon is how long before the deadline a case turns due-soon; default a fifth of the clock.
 	DueSoon         Duration `json:"due_soon,omitempty"`
 	PauseOnNeedInfo bool     `json:"pause_on_need_info,omitempty"`
+	// Emergency marks regimes whose every request is an emergency (a threat to life).
+	Emergency bool `json:"emergency,omitempty"`
 	// Discloses marks regimes under which complying hands over user data (four-eyes).
 	Discloses bool `json:"discloses,omitempty"`
 	// Kinds lists the request kinds the regime allows; empty allows all.

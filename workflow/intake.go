@@ -156,9 +156,10 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 	if sub.Authority != nil {
 		country = sub.Authority.Country
 	}
-	deadline, dueSoon := r.Deadlines(req.ReceivedAt, sub.Body.Emergency)
+	emergency := sub.Body.Emergency || r.Emergency || sub.Body.Kind == docket.KindEmergencyDisclosure
+	deadline, dueSoon := r.Deadlines(req.ReceivedAt, emergency)
 	queue, priority := r.Queue, r.Priority
-	if sub.Body.Emergency {
+	if emergency {
 		queue, priority = "emergency", max(priority, 100)
 	}
 	actor := docket.ActorPublic
@@ -168,7 +169,7 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 	c := &docket.Case{}
 	opened := docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, docket.CaseOpened{
 		Regime: r.ID, Kind: sub.Body.Kind, Channel: sub.Channel, AuthorityID: authorityID, Country: country,
-		Reference: sub.Body.Reference, Emergency: sub.Body.Emergency, Queue: queue, Priority: priority,
+		Reference: sub.Body.Reference, Emergency: emergency, Queue: queue, Priority: priority,
 		Discloses:       sub.Body.Kind.Discloses() || (sub.Body.Kind == docket.KindOther && r.Discloses),
 		PauseOnNeedInfo: r.PauseOnNeedInfo, ReceivedAt: req.ReceivedAt,
 		DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
