@@ -72,7 +72,7 @@ func TestParseNotice(t *testing.T) {
 		t.Fatalf("notice: %+v", p.Body)
 	}
 	for body, field := range map[string]string{
-		`{"explanation":"x","locations":["javascript:alert(1)"],"name":"A","email":"a@b.c","good_faith":true}`: "locations[0]",
+		`{"explanation":"x","locations":["javascript:alert(1)"],"name":"A","email":"a@b.c","good_faith":true}`:  "locations[0]",
 		`{"explanation":"x","locations":["https://a/b"],"name":"A","email":"not-an-address","good_faith":true}`: "email",
 		`{"explanation":"x","locations":["https://a/b"],"name":"A","email":"a@b.c","good_faith":false}`:         "good_faith",
 		`{"explanation":"","locations":["https://a/b"],"csam":true,"good_faith":true}`:                          "explanation",

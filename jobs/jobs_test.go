@@ -38,7 +38,7 @@ func TestRunnerRetriesAndRecurs(t *testing.T) {
 			if err := r.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
-			r.Stop() // drive it by hand below
+			r.Stop()                             // drive it by hand below
 			if err := r.Start(ctx); err != nil { // starting again must not queue a second tick
 				t.Fatal(err)
 			}
