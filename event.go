@@ -47,8 +47,11 @@ func NewEvent(caseID, typ string, actor Actor, at time.Time, data any) *Event {
 	return &Event{CaseID: caseID, Type: typ, Actor: actor, At: at.UTC(), Data: b}
 }
 
-// CaseOpened is the data of the first event of a case: everything its clock starts from.
+// CaseOpened is the data of the first event of a case: the request that opened it (its id
+// and SHA-256 fix it in the chain) and everything the case's clock starts from.
 type CaseOpened struct {
+	RequestID   string `json:"request_id"`
+	SHA256      string `json:"sha256"`
 	Regime      string `json:"regime"`
 	Kind        Kind   `json:"kind"`
 	Channel     string `json:"channel"`
@@ -68,7 +71,7 @@ type CaseOpened struct {
 	DueSoonAt       *Time     `json:"due_soon_at"`
 }
 
-// RequestReceived records a request joining a case.
+// RequestReceived records a further request joining an open case.
 type RequestReceived struct {
 	RequestID string `json:"request_id"`
 	Channel   string `json:"channel"`

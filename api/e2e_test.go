@@ -76,8 +76,8 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatalf("authority's view after answer: %v", st)
 			}
 			full := h.expect(h.do("GET", "/api/v1/cases/"+caseID, "auditor", nil), 200).json(t)
-			if n := len(full["events"].([]any)); n != 7 {
-				t.Fatalf("case has %d events, want 7 (opened, received, assigned, commented, decided, approved, answered)", n)
+			if n := len(full["events"].([]any)); n != 6 {
+				t.Fatalf("case has %d events, want 6 (opened, assigned, commented, decided, approved, answered)", n)
 			}
 
 			ctx := context.Background()

@@ -115,7 +115,7 @@ func Verify(ctx context.Context, s docket.Store, expectSeq int64, expectHash str
 		if err := c.Apply(e); err != nil {
 			return fail(&Problem{Seq: e.Seq, CaseID: e.CaseID, What: err.Error()})
 		}
-		if e.Type == docket.EventRequestReceived || e.Type == docket.EventRequesterReplied {
+		if e.Type == docket.EventCaseOpened || e.Type == docket.EventRequestReceived || e.Type == docket.EventRequesterReplied {
 			var d struct {
 				RequestID string `json:"request_id"`
 				SHA256    string `json:"sha256"`
@@ -123,7 +123,9 @@ func Verify(ctx context.Context, s docket.Store, expectSeq int64, expectHash str
 			if err := json.Unmarshal(e.Data, &d); err != nil {
 				return fail(&Problem{Seq: e.Seq, CaseID: e.CaseID, What: "unreadable data: " + err.Error()})
 			}
-			received[d.RequestID] = d.SHA256
+			if d.RequestID != "" {
+				received[d.RequestID] = d.SHA256
+			}
 		}
 		return nil
 	})

@@ -25,11 +25,13 @@ var migrations embed.FS
 func Dialect() *sqlstore.Dialect {
 	sub, _ := fs.Sub(migrations, "migrations")
 	return &sqlstore.Dialect{
-		Name:       "postgres",
-		Numbered:   true,
-		ForUpdate:  " FOR UPDATE",
-		SkipLocked: " FOR UPDATE SKIP LOCKED",
-		Migrations: sub,
+		Name:     "postgres",
+		Numbered: true,
+		// pgx prepares and caches each statement on its connection.
+		CachesStatements: true,
+		ForUpdate:        " FOR UPDATE",
+		SkipLocked:       " FOR UPDATE SKIP LOCKED",
+		Migrations:       sub,
 		IsUniqueViolation: func(err error) bool {
 			var pe *pgconn.PgError
 			return errors.As(err, &pe) && pe.Code == "23505"

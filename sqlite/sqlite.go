@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -47,9 +48,9 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*sqlstore.Store, e
 		return nil, fmt.Errorf("open sqlite: create data folder: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	dsn := func(txlock string) string {
+	dsn := func(txlock string, extra ...string) string {
 		q := url.Values{}
-		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)"} {
+		for _, p := range append([]string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)", "cache_size(-16384)", "temp_store(MEMORY)"}, extra...) {
 			q.Add("_pragma", p)
 		}
 		if txlock != "" {
@@ -57,7 +58,10 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*sqlstore.Store, e
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
-	write, err := sql.Open("sqlite", dsn("immediate"))
+	// The writer leaves checkpoints to a background connection (see checkpoint), so that
+	// copying the WAL into the database does not stall receipts; a large automatic
+	// threshold remains as a safety net.
+	write, err := sql.Open("sqlite", dsn("immediate", "wal_autocheckpoint(20000)"))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -79,5 +83,28 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*sqlstore.Store, e
 		read.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return sqlstore.New(write, read, d), nil
+	store := sqlstore.New(write, read, d)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go checkpoint(read, log, stop, done)
+	store.OnClose(func() { close(stop); <-done })
+	return store, nil
+}
+
+// checkpoint copies the WAL into the database file every quarter second, in PASSIVE mode:
+// it never waits for the writer nor blocks it.
+func checkpoint(db *sql.DB, log *slog.Logger, stop, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if _, err := db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+				log.Warn("sqlite checkpoint", slog.Any("err", err))
+			}
+		}
+	}
 }

@@ -22,6 +22,9 @@ type Dialect struct {
 	SkipLocked string
 	// Migrations holds NNN_name.sql files applied in order, each in its own transaction.
 	Migrations fs.FS
+	// CachesStatements is true when the driver prepares and caches statements itself (pgx),
+	// so that the store need not prepare them in each transaction.
+	CachesStatements bool
 	// IsUniqueViolation reports whether err is a unique-constraint violation.
 	IsUniqueViolation func(error) bool
 }

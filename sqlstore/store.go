@@ -18,6 +18,7 @@ import (
 type Store struct {
 	write, read *sql.DB
 	d           *Dialect
+	onClose     []func()
 }
 
 var _ docket.Store = (*Store)(nil)
@@ -27,8 +28,14 @@ func New(write, read *sql.DB, d *Dialect) *Store {
 	return &Store{write: write, read: read, d: d}
 }
 
+// OnClose registers fn to run first when the store closes (engines stop their helpers).
+func (s *Store) OnClose(fn func()) { s.onClose = append(s.onClose, fn) }
+
 // Close closes both pools.
 func (s *Store) Close() error {
+	for _, fn := range s.onClose {
+		fn()
+	}
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -66,6 +73,9 @@ func (s *Store) Update(ctx context.Context, fn func(docket.Tx) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	if t.headSeq != startSeq {
 		if _, err := t.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, t.headSeq, t.headHash); err != nil {
 			return fmt.Errorf("move audit head: %w", err)
@@ -85,6 +95,7 @@ type tx struct {
 	// stmts holds the statements prepared in this transaction, so that a batch of many
 	// receipts prepares each statement once.
 	stmts map[string]*sql.Stmt
+	buf   buffers
 }
 
 func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -100,6 +111,9 @@ func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if t.s.d.CachesStatements {
+		return t.tx.ExecContext(ctx, t.s.d.Rebind(q), args...)
+	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -114,6 +128,9 @@ type errRow struct{ err error }
 func (r errRow) Scan(...any) error { return r.err }
 
 func (t *tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
+	if t.s.d.CachesStatements {
+		return t.tx.QueryRowContext(ctx, t.s.d.Rebind(q), args...)
+	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return errRow{err}
@@ -123,10 +140,7 @@ func (t *tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
 
 func (t *tx) Append(ctx context.Context, e *docket.Event) error {
 	audit.Seal(t.headSeq, t.headHash, e)
-	if _, err := t.exec(ctx, `INSERT INTO events (seq, case_id, type, actor, at, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.CaseID, e.Type, string(e.Actor), docket.Micros(e.At), string(e.Data), e.PrevHash, e.Hash); err != nil {
-		return fmt.Errorf("append event %s: %w", e.Type, err)
-	}
+	t.buf.add(tabEvents, e.Seq, e.CaseID, e.Type, string(e.Actor), docket.Micros(e.At), string(e.Data), e.PrevHash, e.Hash)
 	t.headSeq, t.headHash = e.Seq, e.Hash
 	return nil
 }
@@ -136,32 +150,32 @@ func (t *tx) InsertRequest(ctx context.Context, r *docket.Request) error {
 	if err != nil {
 		return fmt.Errorf("insert request: marshal body: %w", err)
 	}
-	if _, err := t.exec(ctx, `INSERT INTO requests (id, case_id, channel, authority_id, received_at, sha256, content_type, idempotency_key, raw, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.CaseID, r.Channel, r.AuthorityID, docket.Micros(r.ReceivedAt), r.SHA256, r.ContentType, r.IdempotencyKey, r.Raw, string(body)); err != nil {
-		if t.s.d.IsUniqueViolation(err) {
+	if r.IdempotencyKey != "" {
+		k := r.AuthorityID + "\x00" + r.IdempotencyKey
+		if t.buf.pending[k] != nil {
 			return docket.Errorf(docket.ECONFLICT, "A request with this idempotency key already exists.")
 		}
-		return fmt.Errorf("insert request: %w", err)
-	}
-	for _, tg := range r.Body.Targets {
-		if _, err := t.exec(ctx, `INSERT INTO targets (case_id, request_id, kind, value) VALUES (?, ?, ?, ?)`, r.CaseID, r.ID, tg.Kind, tg.Value); err != nil {
-			return fmt.Errorf("insert target: %w", err)
+		if t.buf.pending == nil {
+			t.buf.pending = map[string]*docket.Request{}
 		}
+		t.buf.pending[k] = r
+	}
+	t.buf.add(tabRequests, r.ID, r.CaseID, r.Channel, r.AuthorityID, docket.Micros(r.ReceivedAt), r.SHA256, r.ContentType, r.IdempotencyKey, r.Raw, string(body))
+	for _, tg := range r.Body.Targets {
+		t.buf.add(tabTargets, r.CaseID, r.ID, tg.Kind, tg.Value)
 	}
 	return nil
 }
 
 func (t *tx) InsertBlob(ctx context.Context, b *docket.Blob) error {
-	var n int
-	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM blobs WHERE sha256 = ?`, b.SHA256).Scan(&n); err != nil {
-		return fmt.Errorf("insert blob: check: %w", err)
-	}
-	if n > 0 {
+	if t.buf.blobs[b.SHA256] {
 		return nil // content-addressed: the same bytes are stored once
 	}
-	if _, err := t.exec(ctx, `INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?)`, b.SHA256, len(b.Data), b.Data); err != nil {
-		return fmt.Errorf("insert blob: %w", err)
+	if t.buf.blobs == nil {
+		t.buf.blobs = map[string]bool{}
 	}
+	t.buf.blobs[b.SHA256] = true
+	t.buf.add(tabBlobs, b.SHA256, len(b.Data), b.Data)
 	return nil
 }
 
@@ -185,6 +199,10 @@ func scanRequest(r rowScanner) (*docket.Request, error) {
 }
 
 func (t *tx) RequestByIdempotencyKey(ctx context.Context, authorityID, key string) (*docket.Request, error) {
+	if r := t.buf.pending[authorityID+"\x00"+key]; r != nil {
+		return r, nil
+	}
+	// Buffered requests are not in the database yet, and were checked just above.
 	r, err := scanRequest(t.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE authority_id = ? AND idempotency_key = ?`, authorityID, key))
 	if err != nil && !errors.Is(err, docket.ErrNotFound) {
 		return nil, fmt.Errorf("find request by idempotency key: %w", err)
@@ -217,13 +235,14 @@ func (t *tx) InsertCase(ctx context.Context, c *docket.Case) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `INSERT INTO cases (state, pending, regime, queue, priority, emergency, authority_id, assignee_id, reference, received_at, deadline_at, due_soon_at, paused_at, due_soon_marked, overdue_marked, updated_at, doc, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
-		return fmt.Errorf("insert case: %w", err)
-	}
+	t.buf.add(tabCases, args...)
 	return nil
 }
 
 func (t *tx) UpdateCase(ctx context.Context, c *docket.Case) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	args, err := caseArgs(c)
 	if err != nil {
 		return err
@@ -254,6 +273,9 @@ func scanCase(r rowScanner) (*docket.Case, error) {
 }
 
 func (t *tx) Case(ctx context.Context, id string) (*docket.Case, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	c, err := scanCase(t.queryRow(ctx, `SELECT doc FROM cases WHERE id = ?`+t.s.d.ForUpdate, id))
 	if err != nil && !errors.Is(err, docket.ErrNotFound) {
 		return nil, fmt.Errorf("read case %s: %w", id, err)
@@ -262,6 +284,9 @@ func (t *tx) Case(ctx context.Context, id string) (*docket.Case, error) {
 }
 
 func (t *tx) CasesToMark(ctx context.Context, now time.Time, n int) ([]*docket.Case, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	st, err := t.stmt(ctx, `SELECT doc FROM cases WHERE pending = 1 AND paused_at = 0 AND (
 		(due_soon_marked = 0 AND due_soon_at > 0 AND due_soon_at <= ?) OR
 		(overdue_marked = 0 AND deadline_at > 0 AND deadline_at <= ?)) ORDER BY deadline_at LIMIT ?`)
@@ -325,11 +350,7 @@ func (t *tx) Enqueue(ctx context.Context, j *docket.Job) error {
 	if maxAttempts <= 0 {
 		maxAttempts = 25
 	}
-	if _, err := t.exec(ctx, `INSERT INTO jobs (kind, payload, unique_key, state, run_at, attempts, max_attempts, locked_until, last_error, created_at)
-		VALUES (?, ?, ?, 'pending', ?, 0, ?, 0, '', ?) ON CONFLICT (unique_key) DO NOTHING`,
-		j.Kind, payload, key, docket.Micros(j.RunAt), maxAttempts, time.Now().UnixMicro()); err != nil {
-		return fmt.Errorf("enqueue %s: %w", j.Kind, err)
-	}
+	t.buf.add(tabJobs, j.Kind, payload, key, "pending", docket.Micros(j.RunAt), 0, maxAttempts, 0, "", time.Now().UnixMicro())
 	return nil
 }
 

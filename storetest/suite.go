@@ -76,12 +76,9 @@ func openCase(ctx context.Context, tx docket.Tx, sp caseSpec) (*docket.Case, *do
 	c := &docket.Case{}
 	for _, e := range []*docket.Event{
 		docket.NewEvent(req.CaseID, docket.EventCaseOpened, docket.AuthorityActor(sp.authority), sp.received, docket.CaseOpened{
-			Regime: sp.regime, Kind: docket.KindDisclosure, Channel: docket.ChannelAPI, AuthorityID: sp.authority,
+			RequestID: req.ID, SHA256: req.SHA256, Regime: sp.regime, Kind: docket.KindDisclosure, Channel: docket.ChannelAPI, AuthorityID: sp.authority,
 			Reference: sp.reference, Emergency: sp.emergency, Queue: cmpOr(sp.queue, "default"), Priority: 50, ReceivedAt: sp.received,
 			DeadlineAt: docket.OptTime(sp.deadline), DueSoonAt: docket.OptTime(sp.dueSoon),
-		}),
-		docket.NewEvent(req.CaseID, docket.EventRequestReceived, docket.AuthorityActor(sp.authority), sp.received, docket.RequestReceived{
-			RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256,
 		}),
 	} {
 		if err := tx.Append(ctx, e); err != nil {
@@ -160,8 +157,8 @@ func testChainAndHead(t *testing.T, s docket.Store) {
 	if err := s.ScanEvents(ctx, func(e *docket.Event) error { events = append(events, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if len(events) != 5 {
-		t.Fatalf("got %d events, want 5", len(events))
+	if len(events) != 3 {
+		t.Fatalf("got %d events, want 3", len(events))
 	}
 	for i, e := range events {
 		if e.Seq != int64(i+1) {
@@ -175,15 +172,15 @@ func testChainAndHead(t *testing.T, s docket.Store) {
 		}
 	}
 	seq, hash, _ = s.Head(ctx)
-	if seq != 5 || hash != events[4].Hash {
-		t.Errorf("head = %d %s, want 5 %s", seq, hash, events[4].Hash)
+	if seq != 3 || hash != events[2].Hash {
+		t.Errorf("head = %d %s, want 3 %s", seq, hash, events[2].Hash)
 	}
 	evs, err := s.CaseEvents(ctx, c.ID)
-	if err != nil || len(evs) != 3 || evs[2].Type != docket.EventCommented {
+	if err != nil || len(evs) != 2 || evs[1].Type != docket.EventCommented {
 		t.Fatalf("case events = %d %v", len(evs), err)
 	}
 	rep := mustVerify(t, s)
-	if rep.Events != 5 || rep.Cases != 2 || rep.Requests != 2 {
+	if rep.Events != 3 || rep.Cases != 2 || rep.Requests != 2 {
 		t.Errorf("verify report %+v", rep)
 	}
 }
@@ -288,7 +285,7 @@ func testCaseRoundTrip(t *testing.T, s docket.Store) {
 		t.Fatal(err)
 	}
 	if got.Regime != "eu-tco-removal" || got.Reference != "REF-1" || !got.DeadlineAt.Equal(t0.Add(time.Hour)) ||
-		!got.Emergency || got.Queue != "emergency" || got.State != docket.StateOpen || got.Events != 2 {
+		!got.Emergency || got.Queue != "emergency" || got.State != docket.StateOpen || got.Events != 1 {
 		t.Errorf("case round trip: %+v", got)
 	}
 	if _, err := s.Case(ctx, "missing"); docket.ErrorCode(err) != docket.ENOTFOUND {
@@ -594,7 +591,7 @@ func testConcurrentWriters(t *testing.T, s docket.Store) {
 	}
 	wg.Wait()
 	rep := mustVerify(t, s)
-	if rep.Events != 160 || rep.Cases != 80 {
+	if rep.Events != 80 || rep.Cases != 80 {
 		t.Errorf("after concurrent writes: %+v", rep)
 	}
 }

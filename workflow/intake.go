@@ -31,10 +31,15 @@ type Result struct {
 }
 
 type pending struct {
-	sub  *Submission
-	res  *Result
-	err  error
-	done chan struct{}
+	sub *Submission
+	// Prepared before the commit, in the submitter's goroutine: the request, its new case
+	// and the event that opens it (sealed into the chain only inside the transaction).
+	req    *docket.Request
+	c      *docket.Case
+	opened *docket.Event
+	res    *Result
+	err    error
+	done   chan struct{}
 }
 
 // Submit stores a request and opens its case, and returns the receipt once committed. Many
@@ -45,7 +50,10 @@ func (s *Service) Submit(ctx context.Context, sub *Submission) (*Result, error) 
 		sub.ReceivedAt = s.Now()
 	}
 	sub.ReceivedAt = sub.ReceivedAt.UTC().Truncate(time.Microsecond)
-	p := &pending{sub: sub, done: make(chan struct{})}
+	p, err := s.prepare(sub)
+	if err != nil {
+		return nil, err
+	}
 	select {
 	case s.intake <- p:
 	case <-s.stop:
@@ -115,21 +123,56 @@ func (s *Service) commit(ctx context.Context, batch []*pending) {
 	}
 }
 
-// store1 writes one submission inside the batch's transaction. Refusals that concern only
-// this submission (an idempotency key reused with another body) are set on p and leave the
-// transaction intact; they are decided before anything is written.
-func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
-	sub := p.sub
-	sum := sha(sub.Raw)
-	authorityID := ""
-	if sub.Authority != nil {
-		authorityID = sub.Authority.ID
+// prepare does all the work of a submission that needs no transaction, so that the single
+// committer does as little as possible per receipt.
+func (s *Service) prepare(sub *Submission) (*pending, error) {
+	r, ok := s.regimes.Lookup(sub.Body.Regime)
+	if !ok {
+		return nil, docket.Errorf(docket.EINVALID, "Unknown regime %q.", sub.Body.Regime)
 	}
-	if sub.IdempotencyKey != "" {
-		prev, err := tx.RequestByIdempotencyKey(ctx, authorityID, sub.IdempotencyKey)
+	authorityID := ""
+	actor := docket.ActorPublic
+	country := sub.Body.Country
+	if sub.Authority != nil {
+		authorityID, country = sub.Authority.ID, sub.Authority.Country
+		actor = docket.AuthorityActor(sub.Authority.ID)
+	}
+	req := &docket.Request{
+		ID: docket.NewID(), CaseID: docket.NewID(), Channel: sub.Channel, AuthorityID: authorityID,
+		ReceivedAt: sub.ReceivedAt, SHA256: sha(sub.Raw), Raw: sub.Raw, ContentType: sub.ContentType,
+		IdempotencyKey: sub.IdempotencyKey, Body: sub.Body,
+	}
+	emergency := sub.Body.Emergency || r.Emergency || sub.Body.Kind == docket.KindEmergencyDisclosure
+	deadline, dueSoon := r.Deadlines(req.ReceivedAt, emergency)
+	queue, priority := r.Queue, r.Priority
+	if emergency {
+		queue, priority = "emergency", max(priority, 100)
+	}
+	opened := docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, docket.CaseOpened{
+		RequestID: req.ID, SHA256: req.SHA256, Regime: r.ID, Kind: sub.Body.Kind, Channel: sub.Channel,
+		AuthorityID: authorityID, Country: country, Reference: sub.Body.Reference, Emergency: emergency,
+		Queue: queue, Priority: priority,
+		Discloses:       sub.Body.Kind.Discloses() || (sub.Body.Kind == docket.KindOther && r.Discloses),
+		PauseOnNeedInfo: r.PauseOnNeedInfo, ReceivedAt: req.ReceivedAt,
+		DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
+	})
+	c := &docket.Case{}
+	if err := c.Apply(opened); err != nil {
+		return nil, fmt.Errorf("prepare case: %w", err)
+	}
+	return &pending{sub: sub, req: req, c: c, opened: opened, done: make(chan struct{})}, nil
+}
+
+// store1 writes one prepared submission inside the batch's transaction. Refusals that
+// concern only this submission (an idempotency key reused with another body) are set on p
+// and leave the transaction intact; they are decided before anything is written.
+func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
+	req := p.req
+	if req.IdempotencyKey != "" {
+		prev, err := tx.RequestByIdempotencyKey(ctx, req.AuthorityID, req.IdempotencyKey)
 		switch {
-		case err == nil && prev.SHA256 != sum:
-			p.err = docket.Errorf(docket.ECONFLICT, "Idempotency-Key %q was used for a different request (%s).", sub.IdempotencyKey, prev.ID)
+		case err == nil && prev.SHA256 != req.SHA256:
+			p.err = docket.Errorf(docket.ECONFLICT, "Idempotency-Key %q was used for a different request (%s).", req.IdempotencyKey, prev.ID)
 			return nil
 		case err == nil:
 			c, err := tx.Case(ctx, prev.CaseID)
@@ -142,59 +185,21 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 			return err
 		}
 	}
-	r, ok := s.regimes.Lookup(sub.Body.Regime)
-	if !ok {
-		p.err = docket.Errorf(docket.EINVALID, "Unknown regime %q.", sub.Body.Regime)
-		return nil
-	}
-	req := &docket.Request{
-		ID: docket.NewID(), CaseID: docket.NewID(), Channel: sub.Channel, AuthorityID: authorityID,
-		ReceivedAt: sub.ReceivedAt, SHA256: sum, Raw: sub.Raw, ContentType: sub.ContentType,
-		IdempotencyKey: sub.IdempotencyKey, Body: sub.Body,
-	}
-	country := sub.Body.Country
-	if sub.Authority != nil {
-		country = sub.Authority.Country
-	}
-	emergency := sub.Body.Emergency || r.Emergency || sub.Body.Kind == docket.KindEmergencyDisclosure
-	deadline, dueSoon := r.Deadlines(req.ReceivedAt, emergency)
-	queue, priority := r.Queue, r.Priority
-	if emergency {
-		queue, priority = "emergency", max(priority, 100)
-	}
-	actor := docket.ActorPublic
-	if sub.Authority != nil {
-		actor = docket.AuthorityActor(sub.Authority.ID)
-	}
-	c := &docket.Case{}
-	opened := docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, docket.CaseOpened{
-		Regime: r.ID, Kind: sub.Body.Kind, Channel: sub.Channel, AuthorityID: authorityID, Country: country,
-		Reference: sub.Body.Reference, Emergency: emergency, Queue: queue, Priority: priority,
-		Discloses:       sub.Body.Kind.Discloses() || (sub.Body.Kind == docket.KindOther && r.Discloses),
-		PauseOnNeedInfo: r.PauseOnNeedInfo, ReceivedAt: req.ReceivedAt,
-		DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
-	})
-	if err := record(ctx, tx, c, opened); err != nil {
+	if err := tx.Append(ctx, p.opened); err != nil {
 		return err
 	}
-	received := docket.NewEvent(req.CaseID, docket.EventRequestReceived, actor, req.ReceivedAt, docket.RequestReceived{
-		RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256,
-	})
-	if err := record(ctx, tx, c, received); err != nil {
+	if err := tx.InsertCase(ctx, p.c); err != nil {
 		return err
 	}
-	if err := tx.InsertCase(ctx, c); err != nil {
-		return err
-	}
-	for i := range sub.Blobs {
-		if err := tx.InsertBlob(ctx, &sub.Blobs[i]); err != nil {
+	for i := range p.sub.Blobs {
+		if err := tx.InsertBlob(ctx, &p.sub.Blobs[i]); err != nil {
 			return err
 		}
 	}
 	if err := tx.InsertRequest(ctx, req); err != nil {
 		return err
 	}
-	p.res = &Result{Receipt: receipt(req, c)}
+	p.res = &Result{Receipt: receipt(req, p.c)}
 	return nil
 }
 

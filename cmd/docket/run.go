@@ -47,7 +47,8 @@ Common flags (each also read from the environment, and from --config FILE):
   --db URL          postgres://… to use PostgreSQL instead (DOCKET_DB)
   --regimes FILE    a regime table replacing the embedded one (DOCKET_REGIMES)
   --config FILE     a JSON file with any of: data, db, addr, regimes, clock_interval,
-                    max_body, notices_per_minute, notice_burst, trust_proxy, log_level
+                    max_body, notices_per_minute, notice_burst, trust_proxy, log_level,
+                    pprof_addr (DOCKET_PPROF_ADDR: profiling on a separate listener)
 `
 
 // Config is docket's configuration: flags over environment over the config file.
@@ -62,6 +63,7 @@ type Config struct {
 	NoticeBurst      int     `json:"notice_burst"`
 	TrustProxy       bool    `json:"trust_proxy"`
 	LogLevel         string  `json:"log_level"`
+	PprofAddr        string  `json:"pprof_addr"`
 }
 
 // flags registers the common flags on fs and returns a function that resolves the config
@@ -100,6 +102,7 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		out.Regimes = pick(cfg.Regimes, "DOCKET_REGIMES", base.Regimes, "")
 		out.LogLevel = pick(cfg.LogLevel, "DOCKET_LOG_LEVEL", base.LogLevel, "info")
 		out.Addr = pick("", "DOCKET_ADDR", base.Addr, "127.0.0.1:8080")
+		out.PprofAddr = pick("", "DOCKET_PPROF_ADDR", base.PprofAddr, "")
 		out.ClockInterval = pick("", "DOCKET_CLOCK_INTERVAL", base.ClockInterval, "5s")
 		return &out, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -109,6 +110,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fmt.Fprintf(m.Stdout, "docket listening on http://%s (%s)\n", ln.Addr(), engine)
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
+	}
+	if cfg.PprofAddr != "" {
+		// Profiling stays on its own listener, never on the public one.
+		go func() {
+			log.Info("pprof listening", slog.String("addr", cfg.PprofAddr))
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+			if err := http.ListenAndServe(cfg.PprofAddr, mux); err != nil {
+				log.Warn("pprof listener", slog.Any("err", err))
+			}
+		}()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -63,7 +63,6 @@ CREATE TABLE targets (
 	value      TEXT NOT NULL
 );
 CREATE INDEX targets_value ON targets (kind, value);
-CREATE INDEX targets_case ON targets (case_id);
 
 CREATE TABLE blobs (
 	sha256 TEXT PRIMARY KEY,

@@ -1,0 +1,84 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/docket-dev/docket"
+)
+
+// Inserts inside a transaction are buffered and written as multi-row INSERTs when the
+// transaction reads, updates or commits. A batch of receipts then costs a handful of
+// statements instead of several per receipt: on PostgreSQL each statement is a round trip,
+// on SQLite each is a trip through the virtual machine.
+
+// insertTable describes one buffered table. Tables are flushed in this order, parents first.
+type insertTable struct {
+	name, cols string
+	ncol       int
+	suffix     string // e.g. ON CONFLICT … DO NOTHING
+}
+
+var bufferedTables = []insertTable{
+	{name: "cases", cols: "state, pending, regime, queue, priority, emergency, authority_id, assignee_id, reference, received_at, deadline_at, due_soon_at, paused_at, due_soon_marked, overdue_marked, updated_at, doc, id", ncol: 18},
+	{name: "requests", cols: "id, case_id, channel, authority_id, received_at, sha256, content_type, idempotency_key, raw, body", ncol: 10},
+	{name: "targets", cols: "case_id, request_id, kind, value", ncol: 4},
+	{name: "blobs", cols: "sha256, size, data", ncol: 3, suffix: " ON CONFLICT (sha256) DO NOTHING"},
+	{name: "events", cols: "seq, case_id, type, actor, at, data, prev_hash, hash", ncol: 8},
+	{name: "jobs", cols: "kind, payload, unique_key, state, run_at, attempts, max_attempts, locked_until, last_error, created_at", ncol: 10, suffix: " ON CONFLICT (unique_key) DO NOTHING"},
+}
+
+// maxParams keeps each statement under both engines' limits on bound parameters.
+const maxParams = 30_000
+
+type buffers struct {
+	args    [][]any                    // per table, flattened rows
+	blobs   map[string]bool            // sha256 of blobs buffered
+	pending map[string]*docket.Request // authority id + "\x00" + idempotency key
+	n       int
+}
+
+func (b *buffers) add(table int, args ...any) {
+	if b.args == nil {
+		b.args = make([][]any, len(bufferedTables))
+	}
+	b.args[table] = append(b.args[table], args...)
+	b.n++
+}
+
+const (
+	tabCases = iota
+	tabRequests
+	tabTargets
+	tabBlobs
+	tabEvents
+	tabJobs
+)
+
+// flush writes everything buffered.
+func (t *tx) flush(ctx context.Context) error {
+	if t.buf.n == 0 {
+		return nil
+	}
+	for i, tab := range bufferedTables {
+		args := t.buf.args[i]
+		rowsPerStmt := maxParams / tab.ncol
+		for len(args) > 0 {
+			rows := min(len(args)/tab.ncol, rowsPerStmt)
+			chunk := args[:rows*tab.ncol]
+			args = args[rows*tab.ncol:]
+			row := "(" + placeholders(tab.ncol) + ")"
+			q := "INSERT INTO " + tab.name + " (" + tab.cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ") + tab.suffix
+			// Row counts vary from batch to batch: executed directly, not kept prepared.
+			if _, err := t.tx.ExecContext(ctx, t.s.d.Rebind(q), chunk...); err != nil {
+				if tab.name == "requests" && t.s.d.IsUniqueViolation(err) {
+					return docket.Errorf(docket.ECONFLICT, "A request with this idempotency key already exists.")
+				}
+				return fmt.Errorf("insert into %s: %w", tab.name, err)
+			}
+		}
+	}
+	t.buf = buffers{}
+	return nil
+}
