@@ -102,27 +102,53 @@ func (c *Case) OverdueAt(now time.Time) bool {
 // Apply changes c as event e says. It is the only place where a case changes: the stores
 // persist its result, and the audit replays it to prove the stored state.
 func (c *Case) Apply(e *Event) error {
+	data, err := DecodeEvent(e)
+	if err != nil {
+		return err
+	}
+	return c.ApplyDecoded(e, data)
+}
+
+// DecodeEvent returns the typed data of a case event (CaseOpened, Decided…), or nil for types
+// that carry nothing Apply needs.
+func DecodeEvent(e *Event) (any, error) {
+	var v any
+	switch e.Type {
+	case EventCaseOpened:
+		v = &CaseOpened{}
+	case EventRequestReceived:
+		v = &RequestReceived{}
+	case EventAssigned:
+		v = &Assigned{}
+	case EventDecided:
+		v = &Decided{}
+	case EventAnswered:
+		v = &Answered{}
+	case EventRequesterReplied:
+		v = &RequesterReplied{}
+	default:
+		return nil, nil
+	}
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return nil, fmt.Errorf("apply event %d (%s): decode data: %w", e.Seq, e.Type, err)
+	}
+	return v, nil
+}
+
+// ApplyDecoded is Apply with the event's data already decoded by DecodeEvent.
+func (c *Case) ApplyDecoded(e *Event, data any) error {
 	if c.ID != "" && e.CaseID != c.ID {
 		return fmt.Errorf("apply event %d of case %s to case %s", e.Seq, e.CaseID, c.ID)
 	}
 	if c.ID == "" && e.Type != EventCaseOpened {
 		return fmt.Errorf("apply event %d: case %s has no %s event before %s", e.Seq, e.CaseID, EventCaseOpened, e.Type)
 	}
-	decode := func(v any) error {
-		if err := json.Unmarshal(e.Data, v); err != nil {
-			return fmt.Errorf("apply event %d (%s): decode data: %w", e.Seq, e.Type, err)
-		}
-		return nil
-	}
 	switch e.Type {
 	case EventCaseOpened:
 		if c.ID != "" {
 			return fmt.Errorf("apply event %d: case %s opened twice", e.Seq, e.CaseID)
 		}
-		var d CaseOpened
-		if err := decode(&d); err != nil {
-			return err
-		}
+		d := data.(*CaseOpened)
 		*c = Case{
 			ID: e.CaseID, State: StateOpen, Regime: d.Regime, Kind: d.Kind, Channel: d.Channel,
 			AuthorityID: d.AuthorityID, Country: d.Country, Reference: d.Reference,
@@ -133,18 +159,10 @@ func (c *Case) Apply(e *Event) error {
 	case EventRequestReceived:
 		// The request row carries its content; the event fixes its hash in the chain.
 	case EventAssigned:
-		var d Assigned
-		if err := decode(&d); err != nil {
-			return err
-		}
-		c.AssigneeID = d.AssigneeID
+		c.AssigneeID = data.(*Assigned).AssigneeID
 	case EventCommented:
 	case EventDecided:
-		var d Decided
-		if err := decode(&d); err != nil {
-			return err
-		}
-		dec := d.Decision
+		dec := data.(*Decided).Decision
 		c.Decision = &dec
 		c.State = StateDecided
 		if dec.NeedsApproval {
@@ -161,10 +179,7 @@ func (c *Case) Apply(e *Event) error {
 		c.Decision = nil
 		c.State = StateOpen
 	case EventAnswered:
-		var d Answered
-		if err := decode(&d); err != nil {
-			return err
-		}
+		d := data.(*Answered)
 		c.Answer = &Answer{Text: d.Text, AnsweredBy: actorID(e.Actor), AnsweredAt: e.At}
 		c.State = StateAnswered
 		if c.Decision != nil && c.Decision.Outcome == OutcomeNeedInfo {
@@ -174,10 +189,7 @@ func (c *Case) Apply(e *Event) error {
 			}
 		}
 	case EventRequesterReplied:
-		var d RequesterReplied
-		if err := decode(&d); err != nil {
-			return err
-		}
+		d := data.(*RequesterReplied)
 		c.DeadlineAt, c.DueSoonAt = d.DeadlineAt.orZero(), d.DueSoonAt.orZero()
 		c.PausedAt = time.Time{}
 		c.State = StateOpen

@@ -31,7 +31,7 @@ type Store interface {
 	UserByToken(ctx context.Context, tokenHash string) (*User, error)
 
 	// ScanEvents calls fn for every event in Seq order; ScanCases for every case, and
-	// ScanRequests for every request (with Raw), in no particular order.
+	// ScanRequests for every request (ID, CaseID, SHA256 and Raw only), in no particular order.
 	ScanEvents(ctx context.Context, fn func(*Event) error) error
 	ScanCases(ctx context.Context, fn func(*Case) error) error
 	ScanRequests(ctx context.Context, fn func(*Request) error) error

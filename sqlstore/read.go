@@ -281,19 +281,39 @@ func (s *Store) ScanCases(ctx context.Context, fn func(*docket.Case) error) erro
 	return rows.Err()
 }
 
-// ScanRequests calls fn for every request, with its raw body.
+// ScanCaseDocs calls fn for every case with its stored JSON encoding (for the audit).
+func (s *Store) ScanCaseDocs(ctx context.Context, fn func(id string, doc []byte) error) error {
+	rows, err := s.query(ctx, `SELECT id, doc FROM cases`)
+	if err != nil {
+		return fmt.Errorf("scan cases: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var doc []byte
+		if err := rows.Scan(&id, &doc); err != nil {
+			return fmt.Errorf("scan cases: %w", err)
+		}
+		if err := fn(id, doc); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ScanRequests calls fn for every request, with its raw body but not its decoded Body.
 func (s *Store) ScanRequests(ctx context.Context, fn func(*docket.Request) error) error {
-	rows, err := s.query(ctx, `SELECT `+requestCols+` FROM requests`)
+	rows, err := s.query(ctx, `SELECT id, case_id, sha256, raw FROM requests`)
 	if err != nil {
 		return fmt.Errorf("scan requests: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
+		var r docket.Request
+		if err := rows.Scan(&r.ID, &r.CaseID, &r.SHA256, &r.Raw); err != nil {
 			return fmt.Errorf("scan requests: %w", err)
 		}
-		if err := fn(r); err != nil {
+		if err := fn(&r); err != nil {
 			return err
 		}
 	}
