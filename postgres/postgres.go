@@ -56,5 +56,10 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*sqlstore.Store, e
 		db.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	return sqlstore.New(db, db, d), nil
+	s, err := sqlstore.New(ctx, db, db, d)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return s, nil
 }

@@ -83,7 +83,12 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*sqlstore.Store, e
 		read.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	store := sqlstore.New(write, read, d)
+	store, err := sqlstore.New(ctx, write, read, d)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go checkpoint(read, log, stop, done)

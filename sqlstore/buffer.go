@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -29,8 +30,32 @@ var bufferedTables = []insertTable{
 	{name: "jobs", cols: "kind, payload, unique_key, state, run_at, attempts, max_attempts, locked_until, last_error, created_at", ncol: 10, suffix: " ON CONFLICT (unique_key) DO NOTHING"},
 }
 
-// maxParams keeps each statement under both engines' limits on bound parameters.
-const maxParams = 30_000
+// chunkSizes are the row counts of the multi-row INSERTs: a batch of n rows is written as
+// chunks of these sizes, largest first, so that a handful of statements, prepared once,
+// serve every batch.
+var chunkSizes = []int{64, 16, 4, 1}
+
+func insertSQL(tab insertTable, rows int) string {
+	row := "(" + placeholders(tab.ncol) + ")"
+	return "INSERT INTO " + tab.name + " (" + tab.cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ") + tab.suffix
+}
+
+// prepareInserts prepares every chunk statement on the write pool (SQLite: its single
+// connection), where transactions then reuse them.
+func prepareInserts(ctx context.Context, db *sql.DB, d *Dialect) (map[string]*sql.Stmt, error) {
+	out := map[string]*sql.Stmt{}
+	for _, tab := range bufferedTables {
+		for _, n := range chunkSizes {
+			q := insertSQL(tab, n)
+			st, err := db.PrepareContext(ctx, d.Rebind(q))
+			if err != nil {
+				return nil, fmt.Errorf("prepare insert into %s: %w", tab.name, err)
+			}
+			out[q] = st
+		}
+	}
+	return out, nil
+}
 
 type buffers struct {
 	args    [][]any                    // per table, flattened rows
@@ -63,22 +88,33 @@ func (t *tx) flush(ctx context.Context) error {
 	}
 	for i, tab := range bufferedTables {
 		args := t.buf.args[i]
-		rowsPerStmt := maxParams / tab.ncol
-		for len(args) > 0 {
-			rows := min(len(args)/tab.ncol, rowsPerStmt)
-			chunk := args[:rows*tab.ncol]
-			args = args[rows*tab.ncol:]
-			row := "(" + placeholders(tab.ncol) + ")"
-			q := "INSERT INTO " + tab.name + " (" + tab.cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ") + tab.suffix
-			// Row counts vary from batch to batch: executed directly, not kept prepared.
-			if _, err := t.tx.ExecContext(ctx, t.s.d.Rebind(q), chunk...); err != nil {
-				if tab.name == "requests" && t.s.d.IsUniqueViolation(err) {
-					return docket.Errorf(docket.ECONFLICT, "A request with this idempotency key already exists.")
+		for _, size := range chunkSizes {
+			for len(args) >= size*tab.ncol {
+				chunk := args[:size*tab.ncol]
+				args = args[size*tab.ncol:]
+				if err := t.insert(ctx, tab, size, chunk); err != nil {
+					return err
 				}
-				return fmt.Errorf("insert into %s: %w", tab.name, err)
 			}
 		}
 	}
 	t.buf = buffers{}
+	return nil
+}
+
+func (t *tx) insert(ctx context.Context, tab insertTable, rows int, args []any) error {
+	q := insertSQL(tab, rows)
+	var err error
+	if st, ok := t.s.inserts[q]; ok {
+		_, err = t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	} else {
+		_, err = t.tx.ExecContext(ctx, t.s.d.Rebind(q), args...)
+	}
+	if err != nil {
+		if tab.name == "requests" && t.s.d.IsUniqueViolation(err) {
+			return docket.Errorf(docket.ECONFLICT, "A request with this idempotency key already exists.")
+		}
+		return fmt.Errorf("insert into %s: %w", tab.name, err)
+	}
 	return nil
 }

@@ -19,13 +19,23 @@ type Store struct {
 	write, read *sql.DB
 	d           *Dialect
 	onClose     []func()
+	// inserts holds the multi-row INSERTs prepared once, when the driver does not cache
+	// statements itself.
+	inserts map[string]*sql.Stmt
 }
 
 var _ docket.Store = (*Store)(nil)
 
 // New returns a Store over already-migrated databases; read may be the same pool as write.
-func New(write, read *sql.DB, d *Dialect) *Store {
-	return &Store{write: write, read: read, d: d}
+func New(ctx context.Context, write, read *sql.DB, d *Dialect) (*Store, error) {
+	s := &Store{write: write, read: read, d: d}
+	if !d.CachesStatements {
+		var err error
+		if s.inserts, err = prepareInserts(ctx, write, d); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // OnClose registers fn to run first when the store closes (engines stop their helpers).
@@ -35,6 +45,9 @@ func (s *Store) OnClose(fn func()) { s.onClose = append(s.onClose, fn) }
 func (s *Store) Close() error {
 	for _, fn := range s.onClose {
 		fn()
+	}
+	for _, st := range s.inserts {
+		st.Close()
 	}
 	err := s.write.Close()
 	if s.read != s.write {

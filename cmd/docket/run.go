@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,7 +49,8 @@ Common flags (each also read from the environment, and from --config FILE):
   --regimes FILE    a regime table replacing the embedded one (DOCKET_REGIMES)
   --config FILE     a JSON file with any of: data, db, addr, regimes, clock_interval,
                     max_body, notices_per_minute, notice_burst, trust_proxy, log_level,
-                    pprof_addr (DOCKET_PPROF_ADDR: profiling on a separate listener)
+                    pprof_addr (DOCKET_PPROF_ADDR: profiling on a separate listener),
+                    intake_batch (DOCKET_INTAKE_BATCH: receipts per commit, default 256)
 `
 
 // Config is docket's configuration: flags over environment over the config file.
@@ -64,6 +66,7 @@ type Config struct {
 	TrustProxy       bool    `json:"trust_proxy"`
 	LogLevel         string  `json:"log_level"`
 	PprofAddr        string  `json:"pprof_addr"`
+	IntakeBatch      int     `json:"intake_batch"`
 }
 
 // flags registers the common flags on fs and returns a function that resolves the config
@@ -102,6 +105,9 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		out.Regimes = pick(cfg.Regimes, "DOCKET_REGIMES", base.Regimes, "")
 		out.LogLevel = pick(cfg.LogLevel, "DOCKET_LOG_LEVEL", base.LogLevel, "info")
 		out.Addr = pick("", "DOCKET_ADDR", base.Addr, "127.0.0.1:8080")
+		if v, err := strconv.Atoi(m.Getenv("DOCKET_INTAKE_BATCH")); err == nil && v > 0 {
+			out.IntakeBatch = v
+		}
 		out.PprofAddr = pick("", "DOCKET_PPROF_ADDR", base.PprofAddr, "")
 		out.ClockInterval = pick("", "DOCKET_CLOCK_INTERVAL", base.ClockInterval, "5s")
 		return &out, nil

@@ -70,7 +70,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer store.Close()
 
-	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log})
+	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log, MaxBatch: cfg.IntakeBatch})
 	svc.Start(ctx)
 	defer svc.Stop()
 
