@@ -243,81 +243,67 @@ func (s *Store) UserByToken(ctx context.Context, tokenHash string) (*docket.User
 	return u, notFoundOr(err, "find user by token")
 }
 
-// ScanEvents calls fn for every event in Seq order.
-func (s *Store) ScanEvents(ctx context.Context, fn func(*docket.Event) error) error {
-	rows, err := s.query(ctx, `SELECT `+eventCols+` FROM events ORDER BY seq`)
+// scanAll runs q and calls each for every row; what is scanned is each's business.
+func (s *Store) scanAll(ctx context.Context, what, q string, each func(*sql.Rows) error) error {
+	rows, err := s.query(ctx, q)
 	if err != nil {
-		return fmt.Errorf("scan events: %w", err)
+		return fmt.Errorf("scan %s: %w", what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan %s: %w", what, err)
+	}
+	return nil
+}
+
+// ScanEvents calls fn for every event in Seq order.
+func (s *Store) ScanEvents(ctx context.Context, fn func(*docket.Event) error) error {
+	return s.scanAll(ctx, "events", `SELECT `+eventCols+` FROM events ORDER BY seq`, func(rows *sql.Rows) error {
 		e, err := scanEvent(rows)
 		if err != nil {
 			return fmt.Errorf("scan events: %w", err)
 		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+		return fn(e)
+	})
 }
 
 // ScanCases calls fn for every case.
 func (s *Store) ScanCases(ctx context.Context, fn func(*docket.Case) error) error {
-	rows, err := s.query(ctx, `SELECT doc FROM cases`)
-	if err != nil {
-		return fmt.Errorf("scan cases: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return s.scanAll(ctx, "cases", `SELECT doc FROM cases`, func(rows *sql.Rows) error {
 		c, err := scanCase(rows)
 		if err != nil {
 			return fmt.Errorf("scan cases: %w", err)
 		}
-		if err := fn(c); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+		return fn(c)
+	})
 }
 
 // ScanCaseDocs calls fn for every case with its stored JSON encoding (for the audit).
 func (s *Store) ScanCaseDocs(ctx context.Context, fn func(id string, doc []byte) error) error {
-	rows, err := s.query(ctx, `SELECT id, doc FROM cases`)
-	if err != nil {
-		return fmt.Errorf("scan cases: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return s.scanAll(ctx, "cases", `SELECT id, doc FROM cases`, func(rows *sql.Rows) error {
 		var id string
 		var doc []byte
 		if err := rows.Scan(&id, &doc); err != nil {
 			return fmt.Errorf("scan cases: %w", err)
 		}
-		if err := fn(id, doc); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+		return fn(id, doc)
+	})
 }
 
 // ScanRequests calls fn for every request, with its raw body but not its decoded Body.
 func (s *Store) ScanRequests(ctx context.Context, fn func(*docket.Request) error) error {
-	rows, err := s.query(ctx, `SELECT id, case_id, sha256, raw FROM requests`)
-	if err != nil {
-		return fmt.Errorf("scan requests: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return s.scanAll(ctx, "requests", `SELECT id, case_id, sha256, raw FROM requests`, func(rows *sql.Rows) error {
 		var r docket.Request
 		if err := rows.Scan(&r.ID, &r.CaseID, &r.SHA256, &r.Raw); err != nil {
 			return fmt.Errorf("scan requests: %w", err)
 		}
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+		return fn(&r)
+	})
 }
 
 // Head returns the recorded end of the audit chain.

@@ -174,12 +174,8 @@ func (m *Main) parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func (m *Main) migrate(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	resolve := m.flags(fs)
-	if err := m.parse(fs, args); err != nil {
-		return err
-	}
+// withStore resolves the configuration, opens the store (applying migrations) and runs fn.
+func (m *Main) withStore(ctx context.Context, resolve func() (*Config, error), fn func(*sqlstore.Store) error) error {
 	cfg, err := resolve()
 	if err != nil {
 		return err
@@ -189,8 +185,19 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	fmt.Fprintln(m.Stdout, "database is up to date")
-	return nil
+	return fn(s)
+}
+
+func (m *Main) migrate(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	return m.withStore(ctx, resolve, func(*sqlstore.Store) error {
+		fmt.Fprintln(m.Stdout, "database is up to date")
+		return nil
+	})
 }
 
 type listFlag []string
@@ -266,27 +273,24 @@ func (m *Main) auditVerify(ctx context.Context, args []string) error {
 		}
 		hash = h
 	}
-	cfg, err := resolve()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, m.logger(cfg))
-	if err != nil {
-		return err
-	}
-	defer s.Close()
+	return m.withStore(ctx, resolve, func(s *sqlstore.Store) error {
+		return m.printVerify(ctx, s, seq, hash, *asJSON)
+	})
+}
+
+func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, hash string, asJSON bool) error {
 	start := time.Now()
 	rep, err := audit.Verify(ctx, s, seq, hash)
 	var problem *audit.Problem
 	if errors.As(err, &problem) {
-		if *asJSON {
+		if asJSON {
 			json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": false, "problem": err.Error(), "seq": problem.Seq, "case_id": problem.CaseID})
 		}
 		return exitError{1, "audit verify FAILED: " + err.Error()}
 	} else if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": true, "report": rep, "seconds": time.Since(start).Seconds()})
 		return nil
 	}
@@ -301,21 +305,14 @@ func (m *Main) auditHead(ctx context.Context, args []string) error {
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := resolve()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, m.logger(cfg))
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	seq, hash, err := s.Head(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "%d:%s\n", seq, hash)
-	return nil
+	return m.withStore(ctx, resolve, func(s *sqlstore.Store) error {
+		seq, hash, err := s.Head(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "%d:%s\n", seq, hash)
+		return nil
+	})
 }
 
 func loadRegimes(cfg *Config) (*regime.Table, error) { return regime.Load(cfg.Regimes) }
