@@ -24,6 +24,7 @@ import (
 
 // Main is the program, with its outputs and environment injected so tests can run it.
 type Main struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	// Ready, when set, receives the address the server listens on.
@@ -31,7 +32,9 @@ type Main struct {
 }
 
 // NewMain returns a Main wired to the process.
-func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv} }
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
 
 const usage = `docket receives, tracks and answers requests from authorities and the public.
 
@@ -42,6 +45,9 @@ Usage:
   docket user add      --email EMAIL --role agent|reviewer|admin|auditor [--json]
   docket audit verify  [--head SEQ:HASH] [--json]
   docket audit head
+  docket triage        < requests.jsonl      (no server, no database)
+  docket triage --eval FILE
+  docket train         [--data ../shared/data/text/train.tsv] [--out triage/model.bin]
 
 Common flags (each also read from the environment, and from --config FILE):
   --data DIR        data folder of the embedded SQLite database (DOCKET_DATA, default ./docket-data)
@@ -155,6 +161,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.auditVerify(ctx, rest)
 	case "audit head":
 		return m.auditHead(ctx, rest)
+	case "triage":
+		return m.triageCmd(ctx, rest)
+	case "train":
+		return m.train(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

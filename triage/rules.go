@@ -1,0 +1,209 @@
+package triage
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strings"
+
+	"github.com/docket-dev/docket"
+)
+
+// regimeRule maps legal citations and wording, in the languages docket reads, to a regime.
+// Rules are tried in order; the first that matches wins.
+type regimeRule struct {
+	regime string
+	re     *lexicon
+	why    string
+}
+
+// lexicon is a list of terms matched against lower-cased text: plain words by substring
+// search (fast), the few that need it as regular expressions.
+type lexicon struct {
+	lits  []string
+	res   []*regexp.Regexp
+	gates [][]string // per regexp: one of these must occur for it to match (nil: no gate)
+}
+
+func rx(parts ...string) *lexicon {
+	l := &lexicon{}
+	for _, p := range parts {
+		p = strings.ToLower(p)
+		if strings.ContainsAny(p, `\()[]|?*+.^${}`) {
+			l.res = append(l.res, regexp.MustCompile(p))
+			l.gates = append(l.gates, gate(p))
+		} else {
+			l.lits = append(l.lits, p)
+		}
+	}
+	return l
+}
+
+// find returns the first term found in lower, or "".
+func (l *lexicon) find(lower string) string {
+	for _, t := range l.lits {
+		if strings.Contains(lower, t) {
+			return t
+		}
+	}
+	for i, re := range l.res {
+		if !l.open(i, lower) {
+			continue
+		}
+		if m := re.FindString(lower); m != "" {
+			return m
+		}
+	}
+	return ""
+}
+
+// open reports whether regexp i may match lower: one of its gate literals occurs in it.
+func (l *lexicon) open(i int, lower string) bool {
+	if l.gates[i] == nil {
+		return true
+	}
+	for _, g := range l.gates[i] {
+		if strings.Contains(lower, g) {
+			return true
+		}
+	}
+	return false
+}
+
+// gate returns literals of which a text must contain at least one for the pattern to match,
+// or nil when it cannot tell. It reads the pattern's syntax tree: a literal is its own gate;
+// an alternation gates on the union of its branches' gates; a concatenation on its best part.
+func gate(pattern string) []string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	var walk func(*syntax.Regexp) []string
+	walk = func(r *syntax.Regexp) []string {
+		switch r.Op {
+		case syntax.OpLiteral:
+			if r.Flags&syntax.FoldCase != 0 || len(r.Rune) < 2 {
+				return nil
+			}
+			return []string{string(r.Rune)}
+		case syntax.OpCapture:
+			return walk(r.Sub[0])
+		case syntax.OpPlus:
+			return walk(r.Sub[0])
+		case syntax.OpAlternate:
+			var out []string
+			for _, sub := range r.Sub {
+				g := walk(sub)
+				if g == nil {
+					return nil
+				}
+				out = append(out, g...)
+			}
+			return out
+		case syntax.OpConcat:
+			var best []string
+			for _, sub := range r.Sub {
+				g := walk(sub)
+				if g != nil && (best == nil || minLen(g) > minLen(best)) {
+					best = g
+				}
+			}
+			return best
+		}
+		return nil
+	}
+	return walk(re)
+}
+
+func minLen(ss []string) int {
+	m := 1 << 30
+	for _, s := range ss {
+		m = min(m, len(s))
+	}
+	return m
+}
+
+// findAll returns every occurrence of every term in lower.
+func (l *lexicon) findAll(lower string) []string {
+	var out []string
+	for _, t := range l.lits {
+		for range strings.Count(lower, t) {
+			out = append(out, t)
+		}
+	}
+	for i, re := range l.res {
+		if l.open(i, lower) {
+			out = append(out, re.FindAllString(lower, -1)...)
+		}
+	}
+	return out
+}
+
+var regimeRules = []regimeRule{
+	{"eu-epoc-pr", rx(`EPOC[- ]?PR`, `european preservation order`, `ordonnance européenne de conservation`, `europäische sicherungsanordnung`, `orden europea de conservación`, `ordine europeo di conservazione`, `ordem europeia de conservação`, `europees bewaringsbevel`, `europejski nakaz zabezpieczenia`), "European preservation order (EPOC-PR)"},
+	{"eu-epoc", rx(`\bEPOC\b`, `2023/1543`, `european production order`, `ordonnance européenne de production`, `europäische herausgabeanordnung`, `orden europea de entrega`, `ordine europeo di produzione`, `ordem europeia de entrega`, `europees verstrekkingsbevel`, `europejski nakaz wydania`), "European production order (Reg. 2023/1543)"},
+	{"eu-tco-removal", rx(`2021/784`, `\bTCO\b`, `terrorist content online`, `removal order`, `injonction de retrait`, `entfernungsanordnung`, `orden de retirada`, `ordine di rimozione`, `decisão de supressão`, `verwijderingsbevel`, `nakaz usunięcia`), "Terrorist content removal order (Reg. 2021/784)"},
+	{"fr-lcen-6-1", rx(`article 6-1 de la loi`, `6-1 (de la )?(loi|LCEN)`, `\bLCEN\b`, `\bPHAROS\b`, `\bOFAC\b`), "France, LCEN art. 6-1 (OFAC/PHAROS)"},
+	{"fr-requisition", rx(`(60-1|60-2|77-1-1|77-1-2|99-3|99-4)[^\n]{0,60}(code de procédure pénale|procédure pénale|C\.?P\.?P)`, `réquisition judiciaire`, `réquisition à personne`, `officier de police judiciaire`, `code de procédure pénale`), "France, requisition (CPP art. 60-1, 77-1-1, 99-3)"},
+	{"us-emergency", rx(`2702\s*\(b\)\s*\(8\)`, `2702\s*\(c\)\s*\(4\)`, `emergency disclosure request`, `exigent circumstances`), "US emergency disclosure (18 U.S.C. 2702)"},
+	{"us-2703f", rx(`2703\s*\(f\)`, `preservation letter`), "US preservation (18 U.S.C. 2703(f))"},
+	{"us-legal-process", rx(`18 U\.?S\.?C\.?\s*§*\s*2703`, `\bsubpoena\b`, `search warrant`, `grand jury`, `2703\s*\(d\)`), "US legal process (18 U.S.C. 2703)"},
+	{"dsa-art9", rx(`(article|art\.?|artikel|artículo|articolo|artigo|artykuł)\s*9\b[^\n]{0,80}(2022/2065|DSA|digital services|services numériques|digitale dienste)`, `order to act against illegal content`, `injonction d'agir`), "DSA art. 9 order to act"},
+	{"dsa-art10", rx(`(article|art\.?|artikel|artículo|articolo|artigo|artykuł)\s*10\b[^\n]{0,80}(2022/2065|DSA|digital services|services numériques|digitale dienste)`, `order to provide information`, `injonction de fournir des informations`), "DSA art. 10 order to provide information"},
+	{"dsa-art16", rx(`(article|art\.?)\s*16\b[^\n]{0,80}(2022/2065|DSA)`, `notice and action`), "DSA art. 16 notice"},
+	{"national-other", rx(`§\s*100[a-j]\s*StPO`, `\bStPO\b`, `Strafprozessordnung`, `Marco Civil`, `Lei 12\.965`, `Ley de Enjuiciamiento Criminal`, `LECrim`, `codice di procedura penale`, `c\.p\.p\.`, `Código de Processo Penal`, `Wetboek van Strafvordering`, `kodeks postępowania karnego`, `\bk\.p\.k\.`, `УПК`, `уголовно-процессуальн`, `Ceza Muhakemesi`, `\bCMK\b`, `قانون الإجراءات الجزائية`, `قانون آیین دادرسی`, `court order`, `tribunal`, `juzgado`, `tribunale`, `Gericht`, `prosecutor`, `procureur`, `Staatsanwaltschaft`, `fiscalía`, `procura della repubblica`, `Ministério Público`, `Openbaar Ministerie`, `prokuratura`, `прокуратур`, `savcılığı`, `النيابة`, `دادستان`), "national legal process"},
+}
+
+// kindRules map wording to what is asked; the kind with the most matches wins, ties going to
+// the earlier rule.
+var kindRules = []struct {
+	kind docket.Kind
+	re   *lexicon
+}{
+	{docket.KindPreservation, rx(`preserv`, `conserv`, `sicher(n|ung)`, `aufbewahr`, `bewar`, `zabezpiecz`, `сохран`, `حفظ`, `نگهداری`, `muhafaza`, `koru`, `60-2`, `2703\s*\(f\)`, `EPOC[- ]?PR`)},
+	{docket.KindRemoval, rx(`\bremov`, `take ?down`, `delete`, `retrait`, `retirer`, `supprim`, `lösch`, `entfern`, `sperr`, `eliminar`, `retirada`, `rimuov`, `rimozion`, `remover`, `remoção`, `supressão`, `verwijder`, `usun`, `удал`, `заблокир`, `حذف`, `إزالة`, `kaldır`, `erişim engel`, `6-1`, `2021/784`)},
+	{docket.KindDisclosure, rx(`\bIP\b`, `datos`, `\bdati\b`, `telefonnummer`, `phone number`, `numéro de téléphone`, `número de telefone`, `paylaş`, `identif`, `subscriber`, `disclos`, `provide`, `produce`, `communiquer`, `communication`, `transmettre`, `fournir`, `auskunft`, `herausgabe`, `übermitt`, `bestandsdaten`, `proporcion`, `facilit`, `fornire`, `fornecer`, `dados cadastrais`, `verstrekken`, `gegevens`, `udostępn`, `przekaz`, `предостав`, `сведения`, `информаци`, `تزويد`, `معلومات`, `اطلاعات`, `bilgi`, `IP address`, `adresse IP`, `logs?\b`, `EPOC\b`, `60-1`, `77-1-1`, `99-3`, `100j`)},
+}
+
+// emergencyTerms: an imminent threat to life or of serious harm. Missing one is far worse
+// than a false alarm, so the list is generous.
+var emergencyTerms = rx(
+	// en
+	`kidnap`, `abduct`, `hostage`, `suicid`, `kill (myself|himself|herself|themselves)`, `end (my|his|her) life`, `self[- ]harm`, `bomb`, `explosive`, `shooting`, `shooter`, `mass casualty`, `threat to life`, `danger of death`, `imminent (threat|danger)`, `life is (at risk|in danger)`, `child (is )?in danger`, `missing (child|minor|girl|boy)`, `sextortion`, `terrorist attack`, `attack planned`,
+	// fr
+	`enlèvement`, `enlevé`, `séquestr`, `otage`, `suicid`, `se tuer`, `mettre fin à (ses|mes) jours`, `bombe`, `explosif`, `fusillade`, `tuerie`, `attentat`, `danger de mort`, `menace imminente`, `en danger`, `disparition inquiétante`, `mineur en danger`,
+	// de
+	`entführ`, `geisel`, `selbstmord`, `suizid`, `umbringen`, `sprengsatz`, `bombe`, `schießerei`, `amoklauf`, `anschlag`, `lebensgefahr`, `akute gefahr`, `vermisst`,
+	// es
+	`secuestr`, `rehén`, `suicid`, `quitarse la vida`, `bomba`, `explosivo`, `tiroteo`, `atentado`, `peligro de muerte`, `amenaza inminente`, `menor en peligro`, `desaparecid`,
+	// it
+	`rapiment`, `rapit`, `ostaggi`, `suicid`, `togliersi la vita`, `bomba`, `esplosiv`, `sparatoria`, `attentato`, `pericolo di vita`, `minaccia imminente`, `scompars`,
+	// pt
+	`sequestr`, `refém`, `suicíd`, `suicid`, `tirar a própria vida`, `bomba`, `explosiv`, `tiroteio`, `atentado`, `risco de vida`, `perigo de morte`, `ameaça iminente`, `desaparecid`,
+	// nl
+	`ontvoer`, `gijzel`, `zelfmoord`, `suïcid`, `bom\b`, `explosie`, `schietpartij`, `aanslag`, `levensgevaar`, `vermist`,
+	// pl
+	`porwan`, `zakładni`, `samobój`, `bomb`, `materiał wybuchow`, `strzelanin`, `zamach`, `zagrożenie życia`, `niebezpieczeństw`, `zaginion`,
+	// ru
+	`похищ`, `заложник`, `суицид`, `самоубийств`, `покончить с собой`, `бомб`, `взрыв`, `стрельб`, `теракт`, `угроза жизни`, `опасност`, `пропал`,
+	// ar
+	`اختطاف`, `خطف`, `رهينة`, `انتحار`, `قنبلة`, `متفجر`, `إطلاق نار`, `هجوم إرهابي`, `خطر على الحياة`, `تهديد وشيك`, `مفقود`,
+	// fa
+	`آدم‌ربایی`, `ربودن`, `گروگان`, `خودکشی`, `بمب`, `انفجار`, `تیراندازی`, `حمله تروریستی`, `خطر جانی`, `تهدید قریب`, `ناپدید`,
+	// tr
+	`kaçırıl`, `kaçırma`, `rehin`, `intihar`, `bomba`, `patlayıcı`, `silahlı saldırı`, `terör saldırısı`, `hayati tehlike`, `yakın tehdit`, `kayıp çocuk`,
+)
+
+// spamTerms: what the legal and abuse addresses mostly receive.
+var spamTerms = rx(`unsubscribe`, `click here`, `limited time`, `act now`, `100% free`, `free (gift|money|trial)`, `winner`, `you have won`, `lottery`, `jackpot`, `viagra`, `cialis`,
+	`casino`, `crypto (investment|profit)`, `double your`, `earn \$?\d+`, `work from home`, `make money`, `weight loss`, `miracle`, `dear friend`, `beneficiary`, `inheritance`,
+	`wire transfer`, `western union`, `verify your account`, `account (has been )?suspended`, `confirm your (password|identity)`, `reset your password`, `urgent response needed`,
+	`se désinscrire`, `désabonner`, `gagnant`, `vous avez gagné`, `abmelden`, `gewinner`, `sie haben gewonnen`, `darse de baja`, `ganador`, `ha ganado`, `vincitore`, `hai vinto`,
+	`ganhou`, `parabéns`, `gewonnen`, `wygrałeś`, `выиграли`, `ربحت`, `برنده`, `kazandınız`, `SEO services`, `backlinks`, `guest post`, `Nigerian`, `prince`,
+	`cliquez ici`, `clicca qui`, `haga clic`, `haz clic`, `klicken sie hier`, `hier klicken`, `clique aqui`, `klik hier`, `kliknij tutaj`, `нажмите`, `tıklayın`, `tıkla`,
+	`offerta a tempo`, `oferta limitada`, `offre limitée`, `annullare l'iscrizione`, `cancelar suscripción`, `claim (your|now)`, `riscuotere`, `réclamer votre`)
+
+// csamTerms recognise notices and requests about child sexual abuse material.
+var csamTerms = rx(`child (sexual )?abuse material`, `\bCSAM\b`, `child pornograph`, `pédopornograph`, `pédocriminel`, `Kinderpornograf`, `kinderpornograph`, `sexuelle[rn]? Missbrauch`, `abuso sexual infantil`, `pornografía infantil`, `pedopornograf`, `pornografia infantil`, `kinderporno`, `pornografia dziecięca`, `детская порнограф`, `إباحية الأطفال`, `کودک‌آزاری جنسی`, `çocuk istismar`, `grooming`)
+
+// terrorTerms recognise terrorist content.
+var terrorTerms = rx(`terror`, `jihad`, `daesh`, `\bISIS\b`, `\bISIL\b`, `etat islamique`, `état islamique`, `islamic state`, `al-qaeda`, `al-qaida`, `apologie`, `propagand`, `beheading`, `décapitation`, `терро`, `إرهاب`, `داعش`, `تروریست`, `terör`)

@@ -1,0 +1,375 @@
+package triage
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"math/big"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/docket-dev/docket"
+)
+
+// Profile holds the platform-specific link patterns. The default profile recognises Telegram
+// links; a platform replaces Channel with its own pattern (two groups: the name, and an
+// optional message id) and Base with its canonical prefix.
+type Profile struct {
+	Channel *regexp.Regexp
+	Base    string
+}
+
+// DefaultProfile recognises https://t.me/<name>[/<id>] and its t.me/…, telegram.me/… forms.
+var DefaultProfile = Profile{
+	Channel: regexp.MustCompile(`(?i)(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?([a-z][a-z0-9_]{3,31})(?:/(\d{1,12}))?\b`),
+	Base:    "https://t.me/",
+}
+
+var (
+	reUsername = regexp.MustCompile(`(?:^|[^\p{L}\p{N}_@/.])@([A-Za-z][A-Za-z0-9_]{3,31})\b`)
+	reEmail    = regexp.MustCompile(`(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,24}\b`)
+	reURL      = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"'()\[\]{}]+`)
+	reIPv4     = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b`)
+	reIPv6     = regexp.MustCompile(`(?i)\b(?:[0-9a-f]{1,4}:){2,7}[0-9a-f:]{1,4}\b|(?i)\b[0-9a-f]{1,4}::(?:[0-9a-f]{1,4}:?){0,6}`)
+	rePhone    = regexp.MustCompile(`(?:\+|\b00)?\d[\d\s().\-/]{6,18}\d\b`)
+	reBTC58    = regexp.MustCompile(`\b[13][a-km-zA-HJ-NP-Z1-9]{25,34}\b`)
+	reBech32   = regexp.MustCompile(`(?i)\b(?:bc1|tb1)[ac-hj-np-z02-9]{8,87}\b`)
+	reETH      = regexp.MustCompile(`\b0x[a-fA-F0-9]{40}\b`)
+	reTON      = regexp.MustCompile(`\b[EUk0]Q[A-Za-z0-9_-]{46}\b`)
+)
+
+// contactLine marks a line that gives the requester's own details: a labelled phone or
+// address ("Tél :", "Phone:"), a call-back offer, an officer's title. What is on it is not
+// a target, unless the line also says whose it is (the suspect's, the account's).
+var contactLine = regexp.MustCompile(`(` + strings.Join([]string{
+	`\btel\s*[.:]`, `\btél\s*[.:]`, `t[ée]l[ée]phone\s*:`, `\bphone\s*:`, `\bfax\s*:`, `\bmobile\s*:`, `\bportable\s*:`, `\bcontact\s*:`,
+	`courriel\s*:`, `e-?mail\s*:`, `telefon\s*:`, `tel[ée]fono\s*:`, `телефон\s*:`, `هاتف\s*:`, `تلفن\s*:`,
+	`call\s*back`, `call me`, `reach me`, `joignable`, `rappeler`, `me joindre`, `nous joindre`, `erreichbar`, `r[üu]ckruf`, `ulaşabilirsiniz`,
+}, "|") + `)`)
+
+// contactGate holds the literals without which contactLine cannot match.
+var contactGate = &lexicon{res: []*regexp.Regexp{contactLine}, gates: [][]string{gate(contactLine.String())}}
+
+// signature marks the start of a closing block: everything after it is the sender's.
+var signature = regexp.MustCompile(`(?im)^\s*(--\s*$|cordialement|bien à vous|respectueusement|best regards|kind regards|regards|sincerely|yours faithfully|` +
+	`mit freundlichen grüßen|mfg\b|atentamente|saludos|cordiali saluti|distinti saluti|atenciosamente|cumprimentos|met vriendelijke groet|` +
+	`z poważaniem|с уважением|مع التحية|مع خالص|با احترام|با تشکر|saygılarımla|le commandant|l'officier de police judiciaire|the undersigned)`)
+
+// Extract returns the targets a text asks about, normalised, each once, with the odd things
+// it noticed. country is the sender's ISO 3166 country, for numbers written in national form.
+// from is the sender's address: it is never a target.
+func (p Profile) Extract(text, country, from string) ([]docket.Target, []string) {
+	var out []docket.Target
+	var notes []string
+	seen := map[docket.Target]bool{}
+	add := func(kind, value string) {
+		t := docket.Target{Kind: kind, Value: value}
+		if value != "" && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	from = strings.ToLower(strings.TrimSpace(from))
+	body := text
+	if loc := signature.FindStringIndex(text); loc != nil && loc[0] > len(text)/3 {
+		body = text[:loc[0]]
+	}
+	for _, line := range strings.Split(body, "\n") {
+		lower := strings.ToLower(line)
+		digits := 0
+		for i := 0; i < len(line); i++ {
+			if line[i] >= '0' && line[i] <= '9' {
+				digits++
+			}
+		}
+		// Only a line with a number or an address can give the sender's own contact.
+		if (digits >= 6 || strings.Contains(line, "@")) && contactGate.open(0, lower) && contactLine.MatchString(lower) && !mentionsTargetWords(lower) {
+			continue
+		}
+		has := func(subs ...string) bool {
+			for _, s := range subs {
+				if strings.Contains(lower, s) {
+					return true
+				}
+			}
+			return false
+		}
+		if hasMixedScripts(line) {
+			notes = append(notes, "mixed scripts in a line (possible homoglyphs)")
+		}
+		taken := []([2]int){}
+		take := func(loc []int) bool {
+			for _, t := range taken {
+				if loc[0] < t[1] && t[0] < loc[1] {
+					return false
+				}
+			}
+			taken = append(taken, [2]int{loc[0], loc[1]})
+			return true
+		}
+		for _, m := range p.Channel.FindAllStringSubmatchIndex(ifHas(line, has("t.me", "telegram")), -1) {
+			take(m[:2])
+			name := line[m[2]:m[3]]
+			if strings.EqualFold(name, "joinchat") || strings.EqualFold(name, "share") {
+				continue
+			}
+			if m[4] >= 0 {
+				add("message", p.Base+name+"/"+line[m[4]:m[5]])
+			} else {
+				add("channel", p.Base+name)
+			}
+		}
+		for _, loc := range reURL.FindAllStringIndex(ifHas(line, has("http")), -1) {
+			if !take(loc) {
+				continue
+			}
+			raw := strings.TrimRight(line[loc[0]:loc[1]], ".,;:!?»”’")
+			u, err := url.Parse(raw)
+			if err != nil || u.Host == "" {
+				continue
+			}
+			if !isASCII(u.Host) {
+				notes = append(notes, "non-ASCII host in a link: "+u.Host)
+			}
+			add("url", u.String())
+		}
+		for _, loc := range reEmail.FindAllStringIndex(ifHas(line, has("@")), -1) {
+			if !take(loc) {
+				continue
+			}
+			addr := strings.ToLower(line[loc[0]:loc[1]])
+			if addr != from {
+				add("email", addr)
+			}
+		}
+		for _, m := range reUsername.FindAllStringSubmatchIndex(ifHas(line, has("@")), -1) {
+			if take(m[2:4]) {
+				add("username", "@"+line[m[2]:m[3]])
+			}
+		}
+		for _, re := range []*regexp.Regexp{reBech32, reETH, reTON, reBTC58} {
+			for _, loc := range re.FindAllStringIndex(ifHas(line, digits >= 6), -1) {
+				w := line[loc[0]:loc[1]]
+				if validWallet(w) && take(loc) {
+					add("wallet", w)
+				}
+			}
+		}
+		for _, loc := range reIPv4.FindAllStringIndex(ifHas(line, digits >= 4), -1) {
+			if ip := net.ParseIP(line[loc[0]:loc[1]]); ip != nil && take(loc) {
+				add("ip", ip.String())
+			}
+		}
+		for _, loc := range reIPv6.FindAllStringIndex(ifHas(line, strings.Count(line, ":") >= 2), -1) {
+			if ip := net.ParseIP(line[loc[0]:loc[1]]); ip != nil && strings.Contains(line[loc[0]:loc[1]], ":") && take(loc) {
+				add("ip", ip.String())
+			}
+		}
+		for _, loc := range rePhone.FindAllStringIndex(ifHas(line, digits >= 8), -1) {
+			if n, ok := phone(line[loc[0]:loc[1]], country); ok && take(loc) {
+				add("phone", n)
+			}
+		}
+	}
+	return out, notes
+}
+
+// ifHas returns line when a cheap test says a pattern may match in it, else "", so that the
+// costlier regular expressions run only on lines that can hold what they look for.
+func ifHas(line string, ok bool) string {
+	if ok {
+		return line
+	}
+	return ""
+}
+
+// mentionsTargetWords tells a line that gives a suspect's number ("the number 06… used by
+// the suspect") from a contact line.
+func mentionsTargetWords(l string) bool {
+	for _, w := range []string{"suspect", "titulaire", "کاربر", "المستخدم", "صاحب", "пользовател", "abonné", "account", "compte", "utilisateur", "user", "inhaber", "nutzer", "cuenta", "usuario", "utente", "conta", "gebruiker", "konto", "użytkownik", "абонент", "аккаунт", "حساب", "kullanıcı", "hesap", "victim", "victime", "opfer", "víctima", "vittima", "vítima", "slachtoffer", "ofiara", "жертв", "ضحية", "قربانی", "mağdur", "target", "cible", "ziel"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
+}
+
+var citation = regexp.MustCompile(`^(19|20)\d{2}\s*/\s*\d+$`)
+
+func phone(candidate, country string) (string, bool) {
+	if citation.MatchString(strings.TrimSpace(candidate)) {
+		return "", false // 2022/2065 is a regulation, not a number
+	}
+	digits := 0
+	for _, r := range candidate {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	if digits < 8 || digits > 15 {
+		return "", false
+	}
+	c := strings.TrimSpace(candidate)
+	if strings.HasPrefix(c, "00") {
+		c = "+" + c[2:]
+	}
+	region := strings.ToUpper(country)
+	if region == "" {
+		region = "ZZ"
+	}
+	if !strings.HasPrefix(c, "+") && region == "ZZ" {
+		return "", false
+	}
+	num, err := phonenumbers.Parse(c, region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// hasMixedScripts reports a word mixing Latin with Cyrillic or Greek letters, the usual
+// homoglyph trick.
+func hasMixedScripts(line string) bool {
+	for _, w := range strings.FieldsFunc(line, func(r rune) bool { return !unicode.IsLetter(r) && r != '.' && r != '/' }) {
+		latin, other := false, false
+		for _, r := range w {
+			switch {
+			case unicode.Is(unicode.Latin, r):
+				latin = true
+			case unicode.Is(unicode.Cyrillic, r), unicode.Is(unicode.Greek, r):
+				other = true
+			}
+		}
+		if latin && other {
+			return true
+		}
+	}
+	return false
+}
+
+const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+func validWallet(w string) bool {
+	switch {
+	case strings.HasPrefix(w, "0x"):
+		return validETH(w)
+	case strings.HasPrefix(strings.ToLower(w), "bc1"), strings.HasPrefix(strings.ToLower(w), "tb1"):
+		return validBech32(w)
+	case len(w) == 48 && w[1] == 'Q':
+		return validTON(w)
+	}
+	return validBase58Check(w)
+}
+
+func validBase58Check(s string) bool {
+	n := new(big.Int)
+	for _, r := range s {
+		i := strings.IndexRune(base58Alphabet, r)
+		if i < 0 {
+			return false
+		}
+		n.Mul(n, big.NewInt(58))
+		n.Add(n, big.NewInt(int64(i)))
+	}
+	b := n.Bytes()
+	for _, r := range s {
+		if r != '1' {
+			break
+		}
+		b = append([]byte{0}, b...)
+	}
+	if len(b) != 25 {
+		return false
+	}
+	h1 := sha256.Sum256(b[:21])
+	h2 := sha256.Sum256(h1[:])
+	return slices.Equal(h2[:4], b[21:])
+}
+
+func validBech32(s string) bool {
+	if strings.ToLower(s) != s && strings.ToUpper(s) != s {
+		return false
+	}
+	s = strings.ToLower(s)
+	pos := strings.LastIndexByte(s, '1')
+	if pos < 1 || pos+7 > len(s) {
+		return false
+	}
+	const charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+	hrp, data := s[:pos], s[pos+1:]
+	values := make([]int, 0, len(hrp)*2+1+len(data))
+	for _, c := range hrp {
+		values = append(values, int(c)>>5)
+	}
+	values = append(values, 0)
+	for _, c := range hrp {
+		values = append(values, int(c)&31)
+	}
+	for _, c := range data {
+		i := strings.IndexRune(charset, c)
+		if i < 0 {
+			return false
+		}
+		values = append(values, i)
+	}
+	gen := []int{0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3}
+	chk := 1
+	for _, v := range values {
+		top := chk >> 25
+		chk = (chk&0x1ffffff)<<5 ^ v
+		for i := range 5 {
+			if (top>>i)&1 == 1 {
+				chk ^= gen[i]
+			}
+		}
+	}
+	return chk == 1 || chk == 0x2bc830a3 // bech32 or bech32m
+}
+
+// validETH accepts any 0x + 40 hex digits. Mixed case carries an EIP-55 checksum
+// (Keccak-256), which is not verified here: the pattern alone is specific enough.
+func validETH(string) bool { return true }
+
+func decodeBase64URL(s string) ([]byte, error) {
+	if b, err := base64.URLEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return base64.StdEncoding.DecodeString(s)
+}
+
+func validTON(s string) bool {
+	b, err := decodeBase64URL(s)
+	if err != nil || len(b) != 36 {
+		return false
+	}
+	return crc16(b[:34]) == uint16(b[34])<<8|uint16(b[35])
+}
+
+func crc16(data []byte) uint16 {
+	var crc uint16
+	for _, b := range data {
+		crc ^= uint16(b) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
+}

@@ -1,0 +1,324 @@
+// Package triage sorts a request the moment it arrives: its language, the legal regime and
+// kind it falls under, whether a life is at risk, whether it is spam, what content harm it
+// describes, which accounts, channels, messages and numbers it names, a DSA category and a
+// priority. Every conclusion comes with the signals that led to it, so that a reviewer sees
+// why; nothing here needs a server or a database.
+package triage
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/docket-dev/docket"
+)
+
+// Input is what triage reads.
+type Input struct {
+	ID      string `json:"id"`
+	Channel string `json:"channel"`
+	From    string `json:"from"`
+	Subject string `json:"subject"`
+	Text    string `json:"text"`
+	// Country is the sender's ISO 3166 country when known (a registered authority's); else
+	// it is guessed from the sender's domain or the language, for national phone numbers.
+	Country string `json:"country,omitempty"`
+	// Regime and Kind, when the requester named them, are kept unless the text contradicts them.
+	Regime string      `json:"regime,omitempty"`
+	Kind   docket.Kind `json:"kind,omitempty"`
+	// Emergency is the requester's own flag.
+	Emergency bool `json:"emergency,omitempty"`
+}
+
+// Result is the sort of one request.
+type Result struct {
+	ID         string          `json:"id"`
+	Language   string          `json:"language"`
+	Regime     string          `json:"regime"`
+	Kind       docket.Kind     `json:"kind"`
+	Emergency  bool            `json:"emergency"`
+	Spam       bool            `json:"spam"`
+	Label      string          `json:"label"`
+	Category   string          `json:"category"`
+	Priority   int             `json:"priority"`
+	Queue      string          `json:"queue"`
+	Targets    []docket.Target `json:"targets"`
+	Confidence float64         `json:"confidence"`
+	Signals    []string        `json:"signals"`
+}
+
+// Triager sorts requests. It is safe for concurrent use.
+type Triager struct {
+	model   *Model
+	profile Profile
+}
+
+// New returns a Triager with the shipped model and the default platform profile.
+func New() (*Triager, error) {
+	m, err := ShippedModel()
+	if err != nil {
+		return nil, fmt.Errorf("triage: %w", err)
+	}
+	return &Triager{model: m, profile: DefaultProfile}, nil
+}
+
+// WithModel returns a Triager using another model.
+func WithModel(m *Model) *Triager { return &Triager{model: m, profile: DefaultProfile} }
+
+// languageCountry guesses a sender's country from the language it writes in.
+var languageCountry = map[string]string{"fr": "FR", "de": "DE", "es": "ES", "it": "IT", "pt": "PT", "nl": "NL", "pl": "PL", "ru": "RU", "fa": "IR", "tr": "TR", "en": "GB", "uk": "UA"}
+
+// Triage sorts one request.
+func (t *Triager) Triage(in Input) Result {
+	res := Result{ID: in.ID, Label: "none", Confidence: 1}
+	sig := func(format string, args ...any) { res.Signals = append(res.Signals, fmt.Sprintf(format, args...)) }
+	text := in.Text
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+		sig("text is not valid UTF-8: bad bytes replaced")
+		res.Confidence *= 0.7
+	}
+	if strings.ContainsRune(text, 0) {
+		text = strings.ReplaceAll(text, "\x00", " ")
+		sig("text holds NUL bytes (binary content?)")
+		res.Confidence *= 0.7
+	}
+	if strings.TrimSpace(text) == "" && strings.TrimSpace(in.Subject) == "" {
+		sig("empty text")
+		res.Confidence = 0.1
+	}
+	full := strings.TrimSpace(in.Subject + "\n" + text)
+	lower := strings.ToLower(prefix(full, MaxClassifiedBytes))
+	if len(full) > MaxClassifiedBytes {
+		sig("long text: the first %d KB were classified", MaxClassifiedBytes>>10)
+	}
+
+	// Language.
+	lang, conf := Language(prefix(full, 320))
+	res.Language = lang
+	sig("language %s (confidence %.2f)", lang, conf)
+	if conf < 0.3 {
+		res.Confidence *= 0.8
+	}
+
+	// Sender's country, for national phone numbers.
+	country := strings.ToUpper(in.Country)
+	switch {
+	case country != "":
+	case fromCountry(in.From) != "":
+		country = fromCountry(in.From)
+		sig("sender's country %s from its address", country)
+	default:
+		country = languageCountry[lang]
+	}
+
+	// Regime and kind.
+	res.Regime, res.Kind = in.Regime, in.Kind
+	matched := ""
+	for _, r := range regimeRules {
+		if m := r.re.find(lower); m != "" {
+			if res.Regime == "" {
+				res.Regime = r.regime
+			}
+			matched = r.regime
+			sig("regime %s: %q (%s)", r.regime, m, r.why)
+			break
+		}
+	}
+	if in.Regime != "" && matched != "" && matched != in.Regime && matched != "national-other" {
+		sig("the requester named regime %s but the text cites %s", in.Regime, matched)
+	}
+	if res.Kind == "" {
+		best := 0
+		var hits []string
+		for _, k := range kindRules {
+			if m := k.re.findAll(lower); len(m) > best {
+				best, res.Kind, hits = len(m), k.kind, m
+			}
+		}
+		if best > 0 {
+			sig("kind %s: %s", res.Kind, strings.Join(uniq(hits), ", "))
+		}
+	}
+
+	// Emergency.
+	if m := emergencyTerms.find(lower); m != "" {
+		res.Emergency = true
+		sig("emergency: %q", m)
+	}
+	if in.Emergency {
+		res.Emergency = true
+		sig("emergency flagged by the requester")
+	}
+
+	// Content harm and spam.
+	label, p := t.model.Classify(full)
+	res.Label = label
+	sig("content label %s (p=%.2f)", label, p)
+	spamHits := spamTerms.findAll(lower)
+	legal := matched != "" || res.Emergency
+	switch {
+	case legal:
+		if label == "spam" {
+			res.Label = "none"
+			sig("classifier said spam but the text cites a legal basis: kept as a request")
+		}
+	case len(spamHits) >= 2 || (label == "spam" && p > 0.6) || (len(spamHits) == 1 && label == "spam"):
+		res.Spam = true
+		res.Label = "spam"
+		sig("spam: %s", strings.Join(uniq(spamHits), ", "))
+	}
+
+	// Defaults for what the text did not say.
+	if in.Channel == docket.ChannelNotice && !res.Spam {
+		res.Regime, res.Kind = cmpOr(in.Regime, "dsa-art16"), docket.KindNotice
+	}
+	if res.Kind == "" {
+		res.Kind = docket.KindOther
+	}
+	if res.Emergency && res.Kind == docket.KindDisclosure {
+		res.Kind = docket.KindEmergencyDisclosure
+	}
+	switch {
+	case res.Spam:
+		res.Regime, res.Kind = "none", docket.KindOther
+	case res.Regime == "" && res.Emergency:
+		res.Regime = "emergency"
+		sig("regime emergency: a threat to life without a cited legal basis")
+	case res.Regime == "":
+		res.Regime = "national-other"
+		sig("regime national-other: no citation recognised")
+	}
+
+	// Targets (never for spam: links in junk are not requests to act).
+	if !res.Spam {
+		targets, notes := t.profile.Extract(text, country, senderAddress(in.From))
+		res.Targets = targets
+		for _, n := range notes {
+			sig("%s", n)
+			res.Confidence *= 0.9
+		}
+	}
+	if res.Targets == nil {
+		res.Targets = []docket.Target{}
+	}
+
+	res.Category = category(res, lower)
+	res.Priority, res.Queue = priority(res, lower)
+	return res
+}
+
+func prefix(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for !utf8.ValidString(s) && len(s) > 0 {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func uniq(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		s = strings.ToLower(s)
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func senderAddress(from string) string {
+	if a, err := mail.ParseAddress(from); err == nil {
+		return a.Address
+	}
+	return strings.TrimSpace(from)
+}
+
+// fromCountry reads a country from a sender's domain: interieur.gouv.fr → FR.
+func fromCountry(from string) string {
+	addr := senderAddress(from)
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return ""
+	}
+	dot := strings.LastIndexByte(addr, '.')
+	if dot < at || len(addr)-dot-1 != 2 {
+		return ""
+	}
+	cc := strings.ToUpper(addr[dot+1:])
+	if cc == "UK" {
+		return "GB"
+	}
+	return cc
+}
+
+// category suggests a DSA statement-of-reasons category from the lower-cased text.
+func category(r Result, text string) string {
+	const p = "STATEMENT_CATEGORY_"
+	switch {
+	case r.Spam:
+		return p + "SCAMS_AND_FRAUD"
+	case csamTerms.find(text) != "":
+		return p + "PROTECTION_OF_MINORS"
+	case r.Regime == "eu-tco-removal" || terrorTerms.find(text) != "":
+		return p + "RISK_FOR_PUBLIC_SECURITY"
+	case strings.Contains(text, "suicid") || strings.Contains(text, "self-harm") || strings.Contains(text, "automutilation"):
+		return p + "SELF_HARM"
+	case r.Label == "hate":
+		return p + "ILLEGAL_OR_HARMFUL_SPEECH"
+	case r.Label == "abuse":
+		return p + "CYBER_VIOLENCE"
+	case r.Emergency:
+		return p + "VIOLENCE"
+	case reFraud.find(text) != "":
+		return p + "SCAMS_AND_FRAUD"
+	case reIP.find(text) != "":
+		return p + "INTELLECTUAL_PROPERTY_INFRINGEMENTS"
+	case rePrivacy.find(text) != "":
+		return p + "DATA_PROTECTION_AND_PRIVACY_VIOLATIONS"
+	}
+	return p + "NOT_SPECIFIED_NOTICE"
+}
+
+var (
+	reFraud   = rx(`fraud`, `escroquer`, `arnaque`, `betrug`, `estafa`, `truffa`, `golpe`, `oplichting`, `oszustw`, `мошенни`, `احتيال`, `کلاهبرداری`, `dolandırıc`, `phishing`, `scam`)
+	reIP      = rx(`copyright`, `droit d'auteur`, `contrefaçon`, `urheberrecht`, `derechos de autor`, `diritto d'autore`, `direitos autorais`, `auteursrecht`, `trademark`, `marque déposée`, `piracy`, `piratage`)
+	rePrivacy = rx(`doxx`, `personal data`, `données personnelles`, `personenbezogene`, `datos personales`, `dati personali`, `dados pessoais`, `persoonsgegevens`, `dane osobowe`, `intimate image`, `revenge porn`, `image intime`)
+)
+
+// priority scores 0–100 (higher first) and picks a queue.
+func priority(r Result, text string) (int, string) {
+	switch {
+	case r.Emergency:
+		return 100, "emergency"
+	case r.Spam:
+		return 0, "spam"
+	case csamTerms.find(text) != "":
+		return 95, "child-safety"
+	case r.Regime == "eu-tco-removal":
+		return 90, "terrorism"
+	case terrorTerms.find(text) != "":
+		return 85, "terrorism"
+	case r.Regime == "fr-lcen-6-1":
+		return 85, "removal"
+	}
+	base := map[docket.Kind]int{docket.KindRemoval: 70, docket.KindPreservation: 65, docket.KindDisclosure: 60, docket.KindNotice: 30, docket.KindOther: 40}[r.Kind]
+	queue := map[docket.Kind]string{docket.KindRemoval: "removal", docket.KindPreservation: "preservation", docket.KindDisclosure: "disclosure", docket.KindNotice: "notices", docket.KindOther: "default"}[r.Kind]
+	if r.Label == "hate" || r.Label == "abuse" {
+		base += 5
+	}
+	return min(base, 99), cmpOr(queue, "default")
+}
