@@ -46,6 +46,15 @@ var stopwordLang = func() map[string][]string {
 // languages at once; Latin-script texts are told apart by their frequent words and letters,
 // and a trigram detector (whatlanggo) settles what those leave open.
 func Language(text string) (string, float64) {
+	// Links, handles and addresses say nothing of the language.
+	words := strings.Fields(text)
+	kept := words[:0]
+	for _, w := range words {
+		if !strings.ContainsAny(w, "/@") && !strings.Contains(w, "t.me") {
+			kept = append(kept, w)
+		}
+	}
+	text = strings.Join(kept, " ")
 	var latin, cyr, arab, han, deva, letters int
 	persian, ukrainian := false, false
 	for _, r := range text {

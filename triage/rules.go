@@ -167,6 +167,8 @@ var kindRules = []struct {
 // emergencyTerms: an imminent threat to life or of serious harm. Missing one is far worse
 // than a false alarm, so the list is generous.
 var emergencyTerms = rx(
+	// death threats, every language
+	`death threat`, `threat(s|ened)? to kill`, `menaces? de mort`, `morddrohung`, `todesdrohung`, `amenazas? de muerte`, `minacc(ia|e) di morte`, `ameaças? de morte`, `doodsbedreiging`, `groźb(a|y) śmierci`, `угроз[аы]? убийств`, `تهديد بالقتل`, `تهدید به مرگ`, `ölüm tehdid`,
 	// en
 	`kidnap`, `abduct`, `hostage`, `suicid`, `kill (myself|himself|herself|themselves)`, `end (my|his|her) life`, `self[- ]harm`, `bomb`, `explosive`, `shooting`, `shooter`, `mass casualty`, `threat to life`, `danger of death`, `imminent (threat|danger)`, `life is (at risk|in danger)`, `child (is )?in danger`, `missing (child|minor|girl|boy)`, `sextortion`, `terrorist attack`, `attack planned`,
 	// fr

@@ -92,6 +92,7 @@ func (t *Triager) Triage(in Input) Result {
 	lower := strings.ToLower(prefix(full, MaxClassifiedBytes))
 	if len(full) > MaxClassifiedBytes {
 		sig("long text: the first %d KB were classified", MaxClassifiedBytes>>10)
+		res.Confidence *= 0.9
 	}
 
 	// Language.
