@@ -90,8 +90,23 @@ type Case struct {
 	Decision        *Decision `json:"decision,omitempty"`
 	Answer          *Answer   `json:"answer,omitempty"`
 	UpdatedAt       time.Time `json:"updated_at"`
+	// Triage is the latest sort: automatic, or corrected by a person.
+	Triage *CaseTriage `json:"triage,omitempty"`
 	// Events counts the events applied; stores use it to check projections.
 	Events int `json:"events"`
+}
+
+// CaseTriage is what the sort said of a case, and why.
+type CaseTriage struct {
+	Language   string    `json:"language,omitempty"`
+	Label      string    `json:"label,omitempty"`
+	Category   string    `json:"category,omitempty"`
+	Spam       bool      `json:"spam"`
+	Confidence float64   `json:"confidence,omitempty"`
+	Targets    []Target  `json:"targets,omitempty"`
+	Signals    []string  `json:"signals,omitempty"`
+	By         string    `json:"by"` // "triage", or the id of the person who corrected it
+	At         time.Time `json:"at"`
 }
 
 // OverdueAt reports whether the case is past its deadline at now with its clock running.
@@ -126,6 +141,8 @@ func DecodeEvent(e *Event) (any, error) {
 		v = &Answered{}
 	case EventRequesterReplied:
 		v = &RequesterReplied{}
+	case EventTriaged, EventRetriaged:
+		v = &Sorting{}
 	default:
 		return nil, nil
 	}
@@ -201,6 +218,8 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 		if c.DeadlineAt.After(e.At) {
 			c.Overdue = false
 		}
+	case EventTriaged, EventRetriaged:
+		c.applySorting(e, data.(*Sorting))
 	case EventDueSoon:
 		c.DueSoon = true
 	case EventOverdue:
@@ -211,6 +230,65 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 	c.UpdatedAt = e.At
 	c.Events++
 	return nil
+}
+
+func (c *Case) applySorting(e *Event, d *Sorting) {
+	t := CaseTriage{}
+	if c.Triage != nil {
+		t = *c.Triage
+	}
+	t.By, t.At = "triage", e.At
+	if e.Type == EventRetriaged {
+		t.By = actorID(e.Actor)
+	}
+	if d.Language != "" {
+		t.Language = d.Language
+	}
+	if d.Label != "" {
+		t.Label = d.Label
+	}
+	if d.Category != "" {
+		t.Category = d.Category
+	}
+	if d.Spam != nil {
+		t.Spam = *d.Spam
+	}
+	if d.Confidence != 0 {
+		t.Confidence = d.Confidence
+	}
+	if d.Targets != nil {
+		t.Targets = d.Targets
+	}
+	if d.Signals != nil {
+		t.Signals = d.Signals
+	}
+	c.Triage = &t
+	if d.Regime != "" {
+		c.Regime = d.Regime
+	}
+	if d.Kind != "" {
+		c.Kind = d.Kind
+	}
+	if d.Emergency != nil {
+		c.Emergency = *d.Emergency
+	}
+	if d.Priority != nil {
+		c.Priority = *d.Priority
+	}
+	if d.Queue != "" {
+		c.Queue = d.Queue
+	}
+	if d.Discloses != nil {
+		c.Discloses = *d.Discloses
+	}
+	if d.PauseOnNeedInfo != nil {
+		c.PauseOnNeedInfo = *d.PauseOnNeedInfo
+	}
+	if d.ClockChanged {
+		c.DeadlineAt, c.DueSoonAt = d.DeadlineAt.orZero(), d.DueSoonAt.orZero()
+		c.DueSoon = !c.DueSoonAt.IsZero() && !e.At.Before(c.DueSoonAt) && c.DueSoon
+		c.Overdue = !c.DeadlineAt.IsZero() && !e.At.Before(c.DeadlineAt) && c.Overdue
+	}
 }
 
 func (t *Time) orZero() time.Time {

@@ -18,6 +18,8 @@ const (
 	EventRequesterReplied = "requester_replied"
 	EventDueSoon          = "deadline_due_soon"
 	EventOverdue          = "deadline_overdue"
+	EventTriaged          = "triaged"   // the automatic sort
+	EventRetriaged        = "retriaged" // a person corrected the sort
 
 	// Events outside any case (CaseID is empty): who was given credentials, and when.
 	EventAuthorityRegistered = "authority_registered"
@@ -115,4 +117,29 @@ type RequesterReplied struct {
 	SHA256     string `json:"sha256"`
 	DeadlineAt *Time  `json:"deadline_at"`
 	DueSoonAt  *Time  `json:"due_soon_at"`
+}
+
+// Sorting is how a case is sorted, by triage (EventTriaged) or by a person correcting it
+// (EventRetriaged). Empty fields leave the case as it was.
+type Sorting struct {
+	Language   string   `json:"language,omitempty"`
+	Regime     string   `json:"regime,omitempty"`
+	Kind       Kind     `json:"kind,omitempty"`
+	Emergency  *bool    `json:"emergency,omitempty"`
+	Spam       *bool    `json:"spam,omitempty"`
+	Label      string   `json:"label,omitempty"`
+	Category   string   `json:"category,omitempty"`
+	Priority   *int     `json:"priority,omitempty"`
+	Queue      string   `json:"queue,omitempty"`
+	Targets    []Target `json:"targets,omitempty"`
+	Signals    []string `json:"signals,omitempty"`
+	Confidence float64  `json:"confidence,omitempty"`
+	// Reason is why a person corrected the sort.
+	Reason string `json:"reason,omitempty"`
+	// When the regime changes, the clock is recomputed from the time of receipt.
+	ClockChanged    bool  `json:"clock_changed,omitempty"`
+	DeadlineAt      *Time `json:"deadline_at,omitempty"`
+	DueSoonAt       *Time `json:"due_soon_at,omitempty"`
+	Discloses       *bool `json:"discloses,omitempty"`
+	PauseOnNeedInfo *bool `json:"pause_on_need_info,omitempty"`
 }

@@ -17,6 +17,8 @@ const (
 	ActApprove = "approve"
 	ActReject  = "reject"
 	ActAnswer  = "answer"
+	// ActRetriage corrects the automatic sort.
+	ActRetriage = "retriage"
 )
 
 // Action is one thing a staff member does to a case.
@@ -29,6 +31,15 @@ type Action struct {
 	Outcome    docket.Outcome `json:"outcome,omitempty"`
 	ReasonCode string         `json:"reason_code,omitempty"`
 	Statement  string         `json:"statement,omitempty"`
+	// Retriage: the corrected sort (any of these); Text says why.
+	Regime    string      `json:"regime,omitempty"`
+	Kind      docket.Kind `json:"kind,omitempty"`
+	Emergency *bool       `json:"emergency,omitempty"`
+	Spam      *bool       `json:"spam,omitempty"`
+	Label     string      `json:"label,omitempty"`
+	Category  string      `json:"category,omitempty"`
+	Queue     string      `json:"queue,omitempty"`
+	Priority  *int        `json:"priority,omitempty"`
 }
 
 // Act applies a staff member's action to a case and returns the case as it now stands with
@@ -87,7 +98,8 @@ func checkAction(u *docket.User, a Action) error {
 	for _, f := range []struct {
 		name, v string
 		n       int
-	}{{"text", a.Text, 100_000}, {"statement", a.Statement, 100_000}, {"reason_code", a.ReasonCode, 200}, {"assignee", a.Assignee, 100}} {
+	}{{"text", a.Text, 100_000}, {"statement", a.Statement, 100_000}, {"reason_code", a.ReasonCode, 200}, {"assignee", a.Assignee, 100},
+		{"category", a.Category, 200}, {"queue", a.Queue, 100}} {
 		if err := tooLong(f.name, f.v, f.n); err != nil {
 			return err
 		}
@@ -96,7 +108,7 @@ func checkAction(u *docket.User, a Action) error {
 		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field %s is required for %s.", field, a.Type), Fields: map[string]string{field: "required"}}
 	}
 	switch a.Type {
-	case ActAssign:
+	case ActAssign, ActRetriage:
 	case ActComment, ActAnswer, ActReject:
 		if a.Text == "" {
 			return required("text")
@@ -116,7 +128,7 @@ func checkAction(u *docket.User, a Action) error {
 			return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may approve a decision.")
 		}
 	default:
-		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject or answer.", a.Type), Fields: map[string]string{"type": "unknown"}}
+		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject, answer or retriage.", a.Type), Fields: map[string]string{"type": "unknown"}}
 	}
 	if a.Type == ActReject && !u.Role.CanApprove() {
 		return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may send a decision back.")
@@ -164,6 +176,8 @@ func (s *Service) event(c *docket.Case, u *docket.User, a Action, now time.Time)
 			return docket.NewEvent(c.ID, docket.EventApprovalRejected, actor, now, docket.ApprovalRejected{Reason: a.Text}), nil
 		}
 		return docket.NewEvent(c.ID, docket.EventApproved, actor, now, docket.Approved{}), nil
+	case ActRetriage:
+		return s.retriage(c, u, a, now)
 	case ActAnswer:
 		switch c.State {
 		case docket.StateDecided:

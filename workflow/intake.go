@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -37,6 +38,7 @@ type pending struct {
 	req    *docket.Request
 	c      *docket.Case
 	opened *docket.Event
+	job    *docket.Job // the triage job, when triage runs
 	res    *Result
 	err    error
 	done   chan struct{}
@@ -114,6 +116,9 @@ func (s *Service) commit(ctx context.Context, batch []*pending) {
 		}
 		return
 	}
+	if err == nil && s.onIntake != nil {
+		s.onIntake()
+	}
 	for _, p := range batch {
 		if err != nil {
 			s.log.ErrorContext(ctx, "intake failed", slog.String("channel", p.sub.Channel), slog.Any("err", err))
@@ -160,7 +165,12 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 	if err := c.Apply(opened); err != nil {
 		return nil, fmt.Errorf("prepare case: %w", err)
 	}
-	return &pending{sub: sub, req: req, c: c, opened: opened, done: make(chan struct{})}, nil
+	p := &pending{sub: sub, req: req, c: c, opened: opened, done: make(chan struct{})}
+	if s.triager != nil {
+		payload, _ := json.Marshal(triagePayload{RequestID: req.ID})
+		p.job = &docket.Job{Kind: JobTriage, Payload: payload, RunAt: req.ReceivedAt, MaxAttempts: 10}
+	}
+	return p, nil
 }
 
 // store1 writes one prepared submission inside the batch's transaction. Refusals that
@@ -198,6 +208,11 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 	}
 	if err := tx.InsertRequest(ctx, req); err != nil {
 		return err
+	}
+	if p.job != nil {
+		if err := tx.Enqueue(ctx, p.job); err != nil {
+			return err
+		}
 	}
 	p.res = &Result{Receipt: receipt(req, p.c)}
 	return nil

@@ -18,6 +18,7 @@ import (
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/regime"
+	"github.com/docket-dev/docket/triage"
 )
 
 // Config configures a Service. Zero fields take defaults.
@@ -29,6 +30,11 @@ type Config struct {
 	Now func() time.Time
 	// MaxBatch is how many receipts one intake transaction may commit together.
 	MaxBatch int
+	// Triager, when set, sorts every request right after its receipt (a JobTriage job is
+	// queued in the receipt's transaction).
+	Triager *triage.Triager
+	// OnIntake is called after each intake commit (the server wakes its job runner).
+	OnIntake func()
 }
 
 // Service is the workflow.
@@ -38,6 +44,8 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 
+	triager  *triage.Triager
+	onIntake func()
 	intake   chan *pending
 	maxBatch int
 	wg       sync.WaitGroup
@@ -62,6 +70,8 @@ func New(cfg Config) *Service {
 		regimes:  cfg.Regimes,
 		log:      cfg.Logger,
 		now:      now,
+		triager:  cfg.Triager,
+		onIntake: cfg.OnIntake,
 		intake:   make(chan *pending, 4096),
 		maxBatch: cmp.Or(cfg.MaxBatch, 256),
 		stop:     make(chan struct{}),

@@ -80,7 +80,7 @@ func TestTour(t *testing.T) {
 				json.Unmarshal(b, &v)
 				return v
 			}
-			rc := call("POST", "/api/v1/requests", atok, `{"regime":"dsa-art9","kind":"removal","reference":"A9-1","legal_basis":"DSA art. 9","reasons":"Illegal hate speech","redress":"Tribunal judiciaire de Paris","targets":[{"kind":"message","value":"https://t.me/c/1"}]}`, 201)
+			rc := call("POST", "/api/v1/requests", atok, `{"regime":"dsa-art9","kind":"removal","reference":"A9-1","description":"Please remove this message: it incites hatred against a religious group and is illegal under national law.","legal_basis":"DSA art. 9","reasons":"Illegal hate speech","redress":"Tribunal judiciaire de Paris","targets":[{"kind":"message","value":"https://t.me/c/1"}]}`, 201)
 			caseID, reqID := rc["case_id"].(string), rc["id"].(string)
 			call("POST", "/api/v1/cases/"+caseID+"/events", utok, `{"type":"decide","outcome":"comply","statement":"Removed."}`, 201)
 			call("POST", "/api/v1/cases/"+caseID+"/events", utok, `{"type":"answer","text":"The message was removed."}`, 201)
@@ -88,6 +88,19 @@ func TestTour(t *testing.T) {
 			if st["state"] != "answered" {
 				t.Fatalf("authority sees %v", st)
 			}
+			// Triage ran on receipt, as a job: its result and signals are on the case.
+			var tri map[string]any
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				c := call("GET", "/api/v1/cases/"+caseID, utok, "", 200)["case"].(map[string]any)
+				if t, ok := c["triage"].(map[string]any); ok {
+					tri = t
+					break
+				}
+			}
+			if tri == nil || tri["language"] != "en" || len(tri["signals"].([]any)) == 0 {
+				t.Fatalf("triage on the case: %v", tri)
+			}
+			call("POST", "/api/v1/cases/"+caseID+"/events", utok, `{"type":"retriage","label":"hate","text":"It is hate speech, not plain abuse."}`, 201)
 			call("GET", "/healthz", "", "", 200)
 			call("GET", "/readyz", "", "", 200)
 			cancel()
@@ -95,6 +108,10 @@ func TestTour(t *testing.T) {
 				t.Fatalf("serve ended with %v", err)
 			}
 
+			corrections := must(run(t, env, "triage", "export-corrections"))
+			if !strings.Contains(corrections, `"label":"hate"`) || !strings.Contains(corrections, `"reason":"It is hate speech, not plain abuse."`) {
+				t.Fatalf("export-corrections: %s", corrections)
+			}
 			out := must(run(t, env, "audit", "verify"))
 			if !strings.Contains(out, "audit OK") {
 				t.Fatalf("verify: %s", out)
@@ -150,5 +167,49 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if _, err := run(t, map[string]string{"DOCKET_DB": "mysql://x"}, "migrate"); err == nil {
 		t.Error("a non-postgres --db was accepted")
+	}
+}
+
+func TestTriageCLI(t *testing.T) {
+	in := `{"id":"a","channel":"email","from":"x@polizei.de","subject":"Auskunft","text":"Auskunftsersuchen nach § 100j StPO zum Konto @beschuldigter."}
+not json
+{"id":"c","channel":"notice","from":"","subject":"","text":"Menaces de mort : https://t.me/x/1"}
+`
+	var out bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(in), Stdout: &out, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	if err := m.Run(context.Background(), []string{"triage"}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want one output line per input line, got %d:\n%s", len(lines), out.String())
+	}
+	var a, bad, c map[string]any
+	json.Unmarshal([]byte(lines[0]), &a)
+	json.Unmarshal([]byte(lines[1]), &bad)
+	json.Unmarshal([]byte(lines[2]), &c)
+	if a["language"] != "de" || a["regime"] != "national-other" || a["kind"] != "disclosure" {
+		t.Errorf("line 1: %v", a)
+	}
+	for _, field := range []string{"id", "language", "regime", "kind", "emergency", "spam", "label", "category", "priority", "targets", "signals"} {
+		if _, ok := a[field]; !ok {
+			t.Errorf("output lacks %s", field)
+		}
+	}
+	if bad["error"] == nil || bad["line"] != float64(2) {
+		t.Errorf("bad line: %v", bad)
+	}
+	if c["emergency"] != true || c["regime"] != "dsa-art16" {
+		t.Errorf("line 3: %v", c)
+	}
+	out.Reset()
+	m = &Main{Stdout: &out, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	if err := m.Run(context.Background(), []string{"triage", "--eval", "../../testdata/requests.jsonl"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| regime |", "| targets |", "per language", "| fa |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("eval report lacks %q:\n%s", want, out.String())
+		}
 	}
 }

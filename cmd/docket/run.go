@@ -47,6 +47,7 @@ Usage:
   docket audit head
   docket triage        < requests.jsonl      (no server, no database)
   docket triage --eval FILE
+  docket triage export-corrections [common flags]   (people's corrections as --eval lines)
   docket train         [--data ../shared/data/text/train.tsv] [--out triage/model.bin]
 
 Common flags (each also read from the environment, and from --config FILE):
@@ -145,7 +146,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return exitError{2, "no command given"}
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "audit") {
+	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "audit" || (cmd == "triage" && rest[0] == "export-corrections")) {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -163,6 +164,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.auditHead(ctx, rest)
 	case "triage":
 		return m.triageCmd(ctx, rest)
+	case "triage export-corrections":
+		return m.exportCorrections(ctx, rest)
 	case "train":
 		return m.train(ctx, rest)
 	case "help", "-h", "--help":

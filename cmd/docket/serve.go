@@ -16,6 +16,7 @@ import (
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/api"
 	"github.com/docket-dev/docket/jobs"
+	"github.com/docket-dev/docket/triage"
 	"github.com/docket-dev/docket/workflow"
 )
 
@@ -70,11 +71,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer store.Close()
 
-	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log, MaxBatch: cfg.IntakeBatch})
+	triager, err := triage.New()
+	if err != nil {
+		return err
+	}
+	runner := jobs.New(jobs.Config{Store: store, Logger: log, Batch: 64})
+	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log, MaxBatch: cfg.IntakeBatch,
+		Triager: triager, OnIntake: runner.Wake})
 	svc.Start(ctx)
 	defer svc.Stop()
 
-	runner := jobs.New(jobs.Config{Store: store, Logger: log})
+	runner.Handle(workflow.JobTriage, svc.TriageJob)
 	runner.Every(workflow.JobClock, *clockEvery, func(ctx context.Context, _ *docket.Job) error {
 		_, err := svc.MarkClocks(ctx)
 		return err

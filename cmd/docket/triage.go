@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/sqlstore"
 	"github.com/docket-dev/docket/triage"
+	"github.com/docket-dev/docket/workflow"
 )
 
 // triageCmd sorts JSON lines from standard input (or evaluates against expectations) with
@@ -297,4 +299,59 @@ func (m *Main) train(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "| %s | %.3f | %.3f | %.3f | %d |\n", l, p, r, f1, s)
 	}
 	return nil
+}
+
+// exportCorrections writes every correction people made to the automatic sort as a JSON
+// line in the --eval format: the request's text and what the sort should have said.
+func (m *Main) exportCorrections(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("triage export-corrections", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	return m.withStore(ctx, resolve, func(s *sqlstore.Store) error {
+		enc := json.NewEncoder(m.Stdout)
+		n := 0
+		err := s.ScanEvents(ctx, func(e *docket.Event) error {
+			if e.Type != docket.EventRetriaged {
+				return nil
+			}
+			var d docket.Sorting
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return fmt.Errorf("event %d: %w", e.Seq, err)
+			}
+			reqs, err := s.CaseRequests(ctx, e.CaseID)
+			if err != nil || len(reqs) == 0 {
+				return fmt.Errorf("case %s: requests: %v", e.CaseID, err)
+			}
+			c, err := s.Case(ctx, e.CaseID)
+			if err != nil {
+				return err
+			}
+			line := map[string]any{"id": reqs[0].ID, "channel": reqs[0].Channel, "subject": reqs[0].Body.Reference}
+			in := workflow.TriageInput(reqs[0], c)
+			line["text"], line["country"] = in.Text, in.Country
+			expect := map[string]any{}
+			for k, v := range map[string]string{"regime": d.Regime, "kind": string(d.Kind), "label": d.Label, "category": d.Category} {
+				if v != "" {
+					expect[k] = v
+				}
+			}
+			if d.Emergency != nil {
+				expect["emergency"] = *d.Emergency
+			}
+			if d.Spam != nil {
+				expect["spam"] = *d.Spam
+			}
+			line["expect"] = expect
+			line["corrected_by"], line["reason"], line["at"] = e.Actor, d.Reason, e.At
+			n++
+			return enc.Encode(line)
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stderr, "%d corrections\n", n)
+		return nil
+	})
 }

@@ -1,0 +1,159 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/triage"
+)
+
+// JobTriage is the kind of the job that sorts a request right after its receipt.
+const JobTriage = "triage"
+
+type triagePayload struct {
+	RequestID string `json:"request_id"`
+}
+
+// TriageJob runs the sort of the request named in a JobTriage job.
+func (s *Service) TriageJob(ctx context.Context, j *docket.Job) error {
+	var p triagePayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		return fmt.Errorf("triage job %d: bad payload: %w", j.ID, err)
+	}
+	return s.TriageRequest(ctx, p.RequestID)
+}
+
+// TriageInput is what triage reads of a stored request.
+func TriageInput(req *docket.Request, c *docket.Case) triage.Input {
+	var text strings.Builder
+	for _, part := range []string{req.Body.Description, req.Body.LegalBasis, req.Body.Reasons, req.Body.Justification} {
+		if part != "" {
+			text.WriteString(part)
+			text.WriteString("\n")
+		}
+	}
+	if req.Channel == docket.ChannelNotice || len(req.Body.Targets) > 0 {
+		for _, t := range req.Body.Targets {
+			text.WriteString(t.Value)
+			text.WriteString("\n")
+		}
+	}
+	in := triage.Input{ID: req.ID, Channel: req.Channel, Subject: req.Body.Reference, Text: text.String(),
+		Country: c.Country, Emergency: req.Body.Emergency}
+	if req.Body.RegimeSource != "default" {
+		in.Regime, in.Kind = req.Body.Regime, req.Body.Kind
+	}
+	return in
+}
+
+// TriageRequest sorts a stored request and records the result on its case: language,
+// content label, category, targets and the signals behind them; the regime (and so the
+// deadline, recomputed from the time of receipt) when the requester left it to triage; a
+// raised emergency flag (never a lowered one); the queue and priority.
+func (s *Service) TriageRequest(ctx context.Context, requestID string) error {
+	if s.triager == nil {
+		return nil
+	}
+	req, err := s.store.Request(ctx, requestID)
+	if err != nil {
+		return fmt.Errorf("triage request %s: %w", requestID, err)
+	}
+	return s.store.Update(ctx, func(tx docket.Tx) error {
+		c, err := tx.Case(ctx, req.CaseID)
+		if err != nil {
+			return err
+		}
+		if c.Triage != nil {
+			return nil // sorted already (a retried job), or corrected by a person
+		}
+		res := s.triager.Triage(TriageInput(req, c))
+		spam := res.Spam
+		d := docket.Sorting{Language: res.Language, Label: res.Label, Category: res.Category, Spam: &spam,
+			Confidence: res.Confidence, Targets: res.Targets, Signals: res.Signals}
+		regimeID, emergency := c.Regime, c.Emergency
+		if req.Body.RegimeSource == "default" && !res.Spam && res.Regime != c.Regime {
+			if _, ok := s.regimes.Lookup(res.Regime); ok {
+				regimeID = res.Regime
+				d.Regime = res.Regime
+			}
+		}
+		if res.Emergency && !c.Emergency {
+			emergency = true
+			d.Emergency = &emergency
+		}
+		if regimeID != c.Regime || emergency != c.Emergency {
+			s.reclock(c, regimeID, emergency, &d)
+		}
+		prio, queue := res.Priority, res.Queue
+		if emergency {
+			prio, queue = 100, "emergency"
+		}
+		d.Priority, d.Queue = &prio, queue
+		now := s.Now().Truncate(time.Microsecond)
+		if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventTriaged, docket.Actor("system:triage"), now, d)); err != nil {
+			return err
+		}
+		return tx.UpdateCase(ctx, c)
+	})
+}
+
+// reclock recomputes a case's clock from its receipt under another regime or emergency flag.
+func (s *Service) reclock(c *docket.Case, regimeID string, emergency bool, d *docket.Sorting) {
+	r, ok := s.regimes.Lookup(regimeID)
+	if !ok {
+		return
+	}
+	deadline, dueSoon := r.Deadlines(c.ReceivedAt, emergency || r.Emergency)
+	discloses := c.Kind.Discloses() || (c.Kind == docket.KindOther && r.Discloses)
+	pause := r.PauseOnNeedInfo
+	d.ClockChanged, d.DeadlineAt, d.DueSoonAt = true, docket.OptTime(deadline), docket.OptTime(dueSoon)
+	d.Discloses, d.PauseOnNeedInfo = &discloses, &pause
+}
+
+// retriage corrects the sort of a case; the correction is an event, and a training line
+// for `docket triage export-corrections`.
+func (s *Service) retriage(c *docket.Case, u *docket.User, a Action, now time.Time) (*docket.Event, error) {
+	if a.Text == "" {
+		return nil, &docket.Error{Code: docket.EINVALID, Message: "Field text is required for retriage: say why the sort was wrong.", Fields: map[string]string{"text": "required"}}
+	}
+	d := docket.Sorting{Reason: a.Text, Label: a.Label, Category: a.Category, Queue: a.Queue, Spam: a.Spam, Priority: a.Priority, Kind: a.Kind}
+	if a.Label != "" && !contains(triage.Labels, a.Label) {
+		return nil, &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field label must be one of %v.", triage.Labels), Fields: map[string]string{"label": "unknown"}}
+	}
+	if a.Kind != "" && !a.Kind.Valid() {
+		return nil, &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field kind must be one of %v.", docket.Kinds), Fields: map[string]string{"kind": "unknown"}}
+	}
+	if a.Priority != nil && (*a.Priority < 0 || *a.Priority > 100) {
+		return nil, &docket.Error{Code: docket.EINVALID, Message: "Field priority must be between 0 and 100.", Fields: map[string]string{"priority": "out of range"}}
+	}
+	regimeID, emergency := c.Regime, c.Emergency
+	if a.Regime != "" {
+		if _, ok := s.regimes.Lookup(a.Regime); !ok {
+			return nil, &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown regime %q.", a.Regime), Fields: map[string]string{"regime": "unknown"}}
+		}
+		regimeID, d.Regime = a.Regime, a.Regime
+	}
+	if a.Emergency != nil {
+		emergency, d.Emergency = *a.Emergency, a.Emergency
+	}
+	if regimeID != c.Regime || emergency != c.Emergency {
+		if !c.State.Pending() {
+			return nil, stateError(c, "an answered case keeps the clock it was answered under.")
+		}
+		s.reclock(c, regimeID, emergency, &d)
+	}
+	return docket.NewEvent(c.ID, docket.EventRetriaged, docket.UserActor(u.ID), now, d), nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,101 @@
+package workflow_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/audit"
+	"github.com/docket-dev/docket/jobs"
+	"github.com/docket-dev/docket/storetest"
+	"github.com/docket-dev/docket/triage"
+	"github.com/docket-dev/docket/workflow"
+)
+
+// TestTriageOnReceipt: a request that leaves its regime to triage is sorted by the job
+// queued with its receipt; the regime found sets the deadline from the time of receipt; a
+// person's correction is an event that moves the clock again.
+func TestTriageOnReceipt(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			store := storetest.Open(t, engine)
+			tr, err := triage.New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+			clock := func() time.Time { return now }
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			svc := workflow.New(workflow.Config{Store: store, Now: clock, Logger: log, Triager: tr})
+			svc.Start(ctx)
+			defer svc.Stop()
+			runner := jobs.New(jobs.Config{Store: store, Now: clock, Logger: log})
+			runner.Handle(workflow.JobTriage, svc.TriageJob)
+			a := &docket.Authority{Name: "Gendarmerie", Country: "FR"}
+			if _, err := svc.RegisterAuthority(ctx, "test", a); err != nil {
+				t.Fatal(err)
+			}
+			agent := &docket.User{Email: "agent@x.org", Role: docket.RoleAgent}
+			if _, err := svc.AddUser(ctx, "test", agent); err != nil {
+				t.Fatal(err)
+			}
+			res, err := svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelAPI, Authority: a, Raw: []byte(`{}`),
+				Body: docket.RequestBody{Regime: "national-other", RegimeSource: "default", Kind: docket.KindDisclosure,
+					Description: "Réquisition judiciaire (article 60-1 du code de procédure pénale) : identité du titulaire du compte @faux_papiers, numéro 06 12 34 56 78."}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, _ := store.Case(ctx, res.Receipt.CaseID)
+			if c.Regime != "national-other" || c.Triage != nil {
+				t.Fatalf("before triage: %s %+v", c.Regime, c.Triage)
+			}
+			if n := runner.RunDue(ctx); n != 1 {
+				t.Fatalf("ran %d jobs, want the triage job", n)
+			}
+			c, _ = store.Case(ctx, res.Receipt.CaseID)
+			if c.Triage == nil || c.Regime != "fr-requisition" || c.Triage.Language != "fr" {
+				t.Fatalf("after triage: regime %s, triage %+v", c.Regime, c.Triage)
+			}
+			if want := c.ReceivedAt.Add(10 * 24 * time.Hour); !c.DeadlineAt.Equal(want) {
+				t.Fatalf("deadline %v, want 10 days from receipt %v", c.DeadlineAt, want)
+			}
+			found := map[docket.Target]bool{}
+			for _, tg := range c.Triage.Targets {
+				found[tg] = true
+			}
+			if !found[docket.Target{Kind: "username", Value: "@faux_papiers"}] || !found[docket.Target{Kind: "phone", Value: "+33612345678"}] {
+				t.Fatalf("targets %v", c.Triage.Targets)
+			}
+			if len(c.Triage.Signals) == 0 {
+				t.Fatal("no signals")
+			}
+			// The job ran once; running again changes nothing.
+			if err := svc.TriageRequest(ctx, res.Receipt.ID); err != nil {
+				t.Fatal(err)
+			}
+
+			yes := true
+			c2, ev, err := svc.Act(ctx, agent, c.ID, workflow.Action{Type: "retriage", Regime: "emergency", Emergency: &yes, Label: "abuse", Text: "The officer called: a life is at risk."})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Type != docket.EventRetriaged {
+				t.Fatalf("event %s", ev.Type)
+			}
+			if c2.Regime != "emergency" || !c2.Emergency || !c2.DeadlineAt.Equal(c.ReceivedAt.Add(time.Hour)) || c2.Triage.By != agent.ID || c2.Triage.Label != "abuse" {
+				t.Fatalf("after retriage: regime %s emergency %v deadline %v triage %+v", c2.Regime, c2.Emergency, c2.DeadlineAt, c2.Triage)
+			}
+			if _, _, err := svc.Act(ctx, agent, c.ID, workflow.Action{Type: "retriage", Regime: "mars"}); docket.ErrorCode(err) != docket.EINVALID {
+				t.Fatalf("retriage without reason or with an unknown regime: %v", err)
+			}
+			if _, err := audit.Verify(ctx, store, 0, ""); err != nil {
+				t.Fatalf("audit: %v", err)
+			}
+		})
+	}
+}
