@@ -90,6 +90,8 @@ type Case struct {
 	Decision        *Decision `json:"decision,omitempty"`
 	Answer          *Answer   `json:"answer,omitempty"`
 	UpdatedAt       time.Time `json:"updated_at"`
+	// AcknowledgedAt is when receipt was first acknowledged to the requester.
+	AcknowledgedAt time.Time `json:"acknowledged_at"`
 	// Triage is the latest sort: automatic, or corrected by a person.
 	Triage *CaseTriage `json:"triage,omitempty"`
 	// Events counts the events applied; stores use it to check projections.
@@ -105,6 +107,7 @@ type CaseTriage struct {
 	Confidence float64   `json:"confidence,omitempty"`
 	Targets    []Target  `json:"targets,omitempty"`
 	Signals    []string  `json:"signals,omitempty"`
+	Rules      []string  `json:"rules,omitempty"`
 	By         string    `json:"by"` // "triage", or the id of the person who corrected it
 	At         time.Time `json:"at"`
 }
@@ -220,6 +223,10 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 		}
 	case EventTriaged, EventRetriaged:
 		c.applySorting(e, data.(*Sorting))
+	case EventAcknowledged:
+		if c.AcknowledgedAt.IsZero() {
+			c.AcknowledgedAt = e.At
+		}
 	case EventDueSoon:
 		c.DueSoon = true
 	case EventOverdue:
@@ -261,6 +268,9 @@ func (c *Case) applySorting(e *Event, d *Sorting) {
 	}
 	if d.Signals != nil {
 		t.Signals = d.Signals
+	}
+	if d.Rules != nil {
+		t.Rules = d.Rules
 	}
 	c.Triage = &t
 	if d.Regime != "" {

@@ -20,6 +20,7 @@ const (
 	EventOverdue          = "deadline_overdue"
 	EventTriaged          = "triaged"   // the automatic sort
 	EventRetriaged        = "retriaged" // a person corrected the sort
+	EventAcknowledged     = "acknowledged"
 
 	// Events outside any case (CaseID is empty): who was given credentials, and when.
 	EventAuthorityRegistered = "authority_registered"
@@ -136,10 +137,18 @@ type Sorting struct {
 	Confidence float64  `json:"confidence,omitempty"`
 	// Reason is why a person corrected the sort.
 	Reason string `json:"reason,omitempty"`
+	// Rules that routed the case, and shadow rules that would have acted.
+	Rules       []string `json:"rules,omitempty"`
+	ShadowRules []string `json:"shadow_rules,omitempty"`
 	// When the regime changes, the clock is recomputed from the time of receipt.
 	ClockChanged    bool  `json:"clock_changed,omitempty"`
 	DeadlineAt      *Time `json:"deadline_at,omitempty"`
 	DueSoonAt       *Time `json:"due_soon_at,omitempty"`
 	Discloses       *bool `json:"discloses,omitempty"`
 	PauseOnNeedInfo *bool `json:"pause_on_need_info,omitempty"`
+}
+
+// Acknowledged records that receipt was acknowledged to the requester (by a rule or a person).
+type Acknowledged struct {
+	Rule string `json:"rule,omitempty"`
 }

@@ -191,10 +191,3 @@ func (s *Service) event(c *docket.Case, u *docket.User, a Action, now time.Time)
 	}
 	return nil, docket.Errorf(docket.EINVALID, "Unknown event type %q.", a.Type)
 }
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/rules"
 	"github.com/docket-dev/docket/triage"
 )
 
@@ -88,17 +89,73 @@ func (s *Service) TriageRequest(ctx context.Context, requestID string) error {
 		if regimeID != c.Regime || emergency != c.Emergency {
 			s.reclock(c, regimeID, emergency, &d)
 		}
-		prio, queue := res.Priority, res.Queue
+		out := s.rules.Evaluate(facts(req, c, res, emergency))
+		prio, queue := max(res.Priority, out.Priority), res.Queue
+		if out.Queue != "" {
+			queue = out.Queue
+		}
 		if emergency {
-			prio, queue = 100, "emergency"
+			prio, queue = 100, cmpOr(out.Queue, "emergency")
 		}
 		d.Priority, d.Queue = &prio, queue
+		d.Rules, d.ShadowRules = out.Matched, out.Shadow
+		for _, e := range out.Errors {
+			d.Signals = append(d.Signals, "rule failed: "+e)
+		}
 		now := s.Now().Truncate(time.Microsecond)
 		if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventTriaged, docket.Actor("system:triage"), now, d)); err != nil {
 			return err
 		}
+		for _, step := range out.Actions {
+			if err := s.takeStep(ctx, tx, c, step, now); err != nil {
+				return err
+			}
+		}
 		return tx.UpdateCase(ctx, c)
 	})
+}
+
+// facts are what the routing rules see of a request and its sort.
+func facts(req *docket.Request, c *docket.Case, res triage.Result, emergency bool) rules.Facts {
+	targets := make([]map[string]string, 0, len(res.Targets))
+	for _, t := range res.Targets {
+		targets = append(targets, map[string]string{"kind": t.Kind, "value": t.Value})
+	}
+	return rules.Facts{
+		Request: rules.RequestFacts{Channel: req.Channel, Regime: c.Regime, Kind: string(c.Kind), Country: c.Country,
+			Authority: req.AuthorityID, Reference: req.Body.Reference, Emergency: req.Body.Emergency},
+		Triage: rules.TriageFacts{Language: res.Language, Regime: res.Regime, Kind: string(res.Kind), Label: res.Label,
+			Category: res.Category, Queue: res.Queue, Emergency: emergency, Spam: res.Spam, Priority: res.Priority,
+			Confidence: res.Confidence, Targets: targets, Signals: res.Signals},
+	}
+}
+
+// takeStep records a rule's automatic step on the case.
+func (s *Service) takeStep(ctx context.Context, tx docket.Tx, c *docket.Case, step rules.Step, now time.Time) error {
+	actor := docket.Actor("system:rules")
+	switch step.Action {
+	case rules.ActionAcknowledge:
+		return record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventAcknowledged, actor, now, docket.Acknowledged{Rule: step.Rule}))
+	case rules.ActionCloseNotActionable:
+		if c.State != docket.StateOpen {
+			return nil
+		}
+		statement := fmt.Sprintf("Closed automatically as not actionable (%s) by rule %s.", step.Reason, step.Rule)
+		if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventDecided, actor, now, docket.Decided{Decision: docket.Decision{
+			Outcome: docket.OutcomeNotActionable, ReasonCode: step.Reason, Statement: statement, DecidedBy: "rules", DecidedAt: now,
+		}})); err != nil {
+			return err
+		}
+		return record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventAnswered, actor, now, docket.Answered{Text: statement}))
+	}
+	return fmt.Errorf("rule %s: unknown action %q", step.Rule, step.Action)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // reclock recomputes a case's clock from its receipt under another regime or emergency flag.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -97,5 +98,56 @@ func TestTriageOnReceipt(t *testing.T) {
 				t.Fatalf("audit: %v", err)
 			}
 		})
+	}
+}
+
+// TestRulesRouteAndAct: the default rules put emergencies first, acknowledge notices and
+// close public spam as not actionable, each step an event.
+func TestRulesRouteAndAct(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := storetest.Open(t, "sqlite")
+	tr, err := triage.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := workflow.New(workflow.Config{Store: store, Logger: log, Triager: tr})
+	svc.Start(ctx)
+	defer svc.Stop()
+	runner := jobs.New(jobs.Config{Store: store, Logger: log})
+	runner.Handle(workflow.JobTriage, svc.TriageJob)
+	notice := func(text string) string {
+		res, err := svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelNotice, Raw: []byte(text),
+			Body: docket.RequestBody{Regime: "dsa-art16", RegimeSource: "requester", Kind: docket.KindNotice, Description: text,
+				Notifier: &docket.Notifier{Name: "A", Email: "a@b.c", GoodFaith: true}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Receipt.CaseID
+	}
+	spam := notice("Congratulations, you have won the lottery! Click here to claim your prize now. Unsubscribe.")
+	threat := notice("Ce compte annonce une fusillade demain dans un lycée.")
+	plain := notice("This post insults my neighbour.")
+	for runner.RunDue(ctx) > 0 {
+	}
+	c, _ := store.Case(ctx, spam)
+	if c.State != docket.StateAnswered || c.Decision == nil || c.Decision.Outcome != docket.OutcomeNotActionable || c.Decision.ReasonCode != "spam" {
+		t.Fatalf("spam case: state %s decision %+v", c.State, c.Decision)
+	}
+	c, _ = store.Case(ctx, threat)
+	if c.Queue != "emergency" || c.Priority != 100 || !c.Emergency || c.AcknowledgedAt.IsZero() {
+		t.Fatalf("threat: queue %s priority %d emergency %v acknowledged %v rules %v", c.Queue, c.Priority, c.Emergency, c.AcknowledgedAt, c.Triage.Rules)
+	}
+	if want := c.ReceivedAt.Add(7 * 24 * time.Hour); !c.DeadlineAt.Equal(want) {
+		// dsa-art16 has no emergency clock: the deadline stays, the queue and priority move.
+		t.Fatalf("threat deadline %v, want %v", c.DeadlineAt, want)
+	}
+	c, _ = store.Case(ctx, plain)
+	if c.State != docket.StateOpen || c.AcknowledgedAt.IsZero() || !slices.Contains(c.Triage.Rules, "acknowledge-notices") {
+		t.Fatalf("plain notice: %s %v %v", c.State, c.AcknowledgedAt, c.Triage.Rules)
+	}
+	if _, err := audit.Verify(ctx, store, 0, ""); err != nil {
+		t.Fatal(err)
 	}
 }

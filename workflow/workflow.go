@@ -18,6 +18,7 @@ import (
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/regime"
+	"github.com/docket-dev/docket/rules"
 	"github.com/docket-dev/docket/triage"
 )
 
@@ -33,6 +34,8 @@ type Config struct {
 	// Triager, when set, sorts every request right after its receipt (a JobTriage job is
 	// queued in the receipt's transaction).
 	Triager *triage.Triager
+	// Rules route triaged requests; the embedded default set when nil.
+	Rules *rules.Set
 	// OnIntake is called after each intake commit (the server wakes its job runner).
 	OnIntake func()
 }
@@ -45,6 +48,7 @@ type Service struct {
 	now     func() time.Time
 
 	triager  *triage.Triager
+	rules    *rules.Set
 	onIntake func()
 	intake   chan *pending
 	maxBatch int
@@ -65,12 +69,16 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Rules == nil {
+		cfg.Rules = rules.Default()
+	}
 	return &Service{
 		store:    cfg.Store,
 		regimes:  cfg.Regimes,
 		log:      cfg.Logger,
 		now:      now,
 		triager:  cfg.Triager,
+		rules:    cfg.Rules,
 		onIntake: cfg.OnIntake,
 		intake:   make(chan *pending, 4096),
 		maxBatch: cmp.Or(cfg.MaxBatch, 256),

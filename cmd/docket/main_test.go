@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,6 +165,11 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if _, err := run(t, env, "user", "add", "--email", "a@b.c", "--role", "god"); err == nil {
 		t.Error("an unknown role was accepted")
+	}
+	bad := filepath.Join(t.TempDir(), "rules.json")
+	os.WriteFile(bad, []byte(`{"rules":[{"name":"broken","when":"triage.emergncy"}]}`), 0o600)
+	if _, err := run(t, env, "serve", "--addr", "127.0.0.1:0", "--rules", bad); err == nil || !strings.Contains(err.Error(), "rule broken") {
+		t.Errorf("a broken rule file: %v, want an error naming the rule", err)
 	}
 	if _, err := run(t, map[string]string{"DOCKET_DB": "mysql://x"}, "migrate"); err == nil {
 		t.Error("a non-postgres --db was accepted")

@@ -54,7 +54,8 @@ Common flags (each also read from the environment, and from --config FILE):
   --data DIR        data folder of the embedded SQLite database (DOCKET_DATA, default ./docket-data)
   --db URL          postgres://… to use PostgreSQL instead (DOCKET_DB)
   --regimes FILE    a regime table replacing the embedded one (DOCKET_REGIMES)
-  --config FILE     a JSON file with any of: data, db, addr, regimes, clock_interval,
+  --rules FILE      routing rules (CEL) replacing the embedded ones (DOCKET_RULES)
+  --config FILE     a JSON file with any of: data, db, addr, regimes, rules, clock_interval,
                     max_body, notices_per_minute, notice_burst, trust_proxy, log_level,
                     pprof_addr (DOCKET_PPROF_ADDR: profiling on a separate listener),
                     intake_batch (DOCKET_INTAKE_BATCH: receipts per commit, default 256)
@@ -66,6 +67,7 @@ type Config struct {
 	DB               string  `json:"db"`
 	Addr             string  `json:"addr"`
 	Regimes          string  `json:"regimes"`
+	Rules            string  `json:"rules"`
 	ClockInterval    string  `json:"clock_interval"`
 	MaxBody          int64   `json:"max_body"`
 	NoticesPerMinute float64 `json:"notices_per_minute"`
@@ -84,6 +86,7 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 	fs.StringVar(&cfg.Data, "data", "", "data folder (embedded SQLite)")
 	fs.StringVar(&cfg.DB, "db", "", "postgres://… URL")
 	fs.StringVar(&cfg.Regimes, "regimes", "", "regime table file")
+	fs.StringVar(&cfg.Rules, "rules", "", "routing rules file (CEL)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "", "debug, info, warn or error")
 	return func() (*Config, error) {
 		base := Config{}
@@ -110,6 +113,7 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		out.Data = pick(cfg.Data, "DOCKET_DATA", base.Data, "docket-data")
 		out.DB = pick(cfg.DB, "DOCKET_DB", base.DB, "")
 		out.Regimes = pick(cfg.Regimes, "DOCKET_REGIMES", base.Regimes, "")
+		out.Rules = pick(cfg.Rules, "DOCKET_RULES", base.Rules, "")
 		out.LogLevel = pick(cfg.LogLevel, "DOCKET_LOG_LEVEL", base.LogLevel, "info")
 		out.Addr = pick("", "DOCKET_ADDR", base.Addr, "127.0.0.1:8080")
 		if v, err := strconv.Atoi(m.Getenv("DOCKET_INTAKE_BATCH")); err == nil && v > 0 {

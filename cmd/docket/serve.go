@@ -16,6 +16,7 @@ import (
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/api"
 	"github.com/docket-dev/docket/jobs"
+	"github.com/docket-dev/docket/rules"
 	"github.com/docket-dev/docket/triage"
 	"github.com/docket-dev/docket/workflow"
 )
@@ -75,9 +76,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	routing, err := rules.Load(cfg.Rules)
+	if err != nil {
+		return err
+	}
 	runner := jobs.New(jobs.Config{Store: store, Logger: log, Batch: 64})
 	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log, MaxBatch: cfg.IntakeBatch,
-		Triager: triager, OnIntake: runner.Wake})
+		Triager: triager, Rules: routing, OnIntake: runner.Wake})
 	svc.Start(ctx)
 	defer svc.Stop()
 

@@ -1,0 +1,75 @@
+package rules_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/docket-dev/docket/rules"
+)
+
+func TestDefaultRules(t *testing.T) {
+	t.Parallel()
+	s := rules.Default()
+	tests := []struct {
+		name     string
+		f        rules.Facts
+		queue    string
+		priority int
+		actions  []string
+	}{
+		{"emergency", rules.Facts{Triage: rules.TriageFacts{Emergency: true, Category: "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY"}}, "emergency", 100, nil},
+		{"requester's emergency", rules.Facts{Request: rules.RequestFacts{Emergency: true}}, "emergency", 100, nil},
+		{"terrorism", rules.Facts{Request: rules.RequestFacts{Regime: "eu-tco-removal"}}, "terrorism", 90, nil},
+		{"child safety", rules.Facts{Triage: rules.TriageFacts{Category: "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"}}, "child-safety", 95, nil},
+		{"notice", rules.Facts{Request: rules.RequestFacts{Channel: "notice"}}, "", 0, []string{"acknowledge"}},
+		{"public spam", rules.Facts{Request: rules.RequestFacts{Channel: "notice"}, Triage: rules.TriageFacts{Spam: true}}, "", 0, []string{"close_not_actionable"}},
+		{"spam from a registered authority is not closed", rules.Facts{Request: rules.RequestFacts{Authority: "a1"}, Triage: rules.TriageFacts{Spam: true}}, "", 0, nil},
+		{"spam naming targets is not closed", rules.Facts{Triage: rules.TriageFacts{Spam: true, Targets: []map[string]string{{"kind": "url", "value": "x"}}}}, "", 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := s.Evaluate(tt.f)
+			var actions []string
+			for _, a := range o.Actions {
+				actions = append(actions, a.Action)
+			}
+			if o.Queue != tt.queue || o.Priority != tt.priority || !slices.Equal(actions, tt.actions) || len(o.Errors) > 0 {
+				t.Errorf("got queue %q priority %d actions %v errors %v; want %q %d %v", o.Queue, o.Priority, actions, o.Errors, tt.queue, tt.priority, tt.actions)
+			}
+		})
+	}
+}
+
+func TestCompileErrorsNameTheRule(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ doc, want string }{
+		{`{"rules":[{"name":"typo","when":"triage.emergncy"}]}`, "rule typo: ERROR: <input>:1:7: undeclared reference"},
+		{`{"rules":[{"name":"not-bool","when":"triage.priority + 1"}]}`, "rule not-bool: the expression gives int"},
+		{`{"rules":[{"name":"types","when":"triage.priority == 'high'"}]}`, "rule types: ERROR: <input>:1:17: found no matching overload"},
+		{`{"rules":[{"name":"syntax","when":"triage.spam &&"}]}`, "rule syntax: ERROR: <input>:1:"},
+		{`{"rules":[{"name":"x","when":"true","action":"delete"}]}`, "unknown action"},
+		{`{"rules":[{"name":"x","when":"true","action":"close_not_actionable"}]}`, "needs a reason"},
+		{`{"rules":[{"name":"x","when":"true","colour":"red"}]}`, "unknown field"},
+	}
+	for _, tt := range tests {
+		_, err := rules.Parse([]byte(tt.doc))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%s) = %v, want %q", tt.doc, err, tt.want)
+		}
+	}
+}
+
+func TestShadowRulesChangeNothing(t *testing.T) {
+	t.Parallel()
+	s, err := rules.Parse([]byte(`{"rules":[
+		{"name":"try-closing-abuse","when":"triage.label == 'abuse'","action":"close_not_actionable","reason":"abuse","queue":"trash","shadow":true},
+		{"name":"french","when":"triage.language == 'fr'","queue":"fr"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := s.Evaluate(rules.Facts{Triage: rules.TriageFacts{Label: "abuse", Language: "fr"}})
+	if o.Queue != "fr" || len(o.Actions) != 0 || !slices.Equal(o.Shadow, []string{"try-closing-abuse"}) || !slices.Equal(o.Matched, []string{"french"}) {
+		t.Fatalf("outcome %+v", o)
+	}
+}
