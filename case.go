@@ -178,6 +178,13 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 		}
 	case EventRequestReceived:
 		// The request row carries its content; the event fixes its hash in the chain.
+		d := data.(*RequestReceived)
+		if d.DeadlineAt != nil {
+			c.DeadlineAt, c.DueSoonAt = d.DeadlineAt.orZero(), d.DueSoonAt.orZero()
+		}
+		if d.Emergency {
+			c.Emergency = true
+		}
 	case EventAssigned:
 		c.AssigneeID = data.(*Assigned).AssigneeID
 	case EventCommented:

@@ -79,6 +79,13 @@ type RequestReceived struct {
 	RequestID string `json:"request_id"`
 	Channel   string `json:"channel"`
 	SHA256    string `json:"sha256"`
+	// Why the request joined this case rather than opening its own.
+	Why string `json:"why,omitempty"`
+	// DeadlineAt and DueSoonAt are set when the new request's own clock runs out sooner:
+	// the case then owes its answer by the earlier time.
+	DeadlineAt *Time `json:"deadline_at,omitempty"`
+	DueSoonAt  *Time `json:"due_soon_at,omitempty"`
+	Emergency  bool  `json:"emergency,omitempty"`
 }
 
 // Assigned records who works a case.

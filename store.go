@@ -18,6 +18,10 @@ type Store interface {
 	Case(ctx context.Context, id string) (*Case, error)
 	Cases(ctx context.Context, f CaseFilter) ([]*Case, error)
 	Request(ctx context.Context, id string) (*Request, error)
+	// RelatedOpenCase finds the oldest pending case of the same requester (an authority, or
+	// the public when authorityID is empty) with the same reference, or naming one of the
+	// targets, and says why. It returns ErrNotFound when there is none.
+	RelatedOpenCase(ctx context.Context, authorityID, reference string, targets []Target) (*Case, string, error)
 	// RequestByIdempotencyKey finds the request an authority sent with this key.
 	RequestByIdempotencyKey(ctx context.Context, authorityID, key string) (*Request, error)
 	CaseRequests(ctx context.Context, caseID string) ([]*Request, error)
@@ -61,6 +65,9 @@ type Tx interface {
 	UpdateCase(ctx context.Context, c *Case) error
 	// Case reads a case inside the transaction.
 	Case(ctx context.Context, id string) (*Case, error)
+	// RelatedOpenCase is Store.RelatedOpenCase among the cases opened earlier in this
+	// transaction (not yet visible to the store's readers).
+	RelatedOpenCase(ctx context.Context, authorityID, reference string, targets []Target) (*Case, string, error)
 	// CasesToMark returns open cases whose due-soon or deadline time has passed at now and
 	// that have not been marked yet, with their clock running; at most n.
 	CasesToMark(ctx context.Context, now time.Time, n int) ([]*Case, error)

@@ -61,6 +61,9 @@ type buffers struct {
 	args    [][]any                    // per table, flattened rows
 	blobs   map[string]bool            // sha256 of blobs buffered
 	pending map[string]*docket.Request // authority id + "\x00" + idempotency key
+	// related maps requester + reference, and requester + target, to buffered cases.
+	related map[string]string
+	cases   map[string]*docket.Case
 	n       int
 }
 

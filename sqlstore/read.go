@@ -85,6 +85,29 @@ func (s *Store) RequestByIdempotencyKey(ctx context.Context, authorityID, key st
 	return r, notFoundOr(err, "find request by idempotency key")
 }
 
+// RelatedOpenCase finds the oldest pending case of the same requester with the same
+// reference or naming one of the targets.
+func (s *Store) RelatedOpenCase(ctx context.Context, authorityID, reference string, targets []docket.Target) (*docket.Case, string, error) {
+	if reference != "" {
+		c, err := scanCase(s.queryRow(ctx, `SELECT doc FROM cases WHERE authority_id = ? AND reference = ? AND pending = 1 ORDER BY received_at LIMIT 1`, authorityID, reference))
+		if err == nil {
+			return c, "same reference " + reference, nil
+		} else if !errors.Is(err, docket.ErrNotFound) {
+			return nil, "", fmt.Errorf("related case by reference: %w", err)
+		}
+	}
+	for _, tg := range targets {
+		c, err := scanCase(s.queryRow(ctx, `SELECT c.doc FROM targets t JOIN cases c ON c.id = t.case_id
+			WHERE t.kind = ? AND t.value = ? AND c.authority_id = ? AND c.pending = 1 ORDER BY c.received_at LIMIT 1`, tg.Kind, tg.Value, authorityID))
+		if err == nil {
+			return c, "names " + tg.Kind + " " + tg.Value + " too", nil
+		} else if !errors.Is(err, docket.ErrNotFound) {
+			return nil, "", fmt.Errorf("related case by target: %w", err)
+		}
+	}
+	return nil, "", docket.ErrNotFound
+}
+
 // CaseRequests returns the requests of a case in order of receipt.
 func (s *Store) CaseRequests(ctx context.Context, caseID string) ([]*docket.Request, error) {
 	rows, err := s.query(ctx, `SELECT `+requestCols+` FROM requests WHERE case_id = ? ORDER BY received_at, id`, caseID)

@@ -173,6 +173,15 @@ func (t *tx) InsertRequest(ctx context.Context, r *docket.Request) error {
 		}
 		t.buf.pending[k] = r
 	}
+	if t.buf.related == nil {
+		t.buf.related = map[string]string{}
+	}
+	if r.Body.Reference != "" {
+		t.buf.related[relatedRef(r.AuthorityID, r.Body.Reference)] = r.CaseID
+	}
+	for _, tg := range r.Body.Targets {
+		t.buf.related[relatedTarget(r.AuthorityID, tg)] = r.CaseID
+	}
 	t.buf.add(tabRequests, r.ID, r.CaseID, r.Channel, r.AuthorityID, docket.Micros(r.ReceivedAt), r.SHA256, r.ContentType, r.IdempotencyKey, r.Raw, string(body))
 	for _, tg := range r.Body.Targets {
 		t.buf.add(tabTargets, r.CaseID, r.ID, tg.Kind, tg.Value)
@@ -249,6 +258,10 @@ func (t *tx) InsertCase(ctx context.Context, c *docket.Case) error {
 		return err
 	}
 	t.buf.add(tabCases, args...)
+	if t.buf.cases == nil {
+		t.buf.cases = map[string]*docket.Case{}
+	}
+	t.buf.cases[c.ID] = c
 	return nil
 }
 
@@ -294,6 +307,36 @@ func (t *tx) Case(ctx context.Context, id string) (*docket.Case, error) {
 		return nil, fmt.Errorf("read case %s: %w", id, err)
 	}
 	return c, err
+}
+
+func relatedRef(authorityID, reference string) string {
+	return "r\x00" + authorityID + "\x00" + reference
+}
+
+func relatedTarget(authorityID string, tg docket.Target) string {
+	return "t\x00" + authorityID + "\x00" + tg.Kind + "\x00" + tg.Value
+}
+
+func (t *tx) RelatedOpenCase(ctx context.Context, authorityID, reference string, targets []docket.Target) (*docket.Case, string, error) {
+	buffered := func(key string) *docket.Case {
+		if id, ok := t.buf.related[key]; ok {
+			if c := t.buf.cases[id]; c != nil && c.State.Pending() {
+				return c
+			}
+		}
+		return nil
+	}
+	if reference != "" {
+		if c := buffered(relatedRef(authorityID, reference)); c != nil {
+			return c, "same reference " + reference, nil
+		}
+	}
+	for _, tg := range targets {
+		if c := buffered(relatedTarget(authorityID, tg)); c != nil {
+			return c, "names " + tg.Kind + " " + tg.Value + " too", nil
+		}
+	}
+	return nil, "", docket.ErrNotFound
 }
 
 func (t *tx) CasesToMark(ctx context.Context, now time.Time, n int) ([]*docket.Case, error) {

@@ -39,9 +39,12 @@ type pending struct {
 	c      *docket.Case
 	opened *docket.Event
 	job    *docket.Job // the triage job, when triage runs
-	res    *Result
-	err    error
-	done   chan struct{}
+	// related is an open case of the same requester that this request belongs to, found
+	// before the commit; why says how.
+	related, why string
+	res          *Result
+	err          error
+	done         chan struct{}
 }
 
 // Submit stores a request and opens its case, and returns the receipt once committed. Many
@@ -55,6 +58,15 @@ func (s *Service) Submit(ctx context.Context, sub *Submission) (*Result, error) 
 	p, err := s.prepare(sub)
 	if err != nil {
 		return nil, err
+	}
+	if sub.Channel == docket.ChannelAPI || sub.Channel == docket.ChannelNotice {
+		// Looked up here, on the readers, so that the committer does not wait for it.
+		c, why, err := s.store.RelatedOpenCase(ctx, p.req.AuthorityID, sub.Body.Reference, sub.Body.Targets)
+		if err == nil {
+			p.related, p.why = c.ID, why
+		} else if !isNotFound(err) {
+			s.log.WarnContext(ctx, "related case lookup failed; opening a new case", slog.Any("err", err))
+		}
 	}
 	select {
 	case s.intake <- p:
@@ -195,6 +207,9 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 			return err
 		}
 	}
+	if attached, err := s.attach(ctx, tx, p); err != nil || attached {
+		return err
+	}
 	if err := tx.Append(ctx, p.opened); err != nil {
 		return err
 	}
@@ -216,6 +231,51 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 	}
 	p.res = &Result{Receipt: receipt(req, p.c)}
 	return nil
+}
+
+// attach adds the request to an open case of the same requester about the same matter (same
+// reference, or a shared target) instead of opening a new case, when there is one. The case
+// then owes its answer by the earlier of its deadline and the new request's.
+func (s *Service) attach(ctx context.Context, tx docket.Tx, p *pending) (bool, error) {
+	req := p.req
+	c, why, err := tx.RelatedOpenCase(ctx, req.AuthorityID, req.Body.Reference, req.Body.Targets)
+	switch {
+	case err == nil:
+	case !isNotFound(err):
+		return false, err
+	case p.related == "":
+		return false, nil
+	default:
+		if c, err = tx.Case(ctx, p.related); err != nil {
+			return false, err
+		}
+		why = p.why
+		if !c.State.Pending() {
+			return false, nil // answered since: a new case
+		}
+	}
+	d := docket.RequestReceived{RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256, Why: why}
+	if !p.c.DeadlineAt.IsZero() && (c.DeadlineAt.IsZero() || p.c.DeadlineAt.Before(c.DeadlineAt)) {
+		d.DeadlineAt, d.DueSoonAt = docket.OptTime(p.c.DeadlineAt), docket.OptTime(p.c.DueSoonAt)
+	}
+	d.Emergency = p.c.Emergency && !c.Emergency
+	req.CaseID = c.ID
+	if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, d)); err != nil {
+		return false, err
+	}
+	for i := range p.sub.Blobs {
+		if err := tx.InsertBlob(ctx, &p.sub.Blobs[i]); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.InsertRequest(ctx, req); err != nil {
+		return false, err
+	}
+	if err := tx.UpdateCase(ctx, c); err != nil {
+		return false, err
+	}
+	p.res = &Result{Receipt: receipt(req, c)}
+	return true, nil
 }
 
 func receipt(r *docket.Request, c *docket.Case) docket.Receipt {

@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,7 +57,7 @@ func (f *fixture) submit(t *testing.T, regime string, kind docket.Kind, raw, key
 	t.Helper()
 	return f.svc.Submit(context.Background(), &workflow.Submission{
 		Channel: docket.ChannelAPI, Authority: f.authority, Raw: []byte(raw), IdempotencyKey: key,
-		Body: docket.RequestBody{Regime: regime, Kind: kind, Reference: "R"},
+		Body: docket.RequestBody{Regime: regime, Kind: kind, Reference: "R-" + raw},
 	})
 }
 
@@ -187,5 +188,65 @@ func TestEmergencyClockNeverPauses(t *testing.T) {
 	}
 	if n, _ := f.svc.MarkClocks(ctx); n != 0 {
 		t.Fatalf("marked twice: %d", n)
+	}
+}
+
+// TestRelatedRequestsThread: a request with the same reference, or naming a target an open
+// case of the same requester names, joins that case (an event says why); another
+// authority's request never does.
+func TestRelatedRequestsThread(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, engine)
+			ctx := context.Background()
+			other := &docket.Authority{Name: "Other", Country: "DE"}
+			if _, err := f.svc.RegisterAuthority(ctx, "test", other); err != nil {
+				t.Fatal(err)
+			}
+			send := func(a *docket.Authority, regime, ref, raw string, targets ...docket.Target) *workflow.Result {
+				t.Helper()
+				res, err := f.svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelAPI, Authority: a, Raw: []byte(raw),
+					Body: docket.RequestBody{Regime: regime, Kind: docket.KindDisclosure, Reference: ref, Targets: targets}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			x := docket.Target{Kind: "username", Value: "@x"}
+			first := send(f.authority, "us-legal-process", "GJ-1", "1", x)
+			sameRef := send(f.authority, "us-legal-process", "GJ-1", "2")
+			sameTarget := send(f.authority, "us-emergency", "GJ-2", "3", x)
+			foreign := send(other, "us-legal-process", "GJ-1", "4", x)
+			if sameRef.Receipt.CaseID != first.Receipt.CaseID || sameTarget.Receipt.CaseID != first.Receipt.CaseID {
+				t.Fatalf("related requests opened new cases: %s %s %s", first.Receipt.CaseID, sameRef.Receipt.CaseID, sameTarget.Receipt.CaseID)
+			}
+			if foreign.Receipt.CaseID == first.Receipt.CaseID {
+				t.Fatal("another authority's request joined the case")
+			}
+			c, _ := f.store.Case(ctx, first.Receipt.CaseID)
+			if !c.Emergency || !c.DeadlineAt.Equal(sameTarget.Receipt.ReceivedAt.Add(time.Hour)) {
+				t.Fatalf("the emergency request's clock should now hold the case: emergency %v deadline %v", c.Emergency, c.DeadlineAt)
+			}
+			evs, _ := f.store.CaseEvents(ctx, c.ID)
+			var whys []string
+			for _, e := range evs {
+				if e.Type == docket.EventRequestReceived {
+					var d docket.RequestReceived
+					json.Unmarshal(e.Data, &d)
+					whys = append(whys, d.Why)
+				}
+			}
+			if len(whys) != 2 || whys[0] != "same reference GJ-1" || whys[1] != "names username @x too" {
+				t.Fatalf("why: %v", whys)
+			}
+			reqs, _ := f.store.CaseRequests(ctx, c.ID)
+			if len(reqs) != 3 {
+				t.Fatalf("case holds %d requests, want 3", len(reqs))
+			}
+			if _, err := audit.Verify(ctx, f.store, 0, ""); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
