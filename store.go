@@ -20,7 +20,8 @@ type Store interface {
 	Request(ctx context.Context, id string) (*Request, error)
 	// RelatedOpenCase finds the oldest pending case of the same requester (an authority, or
 	// the public when authorityID is empty) with the same reference, or naming one of the
-	// targets, and says why. It returns ErrNotFound when there is none.
+	// targets, and says why. The case it returns carries its ID only. It returns
+	// ErrNotFound when there is none.
 	RelatedOpenCase(ctx context.Context, authorityID, reference string, targets []Target) (*Case, string, error)
 	// RequestByIdempotencyKey finds the request an authority sent with this key.
 	RequestByIdempotencyKey(ctx context.Context, authorityID, key string) (*Request, error)
@@ -48,6 +49,7 @@ type Store interface {
 	// FinishJob deletes a job that ran; RetryJob puts it back for later with the error, or
 	// marks it failed for good when it has no attempts left.
 	FinishJob(ctx context.Context, id int64) error
+	FinishJobs(ctx context.Context, ids []int64) error
 	RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error
 
 	Ping(ctx context.Context) error

@@ -17,6 +17,10 @@ import (
 // Handler runs one job. An error makes the job retry later.
 type Handler func(ctx context.Context, j *docket.Job) error
 
+// BatchHandler runs several jobs of one kind at once (in one transaction, say). An error
+// makes them all retry later.
+type BatchHandler func(ctx context.Context, jobs []*docket.Job) error
+
 // Config configures a Runner.
 type Config struct {
 	Store  docket.Store
@@ -34,6 +38,7 @@ type Config struct {
 type Runner struct {
 	cfg       Config
 	handlers  map[string]Handler
+	batch     map[string]BatchHandler
 	recurring map[string]time.Duration
 	wake      chan struct{}
 	stop      chan struct{}
@@ -58,12 +63,15 @@ func New(cfg Config) *Runner {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 16
 	}
-	return &Runner{cfg: cfg, handlers: map[string]Handler{}, recurring: map[string]time.Duration{},
+	return &Runner{cfg: cfg, handlers: map[string]Handler{}, batch: map[string]BatchHandler{}, recurring: map[string]time.Duration{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 }
 
 // Handle registers the handler for a kind of job.
 func (r *Runner) Handle(kind string, h Handler) { r.handlers[kind] = h }
+
+// HandleBatch registers a handler that takes every claimed job of a kind at once.
+func (r *Runner) HandleBatch(kind string, h BatchHandler) { r.batch[kind] = h }
 
 // Every registers a handler that runs about every interval, on one node at a time.
 func (r *Runner) Every(kind string, interval time.Duration, h Handler) {
@@ -130,10 +138,47 @@ func (r *Runner) RunDue(ctx context.Context) int {
 		r.cfg.Logger.ErrorContext(ctx, "claim jobs", slog.Any("err", err))
 		return 0
 	}
+	batches := map[string][]*docket.Job{}
 	for _, j := range jobs {
+		if _, ok := r.batch[j.Kind]; ok {
+			batches[j.Kind] = append(batches[j.Kind], j)
+			continue
+		}
 		r.run(ctx, j)
 	}
+	for kind, js := range batches {
+		r.runBatch(ctx, kind, js)
+	}
 	return len(jobs)
+}
+
+func (r *Runner) runBatch(ctx context.Context, kind string, js []*docket.Job) {
+	err := safeRunBatch(ctx, r.batch[kind], js)
+	if err == nil {
+		ids := make([]int64, len(js))
+		for i, j := range js {
+			ids[i] = j.ID
+		}
+		if err := r.cfg.Store.FinishJobs(ctx, ids); err != nil {
+			r.cfg.Logger.ErrorContext(ctx, "finish jobs", slog.String("kind", kind), slog.Any("err", err))
+		}
+		return
+	}
+	r.cfg.Logger.WarnContext(ctx, "job batch failed; will retry", slog.String("kind", kind), slog.Int("jobs", len(js)), slog.Any("err", err))
+	for _, j := range js {
+		if err := r.cfg.Store.RetryJob(ctx, j.ID, r.cfg.Now().Add(Backoff(j.Attempts)), err.Error()); err != nil {
+			r.cfg.Logger.ErrorContext(ctx, "retry job", slog.Int64("job", j.ID), slog.Any("err", err))
+		}
+	}
+}
+
+func safeRunBatch(ctx context.Context, h BatchHandler, js []*docket.Job) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("job batch panicked: %v", p)
+		}
+	}()
+	return h(ctx, js)
 }
 
 func (r *Runner) run(ctx context.Context, j *docket.Job) {

@@ -43,6 +43,21 @@ func (s *Store) FinishJob(ctx context.Context, id int64) error {
 	return nil
 }
 
+// FinishJobs deletes jobs that have run, in one statement.
+func (s *Store) FinishJobs(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	if _, err := s.write.ExecContext(ctx, s.d.Rebind(`DELETE FROM jobs WHERE id IN (`+placeholders(len(ids))+`)`), args...); err != nil {
+		return fmt.Errorf("finish %d jobs: %w", len(ids), err)
+	}
+	return nil
+}
+
 // RetryJob schedules a failed job again at at, or marks it failed for good (freeing its
 // unique key) once it has used all its attempts.
 func (s *Store) RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error {

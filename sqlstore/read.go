@@ -6,17 +6,53 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/docket-dev/docket"
 )
 
-func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.read.QueryRowContext(ctx, s.d.Rebind(q), args...)
+// readStmt returns q prepared on the read pool, once, when the driver does not cache
+// statements itself (SQLite would parse each query on every call otherwise).
+func (s *Store) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.readStmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.read.PrepareContext(ctx, s.d.Rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.readStmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+type errRowScanner struct{ err error }
+
+func (r errRowScanner) Scan(...any) error { return r.err }
+
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) rowScanner {
+	if s.d.CachesStatements {
+		return s.read.QueryRowContext(ctx, s.d.Rebind(q), args...)
+	}
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		return errRowScanner{err}
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return s.read.QueryContext(ctx, s.d.Rebind(q), args...)
+	if s.d.CachesStatements {
+		return s.read.QueryContext(ctx, s.d.Rebind(q), args...)
+	}
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 func notFoundOr(err error, what string) error {
@@ -86,26 +122,42 @@ func (s *Store) RequestByIdempotencyKey(ctx context.Context, authorityID, key st
 }
 
 // RelatedOpenCase finds the oldest pending case of the same requester with the same
-// reference or naming one of the targets.
+// reference or naming one of the targets, in one query.
 func (s *Store) RelatedOpenCase(ctx context.Context, authorityID, reference string, targets []docket.Target) (*docket.Case, string, error) {
+	if reference == "" && len(targets) == 0 {
+		return nil, "", docket.ErrNotFound
+	}
+	const maxTargets = 16 // more are rare; the first ones decide
+	targets = targets[:min(len(targets), maxTargets)]
+	var q strings.Builder
+	var args []any
+	q.WriteString(`SELECT id, why FROM (`)
 	if reference != "" {
-		c, err := scanCase(s.queryRow(ctx, `SELECT doc FROM cases WHERE authority_id = ? AND reference = ? AND pending = 1 ORDER BY received_at LIMIT 1`, authorityID, reference))
-		if err == nil {
-			return c, "same reference " + reference, nil
-		} else if !errors.Is(err, docket.ErrNotFound) {
-			return nil, "", fmt.Errorf("related case by reference: %w", err)
+		q.WriteString(`SELECT id, received_at, 'same reference ' || reference AS why FROM cases WHERE authority_id = ? AND reference = ? AND pending = 1`)
+		args = append(args, authorityID, reference)
+	}
+	if len(targets) > 0 {
+		if reference != "" {
+			q.WriteString(` UNION ALL `)
+		}
+		q.WriteString(`SELECT c.id, c.received_at, 'names ' || t.kind || ' ' || t.value || ' too' AS why FROM targets t JOIN cases c ON c.id = t.case_id
+			WHERE c.authority_id = ? AND c.pending = 1 AND t.kind = ? AND t.value = ?`)
+		args = append(args, authorityID, targets[0].Kind, targets[0].Value)
+		for _, tg := range targets[1:] {
+			q.WriteString(` UNION ALL SELECT c.id, c.received_at, 'names ' || t.kind || ' ' || t.value || ' too' FROM targets t JOIN cases c ON c.id = t.case_id
+			WHERE c.authority_id = ? AND c.pending = 1 AND t.kind = ? AND t.value = ?`)
+			args = append(args, authorityID, tg.Kind, tg.Value)
 		}
 	}
-	for _, tg := range targets {
-		c, err := scanCase(s.queryRow(ctx, `SELECT c.doc FROM targets t JOIN cases c ON c.id = t.case_id
-			WHERE t.kind = ? AND t.value = ? AND c.authority_id = ? AND c.pending = 1 ORDER BY c.received_at LIMIT 1`, tg.Kind, tg.Value, authorityID))
-		if err == nil {
-			return c, "names " + tg.Kind + " " + tg.Value + " too", nil
-		} else if !errors.Is(err, docket.ErrNotFound) {
-			return nil, "", fmt.Errorf("related case by target: %w", err)
+	q.WriteString(`) AS related ORDER BY received_at LIMIT 1`)
+	var id, why string
+	if err := s.queryRow(ctx, q.String(), args...).Scan(&id, &why); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, "", docket.ErrNotFound
 		}
+		return nil, "", fmt.Errorf("related case: %w", err)
 	}
-	return nil, "", docket.ErrNotFound
+	return &docket.Case{ID: id}, why, nil
 }
 
 // CaseRequests returns the requests of a case in order of receipt.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docket-dev/docket"
@@ -20,8 +21,9 @@ type Store struct {
 	d           *Dialect
 	onClose     []func()
 	// inserts holds the multi-row INSERTs prepared once, when the driver does not cache
-	// statements itself.
-	inserts map[string]*sql.Stmt
+	// statements itself; readStmts the reads, prepared on first use.
+	inserts   map[string]*sql.Stmt
+	readStmts sync.Map
 }
 
 var _ docket.Store = (*Store)(nil)
@@ -49,6 +51,7 @@ func (s *Store) Close() error {
 	for _, st := range s.inserts {
 		st.Close()
 	}
+	s.readStmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -21,11 +22,23 @@ type triagePayload struct {
 
 // TriageJob runs the sort of the request named in a JobTriage job.
 func (s *Service) TriageJob(ctx context.Context, j *docket.Job) error {
-	var p triagePayload
-	if err := json.Unmarshal(j.Payload, &p); err != nil {
-		return fmt.Errorf("triage job %d: bad payload: %w", j.ID, err)
+	return s.TriageJobs(ctx, []*docket.Job{j})
+}
+
+// TriageJobs sorts the requests of several JobTriage jobs and records all the results in
+// one transaction. The sorting itself runs before the transaction, so that the single
+// writer is held only for the writes.
+func (s *Service) TriageJobs(ctx context.Context, jobs []*docket.Job) error {
+	ids := make([]string, 0, len(jobs))
+	for _, j := range jobs {
+		var p triagePayload
+		if err := json.Unmarshal(j.Payload, &p); err != nil {
+			s.log.ErrorContext(ctx, "triage job with a bad payload: dropped", slog.Int64("job", j.ID), slog.Any("err", err))
+			continue
+		}
+		ids = append(ids, p.RequestID)
 	}
-	return s.TriageRequest(ctx, p.RequestID)
+	return s.TriageRequests(ctx, ids...)
 }
 
 // TriageInput is what triage reads of a stored request.
@@ -51,68 +64,101 @@ func TriageInput(req *docket.Request, c *docket.Case) triage.Input {
 	return in
 }
 
-// TriageRequest sorts a stored request and records the result on its case: language,
+// TriageRequests sorts stored requests and records each result on its case: language,
 // content label, category, targets and the signals behind them; the regime (and so the
 // deadline, recomputed from the time of receipt) when the requester left it to triage; a
-// raised emergency flag (never a lowered one); the queue and priority.
-func (s *Service) TriageRequest(ctx context.Context, requestID string) error {
-	if s.triager == nil {
+// raised emergency flag (never a lowered one); the queue, priority and automatic steps the
+// routing rules choose. A case sorted already (a retried job, a request joining a case) is
+// left as it is.
+func (s *Service) TriageRequests(ctx context.Context, requestIDs ...string) error {
+	if s.triager == nil || len(requestIDs) == 0 {
 		return nil
 	}
-	req, err := s.store.Request(ctx, requestID)
-	if err != nil {
-		return fmt.Errorf("triage request %s: %w", requestID, err)
+	type sorted struct {
+		req *docket.Request
+		res triage.Result
 	}
-	return s.store.Update(ctx, func(tx docket.Tx) error {
-		c, err := tx.Case(ctx, req.CaseID)
+	var work []sorted
+	for _, id := range requestIDs {
+		req, err := s.store.Request(ctx, id)
 		if err != nil {
-			return err
+			return fmt.Errorf("triage request %s: %w", id, err)
+		}
+		c, err := s.store.Case(ctx, req.CaseID)
+		if err != nil {
+			return fmt.Errorf("triage request %s: %w", id, err)
 		}
 		if c.Triage != nil {
-			return nil // sorted already (a retried job), or corrected by a person
+			continue
 		}
-		res := s.triager.Triage(TriageInput(req, c))
-		spam := res.Spam
-		d := docket.Sorting{Language: res.Language, Label: res.Label, Category: res.Category, Spam: &spam,
-			Confidence: res.Confidence, Targets: res.Targets, Signals: res.Signals}
-		regimeID, emergency := c.Regime, c.Emergency
-		if req.Body.RegimeSource == "default" && !res.Spam && res.Regime != c.Regime {
-			if _, ok := s.regimes.Lookup(res.Regime); ok {
-				regimeID = res.Regime
-				d.Regime = res.Regime
-			}
-		}
-		if res.Emergency && !c.Emergency {
-			emergency = true
-			d.Emergency = &emergency
-		}
-		if regimeID != c.Regime || emergency != c.Emergency {
-			s.reclock(c, regimeID, emergency, &d)
-		}
-		out := s.rules.Evaluate(facts(req, c, res, emergency))
-		prio, queue := max(res.Priority, out.Priority), res.Queue
-		if out.Queue != "" {
-			queue = out.Queue
-		}
-		if emergency {
-			prio, queue = 100, cmpOr(out.Queue, "emergency")
-		}
-		d.Priority, d.Queue = &prio, queue
-		d.Rules, d.ShadowRules = out.Matched, out.Shadow
-		for _, e := range out.Errors {
-			d.Signals = append(d.Signals, "rule failed: "+e)
-		}
-		now := s.Now().Truncate(time.Microsecond)
-		if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventTriaged, docket.Actor("system:triage"), now, d)); err != nil {
-			return err
-		}
-		for _, step := range out.Actions {
-			if err := s.takeStep(ctx, tx, c, step, now); err != nil {
+		work = append(work, sorted{req, s.triager.Triage(TriageInput(req, c))})
+	}
+	if len(work) == 0 {
+		return nil
+	}
+	return s.store.Update(ctx, func(tx docket.Tx) error {
+		for _, w := range work {
+			if err := s.recordSort(ctx, tx, w.req, w.res); err != nil {
 				return err
 			}
 		}
-		return tx.UpdateCase(ctx, c)
+		return nil
 	})
+}
+
+// TriageRequest sorts one stored request (see TriageRequests).
+func (s *Service) TriageRequest(ctx context.Context, requestID string) error {
+	return s.TriageRequests(ctx, requestID)
+}
+
+func (s *Service) recordSort(ctx context.Context, tx docket.Tx, req *docket.Request, res triage.Result) error {
+	c, err := tx.Case(ctx, req.CaseID)
+	if err != nil {
+		return err
+	}
+	if c.Triage != nil {
+		return nil // sorted meanwhile, or corrected by a person
+	}
+	spam := res.Spam
+	d := docket.Sorting{Language: res.Language, Label: res.Label, Category: res.Category, Spam: &spam,
+		Confidence: res.Confidence, Targets: res.Targets, Signals: res.Signals}
+	regimeID, emergency := c.Regime, c.Emergency
+	if req.Body.RegimeSource == "default" && !res.Spam && res.Regime != c.Regime {
+		if _, ok := s.regimes.Lookup(res.Regime); ok {
+			regimeID = res.Regime
+			d.Regime = res.Regime
+		}
+	}
+	if res.Emergency && !c.Emergency {
+		emergency = true
+		d.Emergency = &emergency
+	}
+	if regimeID != c.Regime || emergency != c.Emergency {
+		s.reclock(c, regimeID, emergency, &d)
+	}
+	out := s.rules.Evaluate(facts(req, c, res, emergency))
+	prio, queue := max(res.Priority, out.Priority), res.Queue
+	if out.Queue != "" {
+		queue = out.Queue
+	}
+	if emergency {
+		prio, queue = 100, cmpOr(out.Queue, "emergency")
+	}
+	d.Priority, d.Queue = &prio, queue
+	d.Rules, d.ShadowRules = out.Matched, out.Shadow
+	for _, e := range out.Errors {
+		d.Signals = append(d.Signals, "rule failed: "+e)
+	}
+	now := s.Now().Truncate(time.Microsecond)
+	if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventTriaged, docket.Actor("system:triage"), now, d)); err != nil {
+		return err
+	}
+	for _, step := range out.Actions {
+		if err := s.takeStep(ctx, tx, c, step, now); err != nil {
+			return err
+		}
+	}
+	return tx.UpdateCase(ctx, c)
 }
 
 // facts are what the routing rules see of a request and its sort.

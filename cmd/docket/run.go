@@ -58,7 +58,8 @@ Common flags (each also read from the environment, and from --config FILE):
   --config FILE     a JSON file with any of: data, db, addr, regimes, rules, clock_interval,
                     max_body, notices_per_minute, notice_burst, trust_proxy, log_level,
                     pprof_addr (DOCKET_PPROF_ADDR: profiling on a separate listener),
-                    intake_batch (DOCKET_INTAKE_BATCH: receipts per commit, default 256)
+                    intake_batch (DOCKET_INTAKE_BATCH: receipts per commit, default 256),
+                    no_triage (DOCKET_NO_TRIAGE=true: no automatic sort on receipt)
 `
 
 // Config is docket's configuration: flags over environment over the config file.
@@ -76,6 +77,7 @@ type Config struct {
 	LogLevel         string  `json:"log_level"`
 	PprofAddr        string  `json:"pprof_addr"`
 	IntakeBatch      int     `json:"intake_batch"`
+	NoTriage         bool    `json:"no_triage"`
 }
 
 // flags registers the common flags on fs and returns a function that resolves the config
@@ -116,6 +118,9 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		out.Rules = pick(cfg.Rules, "DOCKET_RULES", base.Rules, "")
 		out.LogLevel = pick(cfg.LogLevel, "DOCKET_LOG_LEVEL", base.LogLevel, "info")
 		out.Addr = pick("", "DOCKET_ADDR", base.Addr, "127.0.0.1:8080")
+		if v, err := strconv.ParseBool(m.Getenv("DOCKET_NO_TRIAGE")); err == nil {
+			out.NoTriage = v
+		}
 		if v, err := strconv.Atoi(m.Getenv("DOCKET_INTAKE_BATCH")); err == nil && v > 0 {
 			out.IntakeBatch = v
 		}

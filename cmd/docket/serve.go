@@ -72,9 +72,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer store.Close()
 
-	triager, err := triage.New()
-	if err != nil {
-		return err
+	var triager *triage.Triager
+	if !cfg.NoTriage {
+		if triager, err = triage.New(); err != nil {
+			return err
+		}
 	}
 	routing, err := rules.Load(cfg.Rules)
 	if err != nil {
@@ -86,7 +88,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	svc.Start(ctx)
 	defer svc.Stop()
 
-	runner.Handle(workflow.JobTriage, svc.TriageJob)
+	runner.HandleBatch(workflow.JobTriage, svc.TriageJobs)
 	runner.Every(workflow.JobClock, *clockEvery, func(ctx context.Context, _ *docket.Job) error {
 		_, err := svc.MarkClocks(ctx)
 		return err
