@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math"
 	"strings"
@@ -100,7 +99,8 @@ func ReadModel(r io.Reader) (*Model, error) {
 
 // Features returns the hashed feature buckets of a text: lower-cased word unigrams and
 // bigrams, and character 2- to 4-grams within words (which carry across spelling variants,
-// agglutination and scripts without spaces).
+// agglutination and scripts without spaces). Hashes are FNV-1a of a one-byte feature kind
+// followed by the feature's UTF-8 bytes, computed without allocating.
 func Features(text string, bits uint, out []uint32) []uint32 {
 	if len(text) > MaxClassifiedBytes {
 		text = text[:MaxClassifiedBytes]
@@ -109,34 +109,49 @@ func Features(text string, bits uint, out []uint32) []uint32 {
 		}
 	}
 	mask := uint32(1)<<bits - 1
-	h := fnv.New32a()
-	hash := func(prefix byte, s string) uint32 {
-		h.Reset()
-		h.Write([]byte{prefix})
-		h.Write([]byte(s))
-		return h.Sum32() & mask
-	}
 	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '@' && r != '#' && r != '\''
 	})
 	prev := ""
+	var offs []int
 	for _, w := range words {
 		if strings.HasPrefix(w, "@") {
 			w = "@user"
 		}
-		out = append(out, hash('w', w))
+		out = append(out, fnvAdd(fnvAdd(fnvBasis, "w"), w)&mask)
 		if prev != "" {
-			out = append(out, hash('b', prev+" "+w))
+			out = append(out, fnvAdd(fnvAdd(fnvAdd(fnvAdd(fnvBasis, "b"), prev), " "), w)&mask)
 		}
 		prev = w
-		rs := []rune("<" + w + ">")
+		// Character n-grams of "<word>", by rune, as substrings of the padded word.
+		padded := "<" + w + ">"
+		offs = offs[:0]
+		for i := range padded {
+			offs = append(offs, i)
+		}
+		offs = append(offs, len(padded))
+		runes := len(offs) - 1
 		for n := 2; n <= 4; n++ {
-			for i := 0; i+n <= len(rs); i++ {
-				out = append(out, hash('c', string(rs[i:i+n])))
+			for i := 0; i+n <= runes; i++ {
+				out = append(out, fnvAdd(fnvAdd(fnvBasis, "c"), padded[offs[i]:offs[i+n]])&mask)
 			}
 		}
 	}
 	return out
+}
+
+const (
+	fnvBasis = uint32(2166136261)
+	fnvPrime = uint32(16777619)
+)
+
+// fnvAdd continues an FNV-1a hash over the bytes of s.
+func fnvAdd(h uint32, s string) uint32 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= fnvPrime
+	}
+	return h
 }
 
 // Scores returns the probability of each label for the features.

@@ -55,10 +55,27 @@ var contactLine = regexp.MustCompile(`(` + strings.Join([]string{
 // contactGate holds the literals without which contactLine cannot match.
 var contactGate = &lexicon{res: []*regexp.Regexp{contactLine}, gates: [][]string{gate(contactLine.String())}}
 
-// signature marks the start of a closing block: everything after it is the sender's.
-var signature = regexp.MustCompile(`(?im)^\s*(--\s*$|cordialement|bien à vous|respectueusement|best regards|kind regards|regards|sincerely|yours faithfully|` +
-	`mit freundlichen grüßen|mfg\b|atentamente|saludos|cordiali saluti|distinti saluti|atenciosamente|cumprimentos|met vriendelijke groet|` +
-	`z poważaniem|с уважением|مع التحية|مع خالص|با احترام|با تشکر|saygılarımla|le commandant|l'officier de police judiciaire|the undersigned)`)
+// signatureStarts open a closing block: from a line that starts with one of them, the rest
+// of the text is the sender's.
+var signatureStarts = []string{"--", "cordialement", "bien à vous", "respectueusement", "best regards", "kind regards", "regards",
+	"sincerely", "yours faithfully", "mit freundlichen grüßen", "mfg", "atentamente", "saludos", "cordiali saluti", "distinti saluti",
+	"atenciosamente", "cumprimentos", "met vriendelijke groet", "z poważaniem", "с уважением", "مع التحية", "مع خالص", "با احترام",
+	"با تشکر", "saygılarımla", "le commandant", "l'officier de police judiciaire", "the undersigned"}
+
+// signatureAt returns the byte offset of the first line that opens a closing block, or -1.
+func signatureAt(text string) int {
+	off := 0
+	for _, line := range strings.SplitAfter(text, "\n") {
+		l := strings.ToLower(strings.TrimSpace(line))
+		for _, s := range signatureStarts {
+			if strings.HasPrefix(l, s) && (s != "--" || l == "--") {
+				return off
+			}
+		}
+		off += len(line)
+	}
+	return -1
+}
 
 // Extract returns the targets a text asks about, normalised, each once, with the odd things
 // it noticed. country is the sender's ISO 3166 country, for numbers written in national form.
@@ -76,8 +93,8 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 	}
 	from = strings.ToLower(strings.TrimSpace(from))
 	body := text
-	if loc := signature.FindStringIndex(text); loc != nil && loc[0] > len(text)/3 {
-		body = text[:loc[0]]
+	if at := signatureAt(text); at > len(text)/3 {
+		body = text[:at]
 	}
 	for _, line := range strings.Split(body, "\n") {
 		lower := strings.ToLower(line)
