@@ -38,7 +38,10 @@ type pending struct {
 	req    *docket.Request
 	c      *docket.Case
 	opened *docket.Event
-	job    *docket.Job // the triage job, when triage runs
+	job    *docket.Job // the triage job, when the sort could not be done at receipt
+	// sorted are the events of the sort done at receipt (triaged, and the rules' steps),
+	// already applied to c; they are sealed after opened, in the same transaction.
+	sorted []*docket.Event
 	// related is an open case of the same requester that this request belongs to, found
 	// before the commit; why says how.
 	related, why string
@@ -179,10 +182,39 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 	}
 	p := &pending{sub: sub, req: req, c: c, opened: opened, done: make(chan struct{})}
 	if s.triager != nil {
-		payload, _ := json.Marshal(triagePayload{RequestID: req.ID})
-		p.job = &docket.Job{Kind: JobTriage, Payload: payload, RunAt: req.ReceivedAt, MaxAttempts: 10}
+		if err := s.sortAtReceipt(p); err != nil {
+			// The sort failed here: a job will try again right after the receipt.
+			s.log.Warn("triage at receipt failed; queued as a job", slog.String("request", req.ID), slog.Any("err", err))
+			p.sorted = nil
+			payload, _ := json.Marshal(triagePayload{RequestID: req.ID})
+			p.job = &docket.Job{Kind: JobTriage, Payload: payload, RunAt: req.ReceivedAt, MaxAttempts: 10}
+		}
 	}
 	return p, nil
+}
+
+// sortAtReceipt triages a new request before its commit, in the submitter's goroutine, so
+// that the sort is recorded in the receipt's own transaction: no request is ever stored
+// unsorted, and the single writer is not taken twice per request.
+func (s *Service) sortAtReceipt(p *pending) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("triage panicked: %v", r)
+		}
+	}()
+	c := *p.c // the events are applied to a copy first: on error, p.c stays as it was
+	res := s.triager.Triage(TriageInput(p.req, &c))
+	events, err := s.sortEvents(p.req, &c, res, p.req.ReceivedAt)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		if err := c.Apply(e); err != nil {
+			return err
+		}
+	}
+	*p.c, p.sorted = c, events
+	return nil
 }
 
 // store1 writes one prepared submission inside the batch's transaction. Refusals that
@@ -212,6 +244,11 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 	}
 	if err := tx.Append(ctx, p.opened); err != nil {
 		return err
+	}
+	for _, e := range p.sorted {
+		if err := tx.Append(ctx, e); err != nil {
+			return err
+		}
 	}
 	if err := tx.InsertCase(ctx, p.c); err != nil {
 		return err

@@ -119,6 +119,21 @@ func (s *Service) recordSort(ctx context.Context, tx docket.Tx, req *docket.Requ
 	if c.Triage != nil {
 		return nil // sorted meanwhile, or corrected by a person
 	}
+	events, err := s.sortEvents(req, c, res, s.Now().Truncate(time.Microsecond))
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		if err := record(ctx, tx, c, e); err != nil {
+			return err
+		}
+	}
+	return tx.UpdateCase(ctx, c)
+}
+
+// sortEvents returns the events that record a sort on a case not sorted yet: the triaged
+// event, then the automatic steps the routing rules take. It changes nothing itself.
+func (s *Service) sortEvents(req *docket.Request, c *docket.Case, res triage.Result, now time.Time) ([]*docket.Event, error) {
 	spam := res.Spam
 	d := docket.Sorting{Language: res.Language, Label: res.Label, Category: res.Category, Spam: &spam,
 		Confidence: res.Confidence, Targets: res.Targets, Signals: res.Signals}
@@ -149,16 +164,27 @@ func (s *Service) recordSort(ctx context.Context, tx docket.Tx, req *docket.Requ
 	for _, e := range out.Errors {
 		d.Signals = append(d.Signals, "rule failed: "+e)
 	}
-	now := s.Now().Truncate(time.Microsecond)
-	if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventTriaged, docket.Actor("system:triage"), now, d)); err != nil {
-		return err
-	}
+	events := []*docket.Event{docket.NewEvent(c.ID, docket.EventTriaged, docket.Actor("system:triage"), now, d)}
+	actor := docket.Actor("system:rules")
 	for _, step := range out.Actions {
-		if err := s.takeStep(ctx, tx, c, step, now); err != nil {
-			return err
+		switch step.Action {
+		case rules.ActionAcknowledge:
+			events = append(events, docket.NewEvent(c.ID, docket.EventAcknowledged, actor, now, docket.Acknowledged{Rule: step.Rule}))
+		case rules.ActionCloseNotActionable:
+			if c.State != docket.StateOpen {
+				continue
+			}
+			statement := fmt.Sprintf("Closed automatically as not actionable (%s) by rule %s.", step.Reason, step.Rule)
+			events = append(events,
+				docket.NewEvent(c.ID, docket.EventDecided, actor, now, docket.Decided{Decision: docket.Decision{
+					Outcome: docket.OutcomeNotActionable, ReasonCode: step.Reason, Statement: statement, DecidedBy: "rules", DecidedAt: now,
+				}}),
+				docket.NewEvent(c.ID, docket.EventAnswered, actor, now, docket.Answered{Text: statement}))
+		default:
+			return nil, fmt.Errorf("rule %s: unknown action %q", step.Rule, step.Action)
 		}
 	}
-	return tx.UpdateCase(ctx, c)
+	return events, nil
 }
 
 // facts are what the routing rules see of a request and its sort.
@@ -174,27 +200,6 @@ func facts(req *docket.Request, c *docket.Case, res triage.Result, emergency boo
 			Category: res.Category, Queue: res.Queue, Emergency: emergency, Spam: res.Spam, Priority: res.Priority,
 			Confidence: res.Confidence, Targets: targets, Signals: res.Signals},
 	}
-}
-
-// takeStep records a rule's automatic step on the case.
-func (s *Service) takeStep(ctx context.Context, tx docket.Tx, c *docket.Case, step rules.Step, now time.Time) error {
-	actor := docket.Actor("system:rules")
-	switch step.Action {
-	case rules.ActionAcknowledge:
-		return record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventAcknowledged, actor, now, docket.Acknowledged{Rule: step.Rule}))
-	case rules.ActionCloseNotActionable:
-		if c.State != docket.StateOpen {
-			return nil
-		}
-		statement := fmt.Sprintf("Closed automatically as not actionable (%s) by rule %s.", step.Reason, step.Rule)
-		if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventDecided, actor, now, docket.Decided{Decision: docket.Decision{
-			Outcome: docket.OutcomeNotActionable, ReasonCode: step.Reason, Statement: statement, DecidedBy: "rules", DecidedAt: now,
-		}})); err != nil {
-			return err
-		}
-		return record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventAnswered, actor, now, docket.Answered{Text: statement}))
-	}
-	return fmt.Errorf("rule %s: unknown action %q", step.Rule, step.Action)
 }
 
 func cmpOr(a, b string) string {

@@ -16,9 +16,10 @@ import (
 	"github.com/docket-dev/docket/workflow"
 )
 
-// TestTriageOnReceipt: a request that leaves its regime to triage is sorted by the job
-// queued with its receipt; the regime found sets the deadline from the time of receipt; a
-// person's correction is an event that moves the clock again.
+// TestTriageOnReceipt: a request that leaves its regime to triage is sorted in its receipt's
+// transaction; the regime found sets the deadline from the time of receipt; a person's
+// correction is an event that moves the clock again. A request stored without a sort (triage
+// off, or failed at receipt) is sorted by the job.
 func TestTriageOnReceipt(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -51,14 +52,10 @@ func TestTriageOnReceipt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if n := runner.RunDue(ctx); n != 0 {
+				t.Fatalf("ran %d jobs: the sort was due at receipt", n)
+			}
 			c, _ := store.Case(ctx, res.Receipt.CaseID)
-			if c.Regime != "national-other" || c.Triage != nil {
-				t.Fatalf("before triage: %s %+v", c.Regime, c.Triage)
-			}
-			if n := runner.RunDue(ctx); n != 1 {
-				t.Fatalf("ran %d jobs, want the triage job", n)
-			}
-			c, _ = store.Case(ctx, res.Receipt.CaseID)
 			if c.Triage == nil || c.Regime != "fr-requisition" || c.Triage.Language != "fr" {
 				t.Fatalf("after triage: regime %s, triage %+v", c.Regime, c.Triage)
 			}
@@ -93,6 +90,26 @@ func TestTriageOnReceipt(t *testing.T) {
 			}
 			if _, _, err := svc.Act(ctx, agent, c.ID, workflow.Action{Type: "retriage", Regime: "mars"}); docket.ErrorCode(err) != docket.EINVALID {
 				t.Fatalf("retriage without reason or with an unknown regime: %v", err)
+			}
+			// Without a triager at receipt, the job sorts the request later.
+			plain := workflow.New(workflow.Config{Store: store, Now: clock, Logger: log})
+			plain.Start(ctx)
+			late, err := plain.Submit(ctx, &workflow.Submission{Channel: docket.ChannelAPI, Authority: a, Raw: []byte(`{"late":1}`),
+				Body: docket.RequestBody{Regime: "national-other", RegimeSource: "default", Kind: docket.KindRemoval, Reference: "other",
+					Description: "Removal order under Regulation (EU) 2021/784: remove https://t.me/terror_chan/5 within one hour."}})
+			plain.Stop()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, _ := store.Case(ctx, late.Receipt.CaseID); c.Triage != nil {
+				t.Fatal("sorted without a triager")
+			}
+			if err := svc.TriageRequest(ctx, late.Receipt.ID); err != nil {
+				t.Fatal(err)
+			}
+			if c, _ := store.Case(ctx, late.Receipt.CaseID); c.Triage == nil || c.Regime != "eu-tco-removal" || c.Queue != "terrorism" ||
+				!c.DeadlineAt.Equal(c.ReceivedAt.Add(time.Hour)) {
+				t.Fatalf("sorted by the job: %s %s %v %+v", c.Regime, c.Queue, c.DeadlineAt, c.Triage)
 			}
 			if _, err := audit.Verify(ctx, store, 0, ""); err != nil {
 				t.Fatalf("audit: %v", err)
