@@ -57,3 +57,32 @@ func BenchmarkModelLoad(b *testing.B) {
 		}
 	}
 }
+
+// letter is the body of a typical requisition letter, to bring the test texts to 1–2 KB.
+const letter = `
+
+Dans le cadre de l'enquête préliminaire ouverte sous le contrôle du procureur de la République, et conformément aux dispositions légales applicables, nous vous prions de bien vouloir nous transmettre, dans les meilleurs délais, l'ensemble des éléments d'identification disponibles, les journaux de connexion avec horodatage et fuseau horaire, ainsi que toute information permettant d'établir l'identité de l'utilisateur concerné. Les données devront être adressées sous format électronique à l'adresse du service enquêteur. Nous vous rappelons que la présente réquisition est couverte par le secret de l'enquête et ne doit pas être portée à la connaissance de l'utilisateur concerné. En cas de difficulté, le service reste à votre disposition.
+In the course of the investigation, please provide all subscriber information available, connection logs with timestamps and time zone, and any further information that allows the identification of the user concerned. The data should be sent electronically to the investigating unit. This request is confidential and must not be disclosed to the user. Please contact the unit in case of difficulty.`
+
+// BenchmarkTriageLong: the same requests lengthened to 1–2 KB, as letters are.
+//
+//	go test -run XXX -bench TriageLong -cpu 1 ./triage/
+func BenchmarkTriageLong(b *testing.B) {
+	tr, err := triage.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	inputs := loadInputs(b)
+	bytes := 0
+	for i := range inputs {
+		inputs[i].Text += letter
+		bytes += len(inputs[i].Text)
+	}
+	b.SetBytes(int64(bytes / len(inputs)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tr.Triage(inputs[i%len(inputs)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+	b.ReportMetric(float64(bytes/len(inputs)), "bytes/text")
+}

@@ -23,9 +23,9 @@ var stopwords = map[string][]string{
 	"fr": strings.Fields("le la les des du de un une et est pour que qui dans sur au aux par ce cette nous vous il elle sont pas avec ne ou mais votre notre"),
 	"en": strings.Fields("the and of to in is that for this with are on be by it you we from have has please your our an or as was will not"),
 	"de": strings.Fields("der die das und ist nicht ein eine zu den von mit sich des auf für im dem wir sie bitte ihre unser wird sind oder auch nach"),
-	"es": strings.Fields("el la los las de del que y en un una es por para con se al lo su sus como más pero este esta solicita"),
-	"it": strings.Fields("il lo la gli le di che e è un una per con non del della dei nel alla sono come ai degli questo questa chiediamo"),
-	"pt": strings.Fields("o a os as de do da dos das que e em um uma para com não por se ao na no mais como este esta é são"),
+	"es": strings.Fields("el la los las de del que y en un una es por para con se al lo su sus como más pero este esta solicita ya usted nos muy fue tiene hay"),
+	"it": strings.Fields("il lo la gli le di che e è un una per con non del della dei nel alla sono come ai degli questo questa chiediamo da un qui su ha ho hai ci si anche tutto"),
+	"pt": strings.Fields("o a os as de do da dos das que e em um uma para com não por se ao na no mais como este esta é são já você seu sua nos nas pelo pela foi tem"),
 	"nl": strings.Fields("de het een en van is dat op te in voor met zijn niet aan er ook als bij deze die wij u uw naar"),
 	"pl": strings.Fields("i w na z się nie do że jest o to jak po co ten ta przez dla od oraz są prosimy konta"),
 	"tr": strings.Fields("ve bir bu için ile da de ne çok olarak gibi daha ama ya ki mi hesabını hemen lütfen bilgi"),
@@ -96,7 +96,7 @@ func Language(text string) (string, float64) {
 		return "hi", share(deva)
 	}
 	if share(latin) > 0.5 {
-		if lang, conf := latinLanguage(text); conf >= 0.5 {
+		if lang, conf, hits := latinLanguage(text); conf >= 0.5 || (lang != "" && hits >= 4) {
 			return lang, conf
 		}
 	}
@@ -114,7 +114,7 @@ func Language(text string) (string, float64) {
 	return code, info.Confidence
 }
 
-func latinLanguage(text string) (string, float64) {
+func latinLanguage(text string) (string, float64, float64) {
 	score := map[string]float64{}
 	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' })
 	for _, w := range words {
@@ -148,7 +148,7 @@ func latinLanguage(text string) (string, float64) {
 		}
 	}
 	if best < 2 {
-		return "", 0
+		return "", 0, best
 	}
-	return lang, (best - second) / best
+	return lang, (best - second) / best, best
 }

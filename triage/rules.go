@@ -38,31 +38,58 @@ func rx(parts ...string) *lexicon {
 	return l
 }
 
-// find returns the first term found in lower, or "".
-func (l *lexicon) find(lower string) string {
+// scan is a lower-cased text with a bitset of the three-byte windows it contains, so that
+// a lexicon skips, at the cost of two bit tests, the terms that cannot occur in it.
+type scan struct {
+	text string
+	bits [1024]uint64 // 65,536 bits
+}
+
+func window(a, b, c byte) uint32 { return ((uint32(a)*131+uint32(b))*131 + uint32(c)) & 0xffff }
+
+func newScan(lower string) *scan {
+	sc := &scan{text: lower}
+	for i := 0; i+3 <= len(lower); i++ {
+		w := window(lower[i], lower[i+1], lower[i+2])
+		sc.bits[w>>6] |= 1 << (w & 63)
+	}
+	return sc
+}
+
+// mayContain reports whether t can occur in the text: its first and last three bytes do.
+func (sc *scan) mayContain(t string) bool {
+	if len(t) < 3 {
+		return true
+	}
+	w1, w2 := window(t[0], t[1], t[2]), window(t[len(t)-3], t[len(t)-2], t[len(t)-1])
+	return sc.bits[w1>>6]&(1<<(w1&63)) != 0 && sc.bits[w2>>6]&(1<<(w2&63)) != 0
+}
+
+// find returns the first term found in the text, or "".
+func (l *lexicon) find(sc *scan) string {
 	for _, t := range l.lits {
-		if strings.Contains(lower, t) {
+		if sc.mayContain(t) && strings.Contains(sc.text, t) {
 			return t
 		}
 	}
 	for i, re := range l.res {
-		if !l.open(i, lower) {
+		if !l.open(i, sc) {
 			continue
 		}
-		if m := re.FindString(lower); m != "" {
+		if m := re.FindString(sc.text); m != "" {
 			return m
 		}
 	}
 	return ""
 }
 
-// open reports whether regexp i may match lower: one of its gate literals occurs in it.
-func (l *lexicon) open(i int, lower string) bool {
+// open reports whether regexp i may match the text: one of its gate literals occurs in it.
+func (l *lexicon) open(i int, sc *scan) bool {
 	if l.gates[i] == nil {
 		return true
 	}
 	for _, g := range l.gates[i] {
-		if strings.Contains(lower, g) {
+		if sc.mayContain(g) && strings.Contains(sc.text, g) {
 			return true
 		}
 	}
@@ -122,17 +149,20 @@ func minLen(ss []string) int {
 	return m
 }
 
-// findAll returns every occurrence of every term in lower.
-func (l *lexicon) findAll(lower string) []string {
+// findAll returns every occurrence of every term in the text.
+func (l *lexicon) findAll(sc *scan) []string {
 	var out []string
 	for _, t := range l.lits {
-		for range strings.Count(lower, t) {
+		if !sc.mayContain(t) {
+			continue
+		}
+		for range strings.Count(sc.text, t) {
 			out = append(out, t)
 		}
 	}
 	for i, re := range l.res {
-		if l.open(i, lower) {
-			out = append(out, re.FindAllString(lower, -1)...)
+		if l.open(i, sc) {
+			out = append(out, re.FindAllString(sc.text, -1)...)
 		}
 	}
 	return out

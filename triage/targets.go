@@ -52,6 +52,14 @@ var contactLine = regexp.MustCompile(`(` + strings.Join([]string{
 	`call\s*back`, `call me`, `reach me`, `joignable`, `rappeler`, `me joindre`, `nous joindre`, `erreichbar`, `r[üu]ckruf`, `ulaşabilirsiniz`,
 }, "|") + `)`)
 
+// allBits lets every term through the scan prefilter (for one-off lines).
+var allBits = func() (b [1024]uint64) {
+	for i := range b {
+		b[i] = ^uint64(0)
+	}
+	return b
+}()
+
 // contactGate holds the literals without which contactLine cannot match.
 var contactGate = &lexicon{res: []*regexp.Regexp{contactLine}, gates: [][]string{gate(contactLine.String())}}
 
@@ -105,7 +113,7 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 			}
 		}
 		// Only a line with a number or an address can give the sender's own contact.
-		if (digits >= 6 || strings.Contains(line, "@")) && contactGate.open(0, lower) && contactLine.MatchString(lower) && !mentionsTargetWords(lower) {
+		if (digits >= 6 || strings.Contains(line, "@")) && contactGate.open(0, &scan{text: lower, bits: allBits}) && contactLine.MatchString(lower) && !mentionsTargetWords(lower) {
 			continue
 		}
 		has := func(subs ...string) bool {
@@ -116,7 +124,7 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 			}
 			return false
 		}
-		if hasMixedScripts(line) {
+		if !isASCII(line) && hasMixedScripts(line) {
 			notes = append(notes, "mixed scripts in a line (possible homoglyphs)")
 		}
 		taken := []([2]int){}

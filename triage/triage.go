@@ -90,6 +90,7 @@ func (t *Triager) Triage(in Input) Result {
 	}
 	full := strings.TrimSpace(in.Subject + "\n" + text)
 	lower := strings.ToLower(prefix(full, MaxClassifiedBytes))
+	sc := newScan(lower)
 	if len(full) > MaxClassifiedBytes {
 		sig("long text: the first %d KB were classified", MaxClassifiedBytes>>10)
 		res.Confidence *= 0.9
@@ -118,7 +119,7 @@ func (t *Triager) Triage(in Input) Result {
 	res.Regime, res.Kind = in.Regime, in.Kind
 	matched := ""
 	for _, r := range regimeRules {
-		if m := r.re.find(lower); m != "" {
+		if m := r.re.find(sc); m != "" {
 			if res.Regime == "" {
 				res.Regime = r.regime
 			}
@@ -134,7 +135,7 @@ func (t *Triager) Triage(in Input) Result {
 		best := 0
 		var hits []string
 		for _, k := range kindRules {
-			if m := k.re.findAll(lower); len(m) > best {
+			if m := k.re.findAll(sc); len(m) > best {
 				best, res.Kind, hits = len(m), k.kind, m
 			}
 		}
@@ -144,7 +145,7 @@ func (t *Triager) Triage(in Input) Result {
 	}
 
 	// Emergency.
-	if m := emergencyTerms.find(lower); m != "" {
+	if m := emergencyTerms.find(sc); m != "" {
 		res.Emergency = true
 		sig("emergency: %q", m)
 	}
@@ -157,7 +158,7 @@ func (t *Triager) Triage(in Input) Result {
 	label, p := t.model.Classify(full)
 	res.Label = label
 	sig("content label %s (p=%.2f)", label, p)
-	spamHits := spamTerms.findAll(lower)
+	spamHits := spamTerms.findAll(sc)
 	legal := matched != "" || res.Emergency
 	switch {
 	case legal:
@@ -205,8 +206,8 @@ func (t *Triager) Triage(in Input) Result {
 		res.Targets = []docket.Target{}
 	}
 
-	res.Category = category(res, lower)
-	res.Priority, res.Queue = priority(res, lower)
+	res.Category = category(res, sc)
+	res.Priority, res.Queue = priority(res, sc)
 	return res
 }
 
@@ -267,14 +268,15 @@ func fromCountry(from string) string {
 }
 
 // category suggests a DSA statement-of-reasons category from the lower-cased text.
-func category(r Result, text string) string {
+func category(r Result, sc *scan) string {
+	text := sc.text
 	const p = "STATEMENT_CATEGORY_"
 	switch {
 	case r.Spam:
 		return p + "SCAMS_AND_FRAUD"
-	case csamTerms.find(text) != "":
+	case csamTerms.find(sc) != "":
 		return p + "PROTECTION_OF_MINORS"
-	case r.Regime == "eu-tco-removal" || terrorTerms.find(text) != "":
+	case r.Regime == "eu-tco-removal" || terrorTerms.find(sc) != "":
 		return p + "RISK_FOR_PUBLIC_SECURITY"
 	case strings.Contains(text, "suicid") || strings.Contains(text, "self-harm") || strings.Contains(text, "automutilation"):
 		return p + "SELF_HARM"
@@ -284,11 +286,11 @@ func category(r Result, text string) string {
 		return p + "CYBER_VIOLENCE"
 	case r.Emergency:
 		return p + "VIOLENCE"
-	case reFraud.find(text) != "":
+	case reFraud.find(sc) != "":
 		return p + "SCAMS_AND_FRAUD"
-	case reIP.find(text) != "":
+	case reIP.find(sc) != "":
 		return p + "INTELLECTUAL_PROPERTY_INFRINGEMENTS"
-	case rePrivacy.find(text) != "":
+	case rePrivacy.find(sc) != "":
 		return p + "DATA_PROTECTION_AND_PRIVACY_VIOLATIONS"
 	}
 	return p + "NOT_SPECIFIED_NOTICE"
@@ -301,17 +303,17 @@ var (
 )
 
 // priority scores 0–100 (higher first) and picks a queue.
-func priority(r Result, text string) (int, string) {
+func priority(r Result, sc *scan) (int, string) {
 	switch {
 	case r.Emergency:
 		return 100, "emergency"
 	case r.Spam:
 		return 0, "spam"
-	case csamTerms.find(text) != "":
+	case csamTerms.find(sc) != "":
 		return 95, "child-safety"
 	case r.Regime == "eu-tco-removal":
 		return 90, "terrorism"
-	case terrorTerms.find(text) != "":
+	case terrorTerms.find(sc) != "":
 		return 85, "terrorism"
 	case r.Regime == "fr-lcen-6-1":
 		return 85, "removal"
