@@ -18,6 +18,9 @@ type Store interface {
 	Case(ctx context.Context, id string) (*Case, error)
 	Cases(ctx context.Context, f CaseFilter) ([]*Case, error)
 	Request(ctx context.Context, id string) (*Request, error)
+	// RelatedKeys calls fn with the requester, and each reference (kind "reference") and
+	// target, of the pending cases received at or after since.
+	RelatedKeys(ctx context.Context, since time.Time, fn func(authorityID, kind, value string) error) error
 	// RelatedOpenCase finds the oldest pending case of the same requester (an authority, or
 	// the public when authorityID is empty) with the same reference, or naming one of the
 	// targets, and says why. The case it returns carries its ID only. It returns

@@ -160,6 +160,28 @@ func (s *Store) RelatedOpenCase(ctx context.Context, authorityID, reference stri
 	return &docket.Case{ID: id}, why, nil
 }
 
+// RelatedKeys lists the references and targets of pending cases received since a time.
+func (s *Store) RelatedKeys(ctx context.Context, since time.Time, fn func(authorityID, kind, value string) error) error {
+	us := docket.Micros(since)
+	err := s.scanAllArgs(ctx, "references", `SELECT authority_id, reference FROM cases WHERE pending = 1 AND received_at >= ? AND reference <> ''`, []any{us}, func(rows *sql.Rows) error {
+		var a, ref string
+		if err := rows.Scan(&a, &ref); err != nil {
+			return err
+		}
+		return fn(a, "reference", ref)
+	})
+	if err != nil {
+		return err
+	}
+	return s.scanAllArgs(ctx, "targets", `SELECT c.authority_id, t.kind, t.value FROM cases c JOIN targets t ON t.case_id = c.id WHERE c.pending = 1 AND c.received_at >= ?`, []any{us}, func(rows *sql.Rows) error {
+		var a, kind, value string
+		if err := rows.Scan(&a, &kind, &value); err != nil {
+			return err
+		}
+		return fn(a, kind, value)
+	})
+}
+
 // CaseRequests returns the requests of a case in order of receipt.
 func (s *Store) CaseRequests(ctx context.Context, caseID string) ([]*docket.Request, error) {
 	rows, err := s.query(ctx, `SELECT `+requestCols+` FROM requests WHERE case_id = ? ORDER BY received_at, id`, caseID)
@@ -320,7 +342,11 @@ func (s *Store) UserByToken(ctx context.Context, tokenHash string) (*docket.User
 
 // scanAll runs q and calls each for every row; what is scanned is each's business.
 func (s *Store) scanAll(ctx context.Context, what, q string, each func(*sql.Rows) error) error {
-	rows, err := s.query(ctx, q)
+	return s.scanAllArgs(ctx, what, q, nil, each)
+}
+
+func (s *Store) scanAllArgs(ctx context.Context, what, q string, args []any, each func(*sql.Rows) error) error {
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", what, err)
 	}

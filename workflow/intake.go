@@ -62,7 +62,8 @@ func (s *Service) Submit(ctx context.Context, sub *Submission) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	if sub.Channel == docket.ChannelAPI || sub.Channel == docket.ChannelNotice {
+	if (sub.Channel == docket.ChannelAPI || sub.Channel == docket.ChannelNotice) &&
+		(s.related == nil || s.related.mayRelate(p.req.AuthorityID, &sub.Body)) {
 		// Looked up here, on the readers, so that the committer does not wait for it.
 		c, why, err := s.store.RelatedOpenCase(ctx, p.req.AuthorityID, sub.Body.Reference, sub.Body.Targets)
 		if err == nil {
@@ -130,6 +131,13 @@ func (s *Service) commit(ctx context.Context, batch []*pending) {
 			s.commit(ctx, []*pending{p})
 		}
 		return
+	}
+	if err == nil && s.related != nil {
+		for _, p := range batch {
+			if p.res != nil && !p.res.Replayed {
+				s.related.addRequest(p.req)
+			}
+		}
 	}
 	if err == nil && s.onIntake != nil {
 		s.onIntake()

@@ -49,6 +49,7 @@ type Service struct {
 
 	triager  *triage.Triager
 	rules    *rules.Set
+	related  *relatedFilter
 	onIntake func()
 	intake   chan *pending
 	maxBatch int
@@ -78,6 +79,7 @@ func New(cfg Config) *Service {
 		log:      cfg.Logger,
 		now:      now,
 		triager:  cfg.Triager,
+		related:  newRelatedFilter(),
 		rules:    cfg.Rules,
 		onIntake: cfg.OnIntake,
 		intake:   make(chan *pending, 4096),
@@ -92,8 +94,20 @@ func (s *Service) Regimes() *regime.Table { return s.regimes }
 // Now returns the service's current time.
 func (s *Service) Now() time.Time { return s.now().UTC() }
 
-// Start runs the intake committer until Stop.
+// Start loads the related-case filter and runs the intake committer until Stop.
 func (s *Service) Start(ctx context.Context) {
+	if err := s.loadRelated(ctx, time.Time{}); err != nil {
+		// Without the filter every request asks the store: slower, never wrong.
+		s.log.WarnContext(ctx, "load related-case filter; asking the store for every request", slog.Any("err", err))
+		s.related = nil
+	}
+	if s.related != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.refreshRelated(context.WithoutCancel(ctx), 5*time.Second)
+		}()
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -250,3 +250,26 @@ func TestRelatedRequestsThread(t *testing.T) {
 		})
 	}
 }
+
+// TestRelatedAcrossNodes: a node that starts later finds the open cases of the others
+// (its related-case filter is loaded from the store at start).
+func TestRelatedAcrossNodes(t *testing.T) {
+	t.Parallel()
+	f := setup(t, "sqlite")
+	ctx := context.Background()
+	first, err := f.submit(t, "us-legal-process", docket.KindDisclosure, `{"n":1}`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := workflow.New(workflow.Config{Store: f.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	other.Start(ctx)
+	defer other.Stop()
+	res, err := other.Submit(ctx, &workflow.Submission{Channel: docket.ChannelAPI, Authority: f.authority, Raw: []byte(`{"n":2}`),
+		Body: docket.RequestBody{Regime: "us-legal-process", Kind: docket.KindDisclosure, Reference: `R-{"n":1}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Receipt.CaseID != first.Receipt.CaseID {
+		t.Fatal("the second node opened a new case for the same reference")
+	}
+}
