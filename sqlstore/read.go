@@ -173,7 +173,13 @@ func (s *Store) RelatedKeys(ctx context.Context, since time.Time, fn func(author
 	if err != nil {
 		return err
 	}
-	return s.scanAllArgs(ctx, "targets", `SELECT c.authority_id, t.kind, t.value FROM cases c JOIN targets t ON t.case_id = c.id WHERE c.pending = 1 AND c.received_at >= ?`, []any{us}, func(rows *sql.Rows) error {
+	// All pending cases: read the targets in order and each one's case by its key. Recent
+	// cases: find them by time of receipt, then their targets (PostgreSQL has the index).
+	q := `SELECT c.authority_id, t.kind, t.value FROM targets t CROSS JOIN cases c WHERE c.id = t.case_id AND c.pending = 1 AND c.received_at >= ?`
+	if !since.IsZero() {
+		q = `SELECT c.authority_id, t.kind, t.value FROM cases c JOIN targets t ON t.case_id = c.id WHERE c.pending = 1 AND c.received_at >= ?`
+	}
+	return s.scanAllArgs(ctx, "targets", q, []any{us}, func(rows *sql.Rows) error {
 		var a, kind, value string
 		if err := rows.Scan(&a, &kind, &value); err != nil {
 			return err

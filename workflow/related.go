@@ -14,7 +14,7 @@ import (
 // requester. When it says a request's keys are all absent, the store need not be asked for
 // a related case: the usual request costs two bit tests per key instead of a query. A
 // "maybe" is settled by the store, so a false positive costs only a query. Keys of cases
-// opened through other nodes arrive with the periodic refresh.
+// opened through other nodes arrive with the periodic refresh (Config.RefreshRelated).
 type relatedFilter struct {
 	bits []uint64
 }

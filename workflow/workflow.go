@@ -36,6 +36,9 @@ type Config struct {
 	Triager *triage.Triager
 	// Rules route triaged requests; the embedded default set when nil.
 	Rules *rules.Set
+	// RefreshRelated, when set, is how often the related-case filter takes in the cases
+	// other nodes opened (PostgreSQL with several nodes; SQLite has one writer).
+	RefreshRelated time.Duration
 	// OnIntake is called after each intake commit (the server wakes its job runner).
 	OnIntake func()
 }
@@ -50,6 +53,7 @@ type Service struct {
 	triager  *triage.Triager
 	rules    *rules.Set
 	related  *relatedFilter
+	refresh  time.Duration
 	onIntake func()
 	intake   chan *pending
 	maxBatch int
@@ -80,6 +84,7 @@ func New(cfg Config) *Service {
 		now:      now,
 		triager:  cfg.Triager,
 		related:  newRelatedFilter(),
+		refresh:  cfg.RefreshRelated,
 		rules:    cfg.Rules,
 		onIntake: cfg.OnIntake,
 		intake:   make(chan *pending, 4096),
@@ -101,11 +106,11 @@ func (s *Service) Start(ctx context.Context) {
 		s.log.WarnContext(ctx, "load related-case filter; asking the store for every request", slog.Any("err", err))
 		s.related = nil
 	}
-	if s.related != nil {
+	if s.related != nil && s.refresh > 0 {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.refreshRelated(context.WithoutCancel(ctx), 5*time.Second)
+			s.refreshRelated(context.WithoutCancel(ctx), s.refresh)
 		}()
 	}
 	s.wg.Add(1)

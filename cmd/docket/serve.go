@@ -83,8 +83,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	runner := jobs.New(jobs.Config{Store: store, Logger: log, Batch: 64})
+	var refresh time.Duration
+	if cfg.DB != "" {
+		refresh = 5 * time.Second // other nodes may share the database
+	}
 	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log, MaxBatch: cfg.IntakeBatch,
-		Triager: triager, Rules: routing, OnIntake: runner.Wake})
+		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh})
 	svc.Start(ctx)
 	defer svc.Stop()
 
