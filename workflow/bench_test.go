@@ -35,10 +35,15 @@ func BenchmarkSubmit(b *testing.B) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					for next.Add(1) <= int64(b.N) {
+					for {
+						i := next.Add(1)
+						if i > int64(b.N) {
+							return
+						}
+						// Each request about its own matter, as most are (see the related-requests tests).
 						_, err := f.svc.Submit(context.Background(), &workflow.Submission{Channel: docket.ChannelAPI, Authority: a, Raw: raw,
-							Body: docket.RequestBody{Regime: "fr-requisition", Kind: docket.KindDisclosure, Reference: fmt.Sprint(next.Load()),
-								Targets: []docket.Target{{Kind: "username", Value: "@suspect"}, {Kind: "phone", Value: "+33612345678"}}}})
+							Body: docket.RequestBody{Regime: "fr-requisition", Kind: docket.KindDisclosure, Reference: fmt.Sprint("PV-", i),
+								Targets: []docket.Target{{Kind: "username", Value: fmt.Sprint("@suspect", i)}, {Kind: "phone", Value: fmt.Sprintf("+336%08d", i)}}}})
 						if err != nil {
 							b.Error(err)
 							return
