@@ -22,6 +22,9 @@ type Request struct {
 	Raw            []byte `json:"-"`
 	ContentType    string `json:"content_type"`
 	IdempotencyKey string `json:"-"`
+	// Keys are further related-case keys (kind "simhash" for the bands of its text's
+	// SimHash): stored with the targets, never shown.
+	Keys []Target `json:"-"`
 
 	Body RequestBody `json:"body"`
 }

@@ -185,9 +185,15 @@ func (t *tx) InsertRequest(ctx context.Context, r *docket.Request) error {
 	for _, tg := range r.Body.Targets {
 		t.buf.related[relatedTarget(r.AuthorityID, tg)] = r.CaseID
 	}
+	for _, k := range r.Keys {
+		t.buf.related[relatedTarget(r.AuthorityID, k)] = r.CaseID
+	}
 	t.buf.add(tabRequests, r.ID, r.CaseID, r.Channel, r.AuthorityID, docket.Micros(r.ReceivedAt), r.SHA256, r.ContentType, r.IdempotencyKey, r.Raw, string(body))
 	for _, tg := range r.Body.Targets {
 		t.buf.add(tabTargets, r.CaseID, r.ID, tg.Kind, tg.Value)
+	}
+	for _, k := range r.Keys {
+		t.buf.add(tabTargets, r.CaseID, r.ID, k.Kind, k.Value)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/docket-dev/docket"
@@ -62,13 +63,22 @@ func (s *Service) Submit(ctx context.Context, sub *Submission) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	if sub.Channel == docket.ChannelAPI || sub.Channel == docket.ChannelNotice {
+		p.req.Keys = textKeys(&sub.Body)
+	}
 	if (sub.Channel == docket.ChannelAPI || sub.Channel == docket.ChannelNotice) &&
-		(s.related == nil || s.related.mayRelate(p.req.AuthorityID, &sub.Body)) {
+		(s.related == nil || s.related.mayRelate(p.req)) {
 		// Looked up here, on the readers, so that the committer does not wait for it.
-		c, why, err := s.store.RelatedOpenCase(ctx, p.req.AuthorityID, sub.Body.Reference, sub.Body.Targets)
-		if err == nil {
+		c, why, err := s.store.RelatedOpenCase(ctx, p.req.AuthorityID, sub.Body.Reference, append(sub.Body.Targets[:len(sub.Body.Targets):len(sub.Body.Targets)], p.req.Keys...))
+		switch {
+		case err == nil && strings.HasPrefix(why, "names simhash "):
+			// A shared band is only a candidate: the texts must be near-duplicates.
+			if d, ok := s.nearDuplicate(ctx, &sub.Body, c.ID); ok {
+				p.related, p.why = c.ID, fmt.Sprintf("near-duplicate text (SimHash distance %d)", d)
+			}
+		case err == nil:
 			p.related, p.why = c.ID, why
-		} else if !isNotFound(err) {
+		case !isNotFound(err):
 			s.log.WarnContext(ctx, "related case lookup failed; opening a new case", slog.Any("err", err))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/triage"
 )
 
 // relatedFilter is a Bloom filter of the references and targets of pending cases, by
@@ -61,15 +62,18 @@ func (f *relatedFilter) addRequest(r *docket.Request) {
 	for _, t := range r.Body.Targets {
 		f.add(r.AuthorityID, t.Kind, t.Value)
 	}
+	for _, k := range r.Keys {
+		f.add(r.AuthorityID, k.Kind, k.Value)
+	}
 }
 
-// mayRelate reports whether some pending case may share a key with the submission.
-func (f *relatedFilter) mayRelate(authorityID string, body *docket.RequestBody) bool {
-	if body.Reference != "" && f.mayHave(authorityID, "reference", body.Reference) {
+// mayRelate reports whether some pending case may share a key with the request.
+func (f *relatedFilter) mayRelate(r *docket.Request) bool {
+	if r.Body.Reference != "" && f.mayHave(r.AuthorityID, "reference", r.Body.Reference) {
 		return true
 	}
-	for _, t := range body.Targets {
-		if f.mayHave(authorityID, t.Kind, t.Value) {
+	for _, t := range append(r.Body.Targets[:len(r.Body.Targets):len(r.Body.Targets)], r.Keys...) {
+		if f.mayHave(r.AuthorityID, t.Kind, t.Value) {
 			return true
 		}
 	}
@@ -102,4 +106,38 @@ func (s *Service) refreshRelated(ctx context.Context, every time.Duration) {
 			last = now
 		}
 	}
+}
+
+// textKeys are the related-case keys of a request's text: the bands of its SimHash.
+func textKeys(body *docket.RequestBody) []docket.Target {
+	h, ok := triage.SimHash(body.Description)
+	if !ok {
+		return nil
+	}
+	var keys []docket.Target
+	for _, b := range triage.SimHashBands(h) {
+		keys = append(keys, docket.Target{Kind: "simhash", Value: b})
+	}
+	return keys
+}
+
+// nearDuplicate reports whether a request's text is within triage.NearDuplicate bits of the
+// text of one of a case's requests, and how far.
+func (s *Service) nearDuplicate(ctx context.Context, body *docket.RequestBody, caseID string) (int, bool) {
+	h, ok := triage.SimHash(body.Description)
+	if !ok {
+		return 0, false
+	}
+	reqs, err := s.store.CaseRequests(ctx, caseID)
+	if err != nil {
+		return 0, false
+	}
+	for _, r := range reqs {
+		if g, ok := triage.SimHash(r.Body.Description); ok {
+			if d := triage.Distance(h, g); d <= triage.NearDuplicate {
+				return d, true
+			}
+		}
+	}
+	return 0, false
 }

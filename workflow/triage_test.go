@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,5 +167,43 @@ func TestRulesRouteAndAct(t *testing.T) {
 	}
 	if _, err := audit.Verify(ctx, store, 0, ""); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNearDuplicateNoticesThread: a copy-paste campaign of notices (the same text with a few
+// words changed) joins one case; a different text opens its own.
+func TestNearDuplicateNoticesThread(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := storetest.Open(t, "sqlite")
+	svc := workflow.New(workflow.Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	svc.Start(ctx)
+	defer svc.Stop()
+	notice := func(text, url string) string {
+		res, err := svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelNotice, Raw: []byte(text + url),
+			Body: docket.RequestBody{Regime: "dsa-art16", RegimeSource: "requester", Kind: docket.KindNotice, Description: text,
+				Targets: []docket.Target{{Kind: "url", Value: url}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Receipt.CaseID
+	}
+	base := "This channel publishes the home address and the phone number of a journalist and calls its readers to go and punish her for her articles about the elections"
+	first := notice(base, "https://t.me/a/1")
+	second := notice(strings.Replace(base, "journalist", "reporter", 1), "https://t.me/b/2")
+	other := notice("This account sells counterfeit medicines without prescription and ships them all over Europe from a warehouse in the suburbs", "https://t.me/c/3")
+	if second != first {
+		t.Fatal("a near-duplicate notice opened a new case")
+	}
+	if other == first {
+		t.Fatal("a different notice joined the case")
+	}
+	evs, _ := store.CaseEvents(ctx, first)
+	found := false
+	for _, e := range evs {
+		found = found || (e.Type == docket.EventRequestReceived && strings.Contains(string(e.Data), "near-duplicate text"))
+	}
+	if !found {
+		t.Fatal("no event says why the notice joined the case")
 	}
 }
