@@ -29,6 +29,8 @@ type Store interface {
 	// RequestByIdempotencyKey finds the request an authority sent with this key.
 	RequestByIdempotencyKey(ctx context.Context, authorityID, key string) (*Request, error)
 	CaseRequests(ctx context.Context, caseID string) ([]*Request, error)
+	// FirstRequest returns the request that opened a case.
+	FirstRequest(ctx context.Context, caseID string) (*Request, error)
 	CaseEvents(ctx context.Context, caseID string) ([]*Event, error)
 	Blob(ctx context.Context, sha256 string) (*Blob, error)
 	Stats(ctx context.Context, now time.Time) (*Stats, error)

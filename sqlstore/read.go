@@ -129,26 +129,24 @@ func (s *Store) RelatedOpenCase(ctx context.Context, authorityID, reference stri
 	}
 	const maxTargets = 16 // more are rare; the first ones decide
 	targets = targets[:min(len(targets), maxTargets)]
-	var q strings.Builder
+	// One branch per key, each stopping at its first pending case (in index order, which
+	// is the order of insertion on SQLite), so that a key shared by thousands of requests
+	// costs no more than a rare one.
+	var branches []string
 	var args []any
-	q.WriteString(`SELECT id, why FROM (`)
 	if reference != "" {
-		q.WriteString(`SELECT id, received_at, 'same reference ' || reference AS why FROM cases WHERE authority_id = ? AND reference = ? AND pending = 1`)
+		branches = append(branches, `SELECT id, received_at, why FROM (SELECT id, received_at, 'same reference ' || reference AS why FROM cases
+			WHERE authority_id = ? AND reference = ? AND pending = 1 LIMIT 1) AS r`)
 		args = append(args, authorityID, reference)
 	}
-	if len(targets) > 0 {
-		if reference != "" {
-			q.WriteString(` UNION ALL `)
-		}
-		q.WriteString(`SELECT c.id, c.received_at, 'names ' || t.kind || ' ' || t.value || ' too' AS why FROM targets t JOIN cases c ON c.id = t.case_id
-			WHERE c.authority_id = ? AND c.pending = 1 AND t.kind = ? AND t.value = ?`)
-		args = append(args, authorityID, targets[0].Kind, targets[0].Value)
-		for _, tg := range targets[1:] {
-			q.WriteString(` UNION ALL SELECT c.id, c.received_at, 'names ' || t.kind || ' ' || t.value || ' too' FROM targets t JOIN cases c ON c.id = t.case_id
-			WHERE c.authority_id = ? AND c.pending = 1 AND t.kind = ? AND t.value = ?`)
-			args = append(args, authorityID, tg.Kind, tg.Value)
-		}
+	for i, tg := range targets {
+		branches = append(branches, fmt.Sprintf(`SELECT id, received_at, why FROM (SELECT c.id, c.received_at, 'names ' || t.kind || ' ' || t.value || ' too' AS why
+			FROM targets t JOIN cases c ON c.id = t.case_id WHERE t.kind = ? AND t.value = ? AND c.authority_id = ? AND c.pending = 1 LIMIT 1) AS t%d`, i))
+		args = append(args, tg.Kind, tg.Value, authorityID)
 	}
+	var q strings.Builder
+	q.WriteString(`SELECT id, why FROM (`)
+	q.WriteString(strings.Join(branches, " UNION ALL "))
 	q.WriteString(`) AS related ORDER BY received_at LIMIT 1`)
 	var id, why string
 	if err := s.queryRow(ctx, q.String(), args...).Scan(&id, &why); err != nil {
@@ -158,6 +156,12 @@ func (s *Store) RelatedOpenCase(ctx context.Context, authorityID, reference stri
 		return nil, "", fmt.Errorf("related case: %w", err)
 	}
 	return &docket.Case{ID: id}, why, nil
+}
+
+// FirstRequest returns the request that opened a case.
+func (s *Store) FirstRequest(ctx context.Context, caseID string) (*docket.Request, error) {
+	r, err := scanRequest(s.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE case_id = ? ORDER BY received_at, id LIMIT 1`, caseID))
+	return r, notFoundOr(err, "first request of case "+caseID)
 }
 
 // RelatedKeys lists the references and targets of pending cases received since a time.

@@ -63,7 +63,10 @@ func (s *Service) Submit(ctx context.Context, sub *Submission) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	if sub.Channel == docket.ChannelAPI || sub.Channel == docket.ChannelNotice {
+	if sub.Channel == docket.ChannelNotice {
+		// Copy-paste campaigns of notices thread by their text. Authorities' requests thread
+		// by reference and targets only: comparing every letter's text costs a look-up per
+		// request once the store holds many cases (16-bit bands collide).
 		p.req.Keys = textKeys(&sub.Body)
 	}
 	if (sub.Channel == docket.ChannelAPI || sub.Channel == docket.ChannelNotice) &&

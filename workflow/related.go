@@ -122,21 +122,20 @@ func textKeys(body *docket.RequestBody) []docket.Target {
 }
 
 // nearDuplicate reports whether a request's text is within triage.NearDuplicate bits of the
-// text of one of a case's requests, and how far.
+// text of the request that opened a case, and how far. (Only the first: a campaign of ten
+// thousand copies must not cost ten thousand comparisons each.)
 func (s *Service) nearDuplicate(ctx context.Context, body *docket.RequestBody, caseID string) (int, bool) {
 	h, ok := triage.SimHash(body.Description)
 	if !ok {
 		return 0, false
 	}
-	reqs, err := s.store.CaseRequests(ctx, caseID)
+	first, err := s.store.FirstRequest(ctx, caseID)
 	if err != nil {
 		return 0, false
 	}
-	for _, r := range reqs {
-		if g, ok := triage.SimHash(r.Body.Description); ok {
-			if d := triage.Distance(h, g); d <= triage.NearDuplicate {
-				return d, true
-			}
+	if g, ok := triage.SimHash(first.Body.Description); ok {
+		if d := triage.Distance(h, g); d <= triage.NearDuplicate {
+			return d, true
 		}
 	}
 	return 0, false

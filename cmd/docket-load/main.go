@@ -134,8 +134,20 @@ func peakRSS(pid int) float64 {
 	return 0
 }
 
+// matters vary the description: each request is about its own matter, as most are, so that
+// docket does not thread them together as near-duplicates.
+var matters = strings.Fields("escroquerie vol recel menaces harcèlement trafic stupéfiants armes blanchiment fraude usurpation identité extorsion chantage piratage rançongiciel contrefaçon faux documents diffamation injure cyberharcèlement corruption abus confiance proxénétisme traite travail dissimulé évasion fiscale")
+
 func requestBody(i int64) []byte {
-	return fmt.Appendf(nil, `{"regime":"fr-requisition","kind":"disclosure","reference":"PV 2026/%d","description":"Réquisition judiciaire : identification du titulaire du compte et adresses IP de connexion entre le 1er et le 15 novembre 2026, dans le cadre d'une enquête préliminaire pour escroquerie en bande organisée.","legal_basis":"Articles 60-1 et 77-1-1 du code de procédure pénale","targets":[{"kind":"username","value":"@suspect%d"},{"kind":"phone","value":"+336%08d"}]}`, i, i, i%100000000)
+	var desc strings.Builder
+	for k := int64(0); k < 6; k++ {
+		desc.WriteString(matters[(i*7919+k*104729+k*k*i)%int64(len(matters))])
+		desc.WriteByte(' ')
+	}
+	for k := uint64(0); k < 12; k++ { // and words of its own: names, places, dates
+		fmt.Fprintf(&desc, "%x ", (uint64(i)*0x9E3779B97F4A7C15+k*0xBF58476D1CE4E5B9)>>40)
+	}
+	return fmt.Appendf(nil, `{"regime":"fr-requisition","kind":"disclosure","reference":"PV 2026/%d","description":"Réquisition judiciaire : identification du titulaire du compte et adresses IP de connexion entre le 1er et le 15 novembre 2026, dans une enquête pour %s(n° %d).","legal_basis":"Articles 60-1 et 77-1-1 du code de procédure pénale","targets":[{"kind":"username","value":"@suspect%d"},{"kind":"phone","value":"+336%08d"}]}`, i, desc.String(), i, i, i%100000000)
 }
 
 type result struct {
