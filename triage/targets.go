@@ -177,15 +177,25 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 				add("username", "@"+line[m[2]:m[3]])
 			}
 		}
-		for _, re := range []*regexp.Regexp{reBech32, reETH, reTON, reBTC58} {
-			for _, loc := range re.FindAllStringIndex(ifHas(line, digits >= 6), -1) {
+		longToken := hasLongToken(line, 26)
+		for _, w := range []struct {
+			re *regexp.Regexp
+			ok bool
+		}{
+			{reBech32, has("bc1", "tb1")},
+			{reETH, strings.Contains(line, "0x")},
+			{reTON, longToken && has("eq", "uq", "kq", "0q")},
+			{reBTC58, longToken},
+		} {
+			re := w.re
+			for _, loc := range re.FindAllStringIndex(ifHas(line, w.ok && digits >= 6), -1) {
 				w := line[loc[0]:loc[1]]
 				if validWallet(w) && take(loc) {
 					add("wallet", w)
 				}
 			}
 		}
-		for _, loc := range reIPv4.FindAllStringIndex(ifHas(line, digits >= 4), -1) {
+		for _, loc := range reIPv4.FindAllStringIndex(ifHas(line, digits >= 4 && strings.Count(line, ".") >= 3), -1) {
 			if ip := net.ParseIP(line[loc[0]:loc[1]]); ip != nil && take(loc) {
 				add("ip", ip.String())
 			}
@@ -202,6 +212,24 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 		}
 	}
 	return out, notes
+}
+
+// hasLongToken reports whether line holds a run of at least n letters and digits (a wallet
+// address is one).
+func hasLongToken(line string, n int) bool {
+	run := 0
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-' {
+			run++
+			if run >= n {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 // ifHas returns line when a cheap test says a pattern may match in it, else "", so that the
