@@ -52,6 +52,9 @@ var contactLine = regexp.MustCompile(`(` + strings.Join([]string{
 	`call\s*back`, `call me`, `reach me`, `joignable`, `rappeler`, `me joindre`, `nous joindre`, `erreichbar`, `r[üu]ckruf`, `ulaşabilirsiniz`,
 }, "|") + `)`)
 
+// maxContactLine is the longest line read as a contact line ("Tél : 01 53 71 53 71").
+const maxContactLine = 160
+
 // allBits lets every term through the scan prefilter (for one-off lines).
 var allBits = func() (b [1024]uint64) {
 	for i := range b {
@@ -112,8 +115,10 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 				digits++
 			}
 		}
-		// Only a line with a number or an address can give the sender's own contact.
-		if (digits >= 6 || strings.Contains(line, "@")) && contactGate.open(0, &scan{text: lower, bits: allBits}) && contactLine.MatchString(lower) && !mentionsTargetWords(lower) {
+		// Only a short line with a number or an address can give the sender's own contact;
+		// a paragraph is not a signature line.
+		if len(line) <= maxContactLine && (digits >= 6 || strings.Contains(line, "@")) &&
+			contactGate.open(0, &scan{text: lower, bits: allBits}) && contactLine.MatchString(lower) && !mentionsTargetWords(lower) {
 			continue
 		}
 		has := func(subs ...string) bool {
