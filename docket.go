@@ -7,7 +7,10 @@
 // the audit package checks that the two agree.
 package docket
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Kind is what a request asks for.
 type Kind string
@@ -26,14 +29,7 @@ const (
 var Kinds = []Kind{KindDisclosure, KindPreservation, KindRemoval, KindEmergencyDisclosure, KindNotice, KindOther}
 
 // Valid reports whether k is one of Kinds.
-func (k Kind) Valid() bool {
-	for _, v := range Kinds {
-		if k == v {
-			return true
-		}
-	}
-	return false
-}
+func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
 
 // Discloses reports whether a request of this kind asks for user data to be handed over.
 func (k Kind) Discloses() bool { return k == KindDisclosure || k == KindEmergencyDisclosure }

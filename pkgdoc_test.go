@@ -28,18 +28,23 @@ func TestEveryPackageSaysWhatItIsFor(t *testing.T) {
 		t.Fatalf("found only %d packages", len(dirs))
 	}
 	for dir := range dirs {
-		pkgs, err := parser.ParseDir(token.NewFileSet(), dir, func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments|parser.PackageClauseOnly)
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, p := range pkgs {
-			documented := false
-			for _, f := range p.Files {
-				documented = documented || f.Doc != nil
+		documented := false
+		for _, name := range files {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
 			}
-			if !documented {
-				t.Errorf("package %s (%s) has no doc comment", name, dir)
+			f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ParseComments|parser.PackageClauseOnly)
+			if err != nil {
+				t.Fatal(err)
 			}
+			documented = documented || f.Doc != nil
+		}
+		if !documented {
+			t.Errorf("package in %s has no doc comment", dir)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package docket
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,15 +62,7 @@ func (r *Regime) Deadlines(received time.Time, emergency bool) (deadline, dueSoo
 
 // AllowsKind reports whether the regime accepts requests of kind k.
 func (r *Regime) AllowsKind(k Kind) bool {
-	if len(r.Kinds) == 0 {
-		return true
-	}
-	for _, v := range r.Kinds {
-		if v == k {
-			return true
-		}
-	}
-	return false
+	return len(r.Kinds) == 0 || slices.Contains(r.Kinds, k)
 }
 
 // Duration is a time.Duration written in JSON as "90d", "8h", "30m" or "1h30m".

@@ -29,17 +29,13 @@ func (s *Store) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-type errRowScanner struct{ err error }
-
-func (r errRowScanner) Scan(...any) error { return r.err }
-
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) rowScanner {
 	if s.d.CachesStatements {
 		return s.read.QueryRowContext(ctx, s.d.Rebind(q), args...)
 	}
 	st, err := s.readStmt(ctx, q)
 	if err != nil {
-		return errRowScanner{err}
+		return errRow{err}
 	}
 	return st.QueryRowContext(ctx, args...)
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -77,7 +78,7 @@ func openCase(ctx context.Context, tx docket.Tx, sp caseSpec) (*docket.Case, *do
 	for _, e := range []*docket.Event{
 		docket.NewEvent(req.CaseID, docket.EventCaseOpened, docket.AuthorityActor(sp.authority), sp.received, docket.CaseOpened{
 			RequestID: req.ID, SHA256: req.SHA256, Regime: sp.regime, Kind: docket.KindDisclosure, Channel: docket.ChannelAPI, AuthorityID: sp.authority,
-			Reference: sp.reference, Emergency: sp.emergency, Queue: cmpOr(sp.queue, "default"), Priority: 50, ReceivedAt: sp.received,
+			Reference: sp.reference, Emergency: sp.emergency, Queue: cmp.Or(sp.queue, "default"), Priority: 50, ReceivedAt: sp.received,
 			DeadlineAt: docket.OptTime(sp.deadline), DueSoonAt: docket.OptTime(sp.dueSoon),
 		}),
 	} {
@@ -95,13 +96,6 @@ func openCase(ctx context.Context, tx docket.Tx, sp caseSpec) (*docket.Case, *do
 		return nil, nil, err
 	}
 	return c, req, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func mustOpenCase(t *testing.T, s docket.Store, sp caseSpec) (*docket.Case, *docket.Request) {

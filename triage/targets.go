@@ -246,10 +246,13 @@ func ifHas(line string, ok bool) string {
 	return ""
 }
 
+// targetWords say whose a number or address is: the suspect's, the account's.
+var targetWords = []string{"suspect", "titulaire", "کاربر", "المستخدم", "صاحب", "пользовател", "abonné", "account", "compte", "utilisateur", "user", "inhaber", "nutzer", "cuenta", "usuario", "utente", "conta", "gebruiker", "konto", "użytkownik", "абонент", "аккаунт", "حساب", "kullanıcı", "hesap", "victim", "victime", "opfer", "víctima", "vittima", "vítima", "slachtoffer", "ofiara", "жертв", "ضحية", "قربانی", "mağdur", "target", "cible", "ziel"}
+
 // mentionsTargetWords tells a line that gives a suspect's number ("the number 06… used by
 // the suspect") from a contact line.
 func mentionsTargetWords(l string) bool {
-	for _, w := range []string{"suspect", "titulaire", "کاربر", "المستخدم", "صاحب", "пользовател", "abonné", "account", "compte", "utilisateur", "user", "inhaber", "nutzer", "cuenta", "usuario", "utente", "conta", "gebruiker", "konto", "użytkownik", "абонент", "аккаунт", "حساب", "kullanıcı", "hesap", "victim", "victime", "opfer", "víctima", "vittima", "vítima", "slachtoffer", "ofiara", "жертв", "ضحية", "قربانی", "mağdur", "target", "cible", "ziel"} {
+	for _, w := range targetWords {
 		if strings.Contains(l, w) {
 			return true
 		}

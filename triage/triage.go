@@ -6,6 +6,7 @@
 package triage
 
 import (
+	"cmp"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -174,7 +175,7 @@ func (t *Triager) Triage(in Input) Result {
 
 	// Defaults for what the text did not say.
 	if in.Channel == docket.ChannelNotice && !res.Spam {
-		res.Regime, res.Kind = cmpOr(in.Regime, "dsa-art16"), docket.KindNotice
+		res.Regime, res.Kind = cmp.Or(in.Regime, "dsa-art16"), docket.KindNotice
 	}
 	if res.Kind == "" {
 		res.Kind = docket.KindOther
@@ -233,13 +234,6 @@ func uniq(ss []string) []string {
 		}
 	}
 	return out
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func senderAddress(from string) string {
@@ -323,5 +317,5 @@ func priority(r Result, sc *scan) (int, string) {
 	if r.Label == "hate" || r.Label == "abuse" {
 		base += 5
 	}
-	return min(base, 99), cmpOr(queue, "default")
+	return min(base, 99), cmp.Or(queue, "default")
 }

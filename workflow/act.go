@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -148,7 +149,7 @@ func (s *Service) event(c *docket.Case, u *docket.User, a Action, now time.Time)
 		if !c.State.Pending() {
 			return nil, stateError(c, "an answered case needs no assignee.")
 		}
-		return docket.NewEvent(c.ID, docket.EventAssigned, actor, now, docket.Assigned{AssigneeID: cmpOr(a.Assignee, u.ID)}), nil
+		return docket.NewEvent(c.ID, docket.EventAssigned, actor, now, docket.Assigned{AssigneeID: cmp.Or(a.Assignee, u.ID)}), nil
 	case ActComment:
 		return docket.NewEvent(c.ID, docket.EventCommented, actor, now, docket.Commented{Text: a.Text}), nil
 	case ActDecide:

@@ -1,10 +1,12 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,7 +159,7 @@ func (s *Service) sortEvents(req *docket.Request, c *docket.Case, res triage.Res
 		queue = out.Queue
 	}
 	if emergency {
-		prio, queue = 100, cmpOr(out.Queue, "emergency")
+		prio, queue = 100, cmp.Or(out.Queue, "emergency")
 	}
 	d.Priority, d.Queue = &prio, queue
 	d.Rules, d.ShadowRules = out.Matched, out.Shadow
@@ -202,13 +204,6 @@ func facts(req *docket.Request, c *docket.Case, res triage.Result, emergency boo
 	}
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // reclock recomputes a case's clock from its receipt under another regime or emergency flag.
 func (s *Service) reclock(c *docket.Case, regimeID string, emergency bool, d *docket.Sorting) {
 	r, ok := s.regimes.Lookup(regimeID)
@@ -229,7 +224,7 @@ func (s *Service) retriage(c *docket.Case, u *docket.User, a Action, now time.Ti
 		return nil, &docket.Error{Code: docket.EINVALID, Message: "Field text is required for retriage: say why the sort was wrong.", Fields: map[string]string{"text": "required"}}
 	}
 	d := docket.Sorting{Reason: a.Text, Label: a.Label, Category: a.Category, Queue: a.Queue, Spam: a.Spam, Priority: a.Priority, Kind: a.Kind}
-	if a.Label != "" && !contains(triage.Labels, a.Label) {
+	if a.Label != "" && !slices.Contains(triage.Labels, a.Label) {
 		return nil, &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field label must be one of %v.", triage.Labels), Fields: map[string]string{"label": "unknown"}}
 	}
 	if a.Kind != "" && !a.Kind.Valid() {
@@ -255,13 +250,4 @@ func (s *Service) retriage(c *docket.Case, u *docket.User, a Action, now time.Ti
 		s.reclock(c, regimeID, emergency, &d)
 	}
 	return docket.NewEvent(c.ID, docket.EventRetriaged, docket.UserActor(u.ID), now, d), nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
