@@ -47,8 +47,12 @@ type User struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Actor names who caused an event: "user:<id>", "authority:<id>", "public" or "system:<part>".
+// Actor names who caused an event: "user:<id>", "authority:<id>", "email:<address>" (an
+// e-mail sender that is no registered authority), "public" or "system:<part>".
 type Actor string
+
+// EmailActor returns the actor for an e-mail sender that is no registered authority.
+func EmailActor(address string) Actor { return Actor("email:" + address) }
 
 // UserActor returns the actor for a staff member.
 func UserActor(id string) Actor { return Actor("user:" + id) }
@@ -60,4 +64,5 @@ func AuthorityActor(id string) Actor { return Actor("authority:" + id) }
 const (
 	ActorPublic Actor = "public"
 	ActorClock  Actor = "system:clock"
+	ActorMail   Actor = "system:mail"
 )

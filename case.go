@@ -67,29 +67,33 @@ type Answer struct {
 // Case is the unit of work: one or more requests about the same matter. Every field is the
 // projection of the case's events (see Apply).
 type Case struct {
-	ID              string    `json:"id"`
-	State           CaseState `json:"state"`
-	Regime          string    `json:"regime"`
-	Kind            Kind      `json:"kind"`
-	Channel         string    `json:"channel"`
-	AuthorityID     string    `json:"authority_id,omitempty"`
-	Country         string    `json:"country,omitempty"`
-	Reference       string    `json:"reference,omitempty"`
-	Emergency       bool      `json:"emergency"`
-	Queue           string    `json:"queue"`
-	Priority        int       `json:"priority"`
-	Discloses       bool      `json:"discloses"`
-	PauseOnNeedInfo bool      `json:"pause_on_need_info"`
-	AssigneeID      string    `json:"assignee_id,omitempty"`
-	ReceivedAt      time.Time `json:"received_at"`
-	DeadlineAt      time.Time `json:"deadline_at"`
-	DueSoonAt       time.Time `json:"due_soon_at"`
-	PausedAt        time.Time `json:"paused_at"`
-	DueSoon         bool      `json:"due_soon"`
-	Overdue         bool      `json:"overdue"`
-	Decision        *Decision `json:"decision,omitempty"`
-	Answer          *Answer   `json:"answer,omitempty"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	ID          string    `json:"id"`
+	State       CaseState `json:"state"`
+	Regime      string    `json:"regime"`
+	Kind        Kind      `json:"kind"`
+	Channel     string    `json:"channel"`
+	AuthorityID string    `json:"authority_id,omitempty"`
+	Country     string    `json:"country,omitempty"`
+	Reference   string    `json:"reference,omitempty"`
+	Emergency   bool      `json:"emergency"`
+	// Sender is the verification level of an e-mail sender (empty for API and notices);
+	// SenderVerified is set once a person has verified an unverified sender independently.
+	Sender          string          `json:"sender,omitempty"`
+	SenderVerified  *SenderVerified `json:"sender_verified,omitempty"`
+	Queue           string          `json:"queue"`
+	Priority        int             `json:"priority"`
+	Discloses       bool            `json:"discloses"`
+	PauseOnNeedInfo bool            `json:"pause_on_need_info"`
+	AssigneeID      string          `json:"assignee_id,omitempty"`
+	ReceivedAt      time.Time       `json:"received_at"`
+	DeadlineAt      time.Time       `json:"deadline_at"`
+	DueSoonAt       time.Time       `json:"due_soon_at"`
+	PausedAt        time.Time       `json:"paused_at"`
+	DueSoon         bool            `json:"due_soon"`
+	Overdue         bool            `json:"overdue"`
+	Decision        *Decision       `json:"decision,omitempty"`
+	Answer          *Answer         `json:"answer,omitempty"`
+	UpdatedAt       time.Time       `json:"updated_at"`
 	// AcknowledgedAt is when receipt was first acknowledged to the requester.
 	AcknowledgedAt time.Time `json:"acknowledged_at"`
 	// Triage is the latest sort: automatic, or corrected by a person.
@@ -146,6 +150,8 @@ func DecodeEvent(e *Event) (any, error) {
 		v = &RequesterReplied{}
 	case EventTriaged, EventRetriaged:
 		v = &Sorting{}
+	case EventSenderVerified:
+		v = &SenderVerified{}
 	default:
 		return nil, nil
 	}
@@ -172,7 +178,7 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 		*c = Case{
 			ID: e.CaseID, State: StateOpen, Regime: d.Regime, Kind: d.Kind, Channel: d.Channel,
 			AuthorityID: d.AuthorityID, Country: d.Country, Reference: d.Reference,
-			Emergency: d.Emergency, Queue: d.Queue, Priority: d.Priority, Discloses: d.Discloses,
+			Emergency: d.Emergency, Sender: d.Sender, Queue: d.Queue, Priority: d.Priority, Discloses: d.Discloses,
 			PauseOnNeedInfo: d.PauseOnNeedInfo, ReceivedAt: d.ReceivedAt.UTC(),
 			DeadlineAt: d.DeadlineAt.orZero(), DueSoonAt: d.DueSoonAt.orZero(),
 		}
@@ -234,6 +240,10 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 		if c.AcknowledgedAt.IsZero() {
 			c.AcknowledgedAt = e.At
 		}
+	case EventSenderVerified:
+		c.SenderVerified = data.(*SenderVerified)
+	case EventMailSent, EventMailFailed:
+		// Delivery attempts are history only.
 	case EventDueSoon:
 		c.DueSoon = true
 	case EventOverdue:

@@ -21,6 +21,13 @@ const (
 	EventTriaged          = "triaged"   // the automatic sort
 	EventRetriaged        = "retriaged" // a person corrected the sort
 	EventAcknowledged     = "acknowledged"
+	// EventSenderVerified: a person verified the sender independently (a call-back to a
+	// known number, a supervisor) — needed before a disclosure to an unverified sender.
+	EventSenderVerified = "sender_verified"
+	// EventMailSent and EventMailFailed record each attempt to send a mail about the case
+	// (its receipt, its answer) through the relay.
+	EventMailSent   = "mail_sent"
+	EventMailFailed = "mail_failed"
 
 	// Events outside any case (CaseID is empty): who was given credentials, and when.
 	EventAuthorityRegistered = "authority_registered"
@@ -62,8 +69,11 @@ type CaseOpened struct {
 	Country     string `json:"country,omitempty"`
 	Reference   string `json:"reference,omitempty"`
 	Emergency   bool   `json:"emergency,omitempty"`
-	Queue       string `json:"queue"`
-	Priority    int    `json:"priority"`
+	// Sender is the verification level of an e-mail's sender (SenderRegistered…); empty
+	// for requests made with an authority's API token or through the notice form.
+	Sender   string `json:"sender,omitempty"`
+	Queue    string `json:"queue"`
+	Priority int    `json:"priority"`
 	// Discloses marks a case whose compliance hands over user data: its decisions need a
 	// second person's approval.
 	Discloses bool `json:"discloses,omitempty"`
@@ -158,4 +168,32 @@ type Sorting struct {
 // Acknowledged records that receipt was acknowledged to the requester (by a rule or a person).
 type Acknowledged struct {
 	Rule string `json:"rule,omitempty"`
+}
+
+// SenderVerified records a person's independent verification of a request's sender.
+type SenderVerified struct {
+	// Method is how: "callback" (a call to a number known independently of the request),
+	// "supervisor", "in_person" or "other".
+	Method string `json:"method"`
+	Note   string `json:"note"`
+}
+
+// MailSent records a mail handed to the relay; MailFailed an attempt that failed.
+type MailSent struct {
+	Purpose   string `json:"purpose"` // "receipt" or "answer"
+	To        string `json:"to"`
+	MessageID string `json:"message_id"`
+	Attempt   int    `json:"attempt"`
+	Relay     string `json:"relay"`
+	SHA256    string `json:"sha256"` // of the message as sent
+}
+
+// MailFailed records a failed attempt to send; Final when no more attempts will be made.
+type MailFailed struct {
+	Purpose string `json:"purpose"`
+	To      string `json:"to"`
+	Attempt int    `json:"attempt"`
+	Error   string `json:"error"`
+	Final   bool   `json:"final,omitempty"`
+	NextAt  *Time  `json:"next_at,omitempty"`
 }

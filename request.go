@@ -7,6 +7,7 @@ const (
 	ChannelAPI    = "api"    // an authority's POST /api/v1/requests
 	ChannelNotice = "notice" // a public illegal-content notice (DSA art. 16)
 	ChannelReply  = "reply"  // a requester's reply to a question on its case
+	ChannelEmail  = "email"  // a message delivered to one of the platform's legal addresses
 )
 
 // Request is one inbound communication. It is stored once, with its raw bytes and their
@@ -48,6 +49,68 @@ type RequestBody struct {
 	Notifier      *Notifier    `json:"notifier,omitempty"`
 	Country       string       `json:"country,omitempty"`
 	InReplyTo     string       `json:"in_reply_to,omitempty"`
+	// Extracted is text read out of the attachments (PDF letters), for triage and search.
+	Extracted string `json:"extracted_text,omitempty"`
+	// Email describes a request that arrived by e-mail: its headers and how its sender was
+	// verified.
+	Email *Email `json:"email,omitempty"`
+}
+
+// Email is what docket keeps of an e-mail's envelope and headers, and of the checks of its
+// sender. The raw message is kept byte-exact as the request's Raw.
+type Email struct {
+	MailFrom   string      `json:"mail_from"` // the envelope sender (SMTP MAIL FROM)
+	From       string      `json:"from"`      // the address of the From header
+	FromName   string      `json:"from_name,omitempty"`
+	ReplyTo    string      `json:"reply_to,omitempty"`
+	To         []string    `json:"to"` // the envelope recipients at the platform's domain
+	Subject    string      `json:"subject,omitempty"`
+	MessageID  string      `json:"message_id,omitempty"`
+	InReplyTo  []string    `json:"in_reply_to,omitempty"`
+	References []string    `json:"references,omitempty"`
+	Date       *Time       `json:"date,omitempty"`
+	RemoteIP   string      `json:"remote_ip,omitempty"`
+	Helo       string      `json:"helo,omitempty"`
+	TLS        bool        `json:"tls"`
+	HTML       bool        `json:"html,omitempty"` // the text came from an HTML part
+	Sender     SenderCheck `json:"sender"`
+}
+
+// Sender verification levels, from the most trusted down.
+const (
+	// SenderRegistered: the From domain is an official domain of a registered authority and
+	// the message passed DMARC (DKIM or SPF aligned with it).
+	SenderRegistered = "registered"
+	// SenderOfficial: aligned with a known official domain (a government's), but no
+	// registered authority owns it.
+	SenderOfficial = "official"
+	// SenderUnverified: an unknown domain, or checks that failed.
+	SenderUnverified = "unverified"
+)
+
+// SenderCheck is how an e-mail's sender was verified: SPF, DKIM and DMARC results, and the
+// level they give.
+type SenderCheck struct {
+	Level       string       `json:"level"`
+	Domain      string       `json:"domain"` // the From header's domain
+	AuthorityID string       `json:"authority_id,omitempty"`
+	SPF         string       `json:"spf"` // pass, fail, softfail, neutral, none, temperror, permerror
+	SPFDomain   string       `json:"spf_domain,omitempty"`
+	DKIM        []DKIMResult `json:"dkim,omitempty"`
+	// DMARC is pass when SPF or a DKIM signature passed and is aligned with the From domain;
+	// fail otherwise; none when the domain publishes no policy and nothing aligned.
+	DMARC       string `json:"dmarc"`
+	DMARCPolicy string `json:"dmarc_policy,omitempty"`
+	Aligned     bool   `json:"aligned"`
+	Reason      string `json:"reason"` // in words, for the people who read the case
+}
+
+// DKIMResult is one DKIM signature's check.
+type DKIMResult struct {
+	Domain   string `json:"domain"`
+	Selector string `json:"selector,omitempty"`
+	Result   string `json:"result"` // pass, fail, temperror, permerror
+	Error    string `json:"error,omitempty"`
 }
 
 // Notifier is who filed a public notice.

@@ -3,7 +3,10 @@ package workflow
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -20,7 +23,21 @@ const (
 	ActAnswer  = "answer"
 	// ActRetriage corrects the automatic sort.
 	ActRetriage = "retriage"
+	// ActVerifySender records that a person verified an e-mail's sender independently.
+	ActVerifySender = "verify_sender"
 )
+
+// JobMailAnswer sends a case's answer by e-mail to the sender of the mail that opened it.
+const JobMailAnswer = "mail.answer"
+
+// MailAnswer is the payload of a JobMailAnswer job: the answered event to send.
+type MailAnswer struct {
+	CaseID string `json:"case_id"`
+	Seq    int64  `json:"seq"`
+}
+
+// Methods of independent sender verification (ActVerifySender).
+var verifyMethods = []string{"callback", "supervisor", "in_person", "other"}
 
 // Action is one thing a staff member does to a case.
 type Action struct {
@@ -41,6 +58,9 @@ type Action struct {
 	Category  string      `json:"category,omitempty"`
 	Queue     string      `json:"queue,omitempty"`
 	Priority  *int        `json:"priority,omitempty"`
+	// Method is how the sender was verified (verify_sender): callback, supervisor,
+	// in_person or other; Text says who was reached and how.
+	Method string `json:"method,omitempty"`
 }
 
 // Act applies a staff member's action to a case and returns the case as it now stands with
@@ -81,6 +101,16 @@ func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Acti
 		if err := record(ctx, tx, c, ev); err != nil {
 			return err
 		}
+		if ev.Type == docket.EventAnswered && c.Channel == docket.ChannelEmail {
+			// The answer goes back by e-mail, in the same transaction: it cannot be lost.
+			payload, err := json.Marshal(MailAnswer{CaseID: c.ID, Seq: ev.Seq})
+			if err != nil {
+				return err
+			}
+			if err := tx.Enqueue(ctx, &docket.Job{Kind: JobMailAnswer, Payload: payload, RunAt: now, MaxAttempts: 12}); err != nil {
+				return err
+			}
+		}
 		return tx.UpdateCase(ctx, c)
 	})
 	if err != nil {
@@ -114,6 +144,13 @@ func checkAction(u *docket.User, a Action) error {
 		if a.Text == "" {
 			return required("text")
 		}
+	case ActVerifySender:
+		if !slices.Contains(verifyMethods, a.Method) {
+			return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field method must be one of %s, not %q.", strings.Join(verifyMethods, ", "), a.Method), Fields: map[string]string{"method": "invalid"}}
+		}
+		if a.Text == "" {
+			return required("text")
+		}
 	case ActDecide:
 		if !a.Outcome.Valid() {
 			return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field outcome must be comply, partial, refuse, need_info or not_actionable, not %q.", a.Outcome), Fields: map[string]string{"outcome": "invalid"}}
@@ -129,7 +166,7 @@ func checkAction(u *docket.User, a Action) error {
 			return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may approve a decision.")
 		}
 	default:
-		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject, answer or retriage.", a.Type), Fields: map[string]string{"type": "unknown"}}
+		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject, answer, retriage or verify_sender.", a.Type), Fields: map[string]string{"type": "unknown"}}
 	}
 	if a.Type == ActReject && !u.Role.CanApprove() {
 		return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may send a decision back.")
@@ -176,9 +213,17 @@ func (s *Service) event(c *docket.Case, u *docket.User, a Action, now time.Time)
 		if a.Type == ActReject {
 			return docket.NewEvent(c.ID, docket.EventApprovalRejected, actor, now, docket.ApprovalRejected{Reason: a.Text}), nil
 		}
+		if c.Sender == docket.SenderUnverified && c.SenderVerified == nil {
+			return nil, docket.Errorf(docket.ESTATE, "The request came from an unverified e-mail sender: record an independent verification of the sender (verify_sender: a call-back to a known number, a supervisor) before approving a disclosure.")
+		}
 		return docket.NewEvent(c.ID, docket.EventApproved, actor, now, docket.Approved{}), nil
 	case ActRetriage:
 		return s.retriage(c, u, a, now)
+	case ActVerifySender:
+		if c.Sender == "" {
+			return nil, docket.Errorf(docket.ESTATE, "The case did not come by e-mail: its requester authenticated with a token or is the public.")
+		}
+		return docket.NewEvent(c.ID, docket.EventSenderVerified, actor, now, docket.SenderVerified{Method: a.Method, Note: a.Text}), nil
 	case ActAnswer:
 		switch c.State {
 		case docket.StateDecided:

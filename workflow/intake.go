@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,6 +24,21 @@ type Submission struct {
 	IdempotencyKey string
 	// ReceivedAt is the time of authenticated receipt; the service's clock when zero.
 	ReceivedAt time.Time
+	// Sender is the verification level of an e-mail's sender (docket.SenderRegistered…).
+	Sender string
+	// ThreadCase is a case this request answers (an e-mail reply to docket's mail, or one
+	// tagged [docket:ID] in its subject), already checked to come from the same requester;
+	// ThreadWhy says how it was found. The request joins that case while it is pending.
+	ThreadCase, ThreadWhy string
+	// FollowUps are job kinds queued in the receipt's transaction, each with the payload
+	// {"request_id","case_id"} (the e-mail receipt to the sender).
+	FollowUps []string
+}
+
+// FollowUp is the payload of a Submission's follow-up jobs.
+type FollowUp struct {
+	RequestID string `json:"request_id"`
+	CaseID    string `json:"case_id"`
 }
 
 // Result is what Submit returns.
@@ -69,8 +85,7 @@ func (s *Service) Submit(ctx context.Context, sub *Submission) (*Result, error) 
 		// request once the store holds many cases (16-bit bands collide).
 		p.req.Keys = textKeys(&sub.Body)
 	}
-	if (sub.Channel == docket.ChannelAPI || sub.Channel == docket.ChannelNotice) &&
-		(s.related == nil || s.related.mayRelate(p.req)) {
+	if relates(p.req) && sub.ThreadCase == "" && (s.related == nil || s.related.mayRelate(p.req)) {
 		// Looked up here, on the readers, so that the committer does not wait for it.
 		c, why, err := s.store.RelatedOpenCase(ctx, p.req.AuthorityID, sub.Body.Reference, append(sub.Body.Targets[:len(sub.Body.Targets):len(sub.Body.Targets)], p.req.Keys...))
 		switch {
@@ -177,6 +192,8 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 	if sub.Authority != nil {
 		authorityID, country = sub.Authority.ID, sub.Authority.Country
 		actor = docket.AuthorityActor(sub.Authority.ID)
+	} else if sub.Body.Email != nil {
+		actor = docket.EmailActor(sub.Body.Email.From)
 	}
 	req := &docket.Request{
 		ID: docket.NewID(), CaseID: docket.NewID(), Channel: sub.Channel, AuthorityID: authorityID,
@@ -192,7 +209,7 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 	opened := docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, docket.CaseOpened{
 		RequestID: req.ID, SHA256: req.SHA256, Regime: r.ID, Kind: sub.Body.Kind, Channel: sub.Channel,
 		AuthorityID: authorityID, Country: country, Reference: sub.Body.Reference, Emergency: emergency,
-		Queue: queue, Priority: priority,
+		Sender: sub.Sender, Queue: queue, Priority: priority,
 		Discloses:       sub.Body.Kind.Discloses() || (sub.Body.Kind == docket.KindOther && r.Discloses),
 		PauseOnNeedInfo: r.PauseOnNeedInfo, ReceivedAt: req.ReceivedAt,
 		DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
@@ -287,7 +304,89 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 			return err
 		}
 	}
+	if err := enqueueFollowUps(ctx, tx, p); err != nil {
+		return err
+	}
 	p.res = &Result{Receipt: receipt(req, p.c)}
+	return nil
+}
+
+// relates says whether a request may join another open case of its requester by reference
+// or target: only when the requester is known (an authority, or the public for notices).
+// An unverified e-mail sender is nobody in particular, so its mail threads only as a reply.
+func relates(r *docket.Request) bool {
+	switch r.Channel {
+	case docket.ChannelAPI, docket.ChannelNotice:
+		return true
+	case docket.ChannelEmail:
+		return r.AuthorityID != ""
+	}
+	return false
+}
+
+func enqueueFollowUps(ctx context.Context, tx docket.Tx, p *pending) error {
+	for _, kind := range p.sub.FollowUps {
+		payload, err := json.Marshal(FollowUp{RequestID: p.req.ID, CaseID: p.req.CaseID})
+		if err != nil {
+			return err
+		}
+		if err := tx.Enqueue(ctx, &docket.Job{Kind: kind, Payload: payload, RunAt: p.req.ReceivedAt, MaxAttempts: 12}); err != nil {
+			return fmt.Errorf("queue %s: %w", kind, err)
+		}
+	}
+	return nil
+}
+
+// thread adds the request to the case it replies to, when that case still waits for
+// something: as the requester's reply when it waits for one (the clock resumes), else as a
+// further request. It reports false when the case is closed: the request opens its own.
+func (s *Service) thread(ctx context.Context, tx docket.Tx, p *pending) (bool, error) {
+	req := p.req
+	c, err := tx.Case(ctx, p.sub.ThreadCase)
+	if isNotFound(err) || (err == nil && !c.State.Pending()) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	req.CaseID = c.ID
+	req.Body.InReplyTo = cmp.Or(req.Body.InReplyTo, c.ID)
+	var e *docket.Event
+	if c.State == docket.StateAwaitingRequester {
+		deadline, dueSoon := c.ResumedDeadlines(req.ReceivedAt)
+		e = docket.NewEvent(c.ID, docket.EventRequesterReplied, p.opened.Actor, req.ReceivedAt, docket.RequesterReplied{
+			RequestID: req.ID, SHA256: req.SHA256, DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
+		})
+	} else {
+		e = docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, docket.RequestReceived{
+			RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256, Why: p.sub.ThreadWhy, Emergency: p.c.Emergency && !c.Emergency,
+		})
+	}
+	if err := record(ctx, tx, c, e); err != nil {
+		return false, err
+	}
+	if err := s.insertJoined(ctx, tx, p, c); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// insertJoined stores a request that joined case c, with its blobs and follow-ups.
+func (s *Service) insertJoined(ctx context.Context, tx docket.Tx, p *pending, c *docket.Case) error {
+	for i := range p.sub.Blobs {
+		if err := tx.InsertBlob(ctx, &p.sub.Blobs[i]); err != nil {
+			return err
+		}
+	}
+	if err := tx.InsertRequest(ctx, p.req); err != nil {
+		return err
+	}
+	if err := tx.UpdateCase(ctx, c); err != nil {
+		return err
+	}
+	if err := enqueueFollowUps(ctx, tx, p); err != nil {
+		return err
+	}
+	p.res = &Result{Receipt: receipt(p.req, c)}
 	return nil
 }
 
@@ -296,6 +395,14 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 // then owes its answer by the earlier of its deadline and the new request's.
 func (s *Service) attach(ctx context.Context, tx docket.Tx, p *pending) (bool, error) {
 	req := p.req
+	if p.sub.ThreadCase != "" {
+		if threaded, err := s.thread(ctx, tx, p); err != nil || threaded {
+			return threaded, err
+		}
+	}
+	if !relates(req) {
+		return false, nil
+	}
 	c, why, err := tx.RelatedOpenCase(ctx, req.AuthorityID, req.Body.Reference, req.Body.Targets)
 	switch {
 	case err == nil:
@@ -321,18 +428,9 @@ func (s *Service) attach(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 	if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, d)); err != nil {
 		return false, err
 	}
-	for i := range p.sub.Blobs {
-		if err := tx.InsertBlob(ctx, &p.sub.Blobs[i]); err != nil {
-			return false, err
-		}
-	}
-	if err := tx.InsertRequest(ctx, req); err != nil {
+	if err := s.insertJoined(ctx, tx, p, c); err != nil {
 		return false, err
 	}
-	if err := tx.UpdateCase(ctx, c); err != nil {
-		return false, err
-	}
-	p.res = &Result{Receipt: receipt(req, c)}
 	return true, nil
 }
 

@@ -199,3 +199,21 @@ func record(ctx context.Context, tx docket.Tx, c *docket.Case, e *docket.Event) 
 func notFound(what string) error { return docket.Errorf(docket.ENOTFOUND, "No such %s.", what) }
 
 func isNotFound(err error) bool { return errors.Is(err, docket.ErrNotFound) }
+
+// Record appends one event of a background part (the mailer) to a case.
+func (s *Service) Record(ctx context.Context, caseID, typ string, actor docket.Actor, data any) error {
+	err := s.store.Update(ctx, func(tx docket.Tx) error {
+		c, err := tx.Case(ctx, caseID)
+		if err != nil {
+			return err
+		}
+		if err := record(ctx, tx, c, docket.NewEvent(caseID, typ, actor, s.Now().Truncate(time.Microsecond), data)); err != nil {
+			return err
+		}
+		return tx.UpdateCase(ctx, c)
+	})
+	if err != nil {
+		return fmt.Errorf("record %s on case %s: %w", typ, caseID, err)
+	}
+	return nil
+}
