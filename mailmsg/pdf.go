@@ -2,8 +2,11 @@ package mailmsg
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"time"
 
 	"github.com/ledongthuc/pdf"
 )
@@ -17,7 +20,10 @@ func PDFText(data []byte, maxPages, maxBytes int) (text string, err error) {
 			err = fmt.Errorf("unreadable PDF: %v", r)
 		}
 	}()
-	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
+	// The PDF reader can loop on crafted cross-references: every read it makes is counted,
+	// and reading far more than the file holds, or for too long, stops it.
+	src := &budgetReader{r: bytes.NewReader(data), left: 32*int64(len(data)) + 1<<20, until: time.Now().Add(3 * time.Second)}
+	r, err := pdf.NewReader(src, int64(len(data)))
 	if err != nil {
 		return "", fmt.Errorf("open PDF: %w", err)
 	}
@@ -36,4 +42,20 @@ func PDFText(data []byte, maxPages, maxBytes int) (text string, err error) {
 		b.WriteString("\n")
 	}
 	return clean(strings.TrimSpace(b.String()), maxBytes), nil
+}
+
+var errPDFBudget = errors.New("PDF reader read too much or ran too long (a crafted file?)")
+
+type budgetReader struct {
+	r     io.ReaderAt
+	left  int64
+	until time.Time
+}
+
+func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
+	b.left -= int64(len(p))
+	if b.left < 0 || time.Now().After(b.until) {
+		panic(errPDFBudget)
+	}
+	return b.r.ReadAt(p, off)
 }
