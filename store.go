@@ -35,7 +35,12 @@ type Store interface {
 	Blob(ctx context.Context, sha256 string) (*Blob, error)
 	Stats(ctx context.Context, now time.Time) (*Stats, error)
 
+	// RequestByKey returns the earliest request stored with a key (kind "message-id": the
+	// Message-ID of an e-mail) or target of that kind and value.
+	RequestByKey(ctx context.Context, kind, value string) (*Request, error)
+
 	Authority(ctx context.Context, id string) (*Authority, error)
+	Authorities(ctx context.Context) ([]*Authority, error)
 	AuthorityByToken(ctx context.Context, tokenHash string) (*Authority, error)
 	User(ctx context.Context, id string) (*User, error)
 	UserByToken(ctx context.Context, tokenHash string) (*User, error)

@@ -422,3 +422,35 @@ func (s *Store) Head(ctx context.Context) (int64, string, error) {
 	}
 	return seq, hash, nil
 }
+
+// Authorities returns every registered authority.
+func (s *Store) Authorities(ctx context.Context) ([]*docket.Authority, error) {
+	rows, err := s.query(ctx, `SELECT id, name, country, kind, domains, created_at FROM authorities ORDER BY name, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list authorities: %w", err)
+	}
+	defer rows.Close()
+	var out []*docket.Authority
+	for rows.Next() {
+		a, err := scanAuthority(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list authorities: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// RequestByKey returns the earliest request stored with the key (kind, value) among its
+// targets or keys.
+func (s *Store) RequestByKey(ctx context.Context, kind, value string) (*docket.Request, error) {
+	var id string
+	err := s.queryRow(ctx, `SELECT r.id FROM targets t JOIN requests r ON r.id = t.request_id
+		WHERE t.kind = ? AND t.value = ? ORDER BY r.received_at, r.id LIMIT 1`, kind, value).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, docket.ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("find request by %s: %w", kind, err)
+	}
+	return s.Request(ctx, id)
+}

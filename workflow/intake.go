@@ -30,6 +30,12 @@ type Submission struct {
 	// tagged [docket:ID] in its subject), already checked to come from the same requester;
 	// ThreadWhy says how it was found. The request joins that case while it is pending.
 	ThreadCase, ThreadWhy string
+	// Queue, when set, is the queue of the new case instead of its regime's (an e-mail
+	// address's queue); emergencies go to the emergency queue whatever it says.
+	Queue string
+	// Keys are further keys to store with the request (the Message-ID of an e-mail), so
+	// that later requests can find it (Store.RequestByKey).
+	Keys []docket.Target
 	// FollowUps are job kinds queued in the receipt's transaction, each with the payload
 	// {"request_id","case_id"} (the e-mail receipt to the sender).
 	FollowUps []string
@@ -83,7 +89,7 @@ func (s *Service) Submit(ctx context.Context, sub *Submission) (*Result, error) 
 		// Copy-paste campaigns of notices thread by their text. Authorities' requests thread
 		// by reference and targets only: comparing every letter's text costs a look-up per
 		// request once the store holds many cases (16-bit bands collide).
-		p.req.Keys = textKeys(&sub.Body)
+		p.req.Keys = append(p.req.Keys, textKeys(&sub.Body)...)
 	}
 	if relates(p.req) && sub.ThreadCase == "" && (s.related == nil || s.related.mayRelate(p.req)) {
 		// Looked up here, on the readers, so that the committer does not wait for it.
@@ -198,11 +204,11 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 	req := &docket.Request{
 		ID: docket.NewID(), CaseID: docket.NewID(), Channel: sub.Channel, AuthorityID: authorityID,
 		ReceivedAt: sub.ReceivedAt, SHA256: sha(sub.Raw), Raw: sub.Raw, ContentType: sub.ContentType,
-		IdempotencyKey: sub.IdempotencyKey, Body: sub.Body,
+		IdempotencyKey: sub.IdempotencyKey, Body: sub.Body, Keys: sub.Keys,
 	}
 	emergency := sub.Body.Emergency || r.Emergency || sub.Body.Kind == docket.KindEmergencyDisclosure
 	deadline, dueSoon := r.Deadlines(req.ReceivedAt, emergency)
-	queue, priority := r.Queue, r.Priority
+	queue, priority := cmp.Or(sub.Queue, r.Queue), r.Priority
 	if emergency {
 		queue, priority = "emergency", max(priority, 100)
 	}

@@ -46,7 +46,7 @@ func (s *Service) TriageJobs(ctx context.Context, jobs []*docket.Job) error {
 // TriageInput is what triage reads of a stored request.
 func TriageInput(req *docket.Request, c *docket.Case) triage.Input {
 	var text strings.Builder
-	for _, part := range []string{req.Body.Description, req.Body.LegalBasis, req.Body.Reasons, req.Body.Justification} {
+	for _, part := range []string{req.Body.Description, req.Body.LegalBasis, req.Body.Reasons, req.Body.Justification, req.Body.Extracted} {
 		if part != "" {
 			text.WriteString(part)
 			text.WriteString("\n")
@@ -58,7 +58,11 @@ func TriageInput(req *docket.Request, c *docket.Case) triage.Input {
 			text.WriteString("\n")
 		}
 	}
-	in := triage.Input{ID: req.ID, Channel: req.Channel, Subject: req.Body.Reference, Text: text.String(),
+	subject := req.Body.Reference
+	if req.Body.Email != nil {
+		subject = req.Body.Email.Subject
+	}
+	in := triage.Input{ID: req.ID, Channel: req.Channel, Subject: subject, Text: text.String(),
 		Country: c.Country, Emergency: req.Body.Emergency}
 	if req.Body.RegimeSource != "default" {
 		in.Regime, in.Kind = req.Body.Regime, req.Body.Kind
