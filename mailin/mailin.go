@@ -306,6 +306,9 @@ func (r *Receiver) submission(ctx context.Context, env Envelope, raw []byte, msg
 			queue = a.Queue
 		}
 	}
+	if body.Emergency && body.RegimeSource == "default" {
+		body.Regime = regime.Emergency
+	}
 	if body.Regime == "dsa-art16" {
 		body.Kind = docket.KindNotice
 		body.Notifier = &docket.Notifier{Name: msg.FromName, Email: msg.From}

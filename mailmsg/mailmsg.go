@@ -1,6 +1,7 @@
 // Package mailmsg reads an e-mail as docket needs it: the headers that identify and thread
 // it, its text (an HTML part made into plain text when there is no plain one), its
-// attachments with their sniffed type and SHA-256, and the text of its PDF attachments.
+// attachments with their sniffed type and SHA-256, and (through a given reader, see
+// package pdftext) the text of its PDF attachments.
 //
 // A message whose header cannot be read, that names no sender, or whose MIME structure is
 // a bomb (too deep, too many parts) is refused with an error. A message whose body is
@@ -38,8 +39,9 @@ type Limits struct {
 	MaxDepth       int   // nesting of multiparts (default 10)
 	MaxParts       int   // MIME parts in all (default 500)
 	MaxText        int   // bytes of text kept from the body (default 1 MiB)
-	MaxPDFText     int   // bytes of text read from each PDF (default 256 KiB)
-	MaxPDFPages    int   // pages read from each PDF (default 50)
+	// PDFText, when set, reads the text of PDF attachments (pdftext.Isolated's Extract in
+	// the server); PDFs are stored but not read when it is nil.
+	PDFText func(data []byte) (string, error)
 }
 
 func (l Limits) withDefaults() Limits {
@@ -54,12 +56,6 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxText == 0 {
 		l.MaxText = 1 << 20
-	}
-	if l.MaxPDFText == 0 {
-		l.MaxPDFText = 256 << 10
-	}
-	if l.MaxPDFPages == 0 {
-		l.MaxPDFPages = 50
 	}
 	return l
 }
@@ -282,12 +278,12 @@ func (w *walker) leaf(e *message.Entity) error {
 	if i := strings.IndexByte(a.ContentType, ';'); i > 0 {
 		a.ContentType = a.ContentType[:i]
 	}
-	if a.ContentType == "application/pdf" {
-		text, err := PDFText(body, w.lim.MaxPDFPages, w.lim.MaxPDFText)
+	if a.ContentType == "application/pdf" && w.lim.PDFText != nil {
+		text, err := w.lim.PDFText(body)
 		if err != nil {
 			w.m.problem("PDF %s: %v", a.Filename, err)
 		}
-		a.Text = text
+		a.Text = clean(text, w.lim.MaxText)
 	}
 	w.m.Attachments = append(w.m.Attachments, a)
 	return nil

@@ -9,9 +9,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/docket-dev/docket/pdftext"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == pdftext.ChildArg {
+		pdftext.RunChild(os.Args[2:]) // the isolated PDF reader (see package pdftext)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/audit"
+	"github.com/docket-dev/docket/mailin"
 	"github.com/docket-dev/docket/postgres"
 	"github.com/docket-dev/docket/regime"
 	"github.com/docket-dev/docket/sqlite"
@@ -29,6 +30,8 @@ type Main struct {
 	Getenv         func(string) string
 	// Ready, when set, receives the address the server listens on.
 	Ready func(addr string)
+	// Listening, when set, receives the address of each further listener ("smtp", "lmtp").
+	Listening func(kind, addr string)
 }
 
 // NewMain returns a Main wired to the process.
@@ -40,6 +43,7 @@ const usage = `docket receives, tracks and answers requests from authorities and
 
 Usage:
   docket serve     [common flags] [--addr HOST:PORT] [--clock-interval 5s]
+                   [--smtp-addr HOST:PORT --smtp-domain DOMAIN] [--lmtp-addr HOST:PORT]
   docket migrate   [common flags]
   docket authority add --name NAME --country CC [--kind KIND] [--domain D]... [--json]
   docket user add      --email EMAIL --role agent|reviewer|admin|auditor [--json]
@@ -60,6 +64,12 @@ Common flags (each also read from the environment, and from --config FILE):
                     pprof_addr (DOCKET_PPROF_ADDR: profiling on a separate listener),
                     intake_batch (DOCKET_INTAKE_BATCH: receipts per commit, default 256),
                     no_triage (DOCKET_NO_TRIAGE=true: no automatic sort on receipt)
+  E-mail (see docs/OPERATIONS.md): smtp_addr, smtp_domain (also --smtp-addr, --smtp-domain,
+                    DOCKET_SMTP_ADDR, DOCKET_SMTP_DOMAIN), lmtp_addr, smtp_tls_cert, smtp_tls_key,
+                    smtp_require_tls, smtp_max_bytes, smtp_max_recipients, smtp_addresses, dns,
+                    official_domains, relay_addr, relay_username, relay_password
+                    (DOCKET_RELAY_PASSWORD), relay_security, relay_ca, mail_from, dkim_key,
+                    dkim_selector, dkim_domain
 `
 
 // Config is docket's configuration: flags over environment over the config file.
@@ -78,6 +88,29 @@ type Config struct {
 	PprofAddr        string  `json:"pprof_addr"`
 	IntakeBatch      int     `json:"intake_batch"`
 	NoTriage         bool    `json:"no_triage"`
+
+	// E-mail intake (off unless smtp_addr or lmtp_addr is set).
+	SMTPAddr          string           `json:"smtp_addr"`
+	SMTPDomain        string           `json:"smtp_domain"`
+	LMTPAddr          string           `json:"lmtp_addr"`
+	SMTPTLSCert       string           `json:"smtp_tls_cert"`
+	SMTPTLSKey        string           `json:"smtp_tls_key"`
+	SMTPRequireTLS    bool             `json:"smtp_require_tls"`
+	SMTPMaxBytes      int64            `json:"smtp_max_bytes"`
+	SMTPMaxRecipients int              `json:"smtp_max_recipients"`
+	SMTPAddresses     []mailin.Address `json:"smtp_addresses"`
+	DNS               string           `json:"dns"`
+	OfficialDomains   string           `json:"official_domains"`
+	// Outbound mail.
+	RelayAddr     string `json:"relay_addr"`
+	RelayUsername string `json:"relay_username"`
+	RelayPassword string `json:"relay_password"`
+	RelaySecurity string `json:"relay_security"`
+	RelayCA       string `json:"relay_ca"`
+	MailFrom      string `json:"mail_from"`
+	DKIMKey       string `json:"dkim_key"`
+	DKIMSelector  string `json:"dkim_selector"`
+	DKIMDomain    string `json:"dkim_domain"`
 }
 
 // flags registers the common flags on fs and returns a function that resolves the config
@@ -126,6 +159,13 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		}
 		out.PprofAddr = pick("", "DOCKET_PPROF_ADDR", base.PprofAddr, "")
 		out.ClockInterval = pick("", "DOCKET_CLOCK_INTERVAL", base.ClockInterval, "5s")
+		out.SMTPAddr = pick("", "DOCKET_SMTP_ADDR", base.SMTPAddr, "")
+		out.SMTPDomain = pick("", "DOCKET_SMTP_DOMAIN", base.SMTPDomain, "")
+		out.LMTPAddr = pick("", "DOCKET_LMTP_ADDR", base.LMTPAddr, "")
+		out.RelayAddr = pick("", "DOCKET_RELAY_ADDR", base.RelayAddr, "")
+		out.RelayUsername = pick("", "DOCKET_RELAY_USERNAME", base.RelayUsername, "")
+		out.RelayPassword = pick("", "DOCKET_RELAY_PASSWORD", base.RelayPassword, "")
+		out.DNS = pick("", "DOCKET_DNS", base.DNS, "")
 		return &out, nil
 	}
 }

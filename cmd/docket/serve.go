@@ -44,6 +44,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	resolve := m.flags(fs)
 	addr := fs.String("addr", "", "listen address HOST:PORT (DOCKET_ADDR, default 127.0.0.1:8080)")
 	clockEvery := fs.Duration("clock-interval", 0, "how often the deadline clock runs (DOCKET_CLOCK_INTERVAL, default 5s)")
+	smtpAddr := fs.String("smtp-addr", "", "SMTP listen address HOST:PORT for the legal addresses (DOCKET_SMTP_ADDR; off by default)")
+	smtpDomain := fs.String("smtp-domain", "", "the platform's mail domain: legal@, emergency@, abuse@ at it (DOCKET_SMTP_DOMAIN)")
+	lmtpAddr := fs.String("lmtp-addr", "", "LMTP listen address HOST:PORT or unix:/path, for a local MTA to hand mail over (DOCKET_LMTP_ADDR)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -53,6 +56,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if *addr != "" {
 		cfg.Addr = *addr
+	}
+	if *smtpAddr != "" {
+		cfg.SMTPAddr = *smtpAddr
+	}
+	if *smtpDomain != "" {
+		cfg.SMTPDomain = *smtpDomain
+	}
+	if *lmtpAddr != "" {
+		cfg.LMTPAddr = *lmtpAddr
 	}
 	if *clockEvery <= 0 {
 		d, err := time.ParseDuration(cfg.ClockInterval)
@@ -97,6 +109,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		_, err := svc.MarkClocks(ctx)
 		return err
 	})
+	stopMail, err := m.startMail(ctx, cfg, log, store, svc, runner)
+	if err != nil {
+		return err
+	}
+	defer stopMail() // before the service stops: messages in DATA are committed first
 	if err := runner.Start(ctx); err != nil {
 		return err
 	}

@@ -1,4 +1,9 @@
-package mailmsg
+// Package pdftext reads the text of PDF attachments (most requisitions arrive as a PDF
+// letter) for triage. The PDF reader (github.com/ledongthuc/pdf) is not safe on hostile
+// input — fuzzing found crafted files on which it loops for ever — so the server runs it in a
+// child process (Isolated): the docket binary re-run with a hidden argument, with a memory
+// limit, killed after a timeout.
+package pdftext
 
 import (
 	"bytes"
@@ -11,10 +16,10 @@ import (
 	"github.com/ledongthuc/pdf"
 )
 
-// PDFText returns the text of the first maxPages pages of a PDF, at most maxBytes of it.
+// Text returns the text of the first maxPages pages of a PDF, at most maxBytes of it.
 // A PDF that cannot be read (broken, encrypted, scanned without a text layer) gives what
 // was read and an error; a panic in the PDF reader is an error too.
-func PDFText(data []byte, maxPages, maxBytes int) (text string, err error) {
+func Text(data []byte, maxPages, maxBytes int) (text string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("unreadable PDF: %v", r)
@@ -58,4 +63,12 @@ func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
 		panic(errPDFBudget)
 	}
 	return b.r.ReadAt(p, off)
+}
+
+func clean(s string, max int) string {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "")
+	}
+	return s
 }
