@@ -8,36 +8,40 @@ import (
 
 // caseView is a case as staff see it.
 type caseView struct {
-	ID          string             `json:"id"`
-	State       docket.CaseState   `json:"state"`
-	Regime      string             `json:"regime"`
-	Kind        docket.Kind        `json:"kind"`
-	Channel     string             `json:"channel"`
-	AuthorityID string             `json:"authority_id,omitempty"`
-	Country     string             `json:"country,omitempty"`
-	Reference   string             `json:"reference,omitempty"`
-	Emergency   bool               `json:"emergency"`
-	Queue       string             `json:"queue"`
-	Priority    int                `json:"priority"`
-	Discloses   bool               `json:"discloses"`
-	AssigneeID  string             `json:"assignee_id,omitempty"`
-	ReceivedAt  time.Time          `json:"received_at"`
-	Deadline    *docket.Time       `json:"deadline"`
-	DueSoonAt   *docket.Time       `json:"due_soon_at"`
-	PausedAt    *docket.Time       `json:"paused_at,omitempty"`
-	DueSoon     bool               `json:"due_soon"`
-	Overdue     bool               `json:"overdue"`
-	Decision    *docket.Decision   `json:"decision,omitempty"`
-	Answer      *docket.Answer     `json:"answer,omitempty"`
-	Triage      *docket.CaseTriage `json:"triage,omitempty"`
-	UpdatedAt   time.Time          `json:"updated_at"`
+	ID          string           `json:"id"`
+	State       docket.CaseState `json:"state"`
+	Regime      string           `json:"regime"`
+	Kind        docket.Kind      `json:"kind"`
+	Channel     string           `json:"channel"`
+	AuthorityID string           `json:"authority_id,omitempty"`
+	Country     string           `json:"country,omitempty"`
+	Reference   string           `json:"reference,omitempty"`
+	Emergency   bool             `json:"emergency"`
+	// Sender is the verification level of an e-mail sender; SenderVerified a person's
+	// independent verification of it.
+	Sender         string                 `json:"sender,omitempty"`
+	SenderVerified *docket.SenderVerified `json:"sender_verified,omitempty"`
+	Queue          string                 `json:"queue"`
+	Priority       int                    `json:"priority"`
+	Discloses      bool                   `json:"discloses"`
+	AssigneeID     string                 `json:"assignee_id,omitempty"`
+	ReceivedAt     time.Time              `json:"received_at"`
+	Deadline       *docket.Time           `json:"deadline"`
+	DueSoonAt      *docket.Time           `json:"due_soon_at"`
+	PausedAt       *docket.Time           `json:"paused_at,omitempty"`
+	DueSoon        bool                   `json:"due_soon"`
+	Overdue        bool                   `json:"overdue"`
+	Decision       *docket.Decision       `json:"decision,omitempty"`
+	Answer         *docket.Answer         `json:"answer,omitempty"`
+	Triage         *docket.CaseTriage     `json:"triage,omitempty"`
+	UpdatedAt      time.Time              `json:"updated_at"`
 }
 
 func viewCase(c *docket.Case, now time.Time) caseView {
 	return caseView{
 		ID: c.ID, State: c.State, Regime: c.Regime, Kind: c.Kind, Channel: c.Channel,
 		AuthorityID: c.AuthorityID, Country: c.Country, Reference: c.Reference, Emergency: c.Emergency,
-		Queue: c.Queue, Priority: c.Priority, Discloses: c.Discloses, AssigneeID: c.AssigneeID,
+		Sender: c.Sender, SenderVerified: c.SenderVerified, Queue: c.Queue, Priority: c.Priority, Discloses: c.Discloses, AssigneeID: c.AssigneeID,
 		ReceivedAt: c.ReceivedAt, Deadline: docket.OptTime(c.DeadlineAt), DueSoonAt: docket.OptTime(c.DueSoonAt),
 		PausedAt: docket.OptTime(c.PausedAt), DueSoon: c.DueSoon, Overdue: c.Overdue || c.OverdueAt(now),
 		Decision: c.Decision, Answer: c.Answer, Triage: c.Triage, UpdatedAt: c.UpdatedAt,
