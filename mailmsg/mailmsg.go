@@ -26,10 +26,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/gabriel-vasile/mimetype"
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // registers the legacy charsets (ISO-8859-*, windows-125*, KOI8…)
 	"github.com/emersion/go-message/mail"
+	"github.com/gabriel-vasile/mimetype"
 	"github.com/microcosm-cc/bluemonday"
 )
 
