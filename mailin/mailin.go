@@ -235,6 +235,11 @@ func (s *session) Data(rd io.Reader) error {
 		if errors.As(err, &se) {
 			return se
 		}
+		if errors.Is(err, smtp.ErrTooLongLine) {
+			// The rest of the line is still on the wire: answer, then let the session end.
+			_ = s.conn.Conn().SetReadDeadline(time.Now())
+			return &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Line too long; nothing was kept"}
+		}
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Message not received whole; nothing was kept"}
 	}
 	helo := s.conn.Hostname()

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) docket.Store) {
 		{"CasesToMarkAndStats", testCasesToMark},
 		{"Blobs", testBlobs},
 		{"AuthoritiesAndUsers", testPrincipals},
+		{"RequestByKey", testRequestByKey},
 		{"Jobs", testJobs},
 		{"JobsClaimedOnce", testJobsClaimedOnce},
 		{"ConcurrentWritersKeepChain", testConcurrentWriters},
@@ -446,6 +447,31 @@ func testPrincipals(t *testing.T, s docket.Store) {
 	})
 	if docket.ErrorCode(err) != docket.ECONFLICT {
 		t.Errorf("duplicate e-mail: %v, want conflict", err)
+	}
+	if all, err := s.Authorities(ctx); err != nil || len(all) != 1 || all[0].Domains[0] != "interieur.gouv.fr" {
+		t.Errorf("authorities = %+v, %v", all, err)
+	}
+}
+
+// testRequestByKey: an e-mail's Message-ID, stored as a key, finds its request.
+func testRequestByKey(t *testing.T, s docket.Store) {
+	ctx := context.Background()
+	_, first := mustOpenCase(t, s, caseSpec{regime: "r", reference: "k1"})
+	err := s.Update(ctx, func(tx docket.Tx) error {
+		first2 := *first
+		first2.ID, first2.Keys = docket.NewID(), []docket.Target{{Kind: "message-id", Value: "m1@police.example"}}
+		first2.ReceivedAt = t0.Add(time.Minute)
+		return tx.InsertRequest(ctx, &first2)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.RequestByKey(ctx, "message-id", "m1@police.example")
+	if err != nil || r.CaseID != first.CaseID || r.ID == first.ID {
+		t.Fatalf("request by key = %+v, %v", r, err)
+	}
+	if _, err := s.RequestByKey(ctx, "message-id", "other@x"); docket.ErrorCode(err) != docket.ENOTFOUND {
+		t.Fatalf("unknown key: %v", err)
 	}
 }
 
