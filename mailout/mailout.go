@@ -146,10 +146,8 @@ Reply to this message, or keep [docket:%s] in the subject, to add to this case.
 This receipt is automatic; it does not mean that the request has been examined.
 `, c.ID, req.ID, req.ReceivedAt.UTC().Format(time.RFC3339Nano), deadline, req.SHA256, c.ID)
 	msg, id := m.compose(c.ID, fmt.Sprintf("r%d", j.ID), to, subject, text, req.Body.Email.MessageID, req.Body.Email.References)
-	if err := m.deliver(ctx, j, c.ID, "receipt", to, id, msg); err != nil {
-		return err
-	}
-	return m.Service.Record(ctx, c.ID, docket.EventAcknowledged, docket.ActorMail, docket.Acknowledged{Rule: "mail receipt"})
+	return m.deliver(ctx, j, c.ID, "receipt", to, id, msg,
+		workflow.Entry{Type: docket.EventAcknowledged, Data: docket.Acknowledged{Rule: "mail receipt"}})
 }
 
 // Answer sends a case's answer to the sender of the mail that opened the case.
@@ -226,7 +224,7 @@ func (m *Mailer) compose(caseID, part, to, subject, text, inReplyTo string, refs
 
 // deliver signs and sends one message; it records the attempt on the case. A refusal for
 // good (5xx) ends the job with a final failure; anything else is retried by the job queue.
-func (m *Mailer) deliver(ctx context.Context, j *docket.Job, caseID, purpose, to, id string, msg []byte) error {
+func (m *Mailer) deliver(ctx context.Context, j *docket.Job, caseID, purpose, to, id string, msg []byte, onSent ...workflow.Entry) error {
 	if m.Relay.DKIM != nil {
 		var signed bytes.Buffer
 		err := dkim.Sign(&signed, bytes.NewReader(msg), &dkim.SignOptions{Domain: m.Relay.DKIM.Domain, Selector: m.Relay.DKIM.Selector, Signer: m.Relay.DKIM.Signer})
@@ -237,9 +235,10 @@ func (m *Mailer) deliver(ctx context.Context, j *docket.Job, caseID, purpose, to
 	}
 	err := m.send(ctx, to, msg)
 	if err == nil {
-		return m.Service.Record(ctx, caseID, docket.EventMailSent, docket.ActorMail, docket.MailSent{
+		sent := workflow.Entry{Type: docket.EventMailSent, Data: docket.MailSent{
 			Purpose: purpose, To: to, MessageID: id, Attempt: j.Attempts, Relay: m.Relay.Addr, SHA256: workflow.SHA256(msg),
-		})
+		}}
+		return m.Service.Record(ctx, caseID, docket.ActorMail, append([]workflow.Entry{sent}, onSent...)...)
 	}
 	var se *smtp.SMTPError
 	final := (errors.As(err, &se) && se.Code >= 500) || j.Attempts >= j.MaxAttempts
@@ -247,7 +246,7 @@ func (m *Mailer) deliver(ctx context.Context, j *docket.Job, caseID, purpose, to
 	if !final {
 		failed.NextAt = docket.OptTime(m.Service.Now().Add(jobs.Backoff(j.Attempts)))
 	}
-	if rerr := m.Service.Record(ctx, caseID, docket.EventMailFailed, docket.ActorMail, failed); rerr != nil {
+	if rerr := m.Service.Record(ctx, caseID, docket.ActorMail, workflow.Entry{Type: docket.EventMailFailed, Data: failed}); rerr != nil {
 		return errors.Join(err, rerr)
 	}
 	m.log().WarnContext(ctx, "mail not sent", slog.String("case", caseID), slog.String("purpose", purpose), slog.Int("attempt", j.Attempts), slog.Bool("final", final), slog.Any("err", err))

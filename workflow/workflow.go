@@ -200,20 +200,29 @@ func notFound(what string) error { return docket.Errorf(docket.ENOTFOUND, "No su
 
 func isNotFound(err error) bool { return errors.Is(err, docket.ErrNotFound) }
 
-// Record appends one event of a background part (the mailer) to a case.
-func (s *Service) Record(ctx context.Context, caseID, typ string, actor docket.Actor, data any) error {
+// Entry is one event for Record.
+type Entry struct {
+	Type string
+	Data any
+}
+
+// Record appends events of a background part (the mailer) to a case, in one transaction.
+func (s *Service) Record(ctx context.Context, caseID string, actor docket.Actor, entries ...Entry) error {
 	err := s.store.Update(ctx, func(tx docket.Tx) error {
 		c, err := tx.Case(ctx, caseID)
 		if err != nil {
 			return err
 		}
-		if err := record(ctx, tx, c, docket.NewEvent(caseID, typ, actor, s.Now().Truncate(time.Microsecond), data)); err != nil {
-			return err
+		now := s.Now().Truncate(time.Microsecond)
+		for _, e := range entries {
+			if err := record(ctx, tx, c, docket.NewEvent(caseID, e.Type, actor, now, e.Data)); err != nil {
+				return err
+			}
 		}
 		return tx.UpdateCase(ctx, c)
 	})
 	if err != nil {
-		return fmt.Errorf("record %s on case %s: %w", typ, caseID, err)
+		return fmt.Errorf("record events on case %s: %w", caseID, err)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@
 //	docket-load bench --docket ./docket [--db postgres://…] [--duration 10s] [--concurrency 64] [--rate 2000]
 //	docket-load seed  --data DIR --events 1000000
 //	docket-load run   --url URL --token T [--rate R]
+//	docket-load mail  --docket ./docket [--duration 10s] [--concurrency 16] [--rate 200] [--size 20000]
 package main
 
 import (
@@ -49,6 +50,8 @@ func main() {
 		err = seed(os.Args[2:])
 	case "run":
 		err = runOnce(os.Args[2:])
+	case "mail":
+		err = mailBench(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -82,6 +85,8 @@ func bare(args []string) error {
 type server struct {
 	cmd  *exec.Cmd
 	addr string
+	// lines are what it printed before saying where it listens for HTTP.
+	lines []string
 }
 
 func start(name string, args []string, env []string) (*server, error) {
@@ -96,12 +101,14 @@ func start(name string, args []string, env []string) (*server, error) {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	sc := bufio.NewScanner(out)
+	var lines []string
 	for sc.Scan() {
 		line := sc.Text()
+		lines = append(lines, line)
 		if i := strings.Index(line, "http://"); i >= 0 {
 			addr := strings.Fields(line[i+len("http://"):])[0]
 			go io.Copy(io.Discard, out)
-			return &server{cmd: cmd, addr: addr}, nil
+			return &server{cmd: cmd, addr: addr, lines: lines}, nil
 		}
 	}
 	cmd.Process.Kill()
