@@ -185,8 +185,14 @@ func TestMailChannel(t *testing.T) {
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "relay-ca.pem")
 	os.WriteFile(caFile, caPEM, 0o600)
+	// docket signs its own mail with this key (DKIM selector "out" at docket.test).
+	outPub, outKey, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(outKey)
+	keyFile := filepath.Join(dir, "dkim.pem")
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
 	cfgFile := filepath.Join(dir, "docket.json")
 	cfg, _ := json.Marshal(map[string]any{
+		"dkim_key": keyFile, "dkim_selector": "out",
 		"smtp_addr": "127.0.0.1:0", "smtp_domain": "docket.test", "dns": dns.LocalAddr().String(),
 		"relay_addr": rln.Addr().String(), "relay_username": "docket", "relay_password": "relay-secret", "relay_ca": caFile,
 	})
@@ -361,6 +367,15 @@ Voici le numero de telephone associe: +33 6 12 34 56 78.
 		t.Fatalf("answer envelope: %v → %v", answer.From, answer.To)
 	}
 	waitEvent(t, call, agent, caseID, "mail_sent")
+	verifs, err := dkim.VerifyWithOptions(bytes.NewReader(answer.Data), &dkim.VerifyOptions{LookupTXT: func(name string) ([]string, error) {
+		if name != "out._domainkey.docket.test" {
+			return nil, fmt.Errorf("no TXT for %s", name)
+		}
+		return []string{"v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(outPub)}, nil
+	}})
+	if err != nil || len(verifs) != 1 || verifs[0].Err != nil || verifs[0].Domain != "docket.test" {
+		t.Fatalf("the answer's DKIM signature does not verify: %v %+v", err, verifs)
+	}
 
 	// 4. An unverified "emergency": SPF fails for police.example, no signature.
 	forged := crlf(`From: Urgent Police <officer@police.example>
