@@ -53,6 +53,7 @@ Usage:
   docket triage --eval FILE
   docket triage export-corrections [common flags]   (people's corrections as --eval lines)
   docket train         [--data ../shared/data/text/train.tsv] [--out triage/model.bin]
+  docket mail-sink     [--addr 127.0.0.1:2526]   (a local relay that prints mail, for trying docket out)
 
 Common flags (each also read from the environment, and from --config FILE):
   --data DIR        data folder of the embedded SQLite database (DOCKET_DATA, default ./docket-data)
@@ -165,6 +166,7 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		out.RelayAddr = pick("", "DOCKET_RELAY_ADDR", base.RelayAddr, "")
 		out.RelayUsername = pick("", "DOCKET_RELAY_USERNAME", base.RelayUsername, "")
 		out.RelayPassword = pick("", "DOCKET_RELAY_PASSWORD", base.RelayPassword, "")
+		out.RelaySecurity = pick("", "DOCKET_RELAY_SECURITY", base.RelaySecurity, "")
 		out.DNS = pick("", "DOCKET_DNS", base.DNS, "")
 		return &out, nil
 	}
@@ -217,6 +219,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.exportCorrections(ctx, rest)
 	case "train":
 		return m.train(ctx, rest)
+	case "mail-sink":
+		return m.mailSink(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
