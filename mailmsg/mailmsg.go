@@ -203,7 +203,6 @@ type walker struct {
 	m       *Message
 	lim     Limits
 	parts   int
-	text    int
 	rawHTML string
 }
 
