@@ -160,7 +160,31 @@ func TestBadMessages(t *testing.T) {
 	}
 }
 
+// TestCorpusSample reads the six real messages kept in testdata, which run everywhere.
+func TestCorpusSample(t *testing.T) {
+	files, _ := filepath.Glob("testdata/spamassassin/*.eml")
+	if len(files) != 6 {
+		t.Fatalf("%d sample messages, want 6", len(files))
+	}
+	for _, f := range files {
+		raw, _ := os.ReadFile(f)
+		m, err := Parse(stripMbox(raw), Limits{})
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if m.From == "" || strings.TrimSpace(m.Text) == "" || m.MessageID == "" {
+			t.Errorf("%s: from %q, %d bytes of text, message-id %q", f, m.From, len(m.Text), m.MessageID)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
+	samples, _ := filepath.Glob("testdata/spamassassin/*.eml")
+	for _, s := range samples {
+		raw, _ := os.ReadFile(s)
+		f.Add(stripMbox(raw))
+	}
 	pdf, _ := os.ReadFile("../pdftext/testdata/requisition.pdf")
 	f.Add([]byte(strings.ReplaceAll(frenchRequisition, "%s", base64.StdEncoding.EncodeToString(pdf))))
 	f.Add([]byte(nested(5)))
