@@ -2,10 +2,17 @@ package mailin
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/textproto"
 	"strings"
@@ -338,5 +345,39 @@ func TestLMTP(t *testing.T) {
 	}
 	if !emergency {
 		t.Fatal("mail to emergency@ did not open an emergency case")
+	}
+}
+
+func TestSTARTTLS(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mx.docket.test"}, DNSNames: []string{"mx.docket.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	cert, _ := x509.ParseCertificate(der)
+	f, _ := setup(t, Config{RequireTLS: true, TLS: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}})
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	c, err := smtp.DialStartTLS(f.addr, &tls.Config{RootCAs: pool, ServerName: "mx.docket.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	n := f.requests(t)
+	if err := c.SendMail("officer@police.example", []string{"legal@docket.test"}, strings.NewReader(msg("From: officer@police.example\nSubject: over TLS", "hello"))); err != nil {
+		t.Fatal(err)
+	}
+	if f.requests(t) != n+1 {
+		t.Fatal("not stored")
+	}
+	var tlsSeen bool
+	f.store.ScanRequests(context.Background(), func(r *docket.Request) error {
+		full, err := f.store.Request(context.Background(), r.ID)
+		if err == nil && full.Body.Email != nil && full.Body.Email.TLS {
+			tlsSeen = true
+		}
+		return nil
+	})
+	if !tlsSeen {
+		t.Fatal("the request does not record that it came over TLS")
 	}
 }

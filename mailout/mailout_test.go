@@ -88,4 +88,19 @@ func TestFailures(t *testing.T) {
 	if !c.AcknowledgedAt.IsZero() {
 		t.Fatal("the case counts as acknowledged though no receipt was delivered")
 	}
+
+	// Once a person (or triage) says it is spam, no receipt is sent: no backscatter.
+	u := &docket.User{ID: docket.NewID(), Email: "agent@platform.example", Role: docket.RoleAgent}
+	spam := true
+	if _, _, err := svc.Act(ctx, u, res.Receipt.CaseID, workflow.Action{Type: workflow.ActRetriage, Spam: &spam, Text: "spam"}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := st.CaseEvents(ctx, res.Receipt.CaseID)
+	m := &Mailer{Service: svc, Store: st, Relay: Relay{Addr: downAddr, Security: "none", From: "legal@docket.test"}}
+	if err := m.Receipt(ctx, &docket.Job{ID: 2, Kind: JobReceipt, Payload: payload, Attempts: 1, MaxAttempts: 12}); err != nil {
+		t.Fatalf("receipt for spam: %v", err)
+	}
+	if after, _ := st.CaseEvents(ctx, res.Receipt.CaseID); len(after) != len(before) {
+		t.Fatal("a receipt was attempted for spam")
+	}
 }
