@@ -288,6 +288,9 @@ func (r *Receiver) Deliver(ctx context.Context, env Envelope, raw []byte) error 
 		r.log.ErrorContext(ctx, "mail not stored; the sender will retry", slog.String("from", msg.From), slog.Any("err", err))
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Message not stored; try again later"}
 	}
+	if len(msg.Problems) > 0 {
+		r.log.WarnContext(ctx, "mail kept, but parts of it could not be read", slog.String("request", res.Receipt.ID), slog.Any("problems", msg.Problems))
+	}
 	r.log.InfoContext(ctx, "mail received", slog.String("request", res.Receipt.ID), slog.String("case", res.Receipt.CaseID),
 		slog.String("from", msg.From), slog.String("sender", check.Level), slog.Bool("replayed", res.Replayed),
 		slog.Int("attachments", len(msg.Attachments)), slog.Duration("took", time.Since(start)))
