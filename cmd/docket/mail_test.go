@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -202,47 +201,8 @@ func TestMailChannel(t *testing.T) {
 	_, agent := created(t, must(run(t, env, "user", "add", "--email", "agent@platform.example", "--role", "agent", "--json")))
 	_, reviewer := created(t, must(run(t, env, "user", "add", "--email", "legal@platform.example", "--role", "reviewer", "--json")))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, smtpAddr := make(chan string, 1), make(chan string, 1)
-	done := make(chan error, 1)
-	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] },
-		Ready: func(a string) { ready <- a }, Listening: func(kind, a string) { smtpAddr <- a }}
-	go func() { done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--clock-interval", "50ms"}) }()
-	var addr, mx string
-	select {
-	case mx = <-smtpAddr:
-		addr = <-ready
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve ended with %v", err)
-		}
-	}()
-	call := func(method, path, token, body string, want int) map[string]any {
-		t.Helper()
-		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != want {
-			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
-		}
-		var v map[string]any
-		json.Unmarshal(b, &v)
-		return v
-	}
+	srv := startServe(t, env, "--clock-interval", "50ms")
+	addr, mx, call := srv.addr, srv.listen["smtp"], srv.call
 	requests := func() []any {
 		var all []any
 		for _, c := range call("GET", "/api/v1/cases?limit=1000", agent, "", 200)["cases"].([]any) {

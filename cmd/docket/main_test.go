@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +25,72 @@ func run(t *testing.T, env map[string]string, args ...string) (string, error) {
 	m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
 	err := m.Run(context.Background(), args)
 	return out.String(), err
+}
+
+// served is a `docket serve` running in the test, on free ports.
+type served struct {
+	t      *testing.T
+	addr   string            // HTTP
+	listen map[string]string // further listeners by kind ("smtp")
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startServe runs `docket serve --addr 127.0.0.1:0 args…` with env until stop (or the end of
+// the test).
+func startServe(t *testing.T, env map[string]string, args ...string) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	s := &served{t: t, listen: map[string]string{}, cancel: cancel, done: make(chan error, 1)}
+	var mu sync.Mutex
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] },
+		Ready:     func(a string) { ready <- a },
+		Listening: func(kind, a string) { mu.Lock(); s.listen[kind] = a; mu.Unlock() }}
+	go func() { s.done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
+	select {
+	case s.addr = <-ready:
+	case err := <-s.done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+// stop ends the server and fails the test if it did not end cleanly; it may be called twice.
+func (s *served) stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	s.cancel = nil
+	if err := <-s.done; err != nil {
+		s.t.Errorf("serve ended with %v", err)
+	}
+}
+
+// call makes one API call and fails the test unless it answers want; it returns the JSON.
+func (s *served) call(method, path, token, body string, want int) map[string]any {
+	s.t.Helper()
+	req, _ := http.NewRequest(method, "http://"+s.addr+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		s.t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+	}
+	var v map[string]any
+	json.Unmarshal(b, &v)
+	return v
 }
 
 func created(t *testing.T, out string) (id, token string) {
@@ -48,39 +115,8 @@ func TestTour(t *testing.T) {
 			_, atok := created(t, must(run(t, env, "authority", "add", "--name", "OFAC", "--country", "fr", "--domain", "interieur.gouv.fr", "--json")))
 			_, utok := created(t, must(run(t, env, "user", "add", "--email", "agent@platform.example", "--role", "agent", "--json")))
 
-			ctx, cancel := context.WithCancel(context.Background())
-			ready := make(chan string, 1)
-			done := make(chan error, 1)
-			m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }, Ready: func(a string) { ready <- a }}
-			go func() { done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--clock-interval", "50ms"}) }()
-			var addr string
-			select {
-			case addr = <-ready:
-			case err := <-done:
-				t.Fatalf("serve: %v", err)
-			case <-time.After(20 * time.Second):
-				t.Fatal("serve did not start")
-			}
-			call := func(method, path, token, body string, want int) map[string]any {
-				t.Helper()
-				req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+token)
-				if body != "" {
-					req.Header.Set("Content-Type", "application/json")
-				}
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				b, _ := io.ReadAll(resp.Body)
-				if resp.StatusCode != want {
-					t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
-				}
-				var v map[string]any
-				json.Unmarshal(b, &v)
-				return v
-			}
+			srv := startServe(t, env, "--clock-interval", "50ms")
+			call := srv.call
 			rc := call("POST", "/api/v1/requests", atok, `{"regime":"dsa-art9","kind":"removal","reference":"A9-1","description":"Please remove this message: it incites hatred against a religious group and is illegal under national law.","legal_basis":"DSA art. 9","reasons":"Illegal hate speech","redress":"Tribunal judiciaire de Paris","targets":[{"kind":"message","value":"https://t.me/c/1"}]}`, 201)
 			caseID, reqID := rc["case_id"].(string), rc["id"].(string)
 			call("POST", "/api/v1/cases/"+caseID+"/events", utok, `{"type":"decide","outcome":"comply","statement":"Removed."}`, 201)
@@ -104,10 +140,7 @@ func TestTour(t *testing.T) {
 			call("POST", "/api/v1/cases/"+caseID+"/events", utok, `{"type":"retriage","label":"hate","text":"It is hate speech, not plain abuse."}`, 201)
 			call("GET", "/healthz", "", "", 200)
 			call("GET", "/readyz", "", "", 200)
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatalf("serve ended with %v", err)
-			}
+			srv.stop()
 
 			corrections := must(run(t, env, "triage", "export-corrections"))
 			if !strings.Contains(corrections, `"label":"hate"`) || !strings.Contains(corrections, `"reason":"It is hate speech, not plain abuse."`) {
