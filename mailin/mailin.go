@@ -379,30 +379,35 @@ var ourMessageID = regexp.MustCompile(`^docket\.([0-9a-fA-F-]{36})\.`)
 // registered authority, or the same address — so that nobody can slip mail into another's
 // case by quoting its number.
 func (r *Receiver) findThread(ctx context.Context, msg *mailmsg.Message, a *docket.Authority, level string) (caseID, why string) {
-	var candidates []struct{ caseID, why string }
-	if m := caseTag.FindStringSubmatch(msg.Subject); m != nil {
-		candidates = append(candidates, struct{ caseID, why string }{strings.ToLower(m[1]), "its subject names the case"})
+	type candidate struct {
+		caseID, why string
+		from        string // the address of the mail it replies to, when known
 	}
-	ids := append(append([]string(nil), msg.InReplyTo...), msg.References...)
+	var candidates []candidate
+	if m := caseTag.FindStringSubmatch(msg.Subject); m != nil {
+		candidates = append(candidates, candidate{caseID: strings.ToLower(m[1]), why: "its subject names the case"})
+	}
+	// In-Reply-To and the newest References are enough: a long thread is not looked up whole.
+	ids := append(append([]string(nil), msg.InReplyTo...), msg.References[max(0, len(msg.References)-10):]...)
 	for _, id := range ids {
 		if m := ourMessageID.FindStringSubmatch(id); m != nil {
-			candidates = append(candidates, struct{ caseID, why string }{strings.ToLower(m[1]), "it replies to docket's mail " + id})
-		}
-	}
-	for _, id := range ids {
-		if req, err := r.cfg.Store.RequestByKey(ctx, KeyMessageID, strings.ToLower(id)); err == nil {
-			candidates = append(candidates, struct{ caseID, why string }{req.CaseID, "it replies to the earlier mail " + id})
+			candidates = append(candidates, candidate{caseID: strings.ToLower(m[1]), why: "it replies to docket's mail " + id})
+		} else if req, err := r.cfg.Store.RequestByKey(ctx, KeyMessageID, strings.ToLower(id)); err == nil && req.Body.Email != nil {
+			candidates = append(candidates, candidate{caseID: req.CaseID, why: "it replies to the earlier mail " + id, from: req.Body.Email.From})
 		}
 	}
 	for _, c := range candidates {
-		if r.sameRequester(ctx, c.caseID, msg.From, a, level) {
+		if r.sameRequester(ctx, c.caseID, c.from, msg.From, a, level) {
 			return c.caseID, c.why
 		}
 	}
 	return "", ""
 }
 
-func (r *Receiver) sameRequester(ctx context.Context, caseID, from string, a *docket.Authority, level string) bool {
+// sameRequester says whether mail from `from` (verified at level, from authority a if
+// registered) may join the case: the same registered authority, or the same address as the
+// mail it replies to (replyTo; the case's first mail when unknown) and at least as verified.
+func (r *Receiver) sameRequester(ctx context.Context, caseID, replyTo, from string, a *docket.Authority, level string) bool {
 	c, err := r.cfg.Store.Case(ctx, caseID)
 	if err != nil {
 		return false
@@ -415,16 +420,14 @@ func (r *Receiver) sameRequester(ctx context.Context, caseID, from string, a *do
 		// opened the case does not join it on its From alone.
 		return false
 	}
-	reqs, err := r.cfg.Store.CaseRequests(ctx, caseID)
-	if err != nil {
-		return false
-	}
-	for _, q := range reqs {
-		if q.Body.Email != nil && strings.EqualFold(q.Body.Email.From, from) {
-			return true
+	if replyTo == "" {
+		first, err := r.cfg.Store.FirstRequest(ctx, caseID)
+		if err != nil || first.Body.Email == nil {
+			return false
 		}
+		replyTo = first.Body.Email.From
 	}
-	return false
+	return strings.EqualFold(replyTo, from)
 }
 
 func truncate(s string, n int) string {

@@ -381,3 +381,37 @@ func TestSTARTTLS(t *testing.T) {
 		t.Fatal("the request does not record that it came over TLS")
 	}
 }
+
+// A reply joins its case only from the same sender: quoting a case number is not enough.
+func TestThreadingNeedsTheSameSender(t *testing.T) {
+	f, _ := setup(t, Config{})
+	send := func(from, headers, body string) {
+		t.Helper()
+		s := dial(t, f.addr, "EHLO")
+		s.cmd("MAIL FROM:<"+from+">", 250)
+		s.cmd("RCPT TO:<legal@docket.test>", 250)
+		s.data(msg("From: "+from+"\n"+headers, body), 250)
+	}
+	cases := func() []*docket.Case {
+		cs, err := f.store.Cases(context.Background(), docket.CaseFilter{Sort: "received"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs
+	}
+	send("lawyer@firm.example", "Subject: preservation please\nMessage-ID: <first@firm.example>", "Please preserve @someone.")
+	first := cases()[0].ID
+	send("intruder@evil.example", "Subject: Re: [docket:"+first+"]\nIn-Reply-To: <first@firm.example>", "Add this to the case.")
+	if n := len(cases()); n != 2 {
+		t.Fatalf("a reply from another address joined the case (%d cases)", n)
+	}
+	send("lawyer@firm.example", "Subject: more [docket:"+first+"]", "Also @other.")
+	send("lawyer@firm.example", "Subject: more\nIn-Reply-To: <first@firm.example>", "And @third.")
+	if n := len(cases()); n != 2 {
+		t.Fatalf("replies from the sender did not join the case (%d cases)", n)
+	}
+	reqs, _ := f.store.CaseRequests(context.Background(), first)
+	if len(reqs) != 3 {
+		t.Fatalf("case has %d requests, want 3", len(reqs))
+	}
+}
