@@ -116,7 +116,6 @@ func New(cfg Config) (*Receiver, error) {
 	}
 	if cfg.Verifier != nil && cfg.Verifier.Directory == nil {
 		cfg.Verifier.Directory = r
-		r.cfg.Verifier = cfg.Verifier
 	}
 	return r, nil
 }
@@ -345,9 +344,13 @@ func (r *Receiver) submission(ctx context.Context, env Envelope, raw []byte, msg
 		body.Email.RemoteIP = env.RemoteIP.String()
 	}
 	if check.Level == docket.SenderRegistered {
-		a, err := r.cfg.Store.Authority(ctx, check.AuthorityID)
-		if err != nil {
-			return nil, &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Sender lookup failed; try again later"}
+		// The check found the authority in the receiver's cached list: take it from there.
+		a, ok := r.AuthorityForDomain(ctx, check.Domain)
+		if !ok || a.ID != check.AuthorityID {
+			var err error
+			if a, err = r.cfg.Store.Authority(ctx, check.AuthorityID); err != nil {
+				return nil, &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Sender lookup failed; try again later"}
+			}
 		}
 		sub.Authority = a
 	}

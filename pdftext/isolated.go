@@ -55,9 +55,9 @@ func (x Isolated) Extract(data []byte) (string, error) {
 		if len(msg) > 300 {
 			msg = msg[:300]
 		}
-		return clean(out.String(), 1<<20), fmt.Errorf("PDF reader: %v: %s", err, msg)
+		return out.String(), fmt.Errorf("PDF reader: %v: %s", err, msg)
 	}
-	return clean(out.String(), 1<<20), nil
+	return out.String(), nil // the child wrote Text's result: valid UTF-8, at most MaxBytes
 }
 
 // RunChild is the child's main: it reads a PDF on stdin and writes its text on stdout, under
