@@ -38,7 +38,7 @@ func mailBench(args []string) error {
 	size := fs.Int("size", 20000, "approximate message size in bytes")
 	fs.Parse(args)
 
-	dir, err := os.MkdirTemp("", "docket-mailbench-")
+	dir, env, engine, err := benchData("docket-mailbench-", *db)
 	if err != nil {
 		return err
 	}
@@ -68,10 +68,7 @@ func mailBench(args []string) error {
 	if err := os.WriteFile(cfgFile, []byte(`{"relay_addr":"`+sinkLn.Addr().String()+`","relay_security":"none"}`), 0o600); err != nil {
 		return err
 	}
-	env := []string{"DOCKET_DATA=" + dir, "DOCKET_LOG_LEVEL=warn", "DOCKET_DNS=" + dns.LocalAddr().String(), "DOCKET_CONFIG=" + cfgFile}
-	if *db != "" {
-		env = append(env, "DOCKET_DB="+*db)
-	}
+	env = append(env, "DOCKET_DNS="+dns.LocalAddr().String(), "DOCKET_CONFIG="+cfgFile)
 	add := exec.Command(*docketBin, "authority", "add", "--name", "Bench Police", "--country", "FR", "--domain", "police.example", "--json")
 	add.Env = append(os.Environ(), env...)
 	if out, err := add.CombinedOutput(); err != nil {
@@ -90,10 +87,6 @@ func mailBench(args []string) error {
 	}
 	if mx == "" {
 		return fmt.Errorf("docket did not say where it listens for SMTP: %q", srv.lines)
-	}
-	engine := "sqlite"
-	if *db != "" {
-		engine = "postgres"
 	}
 	fmt.Printf("machine: %d CPUs, %s; engine %s; SMTP client in this process, %d connections, ~%d-byte messages\n",
 		runtime.NumCPU(), runtime.Version(), engine, *concurrency, *size)

@@ -250,6 +250,21 @@ func load(url, token string, concurrency int, rate float64, d time.Duration) *re
 	return res
 }
 
+// benchData makes a temporary data folder and the environment that points docket at it (or
+// at PostgreSQL when db is set), and names the engine.
+func benchData(prefix, db string) (dir string, env []string, engine string, err error) {
+	dir, err = os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, "", err
+	}
+	env = []string{"DOCKET_DATA=" + dir, "DOCKET_LOG_LEVEL=warn"}
+	engine = "sqlite"
+	if db != "" {
+		env, engine = append(env, "DOCKET_DB="+db), "postgres"
+	}
+	return dir, env, engine, nil
+}
+
 func bench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	docketBin := fs.String("docket", "./docket", "the docket binary")
@@ -259,15 +274,11 @@ func bench(args []string) error {
 	rate := fs.Float64("rate", 2000, "requests per second for the open-loop (latency) run")
 	fs.Parse(args)
 
-	dir, err := os.MkdirTemp("", "docket-bench-")
+	dir, env, engine, err := benchData("docket-bench-", *db)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	env := []string{"DOCKET_DATA=" + dir, "DOCKET_LOG_LEVEL=warn"}
-	if *db != "" {
-		env = append(env, "DOCKET_DB="+*db)
-	}
 	cmd := exec.Command(*docketBin, "authority", "add", "--name", "Bench", "--country", "FR", "--json")
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.Output()
@@ -277,10 +288,6 @@ func bench(args []string) error {
 	var auth struct{ Token string }
 	if err := json.Unmarshal(out, &auth); err != nil {
 		return fmt.Errorf("authority add: %w", err)
-	}
-	engine := "sqlite"
-	if *db != "" {
-		engine = "postgres"
 	}
 	fmt.Printf("machine: %d CPUs (GOMAXPROCS), %s; engine %s; load generator in this process\n", runtime.NumCPU(), runtime.Version(), engine)
 
