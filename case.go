@@ -98,6 +98,11 @@ type Case struct {
 	AcknowledgedAt time.Time `json:"acknowledged_at"`
 	// Triage is the latest sort: automatic, or corrected by a person.
 	Triage *CaseTriage `json:"triage,omitempty"`
+	// Actions on the platform, holds on evidence, disclosure packages, emergency paging.
+	Actions  []CaseAction `json:"actions,omitempty"`
+	Holds    []Hold       `json:"holds,omitempty"`
+	Packages []Package    `json:"packages,omitempty"`
+	Paging   *Paging      `json:"paging,omitempty"`
 	// Events counts the events applied; stores use it to check projections.
 	Events int `json:"events"`
 }
@@ -152,6 +157,24 @@ func DecodeEvent(e *Event) (any, error) {
 		v = &Sorting{}
 	case EventSenderVerified:
 		v = &SenderVerified{}
+	case EventActionRequested:
+		v = &ActionRequested{}
+	case EventActionDone:
+		v = &ActionDone{}
+	case EventActionFailed:
+		v = &ActionFailed{}
+	case EventHoldPlaced:
+		v = &HoldPlaced{}
+	case EventHoldExtended:
+		v = &HoldExtended{}
+	case EventHoldReleased:
+		v = &HoldReleased{}
+	case EventPackageReady:
+		v = &PackageReady{}
+	case EventPackageDownloaded:
+		v = &PackageDownloaded{}
+	case EventPaged, EventPageFailed:
+		v = &Paged{}
 	default:
 		return nil, nil
 	}
@@ -244,6 +267,11 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 		c.SenderVerified = data.(*SenderVerified)
 	case EventMailSent, EventMailFailed:
 		// Delivery attempts are history only.
+	case EventActionRequested, EventActionDone, EventActionFailed, EventHoldPlaced, EventHoldExtended,
+		EventHoldReleased, EventPackageReady, EventPackageDownloaded, EventPaged, EventPageFailed, EventPageAcknowledged:
+		if err := c.applyPlatform(e, data); err != nil {
+			return err
+		}
 	case EventDueSoon:
 		c.DueSoon = true
 	case EventOverdue:
@@ -349,4 +377,172 @@ func (c *Case) ResumedDeadlines(now time.Time) (deadline, dueSoon time.Time) {
 		dueSoon = c.DueSoonAt.Add(paused)
 	}
 	return deadline, dueSoon
+}
+
+// CaseAction is an action on the platform and where it stands.
+type CaseAction struct {
+	Seq         int64               `json:"seq"` // of its action_requested event
+	Op          string              `json:"op"`
+	Target      Target              `json:"target"`
+	Countries   []string            `json:"countries,omitempty"`
+	Until       *Time               `json:"until,omitempty"`
+	Status      string              `json:"status"` // pending, done, failed
+	Attempts    int                 `json:"attempts"`
+	Error       string              `json:"error,omitempty"`
+	RequestedBy string              `json:"requested_by"`
+	RequestedAt time.Time           `json:"requested_at"`
+	DoneAt      *Time               `json:"done_at,omitempty"`
+	EffectiveAt *Time               `json:"effective_at,omitempty"`
+	Ref         string              `json:"ref,omitempty"`
+	Detail      string              `json:"detail,omitempty"`
+	Statement   *StatementOfReasons `json:"statement,omitempty"`
+}
+
+// Action statuses.
+const (
+	ActionPending      = "pending"
+	ActionDoneStatus   = "done"
+	ActionFailedStatus = "failed"
+)
+
+// Hold is preserved evidence kept until a time.
+type Hold struct {
+	Seq        int64     `json:"seq"` // of its hold_placed event
+	Target     Target    `json:"target"`
+	SHA256     string    `json:"sha256"`
+	Blob       string    `json:"blob"`
+	PlacedAt   time.Time `json:"placed_at"`
+	Until      time.Time `json:"until"`
+	Extension  Duration  `json:"extension,omitempty"`
+	Extended   bool      `json:"extended,omitempty"`
+	ReleasedAt *Time     `json:"released_at,omitempty"`
+	Basis      string    `json:"basis"`
+}
+
+// Package is a disclosure package built for the requester.
+type Package struct {
+	Seq       int64     `json:"seq"`
+	Blob      string    `json:"blob"`
+	SHA256    string    `json:"sha256"`
+	Size      int       `json:"size"`
+	Items     int       `json:"items"`
+	ReadyAt   time.Time `json:"ready_at"`
+	Downloads int       `json:"downloads"`
+}
+
+// Paging is where the paging of an emergency stands.
+type Paging struct {
+	Pages          int    `json:"pages"`
+	Step           int    `json:"step"` // the highest escalation step paged
+	LastTo         string `json:"last_to,omitempty"`
+	LastPagedAt    *Time  `json:"last_paged_at,omitempty"`
+	Failures       int    `json:"failures"`
+	AcknowledgedBy string `json:"acknowledged_by,omitempty"`
+	AcknowledgedAt *Time  `json:"acknowledged_at,omitempty"`
+}
+
+// Action returns the action recorded by the action_requested event seq, or nil.
+func (c *Case) Action(seq int64) *CaseAction {
+	for i := range c.Actions {
+		if c.Actions[i].Seq == seq {
+			return &c.Actions[i]
+		}
+	}
+	return nil
+}
+
+// Hold returns the hold placed by event seq, or nil.
+func (c *Case) Hold(seq int64) *Hold {
+	for i := range c.Holds {
+		if c.Holds[i].Seq == seq {
+			return &c.Holds[i]
+		}
+	}
+	return nil
+}
+
+// PendingActions counts the actions the platform has not confirmed and that will still be tried.
+func (c *Case) PendingActions() int {
+	n := 0
+	for _, a := range c.Actions {
+		if a.Status == ActionPending {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *Case) applyPlatform(e *Event, data any) error {
+	switch e.Type {
+	case EventActionRequested:
+		d := data.(*ActionRequested)
+		c.Actions = append(c.Actions, CaseAction{Seq: e.Seq, Op: d.Op, Target: d.Target, Countries: d.Countries, Until: d.Until,
+			Status: ActionPending, RequestedBy: actorID(e.Actor), RequestedAt: e.At, Statement: d.Statement})
+	case EventActionDone:
+		d := data.(*ActionDone)
+		a := c.Action(d.Action)
+		if a == nil {
+			return fmt.Errorf("apply event %d: no action %d on case %s", e.Seq, d.Action, c.ID)
+		}
+		a.Status, a.Error, a.DoneAt, a.Ref, a.Detail = ActionDoneStatus, "", &Time{e.At}, d.Ref, d.Detail
+		a.EffectiveAt = OptTime(d.EffectiveAt.UTC())
+		a.Attempts++
+	case EventActionFailed:
+		d := data.(*ActionFailed)
+		a := c.Action(d.Action)
+		if a == nil {
+			return fmt.Errorf("apply event %d: no action %d on case %s", e.Seq, d.Action, c.ID)
+		}
+		a.Attempts++
+		a.Error = d.Error
+		if d.Final {
+			a.Status = ActionFailedStatus
+		}
+	case EventHoldPlaced:
+		d := data.(*HoldPlaced)
+		c.Holds = append(c.Holds, Hold{Seq: e.Seq, Target: d.Target, SHA256: d.SHA256, Blob: d.Blob, PlacedAt: e.At,
+			Until: d.Until.UTC(), Extension: d.Extension, Basis: d.Basis})
+	case EventHoldExtended:
+		d := data.(*HoldExtended)
+		h := c.Hold(d.Hold)
+		if h == nil {
+			return fmt.Errorf("apply event %d: no hold %d on case %s", e.Seq, d.Hold, c.ID)
+		}
+		h.Until, h.Extended = d.Until.UTC(), true
+	case EventHoldReleased:
+		d := data.(*HoldReleased)
+		h := c.Hold(d.Hold)
+		if h == nil {
+			return fmt.Errorf("apply event %d: no hold %d on case %s", e.Seq, d.Hold, c.ID)
+		}
+		h.ReleasedAt = &Time{e.At}
+	case EventPackageReady:
+		d := data.(*PackageReady)
+		c.Packages = append(c.Packages, Package{Seq: e.Seq, Blob: d.Blob, SHA256: d.SHA256, Size: d.Size, Items: d.Items, ReadyAt: e.At})
+	case EventPackageDownloaded:
+		d := data.(*PackageDownloaded)
+		for i := range c.Packages {
+			if c.Packages[i].Blob == d.Blob {
+				c.Packages[i].Downloads++
+			}
+		}
+	case EventPaged, EventPageFailed:
+		d := data.(*Paged)
+		if c.Paging == nil {
+			c.Paging = &Paging{}
+		}
+		if e.Type == EventPageFailed {
+			c.Paging.Failures++
+			break
+		}
+		c.Paging.Pages++
+		c.Paging.Step = max(c.Paging.Step, d.Step)
+		c.Paging.LastTo, c.Paging.LastPagedAt = d.To, &Time{e.At}
+	case EventPageAcknowledged:
+		if c.Paging == nil {
+			c.Paging = &Paging{}
+		}
+		c.Paging.AcknowledgedBy, c.Paging.AcknowledgedAt = actorID(e.Actor), &Time{e.At}
+	}
+	return nil
 }

@@ -28,6 +28,21 @@ const (
 	// (its receipt, its answer) through the relay.
 	EventMailSent   = "mail_sent"
 	EventMailFailed = "mail_failed"
+	// Actions on the platform: asked for by a person, then confirmed or failed per attempt.
+	EventActionRequested = "action_requested"
+	EventActionDone      = "action_done"
+	EventActionFailed    = "action_failed"
+	// Preservation holds: placed with a sealed snapshot, extended, released by the clock.
+	EventHoldPlaced   = "hold_placed"
+	EventHoldExtended = "hold_extended"
+	EventHoldReleased = "hold_released"
+	// Disclosure packages: built after approval, downloaded by the requesting authority.
+	EventPackageReady      = "package_ready"
+	EventPackageDownloaded = "package_downloaded"
+	// Emergency paging: each page sent (or failed) and its acknowledgement.
+	EventPaged            = "paged"
+	EventPageFailed       = "page_failed"
+	EventPageAcknowledged = "page_acknowledged"
 
 	// Events outside any case (CaseID is empty): who was given credentials, and when.
 	EventAuthorityRegistered = "authority_registered"
@@ -197,3 +212,102 @@ type MailFailed struct {
 	Final   bool   `json:"final,omitempty"`
 	NextAt  *Time  `json:"next_at,omitempty"`
 }
+
+// ActionRequested records a person asking docket to carry an action out on the platform.
+type ActionRequested struct {
+	Op         string              `json:"op"`
+	Target     Target              `json:"target"`
+	Countries  []string            `json:"countries,omitempty"`
+	Until      *Time               `json:"until,omitempty"`
+	Categories []string            `json:"categories,omitempty"` // disclose
+	From       *Time               `json:"from,omitempty"`       // disclose
+	To         *Time               `json:"to,omitempty"`         // disclose
+	Statement  *StatementOfReasons `json:"statement,omitempty"`
+	// Reason is the suspicion of a report_threat, or a note.
+	Reason string `json:"reason,omitempty"`
+	// Country is where a report_threat goes.
+	Country string `json:"country,omitempty"`
+	// Key is the idempotency key sent to the platform with every attempt.
+	Key string `json:"key"`
+}
+
+// ActionDone records the platform's confirmation of an action (Action is the Seq of its
+// action_requested event).
+type ActionDone struct {
+	Action      int64     `json:"action"`
+	Op          string    `json:"op"`
+	EffectiveAt time.Time `json:"effective_at"`
+	Ref         string    `json:"ref,omitempty"`
+	Detail      string    `json:"detail,omitempty"`
+}
+
+// ActionFailed records a failed attempt; Final when no more attempts will be made.
+type ActionFailed struct {
+	Action  int64  `json:"action"`
+	Op      string `json:"op"`
+	Attempt int    `json:"attempt"`
+	Error   string `json:"error"`
+	Final   bool   `json:"final,omitempty"`
+	NextAt  *Time  `json:"next_at,omitempty"`
+}
+
+// HoldPlaced records preserved evidence: the snapshot's SHA-256 (of its plain bytes) and the
+// blob that keeps it encrypted, held until Until.
+type HoldPlaced struct {
+	Action  int64     `json:"action"`
+	Target  Target    `json:"target"`
+	SHA256  string    `json:"sha256"`
+	Blob    string    `json:"blob"`
+	Size    int       `json:"size"`
+	TakenAt time.Time `json:"taken_at"`
+	Until   time.Time `json:"until"`
+	// Extension is how much longer the regime allows the hold to be extended, once.
+	Extension Duration `json:"extension,omitempty"`
+	Basis     string   `json:"basis"` // the regime, or why
+}
+
+// HoldExtended moves a hold's end.
+type HoldExtended struct {
+	Hold   int64     `json:"hold"`
+	Until  time.Time `json:"until"`
+	Reason string    `json:"reason"`
+}
+
+// HoldReleased records the end of a hold: its snapshot is deleted.
+type HoldReleased struct {
+	Hold int64 `json:"hold"`
+}
+
+// PackageReady records a disclosure package built and encrypted to the requester.
+type PackageReady struct {
+	Action    int64  `json:"action"`
+	Blob      string `json:"blob"`   // SHA-256 of the encrypted package
+	SHA256    string `json:"sha256"` // of the zip before encryption
+	Size      int    `json:"size"`
+	Items     int    `json:"items"`
+	Recipient string `json:"recipient"` // the age recipient it is encrypted to
+}
+
+// PackageDownloaded records one download of a package.
+type PackageDownloaded struct {
+	Blob string `json:"blob"`
+}
+
+// Paged records one page sent for an emergency: step of the escalation ladder, who, and
+// through which notifiers.
+type Paged struct {
+	Step      int            `json:"step"`
+	To        string         `json:"to"`
+	Notifiers []NotifyResult `json:"notifiers"`
+}
+
+// NotifyResult is one notifier's attempt.
+type NotifyResult struct {
+	Notifier string `json:"notifier"` // "webhook", "email"
+	Target   string `json:"target"`
+	OK       bool   `json:"ok"`
+	Error    string `json:"error,omitempty"`
+}
+
+// PageAcknowledged records that a person took the emergency: escalation stops.
+type PageAcknowledged struct{}
