@@ -5,12 +5,15 @@ import "time"
 // Authority is a registered public body that may send requests: a police unit, a prosecutor,
 // a court, a regulator, an intelligence service.
 type Authority struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Country   string    `json:"country"`
-	Kind      string    `json:"kind,omitempty"`
-	Domains   []string  `json:"domains,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Country string   `json:"country"`
+	Kind    string   `json:"kind,omitempty"`
+	Domains []string `json:"domains,omitempty"`
+	// AgeRecipient is the authority's public key (age X25519, "age1…"): disclosure packages
+	// are encrypted to it.
+	AgeRecipient string    `json:"age_recipient,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 // Role is a staff member's role.

@@ -141,6 +141,8 @@ type ApprovalRejected struct {
 type Answered struct {
 	Text        string `json:"text"`
 	PausesClock bool   `json:"pauses_clock,omitempty"`
+	// Actions reports what was carried out on the platform, with when it took effect.
+	Actions any `json:"actions,omitempty"`
 }
 
 // RequesterReplied records the requester's reply; a paused clock resumes with the deadline
@@ -227,6 +229,8 @@ type ActionRequested struct {
 	Reason string `json:"reason,omitempty"`
 	// Country is where a report_threat goes.
 	Country string `json:"country,omitempty"`
+	// Recipient is the age key a disclosure package is encrypted to.
+	Recipient string `json:"recipient,omitempty"`
 	// Key is the idempotency key sent to the platform with every attempt.
 	Key string `json:"key"`
 }

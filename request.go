@@ -49,6 +49,8 @@ type RequestBody struct {
 	Notifier      *Notifier    `json:"notifier,omitempty"`
 	Country       string       `json:"country,omitempty"`
 	InReplyTo     string       `json:"in_reply_to,omitempty"`
+	// NonDisclosure says the user must not be told (a gag order): no notice goes to them.
+	NonDisclosure bool `json:"non_disclosure,omitempty"`
 	// Extracted is text read out of the attachments (PDF letters), for triage and search.
 	Extracted string `json:"extracted_text,omitempty"`
 	// Email describes a request that arrived by e-mail: its headers and how its sender was

@@ -72,6 +72,8 @@ type Tx interface {
 	Append(ctx context.Context, e *Event) error
 	InsertRequest(ctx context.Context, r *Request) error
 	InsertBlob(ctx context.Context, b *Blob) error
+	// DeleteBlob deletes stored bytes that are no longer kept (a released hold's snapshot).
+	DeleteBlob(ctx context.Context, sha256 string) error
 	RequestByIdempotencyKey(ctx context.Context, authorityID, key string) (*Request, error)
 	InsertCase(ctx context.Context, c *Case) error
 	UpdateCase(ctx context.Context, c *Case) error

@@ -125,11 +125,13 @@ func (s *Server) createAuthority(w http.ResponseWriter, r *http.Request) error {
 		Country string   `json:"country"`
 		Kind    string   `json:"kind"`
 		Domains []string `json:"domains"`
+		// AgeRecipient is the authority's age public key: disclosure packages are encrypted to it.
+		AgeRecipient string `json:"age_recipient"`
 	}
 	if err := intake.Decode(raw, &in); err != nil {
 		return err
 	}
-	a := &docket.Authority{Name: in.Name, Country: in.Country, Kind: in.Kind, Domains: in.Domains}
+	a := &docket.Authority{Name: in.Name, Country: in.Country, Kind: in.Kind, Domains: in.Domains, AgeRecipient: in.AgeRecipient}
 	token, err := s.svc.RegisterAuthority(r.Context(), docket.UserActor(p.user.ID), a)
 	if err != nil {
 		return err

@@ -295,7 +295,7 @@ func scanAuthority(r rowScanner) (*docket.Authority, error) {
 	var a docket.Authority
 	var domains string
 	var created int64
-	if err := r.Scan(&a.ID, &a.Name, &a.Country, &a.Kind, &domains, &created); err != nil {
+	if err := r.Scan(&a.ID, &a.Name, &a.Country, &a.Kind, &domains, &a.AgeRecipient, &created); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, docket.ErrNotFound
 		}
@@ -310,13 +310,13 @@ func scanAuthority(r rowScanner) (*docket.Authority, error) {
 
 // Authority returns one authority.
 func (s *Store) Authority(ctx context.Context, id string) (*docket.Authority, error) {
-	a, err := scanAuthority(s.queryRow(ctx, `SELECT id, name, country, kind, domains, created_at FROM authorities WHERE id = ?`, id))
+	a, err := scanAuthority(s.queryRow(ctx, `SELECT id, name, country, kind, domains, age_recipient, created_at FROM authorities WHERE id = ?`, id))
 	return a, notFoundOr(err, "read authority")
 }
 
 // AuthorityByToken returns the authority whose token hashes to tokenHash.
 func (s *Store) AuthorityByToken(ctx context.Context, tokenHash string) (*docket.Authority, error) {
-	a, err := scanAuthority(s.queryRow(ctx, `SELECT id, name, country, kind, domains, created_at FROM authorities WHERE token_hash = ?`, tokenHash))
+	a, err := scanAuthority(s.queryRow(ctx, `SELECT id, name, country, kind, domains, age_recipient, created_at FROM authorities WHERE token_hash = ?`, tokenHash))
 	return a, notFoundOr(err, "find authority by token")
 }
 
@@ -425,7 +425,7 @@ func (s *Store) Head(ctx context.Context) (int64, string, error) {
 
 // Authorities returns every registered authority.
 func (s *Store) Authorities(ctx context.Context) ([]*docket.Authority, error) {
-	rows, err := s.query(ctx, `SELECT id, name, country, kind, domains, created_at FROM authorities ORDER BY name, id`)
+	rows, err := s.query(ctx, `SELECT id, name, country, kind, domains, age_recipient, created_at FROM authorities ORDER BY name, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list authorities: %w", err)
 	}

@@ -198,6 +198,14 @@ func (t *tx) InsertRequest(ctx context.Context, r *docket.Request) error {
 	return nil
 }
 
+// DeleteBlob deletes stored bytes (a released hold's snapshot).
+func (t *tx) DeleteBlob(ctx context.Context, sha256 string) error {
+	if _, err := t.exec(ctx, `DELETE FROM blobs WHERE sha256 = ?`, sha256); err != nil {
+		return fmt.Errorf("delete blob: %w", err)
+	}
+	return nil
+}
+
 func (t *tx) InsertBlob(ctx context.Context, b *docket.Blob) error {
 	if t.buf.blobs[b.SHA256] {
 		return nil // content-addressed: the same bytes are stored once
@@ -384,8 +392,8 @@ func collectCases(rows *sql.Rows) ([]*docket.Case, error) {
 
 func (t *tx) InsertAuthority(ctx context.Context, a *docket.Authority, tokenHash string) error {
 	domains, _ := json.Marshal(a.Domains)
-	if _, err := t.exec(ctx, `INSERT INTO authorities (id, name, country, kind, domains, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.Name, a.Country, a.Kind, string(domains), tokenHash, docket.Micros(a.CreatedAt)); err != nil {
+	if _, err := t.exec(ctx, `INSERT INTO authorities (id, name, country, kind, domains, age_recipient, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.Name, a.Country, a.Kind, string(domains), a.AgeRecipient, tokenHash, docket.Micros(a.CreatedAt)); err != nil {
 		return fmt.Errorf("insert authority: %w", err)
 	}
 	return nil

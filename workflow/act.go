@@ -3,7 +3,6 @@ package workflow
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -61,6 +60,22 @@ type Action struct {
 	// Method is how the sender was verified (verify_sender): callback, supervisor,
 	// in_person or other; Text says who was reached and how.
 	Method string `json:"method,omitempty"`
+
+	// Actions on the platform (remove, restrict, suspend, terminate, preserve, disclose,
+	// notify_user, report_threat): the target; where (restrict) and until when; the
+	// statement of reasons (content actions); categories and date range (disclose); the
+	// country to alert (report_threat; default the account's). Text is the reason for
+	// suspicion (report_threat) or why (extend_hold).
+	Target     *docket.Target             `json:"target,omitempty"`
+	Countries  []string                   `json:"countries,omitempty"`
+	Until      *docket.Time               `json:"until,omitempty"`
+	Reasons    *docket.StatementOfReasons `json:"statement_of_reasons,omitempty"`
+	Categories []string                   `json:"categories,omitempty"`
+	From       *docket.Time               `json:"from,omitempty"`
+	To         *docket.Time               `json:"to,omitempty"`
+	Country    string                     `json:"country,omitempty"`
+	// Hold is the seq of the hold_placed event to extend (extend_hold).
+	Hold int64 `json:"hold,omitempty"`
 }
 
 // Act applies a staff member's action to a case and returns the case as it now stands with
@@ -83,6 +98,13 @@ func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Acti
 			return nil, nil, docket.Errorf(docket.EINVALID, "%s is an %s and cannot work cases.", target.Email, target.Role)
 		}
 	}
+	var facts *platformFacts
+	if isPlatformOp(a.Type) {
+		var err error
+		if facts, err = s.readPlatformFacts(ctx, caseID, a); err != nil {
+			return nil, nil, fmt.Errorf("%s on case %s: %w", a.Type, caseID, err)
+		}
+	}
 	var c *docket.Case
 	var ev *docket.Event
 	err := s.store.Update(ctx, func(tx docket.Tx) error {
@@ -94,22 +116,22 @@ func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Acti
 			return err
 		}
 		now := s.Now().Truncate(time.Microsecond)
-		ev, err = s.event(c, u, a, now)
+		if isPlatformOp(a.Type) || a.Type == ActExtendHold || a.Type == ActAcknowledgePage {
+			ev, err = s.platformEvent(c, u, a, facts, now)
+		} else {
+			ev, err = s.event(c, u, a, now)
+		}
 		if err != nil {
 			return err
 		}
+		wasEmergency := c.Emergency
 		if err := record(ctx, tx, c, ev); err != nil {
 			return err
 		}
-		if ev.Type == docket.EventAnswered && c.Channel == docket.ChannelEmail {
-			// The answer goes back by e-mail, in the same transaction: it cannot be lost.
-			payload, err := json.Marshal(MailAnswer{CaseID: c.ID, Seq: ev.Seq})
-			if err != nil {
-				return err
-			}
-			if err := tx.Enqueue(ctx, &docket.Job{Kind: JobMailAnswer, Payload: payload, RunAt: now, MaxAttempts: 12}); err != nil {
-				return err
-			}
+		// What the event sets off (the answer's mail, the platform call, paging) is queued
+		// in the same transaction: it cannot be lost.
+		if err := s.followUp(ctx, tx, c, ev, wasEmergency); err != nil {
+			return err
 		}
 		return tx.UpdateCase(ctx, c)
 	})
@@ -166,7 +188,10 @@ func checkAction(u *docket.User, a Action) error {
 			return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may approve a decision.")
 		}
 	default:
-		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject, answer, retriage or verify_sender.", a.Type), Fields: map[string]string{"type": "unknown"}}
+		if isPlatformOp(a.Type) || a.Type == ActExtendHold || a.Type == ActAcknowledgePage {
+			return checkPlatformAction(a)
+		}
+		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject, answer, retriage, verify_sender, %s, extend_hold or acknowledge_page.", a.Type, strings.Join(docket.Ops, ", ")), Fields: map[string]string{"type": "unknown"}}
 	}
 	if a.Type == ActReject && !u.Role.CanApprove() {
 		return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may send a decision back.")
@@ -232,8 +257,15 @@ func (s *Service) event(c *docket.Case, u *docket.User, a Action, now time.Time)
 		default:
 			return nil, stateError(c, "decide before answering.")
 		}
+		if n := c.PendingActions(); n > 0 {
+			return nil, docket.Errorf(docket.ESTATE, "%d action(s) on the platform are not confirmed yet: answer once the platform has confirmed them (or they have failed for good), so that the answer reports what was done.", n)
+		}
 		pauses := c.Decision.Outcome == docket.OutcomeNeedInfo && c.PauseOnNeedInfo
-		return docket.NewEvent(c.ID, docket.EventAnswered, actor, now, docket.Answered{Text: a.Text, PausesClock: pauses}), nil
+		d := docket.Answered{Text: a.Text, PausesClock: pauses}
+		if sums := actionSummaries(c); len(sums) > 0 {
+			d.Actions = sums
+		}
+		return docket.NewEvent(c.ID, docket.EventAnswered, actor, now, d), nil
 	}
 	return nil, docket.Errorf(docket.EINVALID, "Unknown event type %q.", a.Type)
 }

@@ -313,6 +313,9 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 	if err := enqueueFollowUps(ctx, tx, p); err != nil {
 		return err
 	}
+	if err := s.pageIfFlagged(ctx, tx, p.c, false, req.ReceivedAt); err != nil {
+		return err
+	}
 	p.res = &Result{Receipt: receipt(req, p.c)}
 	return nil
 }
@@ -367,7 +370,11 @@ func (s *Service) thread(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 			RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256, Why: p.sub.ThreadWhy, Emergency: p.c.Emergency && !c.Emergency,
 		})
 	}
+	was := c.Emergency
 	if err := record(ctx, tx, c, e); err != nil {
+		return false, err
+	}
+	if err := s.pageIfFlagged(ctx, tx, c, was, req.ReceivedAt); err != nil {
 		return false, err
 	}
 	if err := s.insertJoined(ctx, tx, p, c); err != nil {
@@ -431,7 +438,11 @@ func (s *Service) attach(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 	}
 	d.Emergency = p.c.Emergency && !c.Emergency
 	req.CaseID = c.ID
+	was := c.Emergency
 	if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, d)); err != nil {
+		return false, err
+	}
+	if err := s.pageIfFlagged(ctx, tx, c, was, req.ReceivedAt); err != nil {
 		return false, err
 	}
 	if err := s.insertJoined(ctx, tx, p, c); err != nil {

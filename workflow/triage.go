@@ -129,10 +129,14 @@ func (s *Service) recordSort(ctx context.Context, tx docket.Tx, req *docket.Requ
 	if err != nil {
 		return err
 	}
+	was := c.Emergency
 	for _, e := range events {
 		if err := record(ctx, tx, c, e); err != nil {
 			return err
 		}
+	}
+	if err := s.pageIfFlagged(ctx, tx, c, was, s.Now()); err != nil {
+		return err
 	}
 	return tx.UpdateCase(ctx, c)
 }

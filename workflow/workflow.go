@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/evidence"
 	"github.com/docket-dev/docket/regime"
 	"github.com/docket-dev/docket/rules"
 	"github.com/docket-dev/docket/triage"
@@ -41,6 +42,8 @@ type Config struct {
 	RefreshRelated time.Duration
 	// OnIntake is called after each intake commit (the server wakes its job runner).
 	OnIntake func()
+	// Paging queues a page (JobPage) whenever a case becomes an emergency.
+	Paging bool
 }
 
 // Service is the workflow.
@@ -55,6 +58,7 @@ type Service struct {
 	related  *relatedFilter
 	refresh  time.Duration
 	onIntake func()
+	paging   bool
 	intake   chan *pending
 	maxBatch int
 	wg       sync.WaitGroup
@@ -87,6 +91,7 @@ func New(cfg Config) *Service {
 		refresh:  cfg.RefreshRelated,
 		rules:    cfg.Rules,
 		onIntake: cfg.OnIntake,
+		paging:   cfg.Paging,
 		intake:   make(chan *pending, 4096),
 		maxBatch: cmp.Or(cfg.MaxBatch, 256),
 		stop:     make(chan struct{}),
@@ -146,6 +151,11 @@ func (s *Service) RegisterAuthority(ctx context.Context, by docket.Actor, a *doc
 	}
 	for i, d := range a.Domains {
 		a.Domains[i] = strings.ToLower(strings.TrimSpace(d))
+	}
+	if a.AgeRecipient = strings.TrimSpace(a.AgeRecipient); a.AgeRecipient != "" {
+		if _, err := evidence.ParseRecipient(a.AgeRecipient); err != nil {
+			return "", &docket.Error{Code: docket.EINVALID, Message: "Field age_recipient: " + err.Error(), Fields: map[string]string{"age_recipient": "invalid"}}
+		}
 	}
 	a.ID, a.CreatedAt = docket.NewID(), s.Now()
 	token, hash := docket.NewToken("dka")
@@ -208,21 +218,12 @@ type Entry struct {
 
 // Record appends events of a background part (the mailer) to a case, in one transaction.
 func (s *Service) Record(ctx context.Context, caseID string, actor docket.Actor, entries ...Entry) error {
-	err := s.store.Update(ctx, func(tx docket.Tx) error {
-		c, err := tx.Case(ctx, caseID)
-		if err != nil {
-			return err
-		}
-		now := s.Now().Truncate(time.Microsecond)
+	return s.Change(ctx, caseID, actor, func(_ docket.Tx, _ *docket.Case, rec func(string, any) (*docket.Event, error)) error {
 		for _, e := range entries {
-			if err := record(ctx, tx, c, docket.NewEvent(caseID, e.Type, actor, now, e.Data)); err != nil {
+			if _, err := rec(e.Type, e.Data); err != nil {
 				return err
 			}
 		}
-		return tx.UpdateCase(ctx, c)
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("record events on case %s: %w", caseID, err)
-	}
-	return nil
 }

@@ -45,7 +45,7 @@ Usage:
   docket serve     [common flags] [--addr HOST:PORT] [--clock-interval 5s]
                    [--smtp-addr HOST:PORT --smtp-domain DOMAIN] [--lmtp-addr HOST:PORT]
   docket migrate   [common flags]
-  docket authority add --name NAME --country CC [--kind KIND] [--domain D]... [--json]
+  docket authority add --name NAME --country CC [--kind KIND] [--domain D]... [--age-recipient age1…] [--json]
   docket user add      --email EMAIL --role agent|reviewer|admin|auditor [--json]
   docket audit verify  [--head SEQ:HASH] [--json]
   docket audit head
@@ -286,13 +286,14 @@ func (m *Main) authorityAdd(ctx context.Context, args []string) error {
 	country := fs.String("country", "", "ISO 3166 two-letter country code")
 	kind := fs.String("kind", "", "police, prosecutor, court, regulator, intelligence…")
 	asJSON := fs.Bool("json", false, `print {"id","token"}`)
+	key := fs.String("age-recipient", "", "the authority's age public key (age1…): disclosure packages are encrypted to it")
 	var domains listFlag
 	fs.Var(&domains, "domain", "official e-mail domain (repeatable)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
 	return m.withService(ctx, resolve, func(ctx context.Context, svc *workflow.Service) error {
-		a := &docket.Authority{Name: *name, Country: *country, Kind: *kind, Domains: domains}
+		a := &docket.Authority{Name: *name, Country: *country, Kind: *kind, Domains: domains, AgeRecipient: *key}
 		token, err := svc.RegisterAuthority(ctx, docket.Actor("cli"), a)
 		if err != nil {
 			return err
