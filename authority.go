@@ -68,4 +68,8 @@ const (
 	ActorPublic Actor = "public"
 	ActorClock  Actor = "system:clock"
 	ActorMail   Actor = "system:mail"
+	// ActorPlatform records what the platform confirmed (or refused) of an action.
+	ActorPlatform Actor = "system:platform"
+	// ActorPager records pages sent for emergencies.
+	ActorPager Actor = "system:pager"
 )

@@ -225,15 +225,7 @@ func (m *Mailer) compose(caseID, part, to, subject, text, inReplyTo string, refs
 // deliver signs and sends one message; it records the attempt on the case. A refusal for
 // good (5xx) ends the job with a final failure; anything else is retried by the job queue.
 func (m *Mailer) deliver(ctx context.Context, j *docket.Job, caseID, purpose, to, id string, msg []byte, onSent ...workflow.Entry) error {
-	if m.Relay.DKIM != nil {
-		var signed bytes.Buffer
-		err := dkim.Sign(&signed, bytes.NewReader(msg), &dkim.SignOptions{Domain: m.Relay.DKIM.Domain, Selector: m.Relay.DKIM.Selector, Signer: m.Relay.DKIM.Signer})
-		if err != nil {
-			return fmt.Errorf("DKIM-sign %s: %w", purpose, err)
-		}
-		msg = signed.Bytes()
-	}
-	err := m.send(ctx, to, msg)
+	msg, err := m.signAndSend(ctx, purpose, to, msg)
 	if err == nil {
 		sent := workflow.Entry{Type: docket.EventMailSent, Data: docket.MailSent{
 			Purpose: purpose, To: to, MessageID: id, Attempt: j.Attempts, Relay: m.Relay.Addr, SHA256: workflow.SHA256(msg),
@@ -254,6 +246,32 @@ func (m *Mailer) deliver(ctx context.Context, j *docket.Job, caseID, purpose, to
 		return nil // recorded as failed for good on the case; no more attempts
 	}
 	return fmt.Errorf("send %s for case %s: %w", purpose, caseID, err)
+}
+
+// Mail composes, signs and sends one plain-text message about a case (a page, a threat
+// notice) and returns its Message-ID and the SHA-256 of what was sent; it records nothing.
+func (m *Mailer) Mail(ctx context.Context, caseID, part, to, subject, text string) (id, sha string, err error) {
+	msg, id := m.compose(caseID, part, to, subject, text, "", nil)
+	msg, err = m.signAndSend(ctx, part, to, msg)
+	if err != nil {
+		return "", "", err
+	}
+	return id, workflow.SHA256(msg), nil
+}
+
+// Configured reports whether a relay is set.
+func (m *Mailer) Configured() bool { return m != nil && m.Relay.Addr != "" }
+
+func (m *Mailer) signAndSend(ctx context.Context, purpose, to string, msg []byte) ([]byte, error) {
+	if m.Relay.DKIM != nil {
+		var signed bytes.Buffer
+		err := dkim.Sign(&signed, bytes.NewReader(msg), &dkim.SignOptions{Domain: m.Relay.DKIM.Domain, Selector: m.Relay.DKIM.Selector, Signer: m.Relay.DKIM.Signer})
+		if err != nil {
+			return nil, fmt.Errorf("DKIM-sign %s: %w", purpose, err)
+		}
+		msg = signed.Bytes()
+	}
+	return msg, m.send(ctx, to, msg)
 }
 
 func (m *Mailer) send(ctx context.Context, to string, msg []byte) error {

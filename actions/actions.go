@@ -1,0 +1,342 @@
+// Package actions carries staff decisions out on the platform: it runs the jobs that call
+// the platform connector for each requested action, seals preserved snapshots into holds
+// and releases them when their time is up, builds disclosure packages encrypted to the
+// requesting authority, and sends threat-to-life notices. Nothing is recorded as done before
+// the platform confirms it; every attempt is an event on the case.
+package actions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/evidence"
+	"github.com/docket-dev/docket/jobs"
+	"github.com/docket-dev/docket/workflow"
+)
+
+// Mailer sends a plain-text mail about a case (mailout.Mailer).
+type Mailer interface {
+	Mail(ctx context.Context, caseID, part, to, subject, text string) (id, sha string, err error)
+	Configured() bool
+}
+
+// DefaultHold is how long a snapshot is held when the regime names no period: an operator
+// default, not law.
+const DefaultHold = 90 * 24 * time.Hour
+
+// Carrier runs the platform jobs.
+type Carrier struct {
+	Service  *workflow.Service
+	Store    docket.Store
+	Platform docket.Platform
+	Keeper   *evidence.Keeper
+	// Mail sends threat notices; ThreatContacts maps a country code to the address of its
+	// competent authority, with "*" as the fallback (Europol).
+	Mail           Mailer
+	ThreatContacts map[string]string
+	// PlatformName names the platform in notices.
+	PlatformName string
+	Logger       *slog.Logger
+}
+
+// Register adds the jobs to a runner.
+func (c *Carrier) Register(r *jobs.Runner) {
+	r.Handle(workflow.JobPlatformAction, c.Action)
+	r.Handle(workflow.JobHoldRelease, c.Release)
+}
+
+func (c *Carrier) log() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
+	}
+	return c.Logger
+}
+
+// outcome is what an action produced, recorded with its action_done.
+type outcome struct {
+	res   *docket.ActionResult
+	blobs []docket.Blob
+	holds []docket.HoldPlaced
+	pkg   *docket.PackageReady
+}
+
+// Action carries out one action_requested event.
+func (c *Carrier) Action(ctx context.Context, j *docket.Job) error {
+	var p workflow.ActionJob
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		return fmt.Errorf("action job payload: %w", err)
+	}
+	cs, err := c.Store.Case(ctx, p.CaseID)
+	if err != nil {
+		return fmt.Errorf("action %d: read case: %w", p.Seq, err)
+	}
+	a := cs.Action(p.Seq)
+	if a == nil || a.Status != docket.ActionPending {
+		return nil // done or failed for good already
+	}
+	req, err := c.requested(ctx, p.CaseID, p.Seq)
+	if err != nil {
+		return err
+	}
+	out, err := c.carry(ctx, cs, req)
+	if err != nil {
+		return c.failed(ctx, j, cs.ID, p.Seq, req.Op, err)
+	}
+	err = c.Service.Change(ctx, cs.ID, docket.ActorPlatform, func(tx docket.Tx, cs *docket.Case, rec func(string, any) (*docket.Event, error)) error {
+		for i := range out.blobs {
+			if err := tx.InsertBlob(ctx, &out.blobs[i]); err != nil {
+				return err
+			}
+		}
+		for _, h := range out.holds {
+			h.Action = p.Seq
+			e, err := rec(docket.EventHoldPlaced, h)
+			if err != nil {
+				return err
+			}
+			if err := c.Service.QueueHoldRelease(ctx, tx, cs.ID, e.Seq, h.Until); err != nil {
+				return err
+			}
+		}
+		if out.pkg != nil {
+			out.pkg.Action = p.Seq
+			if _, err := rec(docket.EventPackageReady, out.pkg); err != nil {
+				return err
+			}
+		}
+		_, err := rec(docket.EventActionDone, docket.ActionDone{Action: p.Seq, Op: req.Op, EffectiveAt: out.res.EffectiveAt.UTC(), Ref: out.res.Ref, Detail: out.res.Detail})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record %s done: %w", req.Op, err)
+	}
+	c.log().InfoContext(ctx, "action done", slog.String("case", cs.ID), slog.String("op", req.Op), slog.String("target", req.Target.Value))
+	return nil
+}
+
+// requested reads the action_requested event seq of a case.
+func (c *Carrier) requested(ctx context.Context, caseID string, seq int64) (*docket.ActionRequested, error) {
+	events, err := c.Store.CaseEvents(ctx, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("action %d: read events: %w", seq, err)
+	}
+	for _, e := range events {
+		if e.Seq == seq && e.Type == docket.EventActionRequested {
+			var d docket.ActionRequested
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return nil, fmt.Errorf("action %d: %w", seq, err)
+			}
+			return &d, nil
+		}
+	}
+	return nil, fmt.Errorf("case %s has no action_requested event %d", caseID, seq)
+}
+
+// failed records a failed attempt; the job retries unless the failure is final.
+func (c *Carrier) failed(ctx context.Context, j *docket.Job, caseID string, seq int64, op string, cause error) error {
+	var pe *docket.PlatformError
+	final := (errors.As(cause, &pe) && pe.Permanent) || j.Attempts >= j.MaxAttempts
+	var perm *permanentError
+	final = final || errors.As(cause, &perm)
+	d := docket.ActionFailed{Action: seq, Op: op, Attempt: j.Attempts, Error: cause.Error(), Final: final}
+	if !final {
+		d.NextAt = docket.OptTime(c.Service.Now().Add(jobs.Backoff(j.Attempts)))
+	}
+	if err := c.Service.Record(ctx, caseID, docket.ActorPlatform, workflow.Entry{Type: docket.EventActionFailed, Data: d}); err != nil {
+		return errors.Join(cause, err)
+	}
+	c.log().WarnContext(ctx, "action failed", slog.String("case", caseID), slog.String("op", op), slog.Int("attempt", j.Attempts), slog.Bool("final", final), slog.Any("err", cause))
+	if final {
+		return nil
+	}
+	return fmt.Errorf("%s on case %s: %w", op, caseID, cause)
+}
+
+// permanentError is a failure that retrying cannot mend (no contact configured…).
+type permanentError struct{ msg string }
+
+func (e *permanentError) Error() string { return e.msg }
+
+func permanent(format string, args ...any) error {
+	return &permanentError{fmt.Sprintf(format, args...)}
+}
+
+func (c *Carrier) carry(ctx context.Context, cs *docket.Case, req *docket.ActionRequested) (*outcome, error) {
+	if c.Platform == nil && req.Op != docket.OpReportThreat {
+		return nil, permanent("no platform connector is configured (platform_url)")
+	}
+	rg, _ := c.Service.Regimes().Lookup(cs.Regime)
+	out := &outcome{}
+	var err error
+	switch req.Op {
+	case docket.OpRemove, docket.OpRestrict, docket.OpSuspend, docket.OpTerminate:
+		if req.Op == docket.OpRemove && rg != nil && rg.Keep > 0 {
+			// Removed content is kept for the regime's period (TCO art. 6: six months).
+			if err := c.preserve(ctx, cs, req.Key+"-keep", req.Target, time.Duration(rg.Keep), 0, rg.ID+" (keep removed content)", out); err != nil {
+				return nil, fmt.Errorf("preserve before removal: %w", err)
+			}
+		}
+		out.res, err = c.Platform.Act(ctx, req.Key, docket.PlatformAction{Op: req.Op, Target: req.Target, Countries: req.Countries, Until: req.Until, Statement: req.Statement})
+	case docket.OpPreserve:
+		hold, ext, basis := DefaultHold, time.Duration(0), "operator default (the regime names no period)"
+		if rg != nil && rg.Hold > 0 {
+			hold, ext, basis = time.Duration(rg.Hold), time.Duration(rg.HoldExtension), rg.ID
+		} else if rg != nil && rg.Keep > 0 {
+			hold, basis = time.Duration(rg.Keep), rg.ID
+		}
+		if err = c.preserve(ctx, cs, req.Key, req.Target, hold, ext, basis, out); err == nil {
+			h := out.holds[0]
+			out.res = &docket.ActionResult{Status: "done", EffectiveAt: h.TakenAt, Detail: "snapshot " + h.SHA256 + " held until " + h.Until.Format(time.RFC3339)}
+		}
+	case docket.OpDisclose:
+		err = c.disclose(ctx, cs, req, out)
+	case docket.OpNotify:
+		out.res, err = c.Platform.Notify(ctx, req.Key, docket.UserNotice{Target: req.Target, Statement: req.Statement,
+			Text: "An action was taken on your content or account. The statement of reasons explains why and how to contest it."})
+	case docket.OpReportThreat:
+		err = c.reportThreat(ctx, cs, req, out)
+	default:
+		err = permanent("unknown operation %q", req.Op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *Carrier) preserve(ctx context.Context, cs *docket.Case, key string, t docket.Target, hold, ext time.Duration, basis string, out *outcome) error {
+	if c.Keeper == nil {
+		return permanent("no evidence key is configured")
+	}
+	snap, err := c.Platform.Preserve(ctx, key, t)
+	if err != nil {
+		return err
+	}
+	sealed, err := c.Keeper.Seal(snap.Data)
+	if err != nil {
+		return err
+	}
+	blob := evidence.SHA256(sealed)
+	out.blobs = append(out.blobs, docket.Blob{SHA256: blob, Data: sealed})
+	taken := snap.TakenAt.UTC()
+	if taken.IsZero() {
+		taken = c.Service.Now()
+	}
+	out.holds = append(out.holds, docket.HoldPlaced{Target: t, SHA256: evidence.SHA256(snap.Data), Blob: blob, Size: len(snap.Data),
+		TakenAt: taken, Until: c.Service.Now().Add(hold), Extension: docket.Duration(ext), Basis: basis})
+	return nil
+}
+
+func (c *Carrier) disclose(ctx context.Context, cs *docket.Case, req *docket.ActionRequested, out *outcome) error {
+	if req.Recipient == "" {
+		return permanent("the authority has no encryption key on record")
+	}
+	x, err := c.Platform.Export(ctx, req.Key, docket.ExportRequest{Target: req.Target, Categories: req.Categories, From: req.From, To: req.To})
+	if err != nil {
+		return err
+	}
+	reqs, err := c.Store.CaseRequests(ctx, cs.ID)
+	if err != nil {
+		return err
+	}
+	m := &evidence.Manifest{CaseID: cs.ID, Reference: cs.Reference, Regime: cs.Regime, Authority: cs.AuthorityID,
+		Asked: evidence.ManifestAsk{Target: req.Target, Categories: req.Categories, From: req.From, To: req.To},
+		Missing: x.Missing, CreatedAt: c.Service.Now()}
+	if cs.Decision != nil {
+		m.DecidedBy, m.ApprovedBy = cs.Decision.DecidedBy, cs.Decision.ApprovedBy
+	}
+	for _, r := range reqs {
+		m.Requests = append(m.Requests, evidence.ManifestReq{ID: r.ID, SHA256: r.SHA256, ReceivedAt: r.ReceivedAt})
+	}
+	zip, err := evidence.Package(m, x.Items)
+	if err != nil {
+		return permanent("build package: %v", err)
+	}
+	enc, err := evidence.EncryptTo(req.Recipient, zip)
+	if err != nil {
+		return permanent("encrypt package: %v", err)
+	}
+	blob := evidence.SHA256(enc)
+	out.blobs = append(out.blobs, docket.Blob{SHA256: blob, Data: enc})
+	out.pkg = &docket.PackageReady{Blob: blob, SHA256: evidence.SHA256(zip), Size: len(enc), Items: len(x.Items), Recipient: req.Recipient}
+	out.res = &docket.ActionResult{Status: "done", EffectiveAt: c.Service.Now(), Ref: blob,
+		Detail: fmt.Sprintf("package of %d item(s), encrypted to the authority", len(x.Items))}
+	return nil
+}
+
+// reportThreat sends a proactive threat-to-life notice (DSA art. 18; TCO art. 14(5)) to the
+// competent authority of the country concerned, or to the fallback (Europol): the content,
+// its time of publication with time zone, the reason for suspicion and identifying data.
+func (c *Carrier) reportThreat(ctx context.Context, cs *docket.Case, req *docket.ActionRequested, out *outcome) error {
+	if c.Mail == nil || !c.Mail.Configured() {
+		return permanent("no mail relay is configured (relay_addr): a threat notice cannot be sent")
+	}
+	if c.Platform == nil {
+		return permanent("no platform connector is configured (platform_url)")
+	}
+	info, err := c.Platform.Lookup(ctx, req.Target)
+	if err != nil {
+		return err
+	}
+	if !info.Exists {
+		return permanent("the platform does not know %s %q", req.Target.Kind, req.Target.Value)
+	}
+	if err := c.preserve(ctx, cs, req.Key, req.Target, 365*24*time.Hour, 0, "threat-to-life notice (evidence kept one year)", out); err != nil {
+		return err
+	}
+	country := strings.ToUpper(req.Country)
+	if country == "" {
+		country = info.Country
+	}
+	to, via := c.ThreatContacts[country], country
+	if to == "" {
+		to, via = c.ThreatContacts["*"], "fallback (Europol)"
+	}
+	if to == "" {
+		return permanent("no threat contact for %q and no fallback (\"*\") in threat_contacts", country)
+	}
+	snap, err := c.Keeper.Open(out.blobs[len(out.blobs)-1].Data)
+	if err != nil {
+		return err
+	}
+	h := out.holds[len(out.holds)-1]
+	var b strings.Builder
+	fmt.Fprintf(&b, "Notification of a suspected threat to life or safety (Regulation (EU) 2022/2065, art. 18; Regulation (EU) 2021/784, art. 14(5)).\n\n")
+	fmt.Fprintf(&b, "Platform: %s\nOur reference: %s\nCountry concerned: %s\n\n", c.PlatformName, cs.ID, country)
+	fmt.Fprintf(&b, "Content: %s %s\nPublished at: %s\nAccount: %s (country of the account: %s)\nPublic: %v\n\n", req.Target.Kind, req.Target.Value, info.CreatedAt, info.Owner, info.Country, info.Public)
+	fmt.Fprintf(&b, "Reason for suspicion:\n%s\n\n", req.Reason)
+	fmt.Fprintf(&b, "Snapshot of the content and identifying data (SHA-256 %s, taken %s, preserved one year):\n%s\n", h.SHA256, h.TakenAt.Format(time.RFC3339), snap)
+	id, sha, err := c.Mail.Mail(ctx, cs.ID, "threat", to, "Threat to life — notification from "+c.PlatformName+" ["+cs.ID+"]", b.String())
+	if err != nil {
+		return err
+	}
+	out.res = &docket.ActionResult{Status: "done", EffectiveAt: c.Service.Now(), Ref: id,
+		Detail: fmt.Sprintf("notice sent to %s (%s), message SHA-256 %s", to, via, sha)}
+	return nil
+}
+
+// Release ends a hold whose time is up: the sealed snapshot is deleted and the release
+// recorded. A hold extended meanwhile is left for its later job.
+func (c *Carrier) Release(ctx context.Context, j *docket.Job) error {
+	var p workflow.HoldJob
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		return fmt.Errorf("hold job payload: %w", err)
+	}
+	return c.Service.Change(ctx, p.CaseID, docket.ActorClock, func(tx docket.Tx, cs *docket.Case, rec func(string, any) (*docket.Event, error)) error {
+		h := cs.Hold(p.Hold)
+		if h == nil || h.ReleasedAt != nil || c.Service.Now().Before(h.Until) {
+			return nil
+		}
+		if err := tx.DeleteBlob(ctx, h.Blob); err != nil {
+			return err
+		}
+		_, err := rec(docket.EventHoldReleased, docket.HoldReleased{Hold: h.Seq})
+		return err
+	})
+}
