@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/evidence"
 	"github.com/docket-dev/docket/workflow"
 )
 
@@ -34,6 +35,8 @@ type Config struct {
 	TokenTTL time.Duration
 	// TrustProxy takes the client address for rate limits from X-Forwarded-For.
 	TrustProxy bool
+	// Keeper signs package download links; without it no package is offered.
+	Keeper *evidence.Keeper
 }
 
 // Server is the HTTP API.
@@ -46,6 +49,7 @@ type Server struct {
 	notices *limiter
 	metrics *metrics
 	trust   bool
+	keeper  *evidence.Keeper
 	mux     *http.ServeMux
 }
 
@@ -92,6 +96,7 @@ func New(cfg Config) *Server {
 		tokens:  &tokenCache{ttl: cfg.TokenTTL, entries: map[string]cached{}},
 		notices: newLimiter(cfg.NoticesPerMinute/60, cfg.NoticeBurst),
 		trust:   cfg.TrustProxy,
+		keeper:  cfg.Keeper,
 		mux:     http.NewServeMux(),
 	}
 	s.metrics = newMetrics(cfg.Registry, cfg.Store, cfg.Service)
@@ -119,6 +124,8 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/requests/{id}", authorityOrStaff, s.getRequest},
 		{"GET", "/api/v1/requests/{id}/raw", authorityOrStaff, s.getRequestRaw},
 		{"POST", "/api/v1/requests/{id}/replies", authorityOnly, s.createReply},
+		{"GET", "/api/v1/requests/{id}/packages", authorityOnly, s.listPackages},
+		{"GET", "/api/v1/packages/{case}/{blob}", authorityOnly, s.downloadPackage},
 		{"POST", "/api/v1/notices", public, s.createNotice},
 		{"GET", "/api/v1/cases", staff, s.listCases},
 		{"GET", "/api/v1/cases/{id}", staff, s.getCase},

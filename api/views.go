@@ -34,6 +34,10 @@ type caseView struct {
 	Decision       *docket.Decision       `json:"decision,omitempty"`
 	Answer         *docket.Answer         `json:"answer,omitempty"`
 	Triage         *docket.CaseTriage     `json:"triage,omitempty"`
+	Actions        []docket.CaseAction    `json:"actions,omitempty"`
+	Holds          []docket.Hold          `json:"holds,omitempty"`
+	Packages       []docket.Package       `json:"packages,omitempty"`
+	Paging         *docket.Paging         `json:"paging,omitempty"`
 	UpdatedAt      time.Time              `json:"updated_at"`
 }
 
@@ -45,6 +49,7 @@ func viewCase(c *docket.Case, now time.Time) caseView {
 		ReceivedAt: c.ReceivedAt, Deadline: docket.OptTime(c.DeadlineAt), DueSoonAt: docket.OptTime(c.DueSoonAt),
 		PausedAt: docket.OptTime(c.PausedAt), DueSoon: c.DueSoon, Overdue: c.Overdue || c.OverdueAt(now),
 		Decision: c.Decision, Answer: c.Answer, Triage: c.Triage, UpdatedAt: c.UpdatedAt,
+		Actions: c.Actions, Holds: c.Holds, Packages: c.Packages, Paging: c.Paging,
 	}
 }
 
@@ -75,6 +80,18 @@ type statusView struct {
 	Paused   bool          `json:"clock_paused"`
 	Decision *decisionView `json:"decision"`
 	Answer   *answerView   `json:"answer"`
+	// Actions are what was carried out on the platform, once answered.
+	Actions []actionView `json:"actions,omitempty"`
+	// Packages counts the disclosure packages ready to download (GET …/packages).
+	Packages int `json:"packages,omitempty"`
+}
+
+type actionView struct {
+	Op          string        `json:"op"`
+	Target      docket.Target `json:"target"`
+	Countries   []string      `json:"countries,omitempty"`
+	Status      string        `json:"status"`
+	EffectiveAt *docket.Time  `json:"effective_at,omitempty"`
 }
 
 type decisionView struct {
@@ -105,6 +122,12 @@ func viewStatus(r *docket.Request, c *docket.Case) statusView {
 	if c.Answer != nil && c.Decision != nil {
 		v.Decision = &decisionView{Outcome: c.Decision.Outcome, ReasonCode: c.Decision.ReasonCode, Statement: c.Decision.Statement, DecidedAt: c.Decision.DecidedAt}
 		v.Answer = &answerView{Text: c.Answer.Text, AnsweredAt: c.Answer.AnsweredAt}
+		for _, a := range c.Actions {
+			if docket.ContentOp(a.Op) || a.Op == docket.OpPreserve || a.Op == docket.OpDisclose {
+				v.Actions = append(v.Actions, actionView{Op: a.Op, Target: a.Target, Countries: a.Countries, Status: a.Status, EffectiveAt: a.EffectiveAt})
+			}
+		}
 	}
+	v.Packages = len(c.Packages)
 	return v
 }

@@ -114,13 +114,26 @@ func (r *Runner) Stop() {
 func (r *Runner) loop(ctx context.Context) {
 	t := time.NewTicker(r.cfg.Poll)
 	defer t.Stop()
+	// Up to lanes claims run at once: while one waits on a slow job (a relay, a platform
+	// timing out), the next wake-up claims what arrived since — a page is not held back.
+	const lanes = 4
+	sem := make(chan struct{}, lanes)
+	var running sync.WaitGroup
+	defer running.Wait()
 	for {
-		for r.RunDue(ctx) == r.cfg.Batch {
-			select {
-			case <-r.stop:
-				return
-			default:
-			}
+		select {
+		case sem <- struct{}{}:
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				full := r.RunDue(ctx) == r.cfg.Batch
+				<-sem
+				if full {
+					r.Wake() // more may be due
+				}
+			}()
+		case <-r.stop:
+			return
 		}
 		select {
 		case <-r.stop:
@@ -138,17 +151,21 @@ func (r *Runner) RunDue(ctx context.Context) int {
 		r.cfg.Logger.ErrorContext(ctx, "claim jobs", slog.Any("err", err))
 		return 0
 	}
+	// The jobs of a claim run side by side: a slow one (a mail relay, a platform call
+	// timing out) does not hold back a page.
 	batches := map[string][]*docket.Job{}
+	var wg sync.WaitGroup
 	for _, j := range jobs {
 		if _, ok := r.batch[j.Kind]; ok {
 			batches[j.Kind] = append(batches[j.Kind], j)
 			continue
 		}
-		r.run(ctx, j)
+		wg.Go(func() { r.run(ctx, j) })
 	}
 	for kind, js := range batches {
-		r.runBatch(ctx, kind, js)
+		wg.Go(func() { r.runBatch(ctx, kind, js) })
 	}
+	wg.Wait()
 	return len(jobs)
 }
 

@@ -26,11 +26,7 @@ import (
 
 // startMail registers the mail jobs and, when configured, starts the SMTP and LMTP
 // listeners. It returns a function that stops them.
-func (m *Main) startMail(ctx context.Context, cfg *Config, log *slog.Logger, store docket.Store, svc *workflow.Service, runner *jobs.Runner) (func(), error) {
-	mailer, err := newMailer(cfg, log, store, svc)
-	if err != nil {
-		return nil, err
-	}
+func (m *Main) startMail(ctx context.Context, cfg *Config, log *slog.Logger, store docket.Store, svc *workflow.Service, runner *jobs.Runner, mailer *mailout.Mailer) (func(), error) {
 	mailer.Register(runner)
 	if cfg.SMTPAddr == "" && cfg.LMTPAddr == "" {
 		return func() {}, nil

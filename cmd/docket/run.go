@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/audit"
 	"github.com/docket-dev/docket/mailin"
+	"github.com/docket-dev/docket/pager"
 	"github.com/docket-dev/docket/postgres"
 	"github.com/docket-dev/docket/regime"
 	"github.com/docket-dev/docket/sqlite"
@@ -54,6 +56,9 @@ Usage:
   docket triage export-corrections [common flags]   (people's corrections as --eval lines)
   docket train         [--data ../shared/data/text/train.tsv] [--out triage/model.bin]
   docket mail-sink     [--addr 127.0.0.1:2526]   (a local relay that prints mail, for trying docket out)
+  docket refplatform   [--addr 127.0.0.1:8090] [--data DIR] [--secret S] [--seed]   (the reference platform)
+  docket demo          [--addr 127.0.0.1:8080] [--platform-addr 127.0.0.1:8090] [--data DIR]
+                       (docket and the reference platform together, with a few requests acted on)
 
 Common flags (each also read from the environment, and from --config FILE):
   --data DIR        data folder of the embedded SQLite database (DOCKET_DATA, default ./docket-data)
@@ -71,6 +76,9 @@ Common flags (each also read from the environment, and from --config FILE):
                     official_domains, relay_addr, relay_username, relay_password
                     (DOCKET_RELAY_PASSWORD), relay_security, relay_ca, mail_from, dkim_key,
                     dkim_selector, dkim_domain
+  Platform (see docs/OPERATIONS.md): platform_url, platform_secret (DOCKET_PLATFORM_URL,
+                    DOCKET_PLATFORM_SECRET), platform_name, evidence_key (default DATA/evidence.key),
+                    pager (object) or pager_file (DOCKET_PAGER_FILE), threat_contacts
 `
 
 // Config is docket's configuration: flags over environment over the config file.
@@ -112,6 +120,20 @@ type Config struct {
 	DKIMKey       string `json:"dkim_key"`
 	DKIMSelector  string `json:"dkim_selector"`
 	DKIMDomain    string `json:"dkim_domain"`
+
+	// Platform connector, evidence and emergency paging (see docs/OPERATIONS.md).
+	PlatformURL    string `json:"platform_url"`
+	PlatformSecret string `json:"platform_secret"`
+	PlatformName   string `json:"platform_name"`
+	// EvidenceKey is the age identity file that seals preserved snapshots (default
+	// DATA/evidence.key, created on first start).
+	EvidenceKey string `json:"evidence_key"`
+	// Pager is the on-call configuration; PagerFile a file holding it.
+	Pager     *pager.Config `json:"pager"`
+	PagerFile string        `json:"pager_file"`
+	// ThreatContacts maps a country code to its authority's address for threat-to-life
+	// notices; "*" is the fallback (Europol).
+	ThreatContacts map[string]string `json:"threat_contacts"`
 }
 
 // flags registers the common flags on fs and returns a function that resolves the config
@@ -168,6 +190,25 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		out.RelayPassword = pick("", "DOCKET_RELAY_PASSWORD", base.RelayPassword, "")
 		out.RelaySecurity = pick("", "DOCKET_RELAY_SECURITY", base.RelaySecurity, "")
 		out.DNS = pick("", "DOCKET_DNS", base.DNS, "")
+		out.PlatformURL = pick("", "DOCKET_PLATFORM_URL", base.PlatformURL, "")
+		out.PlatformSecret = pick("", "DOCKET_PLATFORM_SECRET", base.PlatformSecret, "")
+		out.PlatformName = pick("", "DOCKET_PLATFORM_NAME", base.PlatformName, "the platform")
+		out.EvidenceKey = pick("", "DOCKET_EVIDENCE_KEY", base.EvidenceKey, filepath.Join(out.Data, "evidence.key"))
+		out.PagerFile = pick("", "DOCKET_PAGER_FILE", base.PagerFile, "")
+		if out.PagerFile != "" {
+			pc, err := pager.Load(out.PagerFile)
+			if err != nil {
+				return nil, err
+			}
+			out.Pager = pc
+		} else if out.Pager != nil {
+			if err := out.Pager.Validate(); err != nil {
+				return nil, err
+			}
+		}
+		if out.PlatformURL != "" && out.PlatformSecret == "" {
+			return nil, errors.New("platform_url needs platform_secret (DOCKET_PLATFORM_SECRET): calls to the platform are signed")
+		}
 		return &out, nil
 	}
 }
@@ -221,6 +262,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.train(ctx, rest)
 	case "mail-sink":
 		return m.mailSink(ctx, rest)
+	case "refplatform":
+		return m.refPlatform(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

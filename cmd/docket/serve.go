@@ -100,7 +100,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		refresh = 5 * time.Second // other nodes may share the database
 	}
 	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log, MaxBatch: cfg.IntakeBatch,
-		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh})
+		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh, Paging: cfg.Pager != nil})
 	svc.Start(ctx)
 	defer svc.Stop()
 
@@ -109,7 +109,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		_, err := svc.MarkClocks(ctx)
 		return err
 	})
-	stopMail, err := m.startMail(ctx, cfg, log, store, svc, runner)
+	mailer, err := newMailer(cfg, log, store, svc)
+	if err != nil {
+		return err
+	}
+	stopMail, err := m.startMail(ctx, cfg, log, store, svc, runner, mailer)
+	if err != nil {
+		return err
+	}
+	keeper, err := startPlatform(cfg, log, store, svc, runner, mailer)
 	if err != nil {
 		return err
 	}
@@ -122,7 +130,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	reg := prometheus.NewRegistry()
 	handler := api.New(api.Config{
 		Service: svc, Store: store, Logger: log, Registry: reg, MaxBody: cfg.MaxBody,
-		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, TrustProxy: cfg.TrustProxy,
+		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, TrustProxy: cfg.TrustProxy, Keeper: keeper,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
