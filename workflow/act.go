@@ -138,6 +138,9 @@ func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Acti
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s on case %s: %w", a.Type, caseID, err)
 	}
+	if s.onIntake != nil {
+		s.onIntake() // a job may have been queued: the runner looks now
+	}
 	return c, ev, nil
 }
 

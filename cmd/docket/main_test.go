@@ -40,13 +40,19 @@ type served struct {
 // the test).
 func startServe(t *testing.T, env map[string]string, args ...string) *served {
 	t.Helper()
+	return startServeAt(t, env, nil, args...)
+}
+
+// startServeAt is startServe with serve's clock set to now (when not nil).
+func startServeAt(t *testing.T, env map[string]string, now func() time.Time, args ...string) *served {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	s := &served{t: t, listen: map[string]string{}, cancel: cancel, done: make(chan error, 1)}
 	var mu sync.Mutex
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] },
 		Ready:     func(a string) { ready <- a },
-		Listening: func(kind, a string) { mu.Lock(); s.listen[kind] = a; mu.Unlock() }}
+		Listening: func(kind, a string) { mu.Lock(); s.listen[kind] = a; mu.Unlock() }, Now: now}
 	go func() { s.done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
 	select {
 	case s.addr = <-ready:

@@ -34,6 +34,8 @@ type Main struct {
 	Ready func(addr string)
 	// Listening, when set, receives the address of each further listener ("smtp", "lmtp").
 	Listening func(kind, addr string)
+	// Now, when set, is the clock of serve (tests move it to expire holds and escalate pages).
+	Now func() time.Time
 }
 
 // NewMain returns a Main wired to the process.

@@ -94,13 +94,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	runner := jobs.New(jobs.Config{Store: store, Logger: log, Batch: 64})
+	runner := jobs.New(jobs.Config{Store: store, Logger: log, Batch: 64, Now: m.Now})
 	var refresh time.Duration
 	if cfg.DB != "" {
 		refresh = 5 * time.Second // other nodes may share the database
 	}
 	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log, MaxBatch: cfg.IntakeBatch,
-		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh, Paging: cfg.Pager != nil})
+		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh, Paging: cfg.Pager != nil, Now: m.Now})
 	svc.Start(ctx)
 	defer svc.Stop()
 
