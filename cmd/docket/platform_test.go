@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/emersion/go-smtp"
 )
 
 // testClock is serve's clock in the tests: real time moved forward on demand.
@@ -152,8 +154,26 @@ func TestPlatformEndToEnd(t *testing.T) {
 		"webhooks": []string{hookSrv.URL},
 	})
 	os.WriteFile(pagerFile, pc, 0o600)
+
+	// The relay that carries threat notices (and mail pages), with STARTTLS and AUTH.
+	cert, caPEM := selfSigned(t)
+	rl := &relay{}
+	rs := smtp.NewServer(rl)
+	rs.Domain, rs.TLSConfig = "relay.test", &tls.Config{Certificates: []tls.Certificate{cert}}
+	rln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go rs.Serve(rln)
+	defer rs.Close()
+	caFile := filepath.Join(dir, "relay-ca.pem")
+	os.WriteFile(caFile, caPEM, 0o600)
+	cfgFile := filepath.Join(dir, "docket.json")
+	cfg, _ := json.Marshal(map[string]any{
+		"relay_addr": rln.Addr().String(), "relay_username": "docket", "relay_password": "relay-secret", "relay_ca": caFile,
+		"mail_from": "legal@platform.example", "platform_name": "Reference Messenger",
+		"threat_contacts": map[string]string{"DE": "lagezentrum@bka.example", "*": "o3@europol.example"},
+	})
+	os.WriteFile(cfgFile, cfg, 0o600)
 	env := map[string]string{"DOCKET_DATA": filepath.Join(dir, "docket"), "DOCKET_PLATFORM_URL": platformURL,
-		"DOCKET_PLATFORM_SECRET": secret, "DOCKET_PAGER_FILE": pagerFile}
+		"DOCKET_PLATFORM_SECRET": secret, "DOCKET_PAGER_FILE": pagerFile, "DOCKET_CONFIG": cfgFile}
 
 	key, _ := age.GenerateX25519Identity()
 	_, police := created(t, must(run(t, env, "authority", "add", "--name", "Police nationale", "--country", "FR", "--age-recipient", key.Recipient().String(), "--json")))
@@ -371,6 +391,22 @@ func TestPlatformEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("threat to life reported to the competent authority", func(t *testing.T) {
+		msg := platformURL + "/m/5"
+		_, caseID := submit(map[string]any{"regime": "national-other", "kind": "other", "reference": "TIP-9",
+			"description": "A user threatens his neighbour.", "targets": []map[string]string{{"kind": "message", "value": msg}}})
+		act(agent, caseID, map[string]any{"type": "report_threat", "target": map[string]string{"kind": "message", "value": msg}}, 422) // no reason
+		act(agent, caseID, map[string]any{"type": "report_threat", "target": map[string]string{"kind": "message", "value": msg},
+			"text": "Explicit announcement of a killing tonight, with a weapon."}, 201)
+		got := rl.waitFor(t, "the threat notice", func(m relayed) bool { return len(m.To) == 1 && m.To[0] == "lagezentrum@bka.example" })
+		for _, want := range []string{"art. 18", "I will kill my neighbour", "Published at: 20", "nightwolf", "nw@mail.example", "Explicit announcement"} {
+			if !bytes.Contains(got.Data, []byte(want)) {
+				t.Errorf("the notice lacks %q:\n%s", want, got.Data)
+			}
+		}
+		eventually(t, "the notice recorded", func() bool { return actionStatus(caseID, 0) == "done" })
+	})
+
 	t.Run("platform down", func(t *testing.T) {
 		killPlatform()
 		msg := platformURL + "/m/1"
@@ -397,4 +433,10 @@ func TestPlatformEndToEnd(t *testing.T) {
 		}
 		act(agent, caseID, map[string]any{"type": "answer", "text": "Removed."}, 201)
 	})
+
+	// Every event above replays into the stored cases and the chain holds.
+	s.stop()
+	if out, err := run(t, env, "audit", "verify"); err != nil {
+		t.Fatalf("audit verify: %v\n%s", err, out)
+	}
 }
