@@ -410,11 +410,18 @@ func testBlobs(t *testing.T, s docket.Store) {
 	if _, err := s.Blob(ctx, "00"); docket.ErrorCode(err) != docket.ENOTFOUND {
 		t.Errorf("missing blob: %v", err)
 	}
+	// A released hold's snapshot is deleted.
+	if err := s.Update(ctx, func(tx docket.Tx) error { return tx.DeleteBlob(ctx, b.SHA256) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Blob(ctx, b.SHA256); docket.ErrorCode(err) != docket.ENOTFOUND {
+		t.Errorf("deleted blob: %v", err)
+	}
 }
 
 func testPrincipals(t *testing.T, s docket.Store) {
 	ctx := context.Background()
-	a := &docket.Authority{ID: docket.NewID(), Name: "Police", Country: "FR", Domains: []string{"interieur.gouv.fr"}, CreatedAt: t0}
+	a := &docket.Authority{ID: docket.NewID(), Name: "Police", Country: "FR", Domains: []string{"interieur.gouv.fr"}, AgeRecipient: "age1example", CreatedAt: t0}
 	u := &docket.User{ID: docket.NewID(), Email: "a@example.org", Role: docket.RoleReviewer, CreatedAt: t0}
 	err := s.Update(ctx, func(tx docket.Tx) error {
 		if err := tx.InsertAuthority(ctx, a, "hash-a"); err != nil {
@@ -429,7 +436,7 @@ func testPrincipals(t *testing.T, s docket.Store) {
 	if err != nil || ga.ID != a.ID || ga.Domains[0] != "interieur.gouv.fr" || ga.Country != "FR" {
 		t.Errorf("authority by token = %+v, %v", ga, err)
 	}
-	if ga, err := s.Authority(ctx, a.ID); err != nil || ga.Name != "Police" {
+	if ga, err := s.Authority(ctx, a.ID); err != nil || ga.Name != "Police" || ga.AgeRecipient != "age1example" {
 		t.Errorf("authority by id = %+v, %v", ga, err)
 	}
 	gu, err := s.UserByToken(ctx, "hash-u")
