@@ -226,7 +226,7 @@ func (p *Pager) notify(ctx context.Context, c *docket.Case, step int, who Person
 		"payload": map[string]any{
 			"summary": summary, "source": "docket", "severity": "critical", "timestamp": p.Service.Now().Format(time.RFC3339Nano),
 			"custom_details": map[string]any{"case_id": c.ID, "regime": c.Regime, "kind": c.Kind, "country": c.Country,
-				"authority_id": c.AuthorityID, "sender": c.Sender, "received_at": c.ReceivedAt, "deadline": deadline(c),
+				"authority_id": c.AuthorityID, "reference": c.Reference, "sender": c.Sender, "received_at": c.ReceivedAt, "deadline": deadline(c),
 				"step": step, "on_call": who.Name},
 		},
 		"links": []map[string]string{{"href": strings.TrimRight(p.Config.ConsoleURL, "/") + "/api/v1/cases/" + c.ID, "text": "case"}},

@@ -7,6 +7,7 @@
 //	docket-load seed  --data DIR --events 1000000
 //	docket-load run   --url URL --token T [--rate R]
 //	docket-load mail  --docket ./docket [--duration 10s] [--concurrency 16] [--rate 200] [--size 20000]
+//	docket-load page  --docket ./docket [--duration 20s] [--rate 1000] [--every 100ms]
 package main
 
 import (
@@ -52,6 +53,8 @@ func main() {
 		err = runOnce(os.Args[2:])
 	case "mail":
 		err = mailBench(os.Args[2:])
+	case "page":
+		err = pageBench(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
