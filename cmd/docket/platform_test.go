@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
@@ -366,7 +367,7 @@ func TestPlatformEndToEnd(t *testing.T) {
 		before := hooks.count()
 		submitted := time.Now()
 		_, caseID := submit(map[string]any{"regime": "us-emergency", "kind": "emergency_disclosure", "emergency": true,
-			"description": "A user announced he will shoot his neighbour tonight.", "targets": []map[string]string{{"kind": "username", "value": "@nightwolf"}}})
+			"description": "A user announced he will shoot his neighbour tonight.", "targets": []map[string]string{{"kind": "username", "value": "@threat"}}})
 		eventually(t, "the first page", func() bool { return hooks.count() > before })
 		t.Logf("receipt to page: %v", time.Since(submitted))
 		first := hooks.onCall(before)
@@ -438,5 +439,61 @@ func TestPlatformEndToEnd(t *testing.T) {
 	s.stop()
 	if out, err := run(t, env, "audit", "verify"); err != nil {
 		t.Fatalf("audit verify: %v\n%s", err, out)
+	}
+}
+
+// lockedBuffer collects output written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// TestDemo runs `docket demo` as the README tells: docket and the reference platform start
+// together and the four requests are worked through.
+func TestDemo(t *testing.T) {
+	out := &lockedBuffer{}
+	ready := make(chan string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := &Main{Stdout: out, Stderr: io.Discard, Getenv: func(string) string { return "" }, Ready: func(a string) { ready <- a }}
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--platform-addr", "127.0.0.1:0", "--data", t.TempDir()})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("demo: %v\n%s", err, out)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("demo did not get ready:\n%s", out)
+	}
+	text := out.String()
+	var platformURL string
+	for _, f := range strings.Fields(text) {
+		if strings.HasSuffix(f, "/m/2") && strings.HasPrefix(f, "http://") {
+			platformURL = strings.TrimSuffix(f, "/m/2")
+		}
+	}
+	if platformURL == "" || !strings.Contains(text, "PAGE (step 0)") {
+		t.Fatalf("demo output:\n%s", text)
+	}
+	for _, c := range []struct {
+		path, country string
+		want          int
+	}{{"/m/2", "", 410}, {"/m/3", "DE", 451}, {"/m/3", "FR", 200}} {
+		if got := status(t, platformURL+c.path, c.country); got != c.want {
+			t.Errorf("%s from %q: %d, want %d", c.path, c.country, got, c.want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("demo ended with %v", err)
 	}
 }

@@ -266,6 +266,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.mailSink(ctx, rest)
 	case "refplatform":
 		return m.refPlatform(ctx, rest)
+	case "demo":
+		return m.demo(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
