@@ -3,10 +3,13 @@ package refplatform
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,5 +180,38 @@ func TestIdempotentActions(t *testing.T) {
 	}
 	if got := get(t, srv.URL+"/m/1", ""); got != 410 {
 		t.Fatalf("%d", got)
+	}
+}
+
+// TestContractDocumented: the connector's OpenAPI document lists exactly the operations the
+// client calls and the reference platform serves.
+func TestContractDocumented(t *testing.T) {
+	b, err := os.ReadFile("../docs/connector.openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	_, srv, _ := start(t)
+	want := []string{platform.PathLookup, platform.PathAct, platform.PathPreserve, platform.PathExport, platform.PathNotify}
+	if len(doc.Paths) != len(want) {
+		t.Errorf("documented %d paths, the client calls %d", len(doc.Paths), len(want))
+	}
+	for _, p := range want {
+		if _, ok := doc.Paths[p]["post"]; !ok {
+			t.Errorf("%s is not documented", p)
+		}
+		resp, err := http.Post(srv.URL+p, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized { // served, and refused unsigned
+			t.Errorf("POST %s unsigned: %d", p, resp.StatusCode)
+		}
 	}
 }
