@@ -377,6 +377,9 @@ func (s *Service) thread(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 	if err := s.pageIfFlagged(ctx, tx, c, was, req.ReceivedAt); err != nil {
 		return false, err
 	}
+	if err := s.extendHolds(ctx, tx, c, req, p.opened.Actor); err != nil {
+		return false, err
+	}
 	if err := s.insertJoined(ctx, tx, p, c); err != nil {
 		return false, err
 	}
@@ -443,6 +446,9 @@ func (s *Service) attach(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 		return false, err
 	}
 	if err := s.pageIfFlagged(ctx, tx, c, was, req.ReceivedAt); err != nil {
+		return false, err
+	}
+	if err := s.extendHolds(ctx, tx, c, req, p.opened.Actor); err != nil {
 		return false, err
 	}
 	if err := s.insertJoined(ctx, tx, p, c); err != nil {

@@ -337,3 +337,25 @@ func (s *Service) Change(ctx context.Context, caseID string, actor docket.Actor,
 	}
 	return nil
 }
+
+// extendHolds extends, once, the live holds of a case that a further preservation request
+// joined: the law extends a preservation on a new request (EPOC-PR art. 11: by 30 days;
+// 18 U.S.C. 2703(f): by 90).
+func (s *Service) extendHolds(ctx context.Context, tx docket.Tx, c *docket.Case, req *docket.Request, actor docket.Actor) error {
+	if req.Body.Kind != docket.KindPreservation {
+		return nil
+	}
+	for _, h := range c.Holds {
+		if h.ReleasedAt != nil || h.Extended || h.Extension <= 0 {
+			continue
+		}
+		d := docket.HoldExtended{Hold: h.Seq, Until: h.Until.Add(time.Duration(h.Extension)), Reason: "extended by request " + req.ID}
+		if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventHoldExtended, actor, req.ReceivedAt, d)); err != nil {
+			return err
+		}
+		if err := s.QueueHoldRelease(ctx, tx, c.ID, h.Seq, d.Until); err != nil {
+			return err
+		}
+	}
+	return nil
+}

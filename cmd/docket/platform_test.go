@@ -266,9 +266,13 @@ func TestPlatformEndToEnd(t *testing.T) {
 
 	t.Run("preservation holds expire unless extended", func(t *testing.T) {
 		preserve := func(target string) (string, float64) {
+			kind := "username"
+			if strings.HasPrefix(target, "+") {
+				kind = "phone"
+			}
 			_, caseID := submit(map[string]any{"regime": "eu-epoc-pr", "kind": "preservation", "reference": "EPOC-PR-" + target,
-				"legal_basis": "Regulation (EU) 2023/1543, art. 11", "targets": []map[string]string{{"kind": "username", "value": target}}})
-			act(agent, caseID, map[string]any{"type": "preserve", "target": map[string]string{"kind": "username", "value": target}}, 201)
+				"legal_basis": "Regulation (EU) 2023/1543, art. 11", "targets": []map[string]string{{"kind": kind, "value": target}}})
+			act(agent, caseID, map[string]any{"type": "preserve", "target": map[string]string{"kind": kind, "value": target}}, 201)
 			eventually(t, "the snapshot", func() bool { return len(list(caseOf(s, agent, caseID), "holds")) == 1 })
 			h := list(caseOf(s, agent, caseID), "holds")[0].(map[string]any)
 			until, _ := time.Parse(time.RFC3339Nano, h["until"].(string))
@@ -279,6 +283,15 @@ func TestPlatformEndToEnd(t *testing.T) {
 		}
 		kept, seq := preserve("@alice")
 		plain, _ := preserve("@bob")
+		renewed, _ := preserve("+33612345678")
+		// The authority's new preservation request on the same matter joins the case and
+		// extends its hold.
+		submit(map[string]any{"regime": "eu-epoc-pr", "kind": "preservation", "reference": "EPOC-PR-+33612345678",
+			"legal_basis": "Regulation (EU) 2023/1543, art. 11", "description": "Extension of the preservation.",
+			"targets": []map[string]string{{"kind": "phone", "value": "+33612345678"}}})
+		if !hasEvent(s, agent, renewed, "hold_extended") {
+			t.Fatal("a new preservation request on the case did not extend its hold")
+		}
 		act(agent, kept, map[string]any{"type": "extend_hold", "hold": seq, "text": "Extension requested by the issuing authority."}, 201)
 		act(agent, kept, map[string]any{"type": "extend_hold", "hold": seq, "text": "again"}, 409) // once only
 		released := func(caseID string) bool {
@@ -291,11 +304,11 @@ func TestPlatformEndToEnd(t *testing.T) {
 		}
 		clock.advance(2 * 24 * time.Hour)
 		eventually(t, "the 60-day hold to be released", func() bool { return released(plain) })
-		if released(kept) {
-			t.Fatal("the extended hold was released at 60 days")
+		if released(kept) || released(renewed) {
+			t.Fatal("an extended hold was released at 60 days")
 		}
 		clock.advance(30 * 24 * time.Hour)
-		eventually(t, "the extended hold to be released at 90 days", func() bool { return released(kept) })
+		eventually(t, "the extended holds to be released at 90 days", func() bool { return released(kept) && released(renewed) })
 	})
 
 	t.Run("disclosure package", func(t *testing.T) {
