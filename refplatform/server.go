@@ -172,11 +172,11 @@ func (s *Server) resolve(ctx context.Context, t docket.Target) (ref, error) {
 	var err error
 	switch kind {
 	case "message", "media":
-		id, err = strconv.ParseInt(v, 10, 64)
-		if err == nil {
-			err = s.DB.db.QueryRowContext(ctx, `SELECT id FROM messages WHERE id = ?`, id).Scan(&id)
-		}
 		kind = "message"
+		if id, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return ref{}, fail(http.StatusNotFound, "No message %q on the platform.", t.Value)
+		}
+		err = s.DB.db.QueryRowContext(ctx, `SELECT id FROM messages WHERE id = ?`, id).Scan(&id)
 	case "channel", "group":
 		err = s.DB.db.QueryRowContext(ctx, `SELECT id FROM channels WHERE name = ?`, strings.TrimLeft(v, "@#")).Scan(&id)
 		kind = "channel"
@@ -193,7 +193,7 @@ func (s *Server) resolve(ctx context.Context, t docket.Target) (ref, error) {
 		return ref{}, fail(http.StatusNotFound, "The platform holds nothing of kind %q.", t.Kind)
 	}
 	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) || errors.Is(err, strconv.ErrSyntax) {
+		if errors.Is(err, sql.ErrNoRows) {
 			return ref{}, fail(http.StatusNotFound, "No %s %q on the platform.", kind, t.Value)
 		}
 		return ref{}, err

@@ -1,0 +1,86 @@
+package workflow_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/workflow"
+)
+
+// TestPlatformActionRules: when each action on the platform may be asked for, and what it
+// needs. The platform itself is exercised in cmd/docket's end-to-end test.
+func TestPlatformActionRules(t *testing.T) {
+	f := setup(t, "sqlite")
+	ctx := context.Background()
+	agent, reviewer := f.users[docket.RoleAgent], f.users[docket.RoleReviewer]
+	target := &docket.Target{Kind: "message", Value: "https://ref.example/m/2"}
+	sor := &docket.StatementOfReasons{DecisionGround: docket.GroundIllegal, LegalGround: "law", Explanation: "why", Facts: "facts"}
+	open := func(regime string, kind docket.Kind, raw string) string {
+		res, err := f.submit(t, regime, kind, raw, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Receipt.CaseID
+	}
+	do := func(u *docket.User, caseID string, a workflow.Action) string {
+		_, _, err := f.svc.Act(ctx, u, caseID, a)
+		return docket.ErrorCode(err)
+	}
+
+	removal := open("eu-tco-removal", docket.KindRemoval, "tco")
+	disclosure := open("us-legal-process", docket.KindDisclosure, "subpoena")
+	cases := []struct {
+		name   string
+		user   *docket.User
+		caseID string
+		a      workflow.Action
+		want   string
+	}{
+		{"remove before any decision", agent, removal, workflow.Action{Type: docket.OpRemove, Target: target, Reasons: sor}, docket.ESTATE},
+		{"remove without a target", agent, removal, workflow.Action{Type: docket.OpRemove, Reasons: sor}, docket.EINVALID},
+		{"remove with an unknown target kind", agent, removal, workflow.Action{Type: docket.OpRemove, Target: &docket.Target{Kind: "planet", Value: "x"}, Reasons: sor}, docket.EINVALID},
+		{"restrict with a bad country", agent, removal, workflow.Action{Type: docket.OpRestrict, Target: target, Countries: []string{"Germany"}, Reasons: sor}, docket.EINVALID},
+		{"disclose an unknown category", agent, disclosure, workflow.Action{Type: docket.OpDisclose, Target: target, Categories: []string{"thoughts"}}, docket.EINVALID},
+		{"threat report without a reason", agent, removal, workflow.Action{Type: docket.OpReportThreat, Target: target}, docket.EINVALID},
+		{"preserve before any decision", agent, removal, workflow.Action{Type: docket.OpPreserve, Target: target}, ""},
+		{"an auditor acts", f.users[docket.RoleAuditor], removal, workflow.Action{Type: docket.OpPreserve, Target: target}, docket.EFORBIDDEN},
+		{"acknowledge a page on a case that is no emergency", agent, removal, workflow.Action{Type: workflow.ActAcknowledgePage}, docket.ESTATE},
+		{"extend a hold that does not exist", agent, removal, workflow.Action{Type: workflow.ActExtendHold, Hold: 99999, Text: "x"}, docket.ENOTFOUND},
+		{"notify before any action was carried out", agent, removal, workflow.Action{Type: docket.OpNotify, Target: target}, docket.ESTATE},
+		{"decide the removal", agent, removal, workflow.Action{Type: workflow.ActDecide, Outcome: docket.OutcomeComply, Statement: "ok"}, ""},
+		{"remove once decided", agent, removal, workflow.Action{Type: docket.OpRemove, Target: target, Reasons: sor}, ""},
+		{"answer while the removal is not confirmed", agent, removal, workflow.Action{Type: workflow.ActAnswer, Text: "done"}, docket.ESTATE},
+		// Disclosure: the authority has no key; the four eyes come first anyway.
+		{"decide the disclosure", agent, disclosure, workflow.Action{Type: workflow.ActDecide, Outcome: docket.OutcomeComply, Statement: "ok"}, ""},
+		{"disclose to an authority without a key", agent, disclosure, workflow.Action{Type: docket.OpDisclose, Target: target, Categories: []string{"subscriber"}}, docket.ESTATE},
+		{"the author approves their own decision", agent, disclosure, workflow.Action{Type: workflow.ActApprove}, docket.EFORBIDDEN},
+		{"a reviewer approves", reviewer, disclosure, workflow.Action{Type: workflow.ActApprove}, ""},
+	}
+	for _, tc := range cases {
+		if got := do(tc.user, tc.caseID, tc.a); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	c, _ := f.store.Case(ctx, removal)
+	if len(c.Actions) != 2 || c.Actions[1].Statement == nil || c.Actions[1].Statement.PUID == "" || c.Actions[1].Status != docket.ActionPending {
+		t.Fatalf("actions = %+v", c.Actions)
+	}
+}
+
+// TestReviewerCannotApproveOwnDisclosure: a reviewer who decided cannot be the second person.
+func TestReviewerCannotApproveOwnDisclosure(t *testing.T) {
+	f := setup(t, "sqlite")
+	res, err := f.submit(t, "us-legal-process", docket.KindDisclosure, "own", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.users[docket.RoleReviewer]
+	ctx := context.Background()
+	if _, _, err := f.svc.Act(ctx, r, res.Receipt.CaseID, workflow.Action{Type: workflow.ActDecide, Outcome: docket.OutcomeComply, Statement: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Act(ctx, r, res.Receipt.CaseID, workflow.Action{Type: workflow.ActApprove}); docket.ErrorCode(err) != docket.EFOUREYES {
+		t.Fatalf("self-approval: %v", err)
+	}
+}
