@@ -246,7 +246,7 @@ func (c *Carrier) disclose(ctx context.Context, cs *docket.Case, req *docket.Act
 		return err
 	}
 	m := &evidence.Manifest{CaseID: cs.ID, Reference: cs.Reference, Regime: cs.Regime, Authority: cs.AuthorityID,
-		Asked: evidence.ManifestAsk{Target: req.Target, Categories: req.Categories, From: req.From, To: req.To},
+		Asked:   evidence.ManifestAsk{Target: req.Target, Categories: req.Categories, From: req.From, To: req.To},
 		Missing: x.Missing, CreatedAt: c.Service.Now()}
 	if cs.Decision != nil {
 		m.DecidedBy, m.ApprovedBy = cs.Decision.DecidedBy, cs.Decision.ApprovedBy

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/workflow"
 )
 
 // caseView is a case as staff see it.
@@ -81,17 +82,9 @@ type statusView struct {
 	Decision *decisionView `json:"decision"`
 	Answer   *answerView   `json:"answer"`
 	// Actions are what was carried out on the platform, once answered.
-	Actions []actionView `json:"actions,omitempty"`
+	Actions []workflow.ActionSummary `json:"actions,omitempty"`
 	// Packages counts the disclosure packages ready to download (GET …/packages).
 	Packages int `json:"packages,omitempty"`
-}
-
-type actionView struct {
-	Op          string        `json:"op"`
-	Target      docket.Target `json:"target"`
-	Countries   []string      `json:"countries,omitempty"`
-	Status      string        `json:"status"`
-	EffectiveAt *docket.Time  `json:"effective_at,omitempty"`
 }
 
 type decisionView struct {
@@ -122,11 +115,7 @@ func viewStatus(r *docket.Request, c *docket.Case) statusView {
 	if c.Answer != nil && c.Decision != nil {
 		v.Decision = &decisionView{Outcome: c.Decision.Outcome, ReasonCode: c.Decision.ReasonCode, Statement: c.Decision.Statement, DecidedAt: c.Decision.DecidedAt}
 		v.Answer = &answerView{Text: c.Answer.Text, AnsweredAt: c.Answer.AnsweredAt}
-		for _, a := range c.Actions {
-			if docket.ContentOp(a.Op) || a.Op == docket.OpPreserve || a.Op == docket.OpDisclose {
-				v.Actions = append(v.Actions, actionView{Op: a.Op, Target: a.Target, Countries: a.Countries, Status: a.Status, EffectiveAt: a.EffectiveAt})
-			}
-		}
+		v.Actions = workflow.ActionSummaries(c)
 	}
 	v.Packages = len(c.Packages)
 	return v

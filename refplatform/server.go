@@ -399,16 +399,21 @@ func (s *Server) owner(ctx context.Context, r ref) (int64, error) {
 	return id, err
 }
 
+// ownerOf decodes a call into in and returns the account behind the target it names.
+func (s *Server) ownerOf(ctx context.Context, body []byte, in any, target func() docket.Target) (int64, error) {
+	if err := decode(body, in); err != nil {
+		return 0, err
+	}
+	r, err := s.resolve(ctx, target())
+	if err != nil {
+		return 0, err
+	}
+	return s.owner(ctx, r)
+}
+
 func (s *Server) export(ctx context.Context, body []byte) (any, error) {
 	var in docket.ExportRequest
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	r, err := s.resolve(ctx, in.Target)
-	if err != nil {
-		return nil, err
-	}
-	uid, err := s.owner(ctx, r)
+	uid, err := s.ownerOf(ctx, body, &in, func() docket.Target { return in.Target })
 	if err != nil {
 		return nil, err
 	}
@@ -474,14 +479,7 @@ func (s *Server) export(ctx context.Context, body []byte) (any, error) {
 
 func (s *Server) notify(ctx context.Context, body []byte) (any, error) {
 	var in docket.UserNotice
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	r, err := s.resolve(ctx, in.Target)
-	if err != nil {
-		return nil, err
-	}
-	uid, err := s.owner(ctx, r)
+	uid, err := s.ownerOf(ctx, body, &in, func() docket.Target { return in.Target })
 	if err != nil {
 		return nil, err
 	}

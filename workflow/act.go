@@ -265,7 +265,7 @@ func (s *Service) event(c *docket.Case, u *docket.User, a Action, now time.Time)
 		}
 		pauses := c.Decision.Outcome == docket.OutcomeNeedInfo && c.PauseOnNeedInfo
 		d := docket.Answered{Text: a.Text, PausesClock: pauses}
-		if sums := actionSummaries(c); len(sums) > 0 {
+		if sums := ActionSummaries(c); len(sums) > 0 {
 			d.Actions = sums
 		}
 		return docket.NewEvent(c.ID, docket.EventAnswered, actor, now, d), nil

@@ -299,8 +299,9 @@ func (s *Service) QueuePage(ctx context.Context, tx docket.Tx, p PageJob, at tim
 	return tx.Enqueue(ctx, &docket.Job{Kind: JobPage, UniqueKey: key, Payload: b, RunAt: at, MaxAttempts: 1000})
 }
 
-// actionSummaries lists a case's actions on content for its answer.
-func actionSummaries(c *docket.Case) []ActionSummary {
+// ActionSummaries lists what a case's answer reports of its actions on the platform (not
+// the internal ones: user notices, threat reports).
+func ActionSummaries(c *docket.Case) []ActionSummary {
 	var out []ActionSummary
 	for _, a := range c.Actions {
 		if a.Op == docket.OpReportThreat || a.Op == docket.OpNotify {

@@ -268,6 +268,21 @@ func benchData(prefix, db string) (dir string, env []string, engine string, err 
 	return dir, env, engine, nil
 }
 
+// addAuthority registers the authority that sends the load and returns its token.
+func addAuthority(docketBin string, env []string) (string, error) {
+	cmd := exec.Command(docketBin, "authority", "add", "--name", "Bench", "--country", "FR", "--json")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("authority add: %w", err)
+	}
+	var auth struct{ Token string }
+	if err := json.Unmarshal(out, &auth); err != nil {
+		return "", fmt.Errorf("authority add: %w", err)
+	}
+	return auth.Token, nil
+}
+
 func bench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	docketBin := fs.String("docket", "./docket", "the docket binary")
@@ -282,15 +297,9 @@ func bench(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cmd := exec.Command(*docketBin, "authority", "add", "--name", "Bench", "--country", "FR", "--json")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.Output()
+	token, err := addAuthority(*docketBin, env)
 	if err != nil {
-		return fmt.Errorf("authority add: %w", err)
-	}
-	var auth struct{ Token string }
-	if err := json.Unmarshal(out, &auth); err != nil {
-		return fmt.Errorf("authority add: %w", err)
+		return err
 	}
 	fmt.Printf("machine: %d CPUs (GOMAXPROCS), %s; engine %s; load generator in this process\n", runtime.NumCPU(), runtime.Version(), engine)
 
@@ -299,11 +308,11 @@ func bench(args []string) error {
 		return err
 	}
 	url := "http://" + srv.addr + "/api/v1/requests"
-	load(url, auth.Token, *concurrency, 0, 2*time.Second) // warm up
+	load(url, token, *concurrency, 0, 2*time.Second) // warm up
 	// Latency at a steady rate first, then the ceiling: a saturating run leaves the database
 	// with work (checkpoints, vacuum) that would otherwise land in the latency figures.
-	open := load(url, auth.Token, *concurrency*4, *rate, *duration)
-	closed := load(url, auth.Token, *concurrency, 0, *duration)
+	open := load(url, token, *concurrency*4, *rate, *duration)
+	closed := load(url, token, *concurrency, 0, *duration)
 	rss := peakRSS(srv.cmd.Process.Pid)
 	srv.stop()
 
@@ -313,8 +322,8 @@ func bench(args []string) error {
 		return err
 	}
 	burl := "http://" + bareSrv.addr + "/"
-	load(burl, auth.Token, *concurrency, 0, 2*time.Second)
-	ceiling := load(burl, auth.Token, *concurrency, 0, *duration)
+	load(burl, token, *concurrency, 0, 2*time.Second)
+	ceiling := load(burl, token, *concurrency, 0, *duration)
 	bareSrv.stop()
 
 	report := func(name string, r *result) {

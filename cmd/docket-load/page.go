@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"runtime"
 	"sync"
 	"time"
@@ -64,15 +63,9 @@ func pageBench(args []string) error {
 		return err
 	}
 	env = append(env, "DOCKET_PAGER_FILE="+pagerFile)
-	add := exec.Command(*docketBin, "authority", "add", "--name", "Bench", "--country", "FR", "--json")
-	add.Env = append(os.Environ(), env...)
-	out, err := add.Output()
+	token, err := addAuthority(*docketBin, env)
 	if err != nil {
-		return fmt.Errorf("authority add: %w", err)
-	}
-	var auth struct{ Token string }
-	if err := json.Unmarshal(out, &auth); err != nil {
-		return fmt.Errorf("authority add: %w", err)
+		return err
 	}
 	srv, err := start(*docketBin, []string{"serve", "--addr", "127.0.0.1:0"}, env)
 	if err != nil {
@@ -81,11 +74,11 @@ func pageBench(args []string) error {
 	defer srv.stop()
 	url := "http://" + srv.addr + "/api/v1/requests"
 	fmt.Printf("machine: %d CPUs, %s; engine %s; load and webhook in this process\n", runtime.NumCPU(), runtime.Version(), engine)
-	load(url, auth.Token, 64, 0, 2*time.Second) // warm up
+	load(url, token, 64, 0, 2*time.Second) // warm up
 
 	var bg *result
 	done := make(chan struct{})
-	go func() { bg = load(url, auth.Token, 256, *rate, *duration); close(done) }()
+	go func() { bg = load(url, token, 256, *rate, *duration); close(done) }()
 
 	sent := map[string]time.Time{}
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -95,7 +88,7 @@ func pageBench(args []string) error {
 		body := fmt.Sprintf(`{"regime":"us-emergency","kind":"emergency_disclosure","emergency":true,"reference":%q,"description":"Imminent threat to life: a user announced a shooting at a school tomorrow morning.","targets":[{"kind":"username","value":"@threat%d"}]}`, ref, i)
 		req, _ := http.NewRequest("POST", url, bytes.NewReader([]byte(body)))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+auth.Token)
+		req.Header.Set("Authorization", "Bearer "+token)
 		t0 := time.Now()
 		resp, err := client.Do(req)
 		if err != nil || resp.StatusCode != http.StatusCreated {
