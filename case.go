@@ -379,23 +379,20 @@ func (c *Case) ResumedDeadlines(now time.Time) (deadline, dueSoon time.Time) {
 	return deadline, dueSoon
 }
 
-// CaseAction is an action on the platform and where it stands.
+// CaseAction is an action on the platform — what was asked, as its action_requested event
+// says — and where it stands.
 type CaseAction struct {
-	Seq         int64               `json:"seq"` // of its action_requested event
-	Op          string              `json:"op"`
-	Target      Target              `json:"target"`
-	Countries   []string            `json:"countries,omitempty"`
-	Until       *Time               `json:"until,omitempty"`
-	Status      string              `json:"status"` // pending, done, failed
-	Attempts    int                 `json:"attempts"`
-	Error       string              `json:"error,omitempty"`
-	RequestedBy string              `json:"requested_by"`
-	RequestedAt time.Time           `json:"requested_at"`
-	DoneAt      *Time               `json:"done_at,omitempty"`
-	EffectiveAt *Time               `json:"effective_at,omitempty"`
-	Ref         string              `json:"ref,omitempty"`
-	Detail      string              `json:"detail,omitempty"`
-	Statement   *StatementOfReasons `json:"statement,omitempty"`
+	Seq int64 `json:"seq"` // of its action_requested event
+	ActionRequested
+	Status      string    `json:"status"` // pending, done, failed
+	Attempts    int       `json:"attempts"`
+	Error       string    `json:"error,omitempty"`
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+	DoneAt      *Time     `json:"done_at,omitempty"`
+	EffectiveAt *Time     `json:"effective_at,omitempty"`
+	Ref         string    `json:"ref,omitempty"`
+	Detail      string    `json:"detail,omitempty"`
 }
 
 // Action statuses.
@@ -472,26 +469,34 @@ func (c *Case) PendingActions() int {
 	return n
 }
 
+// actionOf returns the action an outcome event e is about.
+func (c *Case) actionOf(e *Event, seq int64) (*CaseAction, error) {
+	if a := c.Action(seq); a != nil {
+		return a, nil
+	}
+	return nil, fmt.Errorf("apply event %d: no action %d on case %s", e.Seq, seq, c.ID)
+}
+
 func (c *Case) applyPlatform(e *Event, data any) error {
 	switch e.Type {
 	case EventActionRequested:
 		d := data.(*ActionRequested)
-		c.Actions = append(c.Actions, CaseAction{Seq: e.Seq, Op: d.Op, Target: d.Target, Countries: d.Countries, Until: d.Until,
-			Status: ActionPending, RequestedBy: actorID(e.Actor), RequestedAt: e.At, Statement: d.Statement})
+		c.Actions = append(c.Actions, CaseAction{Seq: e.Seq, ActionRequested: *d,
+			Status: ActionPending, RequestedBy: actorID(e.Actor), RequestedAt: e.At})
 	case EventActionDone:
 		d := data.(*ActionDone)
-		a := c.Action(d.Action)
-		if a == nil {
-			return fmt.Errorf("apply event %d: no action %d on case %s", e.Seq, d.Action, c.ID)
+		a, err := c.actionOf(e, d.Action)
+		if err != nil {
+			return err
 		}
 		a.Status, a.Error, a.DoneAt, a.Ref, a.Detail = ActionDoneStatus, "", &Time{e.At}, d.Ref, d.Detail
 		a.EffectiveAt = OptTime(d.EffectiveAt.UTC())
 		a.Attempts++
 	case EventActionFailed:
 		d := data.(*ActionFailed)
-		a := c.Action(d.Action)
-		if a == nil {
-			return fmt.Errorf("apply event %d: no action %d on case %s", e.Seq, d.Action, c.ID)
+		a, err := c.actionOf(e, d.Action)
+		if err != nil {
+			return err
 		}
 		a.Attempts++
 		a.Error = d.Error

@@ -80,10 +80,7 @@ func (c *Carrier) Action(ctx context.Context, j *docket.Job) error {
 	if a == nil || a.Status != docket.ActionPending {
 		return nil // done or failed for good already
 	}
-	req, err := c.requested(ctx, p.CaseID, p.Seq)
-	if err != nil {
-		return err
-	}
+	req := &a.ActionRequested
 	out, err := c.carry(ctx, cs, req)
 	if err != nil {
 		return c.failed(ctx, j, cs.ID, p.Seq, req.Op, err)
@@ -120,30 +117,11 @@ func (c *Carrier) Action(ctx context.Context, j *docket.Job) error {
 	return nil
 }
 
-// requested reads the action_requested event seq of a case.
-func (c *Carrier) requested(ctx context.Context, caseID string, seq int64) (*docket.ActionRequested, error) {
-	events, err := c.Store.CaseEvents(ctx, caseID)
-	if err != nil {
-		return nil, fmt.Errorf("action %d: read events: %w", seq, err)
-	}
-	for _, e := range events {
-		if e.Seq == seq && e.Type == docket.EventActionRequested {
-			var d docket.ActionRequested
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				return nil, fmt.Errorf("action %d: %w", seq, err)
-			}
-			return &d, nil
-		}
-	}
-	return nil, fmt.Errorf("case %s has no action_requested event %d", caseID, seq)
-}
-
 // failed records a failed attempt; the job retries unless the failure is final.
 func (c *Carrier) failed(ctx context.Context, j *docket.Job, caseID string, seq int64, op string, cause error) error {
 	var pe *docket.PlatformError
-	final := (errors.As(cause, &pe) && pe.Permanent) || j.Attempts >= j.MaxAttempts
 	var perm *permanentError
-	final = final || errors.As(cause, &perm)
+	final := (errors.As(cause, &pe) && pe.Permanent) || errors.As(cause, &perm) || j.Attempts >= j.MaxAttempts
 	d := docket.ActionFailed{Action: seq, Op: op, Attempt: j.Attempts, Error: cause.Error(), Final: final}
 	if !final {
 		d.NextAt = docket.OptTime(c.Service.Now().Add(jobs.Backoff(j.Attempts)))
@@ -178,7 +156,7 @@ func (c *Carrier) carry(ctx context.Context, cs *docket.Case, req *docket.Action
 	case docket.OpRemove, docket.OpRestrict, docket.OpSuspend, docket.OpTerminate:
 		if req.Op == docket.OpRemove && rg != nil && rg.Keep > 0 {
 			// Removed content is kept for the regime's period (TCO art. 6: six months).
-			if err := c.preserve(ctx, cs, req.Key+"-keep", req.Target, time.Duration(rg.Keep), 0, rg.ID+" (keep removed content)", out); err != nil {
+			if _, err := c.preserve(ctx, req.Key+"-keep", req.Target, time.Duration(rg.Keep), 0, rg.ID+" (keep removed content)", out); err != nil {
 				return nil, fmt.Errorf("preserve before removal: %w", err)
 			}
 		}
@@ -190,7 +168,7 @@ func (c *Carrier) carry(ctx context.Context, cs *docket.Case, req *docket.Action
 		} else if rg != nil && rg.Keep > 0 {
 			hold, basis = time.Duration(rg.Keep), rg.ID
 		}
-		if err = c.preserve(ctx, cs, req.Key, req.Target, hold, ext, basis, out); err == nil {
+		if _, err = c.preserve(ctx, req.Key, req.Target, hold, ext, basis, out); err == nil {
 			h := out.holds[0]
 			out.res = &docket.ActionResult{Status: "done", EffectiveAt: h.TakenAt, Detail: "snapshot " + h.SHA256 + " held until " + h.Until.Format(time.RFC3339)}
 		}
@@ -210,17 +188,18 @@ func (c *Carrier) carry(ctx context.Context, cs *docket.Case, req *docket.Action
 	return out, nil
 }
 
-func (c *Carrier) preserve(ctx context.Context, cs *docket.Case, key string, t docket.Target, hold, ext time.Duration, basis string, out *outcome) error {
+// preserve takes a snapshot, seals it into out's blobs with a hold, and returns it.
+func (c *Carrier) preserve(ctx context.Context, key string, t docket.Target, hold, ext time.Duration, basis string, out *outcome) (*docket.Snapshot, error) {
 	if c.Keeper == nil {
-		return permanent("no evidence key is configured")
+		return nil, permanent("no evidence key is configured")
 	}
 	snap, err := c.Platform.Preserve(ctx, key, t)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sealed, err := c.Keeper.Seal(snap.Data)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	blob := evidence.SHA256(sealed)
 	out.blobs = append(out.blobs, docket.Blob{SHA256: blob, Data: sealed})
@@ -230,7 +209,7 @@ func (c *Carrier) preserve(ctx context.Context, cs *docket.Case, key string, t d
 	}
 	out.holds = append(out.holds, docket.HoldPlaced{Target: t, SHA256: evidence.SHA256(snap.Data), Blob: blob, Size: len(snap.Data),
 		TakenAt: taken, Until: c.Service.Now().Add(hold), Extension: docket.Duration(ext), Basis: basis})
-	return nil
+	return snap, nil
 }
 
 func (c *Carrier) disclose(ctx context.Context, cs *docket.Case, req *docket.ActionRequested, out *outcome) error {
@@ -287,7 +266,8 @@ func (c *Carrier) reportThreat(ctx context.Context, cs *docket.Case, req *docket
 	if !info.Exists {
 		return permanent("the platform does not know %s %q", req.Target.Kind, req.Target.Value)
 	}
-	if err := c.preserve(ctx, cs, req.Key, req.Target, 365*24*time.Hour, 0, "threat-to-life notice (evidence kept one year)", out); err != nil {
+	snap, err := c.preserve(ctx, req.Key, req.Target, 365*24*time.Hour, 0, "threat-to-life notice (evidence kept one year)", out)
+	if err != nil {
 		return err
 	}
 	country := strings.ToUpper(req.Country)
@@ -301,17 +281,13 @@ func (c *Carrier) reportThreat(ctx context.Context, cs *docket.Case, req *docket
 	if to == "" {
 		return permanent("no threat contact for %q and no fallback (\"*\") in threat_contacts", country)
 	}
-	snap, err := c.Keeper.Open(out.blobs[len(out.blobs)-1].Data)
-	if err != nil {
-		return err
-	}
 	h := out.holds[len(out.holds)-1]
 	var b strings.Builder
 	fmt.Fprintf(&b, "Notification of a suspected threat to life or safety (Regulation (EU) 2022/2065, art. 18; Regulation (EU) 2021/784, art. 14(5)).\n\n")
 	fmt.Fprintf(&b, "Platform: %s\nOur reference: %s\nCountry concerned: %s\n\n", c.PlatformName, cs.ID, country)
 	fmt.Fprintf(&b, "Content: %s %s\nPublished at: %s\nAccount: %s (country of the account: %s)\nPublic: %v\n\n", req.Target.Kind, req.Target.Value, info.CreatedAt, info.Owner, info.Country, info.Public)
 	fmt.Fprintf(&b, "Reason for suspicion:\n%s\n\n", req.Reason)
-	fmt.Fprintf(&b, "Snapshot of the content and identifying data (SHA-256 %s, taken %s, preserved one year):\n%s\n", h.SHA256, h.TakenAt.Format(time.RFC3339), snap)
+	fmt.Fprintf(&b, "Snapshot of the content and identifying data (SHA-256 %s, taken %s, preserved one year):\n%s\n", h.SHA256, h.TakenAt.Format(time.RFC3339), snap.Data)
 	id, sha, err := c.Mail.Mail(ctx, cs.ID, "threat", to, "Threat to life — notification from "+c.PlatformName+" ["+cs.ID+"]", b.String())
 	if err != nil {
 		return err
