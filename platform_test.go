@@ -1,6 +1,7 @@
 package docket
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -34,7 +35,7 @@ func TestStatementOfReasons(t *testing.T) {
 			continue
 		}
 		var e *Error
-		if err == nil || !asError(err, &e) || e.Fields["statement."+tc.field] == "" {
+		if !errors.As(err, &e) || e.Fields["statement."+tc.field] == "" {
 			t.Errorf("%s: %v, want an error on %s", tc.name, err, tc.field)
 		}
 	}
@@ -49,10 +50,4 @@ func TestStatementOfReasons(t *testing.T) {
 	if s.DecisionAccount != "DECISION_ACCOUNT_TERMINATED" || len(s.DecisionVisibility) != 0 {
 		t.Errorf("terminate = %+v", s)
 	}
-}
-
-func asError(err error, target **Error) bool {
-	e, ok := err.(*Error)
-	*target = e
-	return ok
 }

@@ -53,8 +53,9 @@ type Verifier struct {
 	Window time.Duration
 	Now    func() time.Time
 
-	mu   sync.Mutex
-	seen map[string]time.Time
+	mu     sync.Mutex
+	seen   map[string]time.Time
+	pruned time.Time
 }
 
 // Verify checks the call r whose body is body.
@@ -92,10 +93,13 @@ func (v *Verifier) Verify(r *http.Request, body []byte) error {
 	if v.seen == nil {
 		v.seen = map[string]time.Time{}
 	}
-	for s, t := range v.seen {
-		if now.Sub(t) > 2*window {
-			delete(v.seen, s)
+	if now.Sub(v.pruned) > window { // nonces older than the window are stale anyway
+		for s, t := range v.seen {
+			if now.Sub(t) > 2*window {
+				delete(v.seen, s)
+			}
 		}
+		v.pruned = now
 	}
 	if _, ok := v.seen[nonce]; ok {
 		return ErrReplayed

@@ -116,7 +116,7 @@ func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Acti
 			return err
 		}
 		now := s.Now().Truncate(time.Microsecond)
-		if isPlatformOp(a.Type) || a.Type == ActExtendHold || a.Type == ActAcknowledgePage {
+		if isPlatformAction(a.Type) {
 			ev, err = s.platformEvent(c, u, a, facts, now)
 		} else {
 			ev, err = s.event(c, u, a, now)
@@ -191,7 +191,7 @@ func checkAction(u *docket.User, a Action) error {
 			return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may approve a decision.")
 		}
 	default:
-		if isPlatformOp(a.Type) || a.Type == ActExtendHold || a.Type == ActAcknowledgePage {
+		if isPlatformAction(a.Type) {
 			return checkPlatformAction(a)
 		}
 		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject, answer, retriage, verify_sender, %s, extend_hold or acknowledge_page.", a.Type, strings.Join(docket.Ops, ", ")), Fields: map[string]string{"type": "unknown"}}

@@ -370,24 +370,26 @@ func (s *Service) thread(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 			RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256, Why: p.sub.ThreadWhy, Emergency: p.c.Emergency && !c.Emergency,
 		})
 	}
-	was := c.Emergency
-	if err := record(ctx, tx, c, e); err != nil {
-		return false, err
-	}
-	if err := s.pageIfFlagged(ctx, tx, c, was, req.ReceivedAt); err != nil {
-		return false, err
-	}
-	if err := s.extendHolds(ctx, tx, c, req, p.opened.Actor); err != nil {
-		return false, err
-	}
-	if err := s.insertJoined(ctx, tx, p, c); err != nil {
+	if err := s.join(ctx, tx, p, c, e); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
-// insertJoined stores a request that joined case c, with its blobs and follow-ups.
-func (s *Service) insertJoined(ctx context.Context, tx docket.Tx, p *pending, c *docket.Case) error {
+// join records e, the event by which the request joins case c, with what it sets off (a page
+// if the case became an emergency, the extension of its holds), and stores the request with
+// its blobs and follow-ups.
+func (s *Service) join(ctx context.Context, tx docket.Tx, p *pending, c *docket.Case, e *docket.Event) error {
+	was := c.Emergency
+	if err := record(ctx, tx, c, e); err != nil {
+		return err
+	}
+	if err := s.pageIfFlagged(ctx, tx, c, was, p.req.ReceivedAt); err != nil {
+		return err
+	}
+	if err := s.extendHolds(ctx, tx, c, p.req, p.opened.Actor); err != nil {
+		return err
+	}
 	for i := range p.sub.Blobs {
 		if err := tx.InsertBlob(ctx, &p.sub.Blobs[i]); err != nil {
 			return err
@@ -441,17 +443,7 @@ func (s *Service) attach(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 	}
 	d.Emergency = p.c.Emergency && !c.Emergency
 	req.CaseID = c.ID
-	was := c.Emergency
-	if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, d)); err != nil {
-		return false, err
-	}
-	if err := s.pageIfFlagged(ctx, tx, c, was, req.ReceivedAt); err != nil {
-		return false, err
-	}
-	if err := s.extendHolds(ctx, tx, c, req, p.opened.Actor); err != nil {
-		return false, err
-	}
-	if err := s.insertJoined(ctx, tx, p, c); err != nil {
+	if err := s.join(ctx, tx, p, c, docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, d)); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -60,6 +60,12 @@ type ActionSummary struct {
 
 func isPlatformOp(t string) bool { return slices.Contains(docket.Ops, t) }
 
+// isPlatformAction reports whether an action type is handled here: an operation on the
+// platform, a hold's extension or a page's acknowledgement.
+func isPlatformAction(t string) bool {
+	return isPlatformOp(t) || t == ActExtendHold || t == ActAcknowledgePage
+}
+
 // checkPlatformAction checks the fields of an action on the platform, before any read.
 func checkPlatformAction(a Action) error {
 	invalid := func(field, msg string) error {

@@ -139,7 +139,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	fmt.Fprintf(m.Stdout, "tokens: authority %s\n        agent %s\n        reviewer %s\n", police["token"], agent["token"], reviewer["token"])
 
 	d := &demoClient{base: base}
-	if err := d.run(m.Stdout, platformURL, police["token"], agent["token"], reviewer["token"]); err != nil {
+	if err := d.run(m.Stdout, platformURL, police["token"], agent["token"]); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	fmt.Fprintf(m.Stdout, "\nTry:\n  curl -i %s/m/2                      # removed: 410\n  curl -i -H 'X-Country: DE' %s/m/3  # withheld in Germany: 451\n  curl -i %s/m/3                      # elsewhere: 200\n  curl -H 'Authorization: Bearer %s' %s/api/v1/cases\n", platformURL, platformURL, platformURL, agent["token"], base)
@@ -202,7 +202,7 @@ func (d *demoClient) waitAction(token, caseID string, i int) error {
 	return fmt.Errorf("case %s: the platform did not confirm in time", caseID)
 }
 
-func (d *demoClient) run(out io.Writer, platform, police, agent, reviewer string) error {
+func (d *demoClient) run(out io.Writer, platform, police, agent string) error {
 	sor := map[string]any{"decision_ground": "DECISION_GROUND_ILLEGAL_CONTENT", "legal_ground": "Regulation (EU) 2021/784, art. 3",
 		"explanation": "Incitement to a terrorist attack.", "decision_facts": "Removal order of the competent authority."}
 	steps := []struct {
