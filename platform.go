@@ -50,6 +50,14 @@ type Platform interface {
 	Notify(ctx context.Context, key string, n UserNotice) (*ActionResult, error)
 }
 
+// Mailer sends a plain-text mail about a case — a page, a threat notice — and returns its
+// Message-ID and the SHA-256 of what was sent (mailout.Mailer).
+type Mailer interface {
+	Mail(ctx context.Context, caseID, part, to, subject, text string) (id, sha string, err error)
+	// Configured reports whether mail can be sent at all (a relay is set).
+	Configured() bool
+}
+
 // TargetInfo is what the platform knows of a target.
 type TargetInfo struct {
 	Exists  bool   `json:"exists"`

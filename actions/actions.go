@@ -20,12 +20,6 @@ import (
 	"github.com/docket-dev/docket/workflow"
 )
 
-// Mailer sends a plain-text mail about a case (mailout.Mailer).
-type Mailer interface {
-	Mail(ctx context.Context, caseID, part, to, subject, text string) (id, sha string, err error)
-	Configured() bool
-}
-
 // DefaultHold is how long a snapshot is held when the regime names no period: an operator
 // default, not law.
 const DefaultHold = 90 * 24 * time.Hour
@@ -38,7 +32,7 @@ type Carrier struct {
 	Keeper   *evidence.Keeper
 	// Mail sends threat notices; ThreatContacts maps a country code to the address of its
 	// competent authority, with "*" as the fallback (Europol).
-	Mail           Mailer
+	Mail           docket.Mailer
 	ThreatContacts map[string]string
 	// PlatformName names the platform in notices.
 	PlatformName string

@@ -137,18 +137,12 @@ func (c *Config) OnCall(at time.Time, s Step) Person {
 	return Person{Name: name}
 }
 
-// Mailer sends a plain-text mail about a case.
-type Mailer interface {
-	Mail(ctx context.Context, caseID, part, to, subject, text string) (id, sha string, err error)
-	Configured() bool
-}
-
 // Pager runs the paging jobs.
 type Pager struct {
 	Config  *Config
 	Service *workflow.Service
 	Store   docket.Store
-	Mail    Mailer
+	Mail    docket.Mailer
 	HTTP    *http.Client
 	Logger  *slog.Logger
 }
