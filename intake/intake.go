@@ -47,6 +47,8 @@ type Input struct {
 	EmergencyJustification string            `json:"emergency_justification"`
 	Targets                []docket.Target   `json:"targets"`
 	Attachments            []AttachmentInput `json:"attachments"`
+	// NonDisclosure: the user concerned must not be told (a gag order).
+	NonDisclosure bool `json:"non_disclosure"`
 }
 
 // AttachmentInput is a file sent inline, its content in base64.
@@ -198,6 +200,7 @@ func ParseRequest(raw []byte, regimes *regime.Table) (*Parsed, error) {
 		Redress:       f.text("redress", in.Redress, MaxField),
 		Emergency:     in.Emergency,
 		Justification: f.text("emergency_justification", in.EmergencyJustification, MaxText),
+		NonDisclosure: in.NonDisclosure,
 	}
 	body.Targets = targets(f, in.Targets)
 	blobs := attachments(f, in.Attachments, &body)

@@ -139,3 +139,10 @@ func FuzzParseNotice(f *testing.F) {
 		}
 	})
 }
+
+func TestParseRequestNonDisclosure(t *testing.T) {
+	p, err := intake.ParseRequest([]byte(`{"kind":"other","description":"x","non_disclosure":true}`), regimes)
+	if err != nil || !p.Body.NonDisclosure {
+		t.Fatalf("non_disclosure not kept: %+v, %v", p, err)
+	}
+}

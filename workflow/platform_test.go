@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/docket-dev/docket"
@@ -82,5 +83,22 @@ func TestReviewerCannotApproveOwnDisclosure(t *testing.T) {
 	}
 	if _, _, err := f.svc.Act(ctx, r, res.Receipt.CaseID, workflow.Action{Type: workflow.ActApprove}); docket.ErrorCode(err) != docket.EFOUREYES {
 		t.Fatalf("self-approval: %v", err)
+	}
+}
+
+// TestNonDisclosureForbidsNotifying: a request under a gag order forbids telling the user.
+func TestNonDisclosureForbidsNotifying(t *testing.T) {
+	f := setup(t, "sqlite")
+	res, err := f.svc.Submit(context.Background(), &workflow.Submission{
+		Channel: docket.ChannelAPI, Authority: f.authority, Raw: []byte("gag"),
+		Body: docket.RequestBody{Regime: "eu-tco-removal", Kind: docket.KindRemoval, Reference: "GAG-1", NonDisclosure: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = f.svc.Act(context.Background(), f.users[docket.RoleAgent], res.Receipt.CaseID,
+		workflow.Action{Type: docket.OpNotify, Target: &docket.Target{Kind: "message", Value: "1"}})
+	if docket.ErrorCode(err) != docket.ESTATE || !strings.Contains(err.Error(), "non-disclosure") {
+		t.Fatalf("notify under a gag order: %v", err)
 	}
 }
