@@ -62,6 +62,21 @@ type Store interface {
 	FinishJobs(ctx context.Context, ids []int64) error
 	RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error
 
+	// Users lists the staff.
+	Users(ctx context.Context) ([]*User, error)
+	// Login, LoginByEmail and LoginByConfirm find a sign-in account by its id, by kind and
+	// e-mail address, or by the hash of its address-confirmation token; Logins lists them.
+	Login(ctx context.Context, id string) (*Login, error)
+	LoginByEmail(ctx context.Context, kind, email string) (*Login, error)
+	LoginByConfirm(ctx context.Context, hash string) (*Login, error)
+	Logins(ctx context.Context, f LoginFilter) ([]*Login, error)
+	// Session returns a signed-in browser's session by the hash of its cookie, expired or
+	// not: the caller checks ExpiresAt.
+	Session(ctx context.Context, hash string) (*Session, error)
+	// CaseTimes returns the dashboard's facts of the cases received, or answered, at or
+	// after since.
+	CaseTimes(ctx context.Context, since time.Time) ([]CaseTime, error)
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -87,6 +102,12 @@ type Tx interface {
 	CasesToMark(ctx context.Context, now time.Time, n int) ([]*Case, error)
 	InsertAuthority(ctx context.Context, a *Authority, tokenHash string) error
 	InsertUser(ctx context.Context, u *User, tokenHash string) error
+	// PutLogin inserts or replaces a sign-in account; another of the same kind with the same
+	// e-mail address is an ECONFLICT error.
+	PutLogin(ctx context.Context, l *Login) error
+	// InsertSession stores a new session (and drops expired ones); DeleteSession ends one.
+	InsertSession(ctx context.Context, s *Session) error
+	DeleteSession(ctx context.Context, hash string) error
 	// Enqueue adds a job. A job with a UniqueKey is not added while another with the same key
 	// waits or runs.
 	Enqueue(ctx context.Context, j *Job) error
@@ -99,7 +120,13 @@ type CaseFilter struct {
 	Regime      string
 	AuthorityID string
 	AssigneeID  string
+	Country     string
 	Overdue     bool // only pending cases past their deadline with the clock running
+	// Pending keeps the cases that still owe an answer; Emergency only emergencies.
+	Pending   bool
+	Emergency bool
+	// Query is a full-text search over the cases' requests (words, all must match).
+	Query string
 	Now         time.Time
 	// Sort is "deadline" (soonest first, cases without deadline last; the default),
 	// "received" (oldest first) or "-received" (newest first).

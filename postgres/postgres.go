@@ -32,6 +32,8 @@ func Dialect() *sqlstore.Dialect {
 		ForUpdate:        " FOR UPDATE",
 		SkipLocked:       " FOR UPDATE SKIP LOCKED",
 		Migrations:       sub,
+		Search:           `doc @@ plainto_tsquery('simple', ?)`,
+		SearchArg:        func(q string) string { return q },
 		IsUniqueViolation: func(err error) bool {
 			var pe *pgconn.PgError
 			return errors.As(err, &pe) && pe.Code == "23505"

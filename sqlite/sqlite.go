@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"modernc.org/sqlite"
@@ -32,6 +33,8 @@ func Dialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{
 		Name:       "sqlite",
 		Migrations: sub,
+		Search:     `case_search MATCH ?`,
+		SearchArg:  ftsQuery,
 		IsUniqueViolation: func(err error) bool {
 			var se *sqlite.Error
 			return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -112,4 +115,14 @@ func checkpoint(db *sql.DB, log *slog.Logger, stop, done chan struct{}) {
 			}
 		}
 	}
+}
+
+// ftsQuery turns typed words into an FTS5 query that matches them all, each taken as a
+// plain string: nothing typed is read as FTS5 syntax.
+func ftsQuery(q string) string {
+	words := strings.Fields(q)
+	for i, w := range words {
+		words[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+	}
+	return strings.Join(words, " ")
 }

@@ -80,6 +80,20 @@ func (s *Store) Cases(ctx context.Context, f docket.CaseFilter) ([]*docket.Case,
 			args = append(args, eq.val)
 		}
 	}
+	if f.Country != "" {
+		q += ` AND country = ?`
+		args = append(args, f.Country)
+	}
+	if f.Pending {
+		q += ` AND pending = 1`
+	}
+	if f.Emergency {
+		q += ` AND emergency = 1`
+	}
+	if strings.TrimSpace(f.Query) != "" {
+		q += ` AND id IN (SELECT case_id FROM case_search WHERE ` + s.d.Search + `)`
+		args = append(args, s.d.SearchArg(f.Query))
+	}
 	if f.Overdue {
 		q += ` AND pending = 1 AND paused_at = 0 AND deadline_at > 0 AND deadline_at <= ?`
 		args = append(args, docket.Micros(f.Now))
@@ -89,6 +103,9 @@ func (s *Store) Cases(ctx context.Context, f docket.CaseFilter) ([]*docket.Case,
 		q += ` ORDER BY received_at, id`
 	case "-received":
 		q += ` ORDER BY received_at DESC, id DESC`
+	case "queue":
+		// The console's order: emergencies first, then by deadline.
+		q += ` ORDER BY emergency DESC, CASE WHEN deadline_at = 0 THEN 1 ELSE 0 END, deadline_at, priority DESC, id`
 	default:
 		q += ` ORDER BY CASE WHEN deadline_at = 0 THEN 1 ELSE 0 END, deadline_at, priority DESC, id`
 	}

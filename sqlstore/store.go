@@ -195,6 +195,7 @@ func (t *tx) InsertRequest(ctx context.Context, r *docket.Request) error {
 	for _, k := range r.Keys {
 		t.buf.add(tabTargets, r.CaseID, r.ID, k.Kind, k.Value)
 	}
+	t.buf.add(tabSearch, r.CaseID, docket.SearchText(r))
 	return nil
 }
 
@@ -258,8 +259,15 @@ func caseArgs(c *docket.Case) ([]any, error) {
 		string(c.State), b2i(c.State.Pending()), c.Regime, c.Queue, c.Priority, b2i(c.Emergency),
 		c.AuthorityID, c.AssigneeID, c.Reference, docket.Micros(c.ReceivedAt), docket.Micros(c.DeadlineAt),
 		docket.Micros(c.DueSoonAt), docket.Micros(c.PausedAt), b2i(c.DueSoon), b2i(c.Overdue),
-		docket.Micros(c.UpdatedAt), string(doc), c.ID,
+		docket.Micros(c.UpdatedAt), string(doc), c.Country, docket.Micros(c.AcknowledgedAt), docket.Micros(answeredAt(c)), c.ID,
 	}, nil
+}
+
+func answeredAt(c *docket.Case) time.Time {
+	if c.Answer == nil {
+		return time.Time{}
+	}
+	return c.Answer.AnsweredAt
 }
 
 func b2i(b bool) int {
@@ -290,7 +298,7 @@ func (t *tx) UpdateCase(ctx context.Context, c *docket.Case) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.exec(ctx, `UPDATE cases SET state = ?, pending = ?, regime = ?, queue = ?, priority = ?, emergency = ?, authority_id = ?, assignee_id = ?, reference = ?, received_at = ?, deadline_at = ?, due_soon_at = ?, paused_at = ?, due_soon_marked = ?, overdue_marked = ?, updated_at = ?, doc = ? WHERE id = ?`, args...)
+	res, err := t.exec(ctx, `UPDATE cases SET state = ?, pending = ?, regime = ?, queue = ?, priority = ?, emergency = ?, authority_id = ?, assignee_id = ?, reference = ?, received_at = ?, deadline_at = ?, due_soon_at = ?, paused_at = ?, due_soon_marked = ?, overdue_marked = ?, updated_at = ?, doc = ?, country = ?, acknowledged_at = ?, answered_at = ? WHERE id = ?`, args...)
 	if err != nil {
 		return fmt.Errorf("update case %s: %w", c.ID, err)
 	}

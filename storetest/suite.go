@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) docket.Store) {
 		{"Blobs", testBlobs},
 		{"AuthoritiesAndUsers", testPrincipals},
 		{"RequestByKey", testRequestByKey},
+		{"LoginsAndSessions", testLogins},
+		{"CaseTimes", testCaseTimes},
 		{"Jobs", testJobs},
 		{"JobsClaimedOnce", testJobsClaimedOnce},
 		{"ConcurrentWritersKeepChain", testConcurrentWriters},
@@ -56,6 +58,8 @@ type caseSpec struct {
 	queue       string
 	requestBody []byte
 	idemKey     string
+	country     string
+	description string
 }
 
 // openCase stores a case with one request the way the workflow does: events applied to the
@@ -72,13 +76,13 @@ func openCase(ctx context.Context, tx docket.Tx, sp caseSpec) (*docket.Case, *do
 		ID: docket.NewID(), CaseID: docket.NewID(), Channel: docket.ChannelAPI, AuthorityID: sp.authority,
 		ReceivedAt: sp.received, SHA256: hex.EncodeToString(sum[:]), Raw: sp.requestBody, ContentType: "application/json",
 		IdempotencyKey: sp.idemKey,
-		Body: docket.RequestBody{Regime: sp.regime, Kind: docket.KindDisclosure, Reference: sp.reference,
+		Body: docket.RequestBody{Regime: sp.regime, Kind: docket.KindDisclosure, Reference: sp.reference, Description: sp.description,
 			Targets: []docket.Target{{Kind: "username", Value: "@x"}}},
 	}
 	c := &docket.Case{}
 	for _, e := range []*docket.Event{
 		docket.NewEvent(req.CaseID, docket.EventCaseOpened, docket.AuthorityActor(sp.authority), sp.received, docket.CaseOpened{
-			RequestID: req.ID, SHA256: req.SHA256, Regime: sp.regime, Kind: docket.KindDisclosure, Channel: docket.ChannelAPI, AuthorityID: sp.authority,
+			RequestID: req.ID, SHA256: req.SHA256, Regime: sp.regime, Kind: docket.KindDisclosure, Channel: docket.ChannelAPI, AuthorityID: sp.authority, Country: sp.country,
 			Reference: sp.reference, Emergency: sp.emergency, Queue: cmp.Or(sp.queue, "default"), Priority: 50, ReceivedAt: sp.received,
 			DeadlineAt: docket.OptTime(sp.deadline), DueSoonAt: docket.OptTime(sp.dueSoon),
 		}),
@@ -302,9 +306,11 @@ func testCaseRoundTrip(t *testing.T, s docket.Store) {
 
 func testCasesFilter(t *testing.T, s docket.Store) {
 	ctx := context.Background()
-	late, _ := mustOpenCase(t, s, caseSpec{regime: "eu-epoc", authority: "a1", deadline: t0.Add(10 * 24 * time.Hour), received: t0})
-	none, _ := mustOpenCase(t, s, caseSpec{regime: "none", authority: "a2", received: t0.Add(time.Minute)})
-	soon, _ := mustOpenCase(t, s, caseSpec{regime: "eu-tco-removal", authority: "a1", deadline: t0.Add(time.Hour), queue: "removal", received: t0.Add(2 * time.Minute)})
+	late, _ := mustOpenCase(t, s, caseSpec{regime: "eu-epoc", authority: "a1", deadline: t0.Add(10 * 24 * time.Hour), received: t0,
+		country: "FR", description: "Betrug in Mühlhausen"})
+	none, _ := mustOpenCase(t, s, caseSpec{regime: "none", authority: "a2", received: t0.Add(time.Minute), emergency: true})
+	soon, _ := mustOpenCase(t, s, caseSpec{regime: "eu-tco-removal", authority: "a1", deadline: t0.Add(time.Hour), queue: "removal", received: t0.Add(2 * time.Minute),
+		description: "Menace contre un lycée"})
 	ids := func(cs []*docket.Case) []string {
 		var out []string
 		for _, c := range cs {
@@ -326,6 +332,14 @@ func testCasesFilter(t *testing.T, s docket.Store) {
 		{"state", docket.CaseFilter{States: []docket.CaseState{docket.StateAnswered}}, nil},
 		{"overdue", docket.CaseFilter{Overdue: true, Now: t0.Add(2 * time.Hour)}, []string{soon.ID}},
 		{"limit and offset", docket.CaseFilter{Limit: 1, Offset: 1}, []string{late.ID}},
+		{"country", docket.CaseFilter{Country: "FR"}, []string{late.ID}},
+		{"emergency first", docket.CaseFilter{Sort: "queue"}, []string{none.ID, soon.ID, late.ID}},
+		{"emergency only", docket.CaseFilter{Emergency: true, Pending: true}, []string{none.ID}},
+		{"search one word", docket.CaseFilter{Query: "Mühlhausen"}, []string{late.ID}},
+		{"search any case", docket.CaseFilter{Query: "MÜHLHAUSEN"}, []string{late.ID}},
+		{"search all words", docket.CaseFilter{Query: "menace lycée"}, []string{soon.ID}},
+		{"search words not together", docket.CaseFilter{Query: "menace Mühlhausen"}, nil},
+		{"search syntax is text", docket.CaseFilter{Query: `"NEAR( OR * -`}, nil},
 	}
 	for _, tt := range tests {
 		got, err := s.Cases(ctx, tt.f)
@@ -620,5 +634,108 @@ func testConcurrentWriters(t *testing.T, s docket.Store) {
 	rep := mustVerify(t, s)
 	if rep.Events != 80 || rep.Cases != 80 {
 		t.Errorf("after concurrent writes: %+v", rep)
+	}
+}
+
+func testLogins(t *testing.T, s docket.Store) {
+	ctx := context.Background()
+	l := &docket.Login{ID: docket.NewID(), Kind: docket.LoginOfficer, Email: "ana@police.example", Name: "Ana", AuthorityID: "a1",
+		Status: docket.LoginConfirmEmail, PasswordHash: "$argon2id$x", TOTPSecret: "JBSWY3DPEHPK3PXP", ConfirmHash: "c1",
+		ConfirmExpires: t0.Add(time.Hour), CreatedBy: "self", CreatedAt: t0}
+	put := func(l *docket.Login) error {
+		return s.Update(ctx, func(tx docket.Tx) error { return tx.PutLogin(ctx, l) })
+	}
+	if err := put(l); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LoginByConfirm(ctx, "c1")
+	if err != nil || got.ID != l.ID || got.PasswordHash != l.PasswordHash || !got.ConfirmExpires.Equal(l.ConfirmExpires) {
+		t.Fatalf("by confirmation: %+v, %v", got, err)
+	}
+	l.Status, l.ConfirmHash, l.Failures, l.LockedUntil, l.TOTPStep = docket.LoginActive, "", 3, t0.Add(15*time.Minute), 42
+	if err := put(l); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.LoginByEmail(ctx, docket.LoginOfficer, "ana@police.example")
+	if err != nil || got.Status != docket.LoginActive || got.Failures != 3 || got.TOTPStep != 42 || !got.LockedUntil.Equal(l.LockedUntil) {
+		t.Fatalf("after update: %+v, %v", got, err)
+	}
+	if _, err := s.LoginByConfirm(ctx, ""); !errors.Is(err, docket.ErrNotFound) {
+		t.Errorf("empty confirmation found something: %v", err)
+	}
+	if _, err := s.LoginByEmail(ctx, docket.LoginStaff, "ana@police.example"); !errors.Is(err, docket.ErrNotFound) {
+		t.Errorf("an officer's address found a staff login: %v", err)
+	}
+	dup := *l
+	dup.ID = docket.NewID()
+	if err := put(&dup); docket.ErrorCode(err) != docket.ECONFLICT {
+		t.Errorf("second login with the same address: %v, want ECONFLICT", err)
+	}
+	other := &docket.Login{ID: docket.NewID(), Kind: docket.LoginOfficer, Email: "bo@police.example", AuthorityID: "a2", Status: docket.LoginActive, CreatedAt: t0}
+	if err := put(other); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.Logins(ctx, docket.LoginFilter{AuthorityID: "a1"})
+	if err != nil || len(list) != 1 || list[0].ID != l.ID {
+		t.Fatalf("logins of a1: %v, %v", list, err)
+	}
+
+	old := &docket.Session{Hash: "h-old", LoginID: l.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	fresh := &docket.Session{Hash: "h-new", LoginID: l.ID, CreatedAt: t0.Add(2 * time.Hour), ExpiresAt: t0.Add(10 * time.Hour)}
+	for _, se := range []*docket.Session{old, fresh} {
+		if err := s.Update(ctx, func(tx docket.Tx) error { return tx.InsertSession(ctx, se) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Session(ctx, "h-old"); !errors.Is(err, docket.ErrNotFound) {
+		t.Errorf("an expired session was kept: %v", err)
+	}
+	se, err := s.Session(ctx, "h-new")
+	if err != nil || se.LoginID != l.ID || !se.ExpiresAt.Equal(fresh.ExpiresAt) {
+		t.Fatalf("session: %+v, %v", se, err)
+	}
+	if err := s.Update(ctx, func(tx docket.Tx) error { return tx.DeleteSession(ctx, "h-new") }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, "h-new"); !errors.Is(err, docket.ErrNotFound) {
+		t.Errorf("a deleted session is still there: %v", err)
+	}
+}
+
+func testCaseTimes(t *testing.T, s docket.Store) {
+	ctx := context.Background()
+	c, _ := mustOpenCase(t, s, caseSpec{regime: "eu-epoc", authority: "a1", country: "DE", received: t0})
+	mustOpenCase(t, s, caseSpec{regime: "eu-epoc", authority: "a1", received: t0.Add(-40 * 24 * time.Hour)})
+	err := s.Update(ctx, func(tx docket.Tx) error {
+		c, err := tx.Case(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, e := range []*docket.Event{
+			docket.NewEvent(c.ID, docket.EventAcknowledged, docket.ActorMail, t0.Add(time.Minute), docket.Acknowledged{}),
+			docket.NewEvent(c.ID, docket.EventAnswered, docket.UserActor("u1"), t0.Add(time.Hour), docket.Answered{Text: "done"}),
+		} {
+			if err := tx.Append(ctx, e); err != nil {
+				return err
+			}
+			if err := c.Apply(e); err != nil {
+				return err
+			}
+		}
+		return tx.UpdateCase(ctx, c)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	times, err := s.CaseTimes(ctx, t0.Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(times) != 1 {
+		t.Fatalf("got %d cases, want the one received since: %+v", len(times), times)
+	}
+	got := times[0]
+	if got.Regime != "eu-epoc" || got.Country != "DE" || !got.ReceivedAt.Equal(t0) || !got.AcknowledgedAt.Equal(t0.Add(time.Minute)) || !got.AnsweredAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("case times: %+v", got)
 	}
 }
