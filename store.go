@@ -127,7 +127,7 @@ type CaseFilter struct {
 	Emergency bool
 	// Query is a full-text search over the cases' requests (words, all must match).
 	Query string
-	Now         time.Time
+	Now   time.Time
 	// Sort is "deadline" (soonest first, cases without deadline last; the default),
 	// "received" (oldest first) or "-received" (newest first).
 	Sort   string
