@@ -1,0 +1,308 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/docket-dev/docket"
+)
+
+// Config configures a Service. Zero fields take defaults.
+type Config struct {
+	Store  docket.Store
+	Logger *slog.Logger
+	Now    func() time.Time
+	// SessionTTL is how long a session lasts after sign-in (default 8 h).
+	SessionTTL time.Duration
+	// MaxFailures failed sign-ins in a row lock an account for LockFor (defaults 5, 15 min).
+	MaxFailures int
+	LockFor     time.Duration
+	// ConfirmTTL is how long an address-confirmation link is good (default 48 h).
+	ConfirmTTL time.Duration
+}
+
+// Service manages sign-in accounts and sessions.
+type Service struct {
+	store docket.Store
+	log   *slog.Logger
+	now   func() time.Time
+	cfg   Config
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 8 * time.Hour
+	}
+	if cfg.MaxFailures <= 0 {
+		cfg.MaxFailures = 5
+	}
+	if cfg.LockFor <= 0 {
+		cfg.LockFor = 15 * time.Minute
+	}
+	if cfg.ConfirmTTL <= 0 {
+		cfg.ConfirmTTL = 48 * time.Hour
+	}
+	return &Service{store: cfg.Store, log: cfg.Logger, now: cfg.Now, cfg: cfg}
+}
+
+// ErrSignIn is the one answer to a wrong address, password or code: it does not say which.
+var ErrSignIn = docket.Errorf(docket.EUNAUTHORIZED, "Wrong e-mail address, password or code.")
+
+// NormalizeEmail returns the address in the form accounts are kept under, or an error.
+func NormalizeEmail(email string) (string, error) {
+	a, err := mail.ParseAddress(strings.TrimSpace(email))
+	if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") || len(a.Address) > 254 {
+		return "", docket.Errorf(docket.EINVALID, "%q is not an e-mail address.", email)
+	}
+	return strings.ToLower(a.Address), nil
+}
+
+func newToken() (token, hash string) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("account: no randomness: " + err.Error())
+	}
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, docket.HashToken(token)
+}
+
+func (s *Service) put(ctx context.Context, l *docket.Login) error {
+	return s.store.Update(ctx, func(tx docket.Tx) error { return tx.PutLogin(ctx, l) })
+}
+
+// SignIn checks an address, password and second-factor code and opens a session. It
+// returns the session's token (the cookie's value; only its hash is stored). Every failure
+// counts towards the lockout and is logged.
+func (s *Service) SignIn(ctx context.Context, kind, email, password, code string) (*docket.Login, string, error) {
+	now := s.now()
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return nil, "", ErrSignIn
+	}
+	l, err := s.store.LoginByEmail(ctx, kind, email)
+	if errors.Is(err, docket.ErrNotFound) {
+		CheckPassword(dummyHash, password) // the same work as for a real account
+		s.log.WarnContext(ctx, "sign-in refused: no such account", slog.String("kind", kind), slog.String("email", email))
+		return nil, "", ErrSignIn
+	} else if err != nil {
+		return nil, "", fmt.Errorf("sign in: %w", err)
+	}
+	if now.Before(l.LockedUntil) {
+		s.log.WarnContext(ctx, "sign-in refused: account locked", slog.String("login", l.ID), slog.Time("until", l.LockedUntil))
+		return nil, "", docket.Errorf(docket.ERATELIMIT, "Too many failed sign-ins: this account is locked until %s UTC.", l.LockedUntil.UTC().Format("15:04"))
+	}
+	step, codeOK := checkCode(l.TOTPSecret, code, now, l.TOTPStep)
+	if !CheckPassword(l.PasswordHash, password) || !codeOK {
+		l.Failures++
+		why := "wrong password or code"
+		if l.Failures >= s.cfg.MaxFailures {
+			l.Failures, l.LockedUntil = 0, now.Add(s.cfg.LockFor)
+			why = "wrong password or code; account locked"
+		}
+		if err := s.put(ctx, l); err != nil {
+			return nil, "", fmt.Errorf("sign in: record failure: %w", err)
+		}
+		s.log.WarnContext(ctx, "sign-in refused: "+why, slog.String("login", l.ID), slog.String("email", email))
+		return nil, "", ErrSignIn
+	}
+	switch l.Status {
+	case docket.LoginActive:
+	case docket.LoginAwaitingApproval:
+		return nil, "", docket.Errorf(docket.EFORBIDDEN, "Your account waits for approval by the platform's staff.")
+	default:
+		return nil, "", docket.Errorf(docket.EFORBIDDEN, "This account is not active (%s).", l.Status)
+	}
+	l.Failures, l.TOTPStep = 0, step
+	token, hash := newToken()
+	err = s.store.Update(ctx, func(tx docket.Tx) error {
+		if err := tx.PutLogin(ctx, l); err != nil {
+			return err
+		}
+		return tx.InsertSession(ctx, &docket.Session{Hash: hash, LoginID: l.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)})
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("sign in: %w", err)
+	}
+	s.log.InfoContext(ctx, "signed in", slog.String("login", l.ID), slog.String("kind", kind))
+	return l, token, nil
+}
+
+// dummyHash is checked when no account has the address, so that the answer takes as long.
+var dummyHash = HashPassword("no account has this password")
+
+// Session returns the active account of a session token, or EUNAUTHORIZED.
+func (s *Service) Session(ctx context.Context, token string) (*docket.Login, error) {
+	if token == "" {
+		return nil, docket.Errorf(docket.EUNAUTHORIZED, "Please sign in.")
+	}
+	se, err := s.store.Session(ctx, docket.HashToken(token))
+	if errors.Is(err, docket.ErrNotFound) {
+		return nil, docket.Errorf(docket.EUNAUTHORIZED, "Your session has ended; please sign in again.")
+	} else if err != nil {
+		return nil, fmt.Errorf("read session: %w", err)
+	}
+	if !s.now().Before(se.ExpiresAt) {
+		return nil, docket.Errorf(docket.EUNAUTHORIZED, "Your session has expired; please sign in again.")
+	}
+	l, err := s.store.Login(ctx, se.LoginID)
+	if err != nil {
+		return nil, fmt.Errorf("read session's account: %w", err)
+	}
+	if l.Status != docket.LoginActive {
+		return nil, docket.Errorf(docket.EUNAUTHORIZED, "This account is not active any more.")
+	}
+	return l, nil
+}
+
+// SignOut ends a session.
+func (s *Service) SignOut(ctx context.Context, token string) error {
+	return s.store.Update(ctx, func(tx docket.Tx) error { return tx.DeleteSession(ctx, docket.HashToken(token)) })
+}
+
+// Credentials are what a new account's holder needs to sign in the first time.
+type Credentials struct {
+	Email    string
+	Password string
+	Secret   string // TOTP secret (base32)
+	URL      string // otpauth:// URL of the secret
+}
+
+// AddStaff gives an existing staff member (a User) a console account with a random
+// password and a new TOTP secret, and returns them.
+func (s *Service) AddStaff(ctx context.Context, u *docket.User) (*Credentials, error) {
+	key, err := NewTOTP(u.Email)
+	if err != nil {
+		return nil, fmt.Errorf("new TOTP secret: %w", err)
+	}
+	pw := NewPassword()
+	l := &docket.Login{ID: u.ID, Kind: docket.LoginStaff, Email: strings.ToLower(u.Email), Status: docket.LoginActive,
+		PasswordHash: HashPassword(pw), TOTPSecret: key.Secret(), CreatedBy: "cli", CreatedAt: s.now()}
+	if err := s.put(ctx, l); err != nil {
+		return nil, fmt.Errorf("add console account for %s: %w", u.Email, err)
+	}
+	return &Credentials{Email: l.Email, Password: pw, Secret: key.Secret(), URL: key.URL()}, nil
+}
+
+// OnDomain reports whether an address is on one of an authority's registered domains (or a
+// subdomain of one).
+func OnDomain(email string, a *docket.Authority) bool {
+	_, domain, ok := strings.Cut(email, "@")
+	if !ok {
+		return false
+	}
+	for _, d := range a.Domains {
+		d = strings.ToLower(strings.TrimSuffix(d, "."))
+		if domain == d || strings.HasSuffix(domain, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// Register opens an officer's account for an authority: the address must be on the
+// authority's registered domain. It returns the token of the confirmation link to mail to
+// the address. by is "self" for a registration from the portal, or the id of the officer
+// who added a delegate; a delegate's account needs no approval by staff.
+func (s *Service) Register(ctx context.Context, a *docket.Authority, email, name, by string) (*docket.Login, string, error) {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return nil, "", err
+	}
+	if !OnDomain(email, a) {
+		return nil, "", docket.Errorf(docket.EINVALID, "%s is not on a registered domain of %s; use your official address.", email, a.Name)
+	}
+	name = strings.TrimSpace(name)
+	if len(name) > 200 {
+		return nil, "", docket.Errorf(docket.EINVALID, "The name is longer than 200 characters.")
+	}
+	key, err := NewTOTP(email)
+	if err != nil {
+		return nil, "", fmt.Errorf("new TOTP secret: %w", err)
+	}
+	token, hash := newToken()
+	now := s.now()
+	l := &docket.Login{ID: docket.NewID(), Kind: docket.LoginOfficer, Email: email, Name: name, AuthorityID: a.ID,
+		Status: docket.LoginConfirmEmail, TOTPSecret: key.Secret(), ConfirmHash: hash, ConfirmExpires: now.Add(s.cfg.ConfirmTTL),
+		CreatedBy: by, CreatedAt: now}
+	if err := s.put(ctx, l); err != nil {
+		return nil, "", err
+	}
+	s.log.InfoContext(ctx, "officer registered", slog.String("login", l.ID), slog.String("authority", a.ID), slog.String("by", by))
+	return l, token, nil
+}
+
+// Confirming returns the account a confirmation token opens, while it is good.
+func (s *Service) Confirming(ctx context.Context, token string) (*docket.Login, error) {
+	l, err := s.store.LoginByConfirm(ctx, docket.HashToken(token))
+	if errors.Is(err, docket.ErrNotFound) || (err == nil && (l.Status != docket.LoginConfirmEmail || !s.now().Before(l.ConfirmExpires))) {
+		return nil, docket.Errorf(docket.ENOTFOUND, "This link is not valid any more. Register again, or ask whoever added you.")
+	}
+	return l, err
+}
+
+// Confirm completes a registration from its link: the password chosen and a first code
+// from the authenticator app, which proves the second factor is set up. A self-registered
+// officer then waits for approval by staff; a delegate is active at once.
+func (s *Service) Confirm(ctx context.Context, token, password, code string) (*docket.Login, error) {
+	l, err := s.Confirming(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckNewPassword(password); err != nil {
+		return nil, docket.Errorf(docket.EINVALID, "%s.", upperFirst(err.Error()))
+	}
+	step, ok := checkCode(l.TOTPSecret, code, s.now(), l.TOTPStep)
+	if !ok {
+		return nil, docket.Errorf(docket.EINVALID, "The code is not the one your authenticator app shows now; check its clock and try again.")
+	}
+	l.PasswordHash, l.TOTPStep, l.ConfirmHash = HashPassword(password), step, ""
+	l.Status = docket.LoginAwaitingApproval
+	if l.CreatedBy != "self" {
+		l.Status, l.ApprovedBy = docket.LoginActive, l.CreatedBy
+	}
+	if err := s.put(ctx, l); err != nil {
+		return nil, fmt.Errorf("confirm account: %w", err)
+	}
+	s.log.InfoContext(ctx, "officer confirmed address", slog.String("login", l.ID), slog.String("status", l.Status))
+	return l, nil
+}
+
+// Approve activates a self-registered officer's account; by is the approving staff member.
+func (s *Service) Approve(ctx context.Context, id, by string) error {
+	l, err := s.store.Login(ctx, id)
+	if errors.Is(err, docket.ErrNotFound) || (err == nil && l.Kind != docket.LoginOfficer) {
+		return docket.Errorf(docket.ENOTFOUND, "No such officer account.")
+	} else if err != nil {
+		return err
+	}
+	if l.Status != docket.LoginAwaitingApproval {
+		return docket.Errorf(docket.ESTATE, "This account is %s, not awaiting approval.", l.Status)
+	}
+	l.Status, l.ApprovedBy = docket.LoginActive, by
+	if err := s.put(ctx, l); err != nil {
+		return fmt.Errorf("approve account: %w", err)
+	}
+	s.log.InfoContext(ctx, "officer approved", slog.String("login", l.ID), slog.String("by", by))
+	return nil
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
