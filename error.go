@@ -3,6 +3,7 @@ package docket
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes. The list is append-only: clients and the HTTP layer rely on it.
@@ -64,3 +65,28 @@ func ErrorMessage(err error) string {
 
 // ErrNotFound is returned by stores when a row does not exist.
 var ErrNotFound = &Error{Code: ENOTFOUND, Message: "Not found."}
+
+var httpStatus = map[string]int{
+	EMALFORMED:    http.StatusBadRequest,
+	EINVALID:      http.StatusUnprocessableEntity,
+	ENOTFOUND:     http.StatusNotFound,
+	ECONFLICT:     http.StatusConflict,
+	ESTATE:        http.StatusConflict,
+	EUNAUTHORIZED: http.StatusUnauthorized,
+	EFORBIDDEN:    http.StatusForbidden,
+	EFOUREYES:     http.StatusForbidden,
+	ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	ERATELIMIT:    http.StatusTooManyRequests,
+	EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	EUNAVAILABLE:  http.StatusServiceUnavailable,
+	EINTERNAL:     http.StatusInternalServerError,
+}
+
+// HTTPStatus is the HTTP status that answers an error with this code (500 for codes it
+// does not know).
+func HTTPStatus(code string) int {
+	if s, ok := httpStatus[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}

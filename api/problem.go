@@ -20,22 +20,6 @@ type Problem struct {
 	Errors map[string]string `json:"errors,omitempty"`
 }
 
-var statusOf = map[string]int{
-	docket.EMALFORMED:    http.StatusBadRequest,
-	docket.EINVALID:      http.StatusUnprocessableEntity,
-	docket.ENOTFOUND:     http.StatusNotFound,
-	docket.ECONFLICT:     http.StatusConflict,
-	docket.ESTATE:        http.StatusConflict,
-	docket.EUNAUTHORIZED: http.StatusUnauthorized,
-	docket.EFORBIDDEN:    http.StatusForbidden,
-	docket.EFOUREYES:     http.StatusForbidden,
-	docket.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	docket.ERATELIMIT:    http.StatusTooManyRequests,
-	docket.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
-	docket.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	docket.EINTERNAL:     http.StatusInternalServerError,
-}
-
 // ProblemBase prefixes the type URI of every problem.
 const ProblemBase = "https://docket.dev/problems/"
 
@@ -46,10 +30,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, r.Context().Err()) && r.Context().Err() != nil {
 		code = docket.EUNAVAILABLE
 	}
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := docket.HTTPStatus(code)
 	p := Problem{Type: ProblemBase + code, Title: http.StatusText(status), Status: status, Code: code, Detail: docket.ErrorMessage(err)}
 	var de *docket.Error
 	if errors.As(err, &de) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/intake"
+	"github.com/docket-dev/docket/ratelimit"
 	"github.com/docket-dev/docket/workflow"
 )
 
@@ -72,7 +73,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createNotice(w http.ResponseWriter, r *http.Request) error {
-	if !s.notices.allow(clientAddr(r, s.trust)) {
+	if !s.notices.Allow(ratelimit.ClientAddr(r, s.trust)) {
 		return docket.Errorf(docket.ERATELIMIT, "Too many notices from your address; try again in a minute.")
 	}
 	raw, ct, err := s.readBody(w, r)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/evidence"
+	"github.com/docket-dev/docket/ratelimit"
 	"github.com/docket-dev/docket/workflow"
 )
 
@@ -46,7 +47,7 @@ type Server struct {
 	log     *slog.Logger
 	maxBody int64
 	tokens  *tokenCache
-	notices *limiter
+	notices *ratelimit.Limiter
 	metrics *metrics
 	trust   bool
 	keeper  *evidence.Keeper
@@ -94,7 +95,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		svc: cfg.Service, store: cfg.Store, log: cfg.Logger, maxBody: cfg.MaxBody,
 		tokens:  &tokenCache{ttl: cfg.TokenTTL, entries: map[string]cached{}},
-		notices: newLimiter(cfg.NoticesPerMinute/60, cfg.NoticeBurst),
+		notices: ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst),
 		trust:   cfg.TrustProxy,
 		keeper:  cfg.Keeper,
 		mux:     http.NewServeMux(),

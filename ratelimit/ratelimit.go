@@ -1,4 +1,6 @@
-package api
+// Package ratelimit keeps a token bucket per client address, for the public entry points
+// (notices by API and by form).
+package ratelimit
 
 import (
 	"net"
@@ -10,8 +12,8 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// limiter keeps one token bucket per client address.
-type limiter struct {
+// Limiter keeps one token bucket per client address.
+type Limiter struct {
 	mu      sync.Mutex
 	perSec  rate.Limit
 	burst   int
@@ -24,11 +26,13 @@ type client struct {
 	seen time.Time
 }
 
-func newLimiter(perSec float64, burst int) *limiter {
-	return &limiter{perSec: rate.Limit(perSec), burst: burst, clients: map[string]*client{}}
+// New returns a Limiter allowing perSec a second with bursts of burst.
+func New(perSec float64, burst int) *Limiter {
+	return &Limiter{perSec: rate.Limit(perSec), burst: burst, clients: map[string]*client{}}
 }
 
-func (l *limiter) allow(addr string) bool {
+// Allow reports whether the client at addr may go on now, and counts it.
+func (l *Limiter) Allow(addr string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
@@ -50,7 +54,9 @@ func (l *limiter) allow(addr string) bool {
 }
 
 // clientAddr is the caller's IP address; behind a trusted proxy, the first X-Forwarded-For.
-func clientAddr(r *http.Request, trustProxy bool) string {
+// ClientAddr is the address of the client of r: the first X-Forwarded-For entry when the
+// proxy in front is trusted, else the connection's address.
+func ClientAddr(r *http.Request, trustProxy bool) string {
 	if trustProxy {
 		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
 			first, _, _ := strings.Cut(xff, ",")
