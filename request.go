@@ -6,6 +6,7 @@ import "time"
 const (
 	ChannelAPI    = "api"    // an authority's POST /api/v1/requests
 	ChannelNotice = "notice" // a public illegal-content notice (DSA art. 16)
+	ChannelPortal = "portal" // an officer's form in the authority portal
 	ChannelReply  = "reply"  // a requester's reply to a question on its case
 	ChannelEmail  = "email"  // a message delivered to one of the platform's legal addresses
 )

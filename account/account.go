@@ -306,3 +306,19 @@ func upperFirst(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// AddOfficer opens an active portal account for an officer of an authority, as the
+// operator does from the command line: the address must still be on the authority's
+// domain. It returns a random password and a new TOTP secret.
+func (s *Service) AddOfficer(ctx context.Context, a *docket.Authority, email, name string) (*Credentials, error) {
+	l, _, err := s.Register(ctx, a, email, name, "cli")
+	if err != nil {
+		return nil, err
+	}
+	pw := NewPassword()
+	l.PasswordHash, l.Status, l.ConfirmHash, l.ApprovedBy = HashPassword(pw), docket.LoginActive, "", "cli"
+	if err := s.put(ctx, l); err != nil {
+		return nil, fmt.Errorf("add officer %s: %w", l.Email, err)
+	}
+	return &Credentials{Email: l.Email, Password: pw, Secret: l.TOTPSecret, URL: TOTPURL(l.Email, l.TOTPSecret)}, nil
+}

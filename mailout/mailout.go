@@ -121,11 +121,14 @@ func (m *Mailer) Receipt(ctx context.Context, j *docket.Job) error {
 	if err != nil {
 		return fmt.Errorf("receipt: %w", err)
 	}
-	if req.Body.Email == nil {
-		return nil
-	}
 	if c.Triage != nil && c.Triage.Spam {
 		m.log().InfoContext(ctx, "no receipt for spam", slog.String("request", req.ID))
+		return nil
+	}
+	if req.Body.Email == nil {
+		if n := req.Body.Notifier; n != nil && n.Email != "" {
+			return m.noticeReceipt(ctx, j, req, c, n.Email)
+		}
 		return nil
 	}
 	to := req.Body.Email.From
@@ -148,6 +151,21 @@ This receipt is automatic; it does not mean that the request has been examined.
 	msg, id := m.compose(c.ID, fmt.Sprintf("r%d", j.ID), to, subject, text, req.Body.Email.MessageID, req.Body.Email.References)
 	return m.deliver(ctx, j, c.ID, "receipt", to, id, msg,
 		workflow.Entry{Type: docket.EventAcknowledged, Data: docket.Acknowledged{Rule: "mail receipt"}})
+}
+
+// noticeReceipt confirms a public notice to the address its notifier gave (DSA art. 16(4)).
+func (m *Mailer) noticeReceipt(ctx context.Context, j *docket.Job, req *docket.Request, c *docket.Case, to string) error {
+	text := fmt.Sprintf(`Your notice was received and recorded. We will examine it and tell you what we decide.
+
+Case:         %s
+Received at:  %s
+SHA-256:      %s (of your notice exactly as received)
+
+This receipt is automatic; it does not mean that the notice has been examined.
+`, c.ID, req.ReceivedAt.UTC().Format(time.RFC3339Nano), req.SHA256)
+	msg, id := m.compose(c.ID, fmt.Sprintf("r%d", j.ID), to, fmt.Sprintf("Your notice was received [docket:%s]", c.ID), text, "", nil)
+	return m.deliver(ctx, j, c.ID, "receipt", to, id, msg,
+		workflow.Entry{Type: docket.EventAcknowledged, Data: docket.Acknowledged{Rule: "notice receipt"}})
 }
 
 // Answer sends a case's answer to the sender of the mail that opened the case.

@@ -325,7 +325,7 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 // An unverified e-mail sender is nobody in particular, so its mail threads only as a reply.
 func relates(r *docket.Request) bool {
 	switch r.Channel {
-	case docket.ChannelAPI, docket.ChannelNotice:
+	case docket.ChannelAPI, docket.ChannelPortal, docket.ChannelNotice:
 		return true
 	case docket.ChannelEmail:
 		return r.AuthorityID != ""

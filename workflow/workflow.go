@@ -101,6 +101,9 @@ func New(cfg Config) *Service {
 // Regimes returns the regime table in use.
 func (s *Service) Regimes() *regime.Table { return s.regimes }
 
+// Store is the store the service works on.
+func (s *Service) Store() docket.Store { return s.store }
+
 // Now returns the service's current time.
 func (s *Service) Now() time.Time { return s.now().UTC() }
 

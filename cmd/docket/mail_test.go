@@ -167,7 +167,7 @@ func TestMailChannel(t *testing.T) {
 		"s1._domainkey.police.example.": {TXT: []string{"v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)}},
 		"_dmarc.police.example.":        {TXT: []string{"v=DMARC1; p=reject"}},
 		"police.example.":               {TXT: []string{"v=spf1 ip4:192.0.2.1 -all"}},
-	}, quietLog{}, false)
+	}, silentPrintf{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,6 +440,6 @@ func waitEvent(t *testing.T, call func(string, string, string, string, int) map[
 	t.Fatalf("case %s has no %s event: %s", caseID, typ, eventTypes(call, token, caseID))
 }
 
-type quietLog struct{}
+type silentPrintf struct{}
 
-func (quietLog) Printf(string, ...any) {}
+func (silentPrintf) Printf(string, ...any) {}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/account"
 	"github.com/docket-dev/docket/audit"
 	"github.com/docket-dev/docket/mailin"
 	"github.com/docket-dev/docket/pager"
@@ -51,6 +52,9 @@ Usage:
   docket migrate   [common flags]
   docket authority add --name NAME --country CC [--kind KIND] [--domain D]... [--age-recipient age1…] [--json]
   docket user add      --email EMAIL --role agent|reviewer|admin|auditor [--json]
+                       (an API token, and a console sign-in: password and TOTP secret)
+  docket officer add   --authority ID --email EMAIL [--name NAME] [--json]
+                       (a portal sign-in for an officer, on a domain of the authority)
   docket audit verify  [--head SEQ:HASH] [--json]
   docket audit head
   docket triage        < requests.jsonl      (no server, no database)
@@ -71,7 +75,9 @@ Common flags (each also read from the environment, and from --config FILE):
                     max_body, notices_per_minute, notice_burst, trust_proxy, log_level,
                     pprof_addr (DOCKET_PPROF_ADDR: profiling on a separate listener),
                     intake_batch (DOCKET_INTAKE_BATCH: receipts per commit, default 256),
-                    no_triage (DOCKET_NO_TRIAGE=true: no automatic sort on receipt)
+                    no_triage (DOCKET_NO_TRIAGE=true: no automatic sort on receipt),
+                    admin_email (DOCKET_ADMIN_EMAIL: the first admin, created and printed by
+                    serve on first start; default admin@docket.local), session_ttl (default 8h)
   E-mail (see docs/OPERATIONS.md): smtp_addr, smtp_domain (also --smtp-addr, --smtp-domain,
                     DOCKET_SMTP_ADDR, DOCKET_SMTP_DOMAIN), lmtp_addr, smtp_tls_cert, smtp_tls_key,
                     smtp_require_tls, smtp_max_bytes, smtp_max_recipients, smtp_addresses, dns,
@@ -99,6 +105,10 @@ type Config struct {
 	PprofAddr        string  `json:"pprof_addr"`
 	IntakeBatch      int     `json:"intake_batch"`
 	NoTriage         bool    `json:"no_triage"`
+	// AdminEmail is the first admin's address, created on first start.
+	AdminEmail string `json:"admin_email"`
+	// SessionTTL is how long a console or portal sign-in lasts.
+	SessionTTL string `json:"session_ttl"`
 
 	// E-mail intake (off unless smtp_addr or lmtp_addr is set).
 	SMTPAddr          string           `json:"smtp_addr"`
@@ -183,6 +193,8 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 			out.IntakeBatch = v
 		}
 		out.PprofAddr = pick("", "DOCKET_PPROF_ADDR", base.PprofAddr, "")
+		out.AdminEmail = pick("", "DOCKET_ADMIN_EMAIL", base.AdminEmail, "admin@docket.local")
+		out.SessionTTL = pick("", "DOCKET_SESSION_TTL", base.SessionTTL, "8h")
 		out.ClockInterval = pick("", "DOCKET_CLOCK_INTERVAL", base.ClockInterval, "5s")
 		out.SMTPAddr = pick("", "DOCKET_SMTP_ADDR", base.SMTPAddr, "")
 		out.SMTPDomain = pick("", "DOCKET_SMTP_DOMAIN", base.SMTPDomain, "")
@@ -223,6 +235,9 @@ func (m *Main) logger(cfg *Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
+// quietLog discards what a one-shot command's parts would log.
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
 func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*sqlstore.Store, error) {
 	if strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://") {
 		return postgres.Open(ctx, cfg.DB, log)
@@ -240,7 +255,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return exitError{2, "no command given"}
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "audit" || (cmd == "triage" && rest[0] == "export-corrections")) {
+	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || (cmd == "triage" && rest[0] == "export-corrections")) {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -252,6 +267,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.authorityAdd(ctx, rest)
 	case "user add":
 		return m.userAdd(ctx, rest)
+	case "officer add":
+		return m.officerAdd(ctx, rest)
 	case "audit verify":
 		return m.auditVerify(ctx, rest)
 	case "audit head":
@@ -318,12 +335,31 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-func (m *Main) printCreated(asJSON bool, id, token, what string) {
+func (m *Main) printCreated(asJSON bool, id, token, what string, cred *account.Credentials) {
 	if asJSON {
-		json.NewEncoder(m.Stdout).Encode(map[string]string{"id": id, "token": token})
+		out := map[string]string{"id": id}
+		if token != "" {
+			out["token"] = token
+		}
+		if cred != nil {
+			out["email"], out["password"], out["totp_secret"], out["totp_url"] = cred.Email, cred.Password, cred.Secret, cred.URL
+		}
+		json.NewEncoder(m.Stdout).Encode(out)
 		return
 	}
-	fmt.Fprintf(m.Stdout, "%s %s\ntoken (shown once, store it safely): %s\n", what, id, token)
+	fmt.Fprintf(m.Stdout, "%s %s\n", what, id)
+	if token != "" {
+		fmt.Fprintf(m.Stdout, "API token (shown once, store it safely): %s\n", token)
+	}
+	if cred != nil {
+		m.printCredentials(cred)
+	}
+}
+
+// printCredentials tells a new account's holder how to sign in the first time.
+func (m *Main) printCredentials(c *account.Credentials) {
+	fmt.Fprintf(m.Stdout, "sign-in e-mail:   %s\npassword:         %s  (shown once)\nsecond factor:    add this TOTP secret to an authenticator app: %s\n                  (or open %s)\n",
+		c.Email, c.Password, c.Secret, c.URL)
 }
 
 func (m *Main) authorityAdd(ctx context.Context, args []string) error {
@@ -345,7 +381,7 @@ func (m *Main) authorityAdd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		m.printCreated(*asJSON, a.ID, token, "authority")
+		m.printCreated(*asJSON, a.ID, token, "authority", nil)
 		return nil
 	})
 }
@@ -365,7 +401,36 @@ func (m *Main) userAdd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		m.printCreated(*asJSON, u.ID, token, "user")
+		cred, err := account.New(account.Config{Store: svc.Store(), Logger: quietLog()}).AddStaff(ctx, u)
+		if err != nil {
+			return err
+		}
+		m.printCreated(*asJSON, u.ID, token, "user", cred)
+		return nil
+	})
+}
+
+// officerAdd opens an active portal account for an officer of a registered authority.
+func (m *Main) officerAdd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("officer add", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	authority := fs.String("authority", "", "id of the authority the officer acts for")
+	email := fs.String("email", "", "the officer's address, on a domain of the authority")
+	name := fs.String("name", "", "the officer's name")
+	asJSON := fs.Bool("json", false, `print {"id","email","password","totp_secret","totp_url"}`)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	return m.withService(ctx, resolve, func(ctx context.Context, svc *workflow.Service) error {
+		a, err := svc.Store().Authority(ctx, *authority)
+		if err != nil {
+			return fmt.Errorf("authority %q: %w", *authority, err)
+		}
+		cred, err := account.New(account.Config{Store: svc.Store(), Logger: quietLog()}).AddOfficer(ctx, a, *email, *name)
+		if err != nil {
+			return err
+		}
+		m.printCreated(*asJSON, a.ID, "", "officer of "+a.Name+", authority", cred)
 		return nil
 	})
 }

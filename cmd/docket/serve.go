@@ -14,10 +14,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/account"
 	"github.com/docket-dev/docket/api"
 	"github.com/docket-dev/docket/jobs"
+	"github.com/docket-dev/docket/mailout"
 	"github.com/docket-dev/docket/rules"
 	"github.com/docket-dev/docket/triage"
+	"github.com/docket-dev/docket/web"
 	"github.com/docket-dev/docket/workflow"
 )
 
@@ -128,9 +131,35 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer runner.Stop()
 
 	reg := prometheus.NewRegistry()
-	handler := api.New(api.Config{
+	apiHandler := api.New(api.Config{
 		Service: svc, Store: store, Logger: log, Registry: reg, MaxBody: cfg.MaxBody,
 		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, TrustProxy: cfg.TrustProxy, Keeper: keeper,
+	})
+	sessionTTL, err := time.ParseDuration(cfg.SessionTTL)
+	if err != nil || sessionTTL <= 0 {
+		return fmt.Errorf("session_ttl %q: want a positive duration such as 8h", cfg.SessionTTL)
+	}
+	accounts := account.New(account.Config{Store: store, Logger: log, Now: svc.Now, SessionTTL: sessionTTL})
+	noticeReceipt := "" // a notice's receipt by e-mail, when there is a relay to send it
+	if mailer.Configured() {
+		noticeReceipt = mailout.JobReceipt
+	}
+	pages, err := web.New(web.Config{Service: svc, Store: store, Accounts: accounts, Logger: log, Mailer: mailer,
+		NoticeReceipt: noticeReceipt, MaxUpload: cfg.MaxBody, NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst,
+		TrustProxy: cfg.TrustProxy})
+	if err != nil {
+		return err
+	}
+	if err := m.bootstrapAdmin(ctx, cfg, svc, accounts); err != nil {
+		return err
+	}
+	// The pages (console, portal, notice form) and the API share the listener.
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if web.Paths(r.URL.Path) {
+			pages.ServeHTTP(w, r)
+			return
+		}
+		apiHandler.ServeHTTP(w, r)
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -150,7 +179,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		engine = "postgres"
 	}
 	log.InfoContext(ctx, "docket listening", slog.String("addr", ln.Addr().String()), slog.String("store", engine))
-	fmt.Fprintf(m.Stdout, "docket listening on http://%s (%s)\n", ln.Addr(), engine)
+	fmt.Fprintf(m.Stdout, "docket listening on http://%s (%s)\nconsole: http://%s/console · portal: http://%s/portal · notices: http://%s/notice\n", ln.Addr(), engine, ln.Addr(), ln.Addr(), ln.Addr())
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}
@@ -180,5 +209,30 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	return nil
+}
+
+// bootstrapAdmin creates the first admin when there is no staff at all, and prints how to
+// sign in: the console is usable from the first start.
+func (m *Main) bootstrapAdmin(ctx context.Context, cfg *Config, svc *workflow.Service, accounts *account.Service) error {
+	users, err := svc.Store().Users(ctx)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		return nil
+	}
+	u := &docket.User{Email: cfg.AdminEmail, Role: docket.RoleAdmin}
+	token, err := svc.AddUser(ctx, docket.Actor("system:bootstrap"), u)
+	if err != nil {
+		return fmt.Errorf("create the first admin: %w", err)
+	}
+	cred, err := accounts.AddStaff(ctx, u)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "\nFirst start: an admin was created (shown once — keep it safe).\nAPI token:        %s\n", token)
+	m.printCredentials(cred)
+	fmt.Fprintln(m.Stdout)
 	return nil
 }

@@ -1,0 +1,218 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"image/png"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/pquerna/otp"
+
+	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/account"
+)
+
+// authorityOf finds the registered authority whose official domain the address is on.
+func (s *Server) authorityOf(ctx context.Context, email string) (*docket.Authority, error) {
+	all, err := s.store.Authorities(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list authorities: %w", err)
+	}
+	for _, a := range all {
+		if account.OnDomain(email, a) {
+			return a, nil
+		}
+	}
+	_, domain, _ := strings.Cut(email, "@")
+	return nil, docket.Errorf(docket.EINVALID, "No authority is registered with the domain %s. Use your official address, or ask the platform to register your authority.", domain)
+}
+
+// baseURL is the address of this site as the visitor reached it, for links in mail.
+func (s *Server) baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || (s.cfg.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// sendLink mails an address-confirmation link. Without a relay the link goes to the log,
+// for the operator to pass on by other means.
+func (s *Server) sendLink(r *http.Request, l *docket.Login, a *docket.Authority, token string) error {
+	link := s.baseURL(r) + "/portal/confirm?token=" + url.QueryEscape(token)
+	if s.cfg.Mailer == nil || !s.cfg.Mailer.Configured() {
+		s.log.InfoContext(r.Context(), "no mail relay: pass this confirmation link to the officer", slog.String("email", l.Email), slog.String("link", link))
+		return nil
+	}
+	text := fmt.Sprintf(`An account in the portal of the platform's legal team was opened for %s, for %s.
+
+To confirm this address, choose a password and set up your second factor, open this link
+(good for 48 hours):
+
+%s
+
+If you did not ask for this account, ignore this message.
+`, l.Email, a.Name, link)
+	if _, _, err := s.cfg.Mailer.Mail(r.Context(), "account-"+l.ID, "confirm", l.Email, "Confirm your address for the docket portal", text); err != nil {
+		return fmt.Errorf("mail the confirmation link: %w", err)
+	}
+	return nil
+}
+
+type registerData struct {
+	Form map[string]string
+	Sent string
+}
+
+// register lets an officer ask for an account with an address on the official domain.
+func (s *Server) register(w http.ResponseWriter, r *http.Request, p *page) error {
+	d := &registerData{Form: map[string]string{}}
+	p.Title = "Register"
+	if r.Method == http.MethodGet {
+		return s.render(w, r, p, http.StatusOK, "register", d)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		return docket.Errorf(docket.EMALFORMED, "The form could not be read.")
+	}
+	d.Form["email"], d.Form["name"] = r.PostForm.Get("email"), r.PostForm.Get("name")
+	l, a, err := s.registerOfficer(r, d.Form["email"], d.Form["name"], "self")
+	if err != nil {
+		if code := docket.ErrorCode(err); code == docket.EINVALID || code == docket.ECONFLICT {
+			p.Error = docket.ErrorMessage(err)
+			return s.render(w, r, p, docket.HTTPStatus(code), "register", d)
+		}
+		return err
+	}
+	d.Sent = l.Email
+	s.log.InfoContext(r.Context(), "officer registration", slog.String("authority", a.ID), slog.String("email", l.Email))
+	return s.render(w, r, p, http.StatusOK, "register", d)
+}
+
+func (s *Server) registerOfficer(r *http.Request, email, name, by string) (*docket.Login, *docket.Authority, error) {
+	email, err := account.NormalizeEmail(email)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := s.authorityOf(r.Context(), email)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, token, err := s.accounts.Register(r.Context(), a, email, name, by)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, a, s.sendLink(r, l, a, token)
+}
+
+type confirmData struct {
+	Token, Email, Secret string
+	QR                   template.URL
+	Done                 *docket.Login
+}
+
+// confirm completes a registration from the mailed link.
+func (s *Server) confirm(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.Title = "Confirm your account"
+	token := r.URL.Query().Get("token")
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			return docket.Errorf(docket.EMALFORMED, "The form could not be read.")
+		}
+		token = r.PostForm.Get("token")
+	}
+	l, err := s.accounts.Confirming(r.Context(), token)
+	if err != nil {
+		return err
+	}
+	d := &confirmData{Token: token, Email: l.Email, Secret: l.TOTPSecret, QR: qrCode(l)}
+	if r.Method == http.MethodGet {
+		return s.render(w, r, p, http.StatusOK, "confirm", d)
+	}
+	if r.PostForm.Get("password") != r.PostForm.Get("password2") {
+		p.Error = "The two passwords differ."
+		return s.render(w, r, p, http.StatusUnprocessableEntity, "confirm", d)
+	}
+	done, err := s.accounts.Confirm(r.Context(), token, r.PostForm.Get("password"), r.PostForm.Get("code"))
+	if err != nil {
+		if docket.ErrorCode(err) == docket.EINVALID {
+			p.Error = docket.ErrorMessage(err)
+			return s.render(w, r, p, http.StatusUnprocessableEntity, "confirm", d)
+		}
+		return err
+	}
+	d.Done = done
+	return s.render(w, r, p, http.StatusOK, "confirm", d)
+}
+
+// qrCode is the second factor's secret as a QR code, for an authenticator app to scan.
+func qrCode(l *docket.Login) template.URL {
+	k, err := otp.NewKeyFromURL(account.TOTPURL(l.Email, l.TOTPSecret))
+	if err != nil {
+		return ""
+	}
+	img, err := k.Image(200, 200)
+	if err != nil {
+		return ""
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return ""
+	}
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())) // #nosec: a PNG docket made
+}
+
+type delegatesData struct {
+	Officers []*docket.Login
+	Form     map[string]string
+	Sent     string
+}
+
+// delegates lists the officers of the authority and adds one: a delegate confirms the
+// address by the link and is then active without staff approval.
+func (s *Server) delegates(w http.ResponseWriter, r *http.Request, p *page) error {
+	d := &delegatesData{Form: map[string]string{}}
+	p.Title = "Delegates"
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			return docket.Errorf(docket.EMALFORMED, "The form could not be read.")
+		}
+		d.Form["email"], d.Form["name"] = r.PostForm.Get("email"), r.PostForm.Get("name")
+		email, err := account.NormalizeEmail(d.Form["email"])
+		a := p.Who.Authority
+		var l *docket.Login
+		var token string
+		if err == nil {
+			l, token, err = s.accounts.Register(r.Context(), a, email, d.Form["name"], p.Who.Login.ID)
+		}
+		if err == nil {
+			err = s.sendLink(r, l, a, token)
+		}
+		if err != nil {
+			code := docket.ErrorCode(err)
+			if code != docket.EINVALID && code != docket.ECONFLICT {
+				return err
+			}
+			p.Error = docket.ErrorMessage(err)
+		} else {
+			d.Sent, d.Form = l.Email, map[string]string{}
+		}
+	}
+	var err error
+	if d.Officers, err = s.store.Logins(r.Context(), docket.LoginFilter{Kind: docket.LoginOfficer, AuthorityID: p.Who.Authority.ID}); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if p.Error != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	return s.render(w, r, p, status, "delegates", d)
+}
