@@ -17,7 +17,12 @@ import (
 //go:embed i18n/fr.json
 var frJSON []byte
 
-var catalogs = map[string]map[string]string{"fr": mustCatalog(frJSON)}
+// The English catalog only names the keys that are not English text (state:open…).
+//
+//go:embed i18n/en.json
+var enJSON []byte
+
+var catalogs = map[string]map[string]string{"en": mustCatalog(enJSON), "fr": mustCatalog(frJSON)}
 
 func mustCatalog(b []byte) map[string]string {
 	m := map[string]string{}

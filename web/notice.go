@@ -54,11 +54,6 @@ func (s *Server) notice(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err != nil {
 		if code := docket.ErrorCode(err); code == docket.EINVALID || code == docket.EMALFORMED {
 			p.Error = docket.ErrorMessage(err)
-			if de, ok := err.(*docket.Error); ok {
-				for k, v := range de.Fields {
-					p.Error += " — " + k + ": " + v
-				}
-			}
 			return s.render(w, r, p, docket.HTTPStatus(code), "notice", form)
 		}
 		return err

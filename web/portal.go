@@ -210,12 +210,6 @@ func (s *Server) portalNew(w http.ResponseWriter, r *http.Request, p *page) erro
 			return err
 		}
 		p.Error = docket.ErrorMessage(err)
-		var de *docket.Error
-		if errors.As(err, &de) {
-			for k, v := range de.Fields {
-				p.Error += " — " + k + ": " + v
-			}
-		}
 		s.log.WarnContext(r.Context(), "portal request refused", slog.String("login", p.Who.Login.ID), slog.String("why", p.Error))
 		return s.render(w, r, p, docket.HTTPStatus(code), "portal_new", d)
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -73,14 +72,6 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, p *page, er
 	}
 	status := docket.HTTPStatus(docket.ErrorCode(err))
 	msg := docket.ErrorMessage(err)
-	var de *docket.Error
-	if errors.As(err, &de) && len(de.Fields) > 0 {
-		var parts []string
-		for k, v := range de.Fields {
-			parts = append(parts, k+": "+v)
-		}
-		msg += " (" + strings.Join(parts, "; ") + ")"
-	}
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "page failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 	} else {

@@ -166,7 +166,7 @@ func (s *Server) handle(pattern string, a access, fn handlerFunc) {
 			return
 		}
 		if !ok {
-			s.toSignIn(w, r, a)
+			s.toSignIn(w, r, a, p)
 			return
 		}
 		if err := fn(w, r, p); err != nil {
@@ -232,13 +232,18 @@ func (s *Server) whoIs(ctx context.Context, l *docket.Login, token string) (*who
 }
 
 // toSignIn sends a visitor who is not signed in to the right sign-in page, and back after.
-func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request, a access) {
+func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request, a access, p *page) {
 	to := "/console/signin"
 	if a == officerOnly {
 		to = "/portal/signin"
 	}
 	if r.Method != http.MethodGet {
-		s.renderError(w, r, s.newPage(r), docket.Errorf(docket.EUNAUTHORIZED, "Your session has ended; sign in again, then send the form again."))
+		why := p.Ended
+		if why == "" {
+			why = "You are not signed in."
+		}
+		p.Ended = ""
+		s.renderError(w, r, p, docket.Errorf(docket.EUNAUTHORIZED, "%s Sign in, then send the form again.", why))
 		return
 	}
 	http.Redirect(w, r, to+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)

@@ -46,13 +46,18 @@ func TestKilledServerKeepsEveryReceipt(t *testing.T) {
 			cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
 			cmd.Env = append(os.Environ(), "DOCKET_DATA="+dir, "DOCKET_DB="+env["DOCKET_DB"], "DOCKET_LOG_LEVEL=error")
 			stdout, _ := cmd.StdoutPipe()
-			if err := cmd.Start(); err != nil {
+			err := cmd.Start()
+			if err != nil {
 				t.Fatal(err)
 			}
 			defer cmd.Process.Kill()
-			line, err := bufio.NewReader(stdout).ReadString('\n')
-			if err != nil || !strings.Contains(line, "http://") {
-				t.Fatalf("serve said %q (%v)", line, err)
+			// The first start prints the new admin's credentials before the address.
+			out := bufio.NewReader(stdout)
+			var line string
+			for !strings.Contains(line, "listening on http://") {
+				if line, err = out.ReadString('\n'); err != nil {
+					t.Fatalf("serve said %q (%v)", line, err)
+				}
 			}
 			addr := strings.Fields(line[strings.Index(line, "http://"):])[0]
 
