@@ -35,6 +35,7 @@ func (s *Server) consoleRoutes() {
 // queueRow is one line of the queue.
 type queueRow struct {
 	Case      *docket.Case
+	Assignee  string
 	Authority string
 	Verified  string
 	Targets   []docket.Target
@@ -56,6 +57,8 @@ func verification(c *docket.Case) string {
 		return "verified by staff"
 	case c.Sender != "":
 		return c.Sender
+	case c.AuthorityID != "" && c.Channel == docket.ChannelPortal:
+		return "registered (portal)"
 	case c.AuthorityID != "":
 		return "registered (API)"
 	case c.Channel == docket.ChannelNotice:
@@ -107,7 +110,7 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err != nil {
 		return err
 	}
-	names, err := s.authorityNames(r.Context())
+	authorities, err := s.authorityNames(r.Context())
 	if err != nil {
 		return err
 	}
@@ -115,12 +118,20 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err != nil {
 		return err
 	}
+	staff, err := s.store.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, u := range staff {
+		names[u.ID] = u.Email
+	}
 	d := &queueData{Regimes: s.svc.Regimes().All(), Stats: stats, States: []string{"open", "awaiting_approval", "decided", "awaiting_requester", "answered", "all"}, CanWork: p.Who.User.Role.CanWork(), Filter: map[string]string{
 		"q": f.Query, "queue": f.Queue, "regime": f.Regime, "country": f.Country, "state": q.Get("state"),
 		"mine": q.Get("mine"), "emergency": q.Get("emergency"), "overdue": q.Get("overdue")}}
 	for _, c := range cases {
-		row := queueRow{Case: c, Verified: verification(c)}
-		if a := names[c.AuthorityID]; a != nil {
+		row := queueRow{Case: c, Verified: verification(c), Assignee: names[c.AssigneeID]}
+		if a := authorities[c.AuthorityID]; a != nil {
 			row.Authority = a.Name
 		} else if c.Channel == docket.ChannelNotice {
 			row.Authority = "public notice"
@@ -147,6 +158,8 @@ type caseData struct {
 	CanWork    bool
 	CanApprove bool
 	Form       map[string]string
+	// Names maps staff ids to their addresses, for people to read.
+	Names map[string]string
 }
 
 func (s *Server) loadCase(ctx context.Context, p *page, id string) (*caseData, error) {
@@ -177,6 +190,10 @@ func (s *Server) loadCase(ctx context.Context, p *page, id string) (*caseData, e
 	}
 	if d.Staff, err = s.store.Users(ctx); err != nil {
 		return nil, err
+	}
+	d.Names = map[string]string{}
+	for _, u := range d.Staff {
+		d.Names[u.ID] = u.Email
 	}
 	lang := "en"
 	if c.Triage != nil && c.Triage.Language != "" {

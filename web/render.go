@@ -120,6 +120,14 @@ var funcs = template.FuncMap{
 		return m
 	},
 	"list": func(v ...string) []string { return v },
+	// person names who an actor or a staff id is: the address of a staff member.
+	"person": func(names map[string]string, actor any) string {
+		a := fmt.Sprint(actor)
+		if n, ok := names[strings.TrimPrefix(a, "user:")]; ok {
+			return n
+		}
+		return a
+	},
 }
 
 // shortID is the last 8 characters of an id: enough to tell cases apart on a screen.

@@ -121,7 +121,7 @@ func TestBrowser(t *testing.T) {
 	}
 	b := browser(t)
 	shot := shots(t)
-	env := map[string]string{"DOCKET_DATA": t.TempDir(), "DOCKET_NO_TRIAGE": "true"}
+	env := map[string]string{"DOCKET_DATA": t.TempDir()}
 	authority, _ := created(t, must(run(t, env, "authority", "add", "--name", "Police judiciaire de Lyon", "--country", "FR", "--domain", "police.example", "--json")))
 	officer := newSignIn(t, must(run(t, env, "officer", "add", "--authority", authority, "--email", "ines.martin@lyon.police.example", "--name", "Inès Martin", "--json")))
 	agent := newSignIn(t, must(run(t, env, "user", "add", "--email", "agent@platform.example", "--role", "agent", "--json")))
