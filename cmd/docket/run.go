@@ -53,6 +53,7 @@ Usage:
   docket authority add --name NAME --country CC [--kind KIND] [--domain D]... [--age-recipient age1…] [--json]
   docket user add      --email EMAIL --role agent|reviewer|admin|auditor [--json]
                        (an API token, and a console sign-in: password and TOTP secret)
+  docket user reset-login --email EMAIL [--json]   (a new password and second factor)
   docket officer add   --authority ID --email EMAIL [--name NAME] [--json]
                        (a portal sign-in for an officer, on a domain of the authority)
   docket audit verify  [--head SEQ:HASH] [--json]
@@ -269,6 +270,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.userAdd(ctx, rest)
 	case "officer add":
 		return m.officerAdd(ctx, rest)
+	case "user reset-login":
+		return m.userResetLogin(ctx, rest)
 	case "audit verify":
 		return m.auditVerify(ctx, rest)
 	case "audit head":
@@ -407,6 +410,35 @@ func (m *Main) userAdd(ctx context.Context, args []string) error {
 		}
 		m.printCreated(*asJSON, u.ID, token, "user", cred)
 		return nil
+	})
+}
+
+// userResetLogin gives a staff member a new console password and second factor (lost
+// phone, forgotten password, locked account); the old ones stop working.
+func (m *Main) userResetLogin(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("user reset-login", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	email := fs.String("email", "", "the staff member's address")
+	asJSON := fs.Bool("json", false, `print {"id","email","password","totp_secret","totp_url"}`)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	return m.withService(ctx, resolve, func(ctx context.Context, svc *workflow.Service) error {
+		users, err := svc.Store().Users(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if strings.EqualFold(u.Email, *email) {
+				cred, err := account.New(account.Config{Store: svc.Store(), Logger: quietLog()}).AddStaff(ctx, u)
+				if err != nil {
+					return err
+				}
+				m.printCreated(*asJSON, u.ID, "", "user", cred)
+				return nil
+			}
+		}
+		return exitError{1, fmt.Sprintf("no staff member has the address %q", *email)}
 	})
 }
 
