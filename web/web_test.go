@@ -43,6 +43,7 @@ type harness struct {
 	accounts *account.Service
 	clk      *clock
 	cookies  map[string]string // role → session cookie
+	creds    map[string]*account.Credentials
 	authA    *docket.Authority
 	authB    *docket.Authority
 	caseA    string
@@ -66,7 +67,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, srv: httptest.NewServer(pages), svc: svc, store: store, accounts: accounts, clk: clk, cookies: map[string]string{}, logs: logs}
+	h := &harness{t: t, srv: httptest.NewServer(pages), svc: svc, store: store, accounts: accounts, clk: clk, cookies: map[string]string{}, creds: map[string]*account.Credentials{}, logs: logs}
 	t.Cleanup(h.srv.Close)
 
 	for _, role := range []docket.Role{docket.RoleAgent, docket.RoleReviewer, docket.RoleAdmin, docket.RoleAuditor} {
@@ -79,6 +80,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 			t.Fatal(err)
 		}
 		h.cookies[string(role)] = h.signIn(docket.LoginStaff, cred)
+		h.creds[string(role)] = cred
 	}
 	h.authA = &docket.Authority{Name: "Police judiciaire", Country: "FR", Domains: []string{"police.example"}}
 	h.authB = &docket.Authority{Name: "Landeskriminalamt", Country: "DE", Domains: []string{"polizei.example"}}
@@ -122,6 +124,11 @@ func (h *harness) signIn(kind string, cred *account.Credentials) string {
 		h.t.Fatalf("sign in %s: %v", cred.Email, err)
 	}
 	return token
+}
+
+// signInAgain opens a new session for a staff role (after the clock moved past the last).
+func (h *harness) signInAgain(role string) {
+	h.cookies[role] = h.signIn(docket.LoginStaff, h.creds[role])
 }
 
 // do sends a request as a role ("" for nobody) and returns the status and the body.

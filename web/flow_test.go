@@ -1,0 +1,141 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/account"
+	"github.com/docket-dev/docket/workflow"
+)
+
+var confirmLink = regexp.MustCompile(`/portal/confirm\?token=([A-Za-z0-9_-]+)`)
+
+// TestRegistration: an officer registers on the official domain, confirms by the link with
+// a password and a first code, waits for staff, and signs in once a reviewer approved; the
+// officer then adds a delegate, who is active once confirmed.
+func TestRegistration(t *testing.T) {
+	h := newHarness(t, Config{})
+	code, page := h.post("", "/portal/register", url.Values{"email": {"eve@gmail.example"}, "name": {"Eve"}})
+	if code != 422 || !strings.Contains(page, "No authority is registered with the domain gmail.example") {
+		t.Fatalf("address off any authority's domain: %d", code)
+	}
+	code, page = h.post("", "/portal/register", url.Values{"email": {"Paul.Durand@Lyon.Police.example"}, "name": {"Paul Durand"}})
+	if code != 200 || !strings.Contains(page, `id="sent"`) {
+		t.Fatalf("register: %d %.300s", code, page)
+	}
+	m := confirmLink.FindStringSubmatch(h.logs.String())
+	if m == nil {
+		t.Fatal("no confirmation link in the log (no relay configured)")
+	}
+	token := m[1]
+	code, page = h.do("", "GET", "/portal/confirm?token="+token, nil, nil)
+	if code != 200 || !strings.Contains(page, "data:image/png;base64,") {
+		t.Fatalf("confirm page: %d", code)
+	}
+	secret := regexp.MustCompile(`id="secret">([A-Z2-7]+)<`).FindStringSubmatch(page)[1]
+	form := url.Values{"token": {token}, "password": {"correct horse battery"}, "password2": {"correct horse batterx"}, "code": {account.Code(secret, h.clk.now())}}
+	if code, page = h.post("", "/portal/confirm", form); code != 422 || !strings.Contains(page, "The two passwords differ") {
+		t.Fatalf("passwords that differ: %d", code)
+	}
+	form.Set("password2", "correct horse battery")
+	if code, page = h.post("", "/portal/confirm", form); code != 200 || !strings.Contains(page, "will now check and approve") {
+		t.Fatalf("confirm: %d %.300s", code, page)
+	}
+	if code, _ = h.do("", "GET", "/portal/confirm?token="+token, nil, nil); code != 404 {
+		t.Errorf("a used link: %d", code)
+	}
+	h.clk.add(time.Minute)
+	signin := url.Values{"email": {"paul.durand@lyon.police.example"}, "password": {"correct horse battery"}, "code": {account.Code(secret, h.clk.now())}}
+	if code, page = h.post("", "/portal/signin", signin); code != 403 || !strings.Contains(page, "waits for approval") {
+		t.Fatalf("sign-in before approval: %d", code)
+	}
+	_, page = h.do("reviewer", "GET", "/console/accounts", nil, nil)
+	id := regexp.MustCompile(`/console/accounts/([0-9a-f-]+)/approve`).FindStringSubmatch(page)
+	if id == nil || !strings.Contains(page, "Police judiciaire") {
+		t.Fatalf("the reviewer does not see the officer waiting:\n%.2000s", page)
+	}
+	if code, _ = h.post("agent", "/console/accounts/"+id[1]+"/approve", nil); code != 403 {
+		t.Errorf("an agent approved an officer: %d", code)
+	}
+	if code, _ = h.post("reviewer", "/console/accounts/"+id[1]+"/approve", nil); code != 303 {
+		t.Fatalf("approve: %d", code)
+	}
+	h.clk.add(time.Minute)
+	signin.Set("code", account.Code(secret, h.clk.now()))
+	code, _ = h.post("", "/portal/signin", signin)
+	if code != 303 {
+		t.Fatalf("sign-in after approval: %d", code)
+	}
+
+	// A delegate: on the domain, confirmed, active without staff.
+	if code, page = h.post("officerA", "/portal/delegates", url.Values{"email": {"x@polizei.example"}, "name": {"X"}}); code != 422 || !strings.Contains(page, "not on a registered domain") {
+		t.Fatalf("delegate of another authority's domain: %d", code)
+	}
+	before := len(confirmLink.FindAllString(h.logs.String(), -1))
+	if code, _ = h.post("officerA", "/portal/delegates", url.Values{"email": {"zoe@police.example"}, "name": {"Zoé"}}); code != 200 {
+		t.Fatalf("add delegate: %d", code)
+	}
+	links := confirmLink.FindAllStringSubmatch(h.logs.String(), -1)
+	if len(links) != before+1 {
+		t.Fatal("no link for the delegate")
+	}
+	_, page = h.do("", "GET", "/portal/confirm?token="+links[len(links)-1][1], nil, nil)
+	secret = regexp.MustCompile(`id="secret">([A-Z2-7]+)<`).FindStringSubmatch(page)[1]
+	code, page = h.post("", "/portal/confirm", url.Values{"token": {links[len(links)-1][1]}, "password": {"another long password"}, "password2": {"another long password"}, "code": {account.Code(secret, h.clk.now())}})
+	if code != 200 || !strings.Contains(page, "Your account is ready") {
+		t.Fatalf("delegate confirm: %d", code)
+	}
+}
+
+// TestQueueSearchAndDashboard: search finds by text, the dashboard shouts when a case is
+// overdue, and bulk close answers spam.
+func TestQueueSearchAndDashboard(t *testing.T) {
+	h := newHarness(t, Config{})
+	ctx := context.Background()
+	notice, err := h.svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelNotice, Raw: []byte(`{}`),
+		Body: docket.RequestBody{Regime: "dsa-art16", Kind: docket.KindNotice, Description: "Cheap watches, visit casino-bonus now",
+			Notifier: &docket.Notifier{Name: "N", Email: "n@example.org", GoodFaith: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page := h.do("agent", "GET", "/console?q="+url.QueryEscape("escroquerie"), nil, nil)
+	if !strings.Contains(page, `data-case="`+h.caseA+`"`) || strings.Contains(page, `data-case="`+notice.Receipt.CaseID+`"`) {
+		t.Errorf("search for a word of case A")
+	}
+	_, page = h.do("agent", "GET", "/console?q="+url.QueryEscape(`"CASINO`), nil, nil)
+	if !strings.Contains(page, `data-case="`+notice.Receipt.CaseID+`"`) || strings.Contains(page, `data-case="`+h.caseA+`"`) {
+		t.Errorf("search for the notice")
+	}
+
+	_, page = h.do("agent", "GET", "/console/dashboard", nil, nil)
+	if !strings.Contains(page, `id="overdue-ok"`) || !strings.Contains(page, "<svg") {
+		t.Errorf("dashboard with nothing overdue")
+	}
+	h.clk.add(11 * 24 * time.Hour)
+	if _, err := h.svc.MarkClocks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.signInAgain("agent")
+	_, page = h.do("agent", "GET", "/console/dashboard", nil, nil)
+	if !strings.Contains(page, `id="overdue-alarm"`) || !strings.Contains(page, "OVERDUE") {
+		t.Errorf("dashboard does not shout about the overdue case")
+	}
+	_, page = h.do("agent", "GET", "/console", nil, nil)
+	if !strings.Contains(page, "clock overdue") {
+		t.Errorf("queue does not show the overdue clock in red")
+	}
+
+	code, _ := h.post("agent", "/console/bulk", url.Values{"action": {"spam"}, "case": {notice.Receipt.CaseID}})
+	if code != 303 {
+		t.Fatalf("bulk close: %d", code)
+	}
+	c, err := h.store.Case(ctx, notice.Receipt.CaseID)
+	if err != nil || c.State != docket.StateAnswered || c.Decision.ReasonCode != "spam" || !c.Triage.Spam {
+		t.Errorf("closed as spam: %+v %v", c, err)
+	}
+}

@@ -1,0 +1,48 @@
+package web
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/docket-dev/docket/intake"
+	"github.com/docket-dev/docket/regime"
+)
+
+// FuzzLocalPath: whatever next= says, a sign-in or language switch stays on this site.
+func FuzzLocalPath(f *testing.F) {
+	for _, s := range []string{"/portal", "//evil.example", "/\\evil", "https://evil.example", "/ok?x=1", "\r\n/x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := localPath(next, "/")
+		if !strings.HasPrefix(got, "/") || strings.HasPrefix(got, "//") || strings.HasPrefix(got, `/\`) || strings.ContainsAny(got, "\r\n") {
+			t.Fatalf("localPath(%q) = %q leaves the site", next, got)
+		}
+	})
+}
+
+// FuzzPortalForm: any text typed into the request form is either accepted by the same
+// checks as the API or refused with an error; it never panics.
+func FuzzPortalForm(f *testing.F) {
+	f.Add("fr-requisition", "disclosure", "PJ-1", "desc", "username: @x\nhttps://x.example/1\n+33 6 12 34 56 78\n10.0.0.1", "Art. 60-1")
+	f.Add("", "", "", "", "\x00:\xff", "")
+	table := regime.DefaultTable()
+	f.Fuzz(func(t *testing.T, reg, kind, ref, desc, targets, basis string) {
+		ts := parseTargets(targets)
+		for _, tg := range ts {
+			if tg.Kind == "" || strings.TrimSpace(tg.Value) != tg.Value {
+				t.Fatalf("target %+v from %q", tg, targets)
+			}
+		}
+		in := intake.Input{Regime: reg, Kind: "disclosure", Reference: ref, Description: desc, LegalBasis: basis, Targets: ts}
+		if kind != "" {
+			in.Kind = "other"
+		}
+		raw, err := json.Marshal(in)
+		if err != nil {
+			return
+		}
+		intake.ParseRequest(raw, table)
+	})
+}
