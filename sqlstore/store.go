@@ -263,8 +263,10 @@ func caseArgs(c *docket.Case) ([]any, error) {
 	}, nil
 }
 
+// answeredAt is when the case was answered for good (a question to the requester is not
+// an answer).
 func answeredAt(c *docket.Case) time.Time {
-	if c.Answer == nil {
+	if c.Answer == nil || c.State != docket.StateAnswered {
 		return time.Time{}
 	}
 	return c.Answer.AnsweredAt

@@ -139,3 +139,36 @@ func TestQueueSearchAndDashboard(t *testing.T) {
 		t.Errorf("closed as spam: %+v %v", c, err)
 	}
 }
+
+// TestPortalReply: the platform asks for more information; the officer sees the question,
+// replies from the portal (with a file), and the case is worked again.
+func TestPortalReply(t *testing.T) {
+	h := newHarness(t, Config{})
+	code, _ := h.post("agent", "/console/cases/"+h.caseA+"/act", url.Values{"type": {"decide"}, "outcome": {"need_info"}, "template": {"need_info"}})
+	if code != 303 {
+		t.Fatalf("decide to ask for more: %d", code)
+	}
+	code, _ = h.post("agent", "/console/cases/"+h.caseA+"/act", url.Values{"type": {"answer"}, "text": {"We need more: please state the legal basis."}})
+	if code != 303 {
+		t.Fatalf("ask for more: %d", code)
+	}
+	_, page := h.do("officerA", "GET", "/portal/cases/"+h.caseA, nil, nil)
+	if !strings.Contains(page, `id="reply-form"`) || !strings.Contains(page, "please state the legal basis") {
+		t.Fatalf("the officer does not see the question:\n%.3000s", page[strings.Index(page, "<main>"):])
+	}
+	if code, _ = h.post("officerB", "/portal/cases/"+h.caseA+"/reply", url.Values{"text": {"not mine"}}); code != 404 {
+		t.Errorf("another authority's officer replied: %d", code)
+	}
+	code, _ = h.post("officerA", "/portal/cases/"+h.caseA+"/reply", url.Values{"text": {"Base légale : art. 60-1 CPP; compte @arnaque."}})
+	if code != 303 {
+		t.Fatalf("reply: %d", code)
+	}
+	c, _ := h.store.Case(context.Background(), h.caseA)
+	if c.State != docket.StateOpen {
+		t.Errorf("after the reply the case is %s", c.State)
+	}
+	_, page = h.do("agent", "GET", "/console/cases/"+h.caseA, nil, nil)
+	if !strings.Contains(page, "requester_replied") || !strings.Contains(page, "art. 60-1 CPP; compte @arnaque") {
+		t.Error("the reply is not on the case page")
+	}
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docket-dev/docket/account"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestFirstStartAdmin: the first start prints an admin's sign-in, which works in the
+// console; the second start prints none; reset-login replaces it.
+func TestFirstStartAdmin(t *testing.T) {
+	env := map[string]string{"DOCKET_DATA": t.TempDir(), "DOCKET_NO_TRIAGE": "true"}
+	start := func() (string, func()) {
+		out := &syncBuffer{}
+		ctx, cancel := context.WithCancel(context.Background())
+		ready := make(chan string, 1)
+		done := make(chan error, 1)
+		m := &Main{Stdout: out, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }, Ready: func(a string) { ready <- a }}
+		go func() { done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}) }()
+		var addr string
+		select {
+		case addr = <-ready:
+		case err := <-done:
+			t.Fatalf("serve: %v", err)
+		case <-time.After(20 * time.Second):
+			t.Fatal("serve did not start")
+		}
+		return addr + "\n" + out.String(), func() { cancel(); <-done }
+	}
+	first, stop := start()
+	addr, printed, _ := strings.Cut(first, "\n")
+	email := regexp.MustCompile(`sign-in e-mail:\s+(\S+)`).FindStringSubmatch(printed)
+	password := regexp.MustCompile(`password:\s+(\S+)`).FindStringSubmatch(printed)
+	secret := regexp.MustCompile(`TOTP secret to an authenticator app: ([A-Z2-7]+)`).FindStringSubmatch(printed)
+	if email == nil || password == nil || secret == nil || email[1] != "admin@docket.local" {
+		t.Fatalf("first start printed no admin sign-in:\n%s", printed)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm("http://"+addr+"/console/signin", url.Values{"email": {email[1]}, "password": {password[1]}, "code": {account.Code(secret[1], time.Now())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/console" {
+		t.Fatalf("admin sign-in: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	stop()
+	second, stop := start()
+	if strings.Contains(second, "First start") {
+		t.Error("the second start created another admin")
+	}
+	stop()
+	out := must(run(t, env, "user", "reset-login", "--email", "ADMIN@docket.local", "--json"))
+	if s := newSignIn(t, out); s.Password == password[1] || s.Secret == secret[1] {
+		t.Error("reset-login kept the old password or secret")
+	}
+	if _, err := run(t, env, "user", "reset-login", "--email", "nobody@docket.local"); err == nil {
+		t.Error("reset-login of an unknown address succeeded")
+	}
+}
