@@ -24,7 +24,9 @@ type collecting struct {
 	msgs []string
 }
 
-func (c *collecting) NewSession(*smtp.Conn) (smtp.Session, error) { return &collectingSession{c: c}, nil }
+func (c *collecting) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &collectingSession{c: c}, nil
+}
 
 type collectingSession struct {
 	c  *collecting
