@@ -236,6 +236,11 @@ func (m *Main) logger(cfg *Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
+// cliAccounts is the sign-in accounts as the command line manages them.
+func cliAccounts(svc *workflow.Service) *account.Service {
+	return account.New(account.Config{Store: svc.Store(), Logger: quietLog()})
+}
+
 // quietLog discards what a one-shot command's parts would log.
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -404,7 +409,7 @@ func (m *Main) userAdd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		cred, err := account.New(account.Config{Store: svc.Store(), Logger: quietLog()}).AddStaff(ctx, u)
+		cred, err := cliAccounts(svc).AddStaff(ctx, u)
 		if err != nil {
 			return err
 		}
@@ -430,7 +435,7 @@ func (m *Main) userResetLogin(ctx context.Context, args []string) error {
 		}
 		for _, u := range users {
 			if strings.EqualFold(u.Email, *email) {
-				cred, err := account.New(account.Config{Store: svc.Store(), Logger: quietLog()}).AddStaff(ctx, u)
+				cred, err := cliAccounts(svc).AddStaff(ctx, u)
 				if err != nil {
 					return err
 				}
@@ -458,7 +463,7 @@ func (m *Main) officerAdd(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("authority %q: %w", *authority, err)
 		}
-		cred, err := account.New(account.Config{Store: svc.Store(), Logger: quietLog()}).AddOfficer(ctx, a, *email, *name)
+		cred, err := cliAccounts(svc).AddOfficer(ctx, a, *email, *name)
 		if err != nil {
 			return err
 		}
