@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docket-dev/docket"
@@ -95,7 +96,7 @@ func (s *Service) SignIn(ctx context.Context, kind, email, password, code string
 	}
 	l, err := s.store.LoginByEmail(ctx, kind, email)
 	if errors.Is(err, docket.ErrNotFound) {
-		CheckPassword(dummyHash, password) // the same work as for a real account
+		CheckPassword(dummyHash(), password) // the same work as for a real account
 		s.log.WarnContext(ctx, "sign-in refused: no such account", slog.String("kind", kind), slog.String("email", email))
 		return nil, "", ErrSignIn
 	} else if err != nil {
@@ -142,7 +143,8 @@ func (s *Service) SignIn(ctx context.Context, kind, email, password, code string
 }
 
 // dummyHash is checked when no account has the address, so that the answer takes as long.
-var dummyHash = HashPassword("no account has this password")
+// It is made on first use, not at every start of the program.
+var dummyHash = sync.OnceValue(func() string { return HashPassword("no account has this password") })
 
 // Session returns the active account of a session token, or EUNAUTHORIZED.
 func (s *Service) Session(ctx context.Context, token string) (*docket.Login, error) {

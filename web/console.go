@@ -195,15 +195,19 @@ func (s *Server) loadCase(ctx context.Context, p *page, id string) (*caseData, e
 	for _, u := range d.Staff {
 		d.Names[u.ID] = u.Email
 	}
-	lang := "en"
-	if c.Triage != nil && c.Triage.Language != "" {
-		lang = c.Triage.Language
-	}
-	d.Templates = templatesFor(lang)
+	d.Templates = templatesFor(caseLanguage(c))
 	u := p.Who.User
 	d.CanWork = u.Role.CanWork()
 	d.CanApprove = u.Role.CanApprove() && c.State == docket.StateAwaitingApproval && c.Decision != nil && c.Decision.DecidedBy != u.ID
 	return d, nil
+}
+
+// caseLanguage is the language triage found in a case's requests ("en" when none).
+func caseLanguage(c *docket.Case) string {
+	if c.Triage != nil && c.Triage.Language != "" {
+		return c.Triage.Language
+	}
+	return "en"
 }
 
 func (s *Server) casePage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -215,14 +219,15 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, p *page) error
 	return s.render(w, r, p, http.StatusOK, "case", d)
 }
 
-// formAction reads an action form into a workflow action.
-func formAction(r *http.Request, d *caseData) (workflow.Action, error) {
+// formAction reads an action form into a workflow action; a chosen template fills an
+// empty statement.
+func formAction(r *http.Request, templates []decisionTemplate) (workflow.Action, error) {
 	f := r.PostForm
 	a := workflow.Action{Type: f.Get("type"), Assignee: f.Get("assignee"), Text: f.Get("text"),
 		Outcome: docket.Outcome(f.Get("outcome")), ReasonCode: f.Get("reason_code"), Statement: f.Get("statement"),
 		Regime: f.Get("regime"), Queue: f.Get("queue"), Label: f.Get("label"), Category: f.Get("category"), Method: f.Get("method")}
 	if a.Type == workflow.ActDecide && strings.TrimSpace(a.Statement) == "" && f.Get("template") != "" {
-		for _, t := range d.Templates {
+		for _, t := range templates {
 			if t.ID == f.Get("template") {
 				a.Statement = t.Text
 				if a.ReasonCode == "" {
@@ -252,11 +257,11 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, p *page) error {
 		return docket.Errorf(docket.ETOOLARGE, "The form is too large or could not be read.")
 	}
 	id := r.PathValue("id")
-	d, err := s.loadCase(r.Context(), p, id)
+	c, err := s.store.Case(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	a, err := formAction(r, d)
+	a, err := formAction(r, templatesFor(caseLanguage(c)))
 	if err == nil {
 		_, _, err = s.svc.Act(r.Context(), p.Who.User, id, a)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/docket-dev/docket"
 )
@@ -42,7 +43,7 @@ func (s *Server) signin(kind string) handlerFunc {
 }
 
 // sessionCookieTTL bounds the cookie; the session itself expires on the server first.
-const sessionCookieTTL = 12 * 60 * 60 * 1e9
+const sessionCookieTTL = 12 * time.Hour
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, p *page) error {
 	if p.Who != nil {
