@@ -108,6 +108,8 @@ type Tx interface {
 	// InsertSession stores a new session (and drops expired ones); DeleteSession ends one.
 	InsertSession(ctx context.Context, s *Session) error
 	DeleteSession(ctx context.Context, hash string) error
+	// EndSessions ends every session of an account (its password or second factor changed).
+	EndSessions(ctx context.Context, loginID string) error
 	// Enqueue adds a job. A job with a UniqueKey is not added while another with the same key
 	// waits or runs.
 	Enqueue(ctx context.Context, j *Job) error

@@ -184,7 +184,8 @@ type Credentials struct {
 }
 
 // AddStaff gives an existing staff member (a User) a console account with a random
-// password and a new TOTP secret, and returns them.
+// password and a new TOTP secret, and returns them; for a member who had one, it replaces
+// it and ends its sessions.
 func (s *Service) AddStaff(ctx context.Context, u *docket.User) (*Credentials, error) {
 	key, err := NewTOTP(u.Email)
 	if err != nil {
@@ -193,7 +194,14 @@ func (s *Service) AddStaff(ctx context.Context, u *docket.User) (*Credentials, e
 	pw := NewPassword()
 	l := &docket.Login{ID: u.ID, Kind: docket.LoginStaff, Email: strings.ToLower(u.Email), Status: docket.LoginActive,
 		PasswordHash: HashPassword(pw), TOTPSecret: key.Secret(), CreatedBy: "cli", CreatedAt: s.now()}
-	if err := s.put(ctx, l); err != nil {
+	// A reset replaces the account: sessions opened with the old credentials end.
+	err = s.store.Update(ctx, func(tx docket.Tx) error {
+		if err := tx.PutLogin(ctx, l); err != nil {
+			return err
+		}
+		return tx.EndSessions(ctx, l.ID)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("add console account for %s: %w", u.Email, err)
 	}
 	return &Credentials{Email: l.Email, Password: pw, Secret: key.Secret(), URL: key.URL()}, nil

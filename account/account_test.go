@@ -97,11 +97,17 @@ func TestSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after the lock: %v", err)
 	}
+	if _, err := svc.AddStaff(ctx, u); err != nil { // a reset
+		t.Fatal(err)
+	}
+	if _, err := svc.Session(ctx, token); docket.ErrorCode(err) != docket.EUNAUTHORIZED {
+		t.Fatalf("a session outlived a reset of the account: %v", err)
+	}
 	if err := svc.SignOut(ctx, token); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Session(ctx, token); docket.ErrorCode(err) != docket.EUNAUTHORIZED {
-		t.Fatalf("signed-out session: %v", err)
+		t.Fatalf("session after reset and sign-out: %v", err)
 	}
 }
 

@@ -152,3 +152,11 @@ func (t *tx) DeleteSession(ctx context.Context, hash string) error {
 	}
 	return nil
 }
+
+// EndSessions ends every session of an account.
+func (t *tx) EndSessions(ctx context.Context, loginID string) error {
+	if _, err := t.exec(ctx, `DELETE FROM sessions WHERE login_id = ?`, loginID); err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	return nil
+}

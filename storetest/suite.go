@@ -700,6 +700,20 @@ func testLogins(t *testing.T, s docket.Store) {
 	if _, err := s.Session(ctx, "h-new"); !errors.Is(err, docket.ErrNotFound) {
 		t.Errorf("a deleted session is still there: %v", err)
 	}
+	for _, h := range []string{"h-a", "h-b"} {
+		se := &docket.Session{Hash: h, LoginID: l.ID, CreatedAt: t0.Add(3 * time.Hour), ExpiresAt: t0.Add(10 * time.Hour)}
+		if err := s.Update(ctx, func(tx docket.Tx) error { return tx.InsertSession(ctx, se) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Update(ctx, func(tx docket.Tx) error { return tx.EndSessions(ctx, l.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"h-a", "h-b"} {
+		if _, err := s.Session(ctx, h); !errors.Is(err, docket.ErrNotFound) {
+			t.Errorf("session %s outlived EndSessions: %v", h, err)
+		}
+	}
 }
 
 func testCaseTimes(t *testing.T, s docket.Store) {
