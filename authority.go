@@ -1,6 +1,9 @@
 package docket
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Authority is a registered public body that may send requests: a police unit, a prosecutor,
 // a court, a regulator, an intelligence service.
@@ -14,6 +17,19 @@ type Authority struct {
 	// are encrypted to it.
 	AgeRecipient string    `json:"age_recipient,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
+}
+
+// OwnsDomain reports whether domain is one of the authority's official domains, or a
+// subdomain of one.
+func (a *Authority) OwnsDomain(domain string) bool {
+	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	for _, d := range a.Domains {
+		d = strings.ToLower(strings.Trim(d, "."))
+		if d != "" && (domain == d || strings.HasSuffix(domain, "."+d)) {
+			return true
+		}
+	}
+	return false
 }
 
 // Role is a staff member's role.

@@ -207,20 +207,11 @@ func (s *Service) AddStaff(ctx context.Context, u *docket.User) (*Credentials, e
 	return &Credentials{Email: l.Email, Password: pw, Secret: key.Secret(), URL: key.URL()}, nil
 }
 
-// OnDomain reports whether an address is on one of an authority's registered domains (or a
+// OnDomain reports whether an address is on one of an authority's official domains (or a
 // subdomain of one).
 func OnDomain(email string, a *docket.Authority) bool {
 	_, domain, ok := strings.Cut(email, "@")
-	if !ok {
-		return false
-	}
-	for _, d := range a.Domains {
-		d = strings.ToLower(strings.TrimSuffix(d, "."))
-		if domain == d || strings.HasSuffix(domain, "."+d) {
-			return true
-		}
-	}
-	return false
+	return ok && a.OwnsDomain(domain)
 }
 
 // Register opens an officer's account for an authority: the address must be on the

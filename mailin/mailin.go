@@ -155,13 +155,9 @@ func (r *Receiver) AuthorityForDomain(ctx context.Context, domain string) (*dock
 	}
 	list := r.authorities
 	r.mu.Unlock()
-	domain = strings.ToLower(domain)
 	for _, a := range list {
-		for _, d := range a.Domains {
-			d = strings.ToLower(strings.Trim(d, "."))
-			if d != "" && (domain == d || strings.HasSuffix(domain, "."+d)) {
-				return a, true
-			}
+		if a.OwnsDomain(domain) {
+			return a, true
 		}
 	}
 	return nil, false

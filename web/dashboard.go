@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -68,17 +69,10 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, p *page) erro
 	}
 	d.Acknowledge, d.Answer = medians(all)
 	d.ByRegime = groupMedians(all, func(t docket.CaseTime) string { return t.Regime })
-	d.ByCountry = groupMedians(all, func(t docket.CaseTime) string { return cmpOr(t.Country, "—") })
+	d.ByCountry = groupMedians(all, func(t docket.CaseTime) string { return cmp.Or(t.Country, "—") })
 	d.Chart = barChart(d.Days)
 	p.Title = "Dashboard"
 	return s.render(w, r, p, http.StatusOK, "dashboard", d)
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func groupMedians(all []docket.CaseTime, key func(docket.CaseTime) string) []median {

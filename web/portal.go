@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -142,7 +143,7 @@ func files(form *multipart.Form, field string) ([]intake.AttachmentInput, error)
 			return nil, docket.Errorf(docket.EUNSUPPORTED, "%q is %s, which the portal does not take: send PDF, images, text, DOCX or ODT.", fh.Filename, typ)
 		}
 		if !slices.Contains(exts, ext) {
-			return nil, docket.Errorf(docket.EUNSUPPORTED, "%q is named as %s but its content is %s; rename or convert it.", fh.Filename, cmpOr(ext, "a file without extension"), typ)
+			return nil, docket.Errorf(docket.EUNSUPPORTED, "%q is named as %s but its content is %s; rename or convert it.", fh.Filename, cmp.Or(ext, "a file without extension"), typ)
 		}
 		out = append(out, intake.AttachmentInput{Filename: fh.Filename, ContentType: typ, Data: data})
 	}

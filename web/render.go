@@ -108,18 +108,9 @@ var funcs = template.FuncMap{
 	"left":      timeLeft,
 	"clock":     clockClass,
 	"short":     func(id string) string { return shortID(id) },
-	"join":      strings.Join,
-	"upper":     strings.ToUpper,
 	"pct":       func(f float64) string { return fmt.Sprintf("%.0f %%", f*100) },
 	"targetStr": func(t docket.Target) string { return t.Kind + ": " + t.Value },
-	"dict": func(kv ...any) map[string]any {
-		m := map[string]any{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[fmt.Sprint(kv[i])] = kv[i+1]
-		}
-		return m
-	},
-	"list": func(v ...string) []string { return v },
+	"list":      func(v ...string) []string { return v },
 	// person names who an actor or a staff id is: the address of a staff member.
 	"person": func(names map[string]string, actor any) string {
 		a := fmt.Sprint(actor)
