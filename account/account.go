@@ -60,6 +60,9 @@ func New(cfg Config) *Service {
 	return &Service{store: cfg.Store, log: cfg.Logger, now: cfg.Now, cfg: cfg}
 }
 
+// SessionTTL is how long a session lasts after sign-in.
+func (s *Service) SessionTTL() time.Duration { return s.cfg.SessionTTL }
+
 // ErrSignIn is the one answer to a wrong address, password or code: it does not say which.
 var ErrSignIn = docket.Errorf(docket.EUNAUTHORIZED, "Wrong e-mail address, password or code.")
 

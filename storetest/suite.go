@@ -680,13 +680,15 @@ func testLogins(t *testing.T, s docket.Store) {
 		t.Fatalf("logins of a1: %v, %v", list, err)
 	}
 
-	old := &docket.Session{Hash: "h-old", LoginID: l.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
-	fresh := &docket.Session{Hash: "h-new", LoginID: l.ID, CreatedAt: t0.Add(2 * time.Hour), ExpiresAt: t0.Add(10 * time.Hour)}
-	for _, se := range []*docket.Session{old, fresh} {
+	open := func(hash string, created, expires time.Time) *docket.Session {
+		se := &docket.Session{Hash: hash, LoginID: l.ID, CreatedAt: created, ExpiresAt: expires}
 		if err := s.Update(ctx, func(tx docket.Tx) error { return tx.InsertSession(ctx, se) }); err != nil {
 			t.Fatal(err)
 		}
+		return se
 	}
+	open("h-old", t0, t0.Add(time.Hour))
+	fresh := open("h-new", t0.Add(2*time.Hour), t0.Add(10*time.Hour))
 	if _, err := s.Session(ctx, "h-old"); !errors.Is(err, docket.ErrNotFound) {
 		t.Errorf("an expired session was kept: %v", err)
 	}
@@ -700,12 +702,8 @@ func testLogins(t *testing.T, s docket.Store) {
 	if _, err := s.Session(ctx, "h-new"); !errors.Is(err, docket.ErrNotFound) {
 		t.Errorf("a deleted session is still there: %v", err)
 	}
-	for _, h := range []string{"h-a", "h-b"} {
-		se := &docket.Session{Hash: h, LoginID: l.ID, CreatedAt: t0.Add(3 * time.Hour), ExpiresAt: t0.Add(10 * time.Hour)}
-		if err := s.Update(ctx, func(tx docket.Tx) error { return tx.InsertSession(ctx, se) }); err != nil {
-			t.Fatal(err)
-		}
-	}
+	open("h-a", t0.Add(3*time.Hour), t0.Add(10*time.Hour))
+	open("h-b", t0.Add(3*time.Hour), t0.Add(10*time.Hour))
 	if err := s.Update(ctx, func(tx docket.Tx) error { return tx.EndSessions(ctx, l.ID) }); err != nil {
 		t.Fatal(err)
 	}

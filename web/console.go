@@ -3,8 +3,8 @@ package web
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -79,6 +79,19 @@ func (s *Server) authorityNames(ctx context.Context) (map[string]*docket.Authori
 	return m, nil
 }
 
+// staff lists the staff, and maps their ids to their addresses for people to read.
+func (s *Server) staff(ctx context.Context) ([]*docket.User, map[string]string, error) {
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list staff: %w", err)
+	}
+	names := make(map[string]string, len(users))
+	for _, u := range users {
+		names[u.ID] = u.Email
+	}
+	return users, names, nil
+}
+
 // queue lists cases: emergencies first, then by deadline, filtered and searched.
 func (s *Server) queue(w http.ResponseWriter, r *http.Request, p *page) error {
 	q := r.URL.Query()
@@ -118,13 +131,9 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err != nil {
 		return err
 	}
-	staff, err := s.store.Users(r.Context())
+	_, names, err := s.staff(r.Context())
 	if err != nil {
 		return err
-	}
-	names := map[string]string{}
-	for _, u := range staff {
-		names[u.ID] = u.Email
 	}
 	d := &queueData{Regimes: s.svc.Regimes().All(), Stats: stats, States: []string{"open", "awaiting_approval", "decided", "awaiting_requester", "answered", "all"}, CanWork: p.Who.User.Role.CanWork(), Filter: map[string]string{
 		"q": f.Query, "queue": f.Queue, "regime": f.Regime, "country": f.Country, "state": q.Get("state"),
@@ -188,12 +197,8 @@ func (s *Server) loadCase(ctx context.Context, p *page, id string) (*caseData, e
 			}
 		}
 	}
-	if d.Staff, err = s.store.Users(ctx); err != nil {
+	if d.Staff, d.Names, err = s.staff(ctx); err != nil {
 		return nil, err
-	}
-	d.Names = map[string]string{}
-	for _, u := range d.Staff {
-		d.Names[u.ID] = u.Email
 	}
 	d.Templates = templatesFor(caseLanguage(c))
 	u := p.Who.User
@@ -252,9 +257,8 @@ func formAction(r *http.Request, templates []decisionTemplate) (workflow.Action,
 
 // act applies one action from the case page and goes back to it.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, p *page) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	if err := r.ParseForm(); err != nil {
-		return docket.Errorf(docket.ETOOLARGE, "The form is too large or could not be read.")
+	if err := parseForm(w, r, smallForm); err != nil {
+		return err
 	}
 	id := r.PathValue("id")
 	c, err := s.store.Case(r.Context(), id)
@@ -266,20 +270,16 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, p *page) error {
 		_, _, err = s.svc.Act(r.Context(), p.Who.User, id, a)
 	}
 	if err != nil {
-		code := docket.ErrorCode(err)
-		if code == docket.EINTERNAL || code == docket.EUNAVAILABLE || code == "" {
-			return err
-		}
-		s.log.WarnContext(r.Context(), "console action refused", slog.String("case", id), slog.String("type", a.Type), slog.String("user", p.Who.User.ID), slog.String("why", docket.ErrorMessage(err)))
 		// The page again, with what was typed and why it was refused.
-		if d, err2 := s.loadCase(r.Context(), p, id); err2 == nil {
-			for k := range r.PostForm {
-				d.Form[k] = r.PostForm.Get(k)
-			}
-			p.Error, p.Title = docket.ErrorMessage(err), "Case "+shortID(id)
-			return s.render(w, r, p, docket.HTTPStatus(code), "case", d)
+		d, err2 := s.loadCase(r.Context(), p, id)
+		if err2 != nil {
+			return errors.Join(err, err2)
 		}
-		return err
+		for k := range r.PostForm {
+			d.Form[k] = r.PostForm.Get(k)
+		}
+		p.Title = "Case " + shortID(id)
+		return s.again(w, r, p, err, "case", d)
 	}
 	http.Redirect(w, r, "/console/cases/"+id+"?done="+a.Type, http.StatusSeeOther)
 	return nil
@@ -288,9 +288,8 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, p *page) error {
 // bulk closes the selected cases as spam: each is re-sorted as spam, decided not
 // actionable and answered, three events on each case.
 func (s *Server) bulk(w http.ResponseWriter, r *http.Request, p *page) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	if err := r.ParseForm(); err != nil {
-		return docket.Errorf(docket.ETOOLARGE, "The form is too large or could not be read.")
+	if err := parseForm(w, r, smallForm); err != nil {
+		return err
 	}
 	if r.PostForm.Get("action") != "spam" {
 		return docket.Errorf(docket.EINVALID, "Unknown bulk action %q.", r.PostForm.Get("action"))

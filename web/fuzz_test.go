@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/intake"
 	"github.com/docket-dev/docket/regime"
 )
@@ -35,10 +36,7 @@ func FuzzPortalForm(f *testing.F) {
 				t.Fatalf("target %+v from %q", tg, targets)
 			}
 		}
-		in := intake.Input{Regime: reg, Kind: "disclosure", Reference: ref, Description: desc, LegalBasis: basis, Targets: ts}
-		if kind != "" {
-			in.Kind = "other"
-		}
+		in := intake.Input{Regime: reg, Kind: docket.Kind(kind), Reference: ref, Description: desc, LegalBasis: basis, Targets: ts}
 		raw, err := json.Marshal(in)
 		if err != nil {
 			return

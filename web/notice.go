@@ -30,9 +30,8 @@ func (s *Server) notice(w http.ResponseWriter, r *http.Request, p *page) error {
 	if !s.notices.Allow(ratelimit.ClientAddr(r, s.cfg.TrustProxy)) {
 		return docket.Errorf(docket.ERATELIMIT, "Too many notices from your address; try again in a minute.")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		return docket.Errorf(docket.ETOOLARGE, "The form is too large or could not be read.")
+	if err := parseForm(w, r, smallForm); err != nil {
+		return err
 	}
 	f := r.PostForm
 	for k := range f {
@@ -52,11 +51,7 @@ func (s *Server) notice(w http.ResponseWriter, r *http.Request, p *page) error {
 	}
 	parsed, err := intake.ParseNotice(raw, s.svc.Regimes())
 	if err != nil {
-		if code := docket.ErrorCode(err); code == docket.EINVALID || code == docket.EMALFORMED {
-			p.Error = docket.ErrorMessage(err)
-			return s.render(w, r, p, docket.HTTPStatus(code), "notice", form)
-		}
-		return err
+		return s.again(w, r, p, err, "notice", form)
 	}
 	sub := &workflow.Submission{Channel: docket.ChannelNotice, Body: parsed.Body, Raw: raw, ContentType: "application/json"}
 	if in.Email != "" && s.cfg.NoticeReceipt != "" {

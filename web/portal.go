@@ -89,13 +89,10 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request) error {
 		err = r.ParseForm()
 	}
 	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
+	if errors.As(err, &tooBig) {
 		return docket.Errorf(docket.ETOOLARGE, "The form and its files are larger than %d MiB; send fewer or smaller files.", s.cfg.MaxUpload>>20)
-	case err != nil:
-		return docket.Errorf(docket.EMALFORMED, "The form could not be read.")
 	}
-	return nil
+	return formError(err, s.cfg.MaxUpload)
 }
 
 // allowedFiles maps the file types the portal takes to the extensions they may have. A
@@ -205,15 +202,7 @@ func (s *Server) portalNew(w http.ResponseWriter, r *http.Request, p *page) erro
 	for k := range f {
 		d.Form[k] = f.Get(k)
 	}
-	fail := func(err error) error {
-		code := docket.ErrorCode(err)
-		if code == docket.EINTERNAL || code == docket.EUNAVAILABLE || code == "" {
-			return err
-		}
-		p.Error = docket.ErrorMessage(err)
-		s.log.WarnContext(r.Context(), "portal request refused", slog.String("login", p.Who.Login.ID), slog.String("why", p.Error))
-		return s.render(w, r, p, docket.HTTPStatus(code), "portal_new", d)
-	}
+	fail := func(err error) error { return s.again(w, r, p, err, "portal_new", d) }
 	atts, err := files(r.MultipartForm, "attachments")
 	if err != nil {
 		return fail(err)

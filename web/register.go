@@ -77,32 +77,30 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request, p *page) error
 	if r.Method == http.MethodGet {
 		return s.render(w, r, p, http.StatusOK, "register", d)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return docket.Errorf(docket.EMALFORMED, "The form could not be read.")
+	if err := parseForm(w, r, smallForm); err != nil {
+		return err
 	}
 	d.Form["email"], d.Form["name"] = r.PostForm.Get("email"), r.PostForm.Get("name")
-	l, a, err := s.registerOfficer(r, d.Form["email"], d.Form["name"], "self")
+	l, a, err := s.registerOfficer(r, nil, d.Form["email"], d.Form["name"], "self")
 	if err != nil {
-		if code := docket.ErrorCode(err); code == docket.EINVALID || code == docket.ECONFLICT {
-			p.Error = docket.ErrorMessage(err)
-			return s.render(w, r, p, docket.HTTPStatus(code), "register", d)
-		}
-		return err
+		return s.again(w, r, p, err, "register", d)
 	}
 	d.Sent = l.Email
 	s.log.InfoContext(r.Context(), "officer registration", slog.String("authority", a.ID), slog.String("email", l.Email))
 	return s.render(w, r, p, http.StatusOK, "register", d)
 }
 
-func (s *Server) registerOfficer(r *http.Request, email, name, by string) (*docket.Login, *docket.Authority, error) {
+// registerOfficer opens an officer's account for authority a (nil: the authority whose
+// domain the address is on) and mails the confirmation link.
+func (s *Server) registerOfficer(r *http.Request, a *docket.Authority, email, name, by string) (*docket.Login, *docket.Authority, error) {
 	email, err := account.NormalizeEmail(email)
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := s.authorityOf(r.Context(), email)
-	if err != nil {
-		return nil, nil, err
+	if a == nil {
+		if a, err = s.authorityOf(r.Context(), email); err != nil {
+			return nil, nil, err
+		}
 	}
 	l, token, err := s.accounts.Register(r.Context(), a, email, name, by)
 	if err != nil {
@@ -122,9 +120,8 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, p *page) error 
 	p.Title = "Confirm your account"
 	token := r.URL.Query().Get("token")
 	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if err := r.ParseForm(); err != nil {
-			return docket.Errorf(docket.EMALFORMED, "The form could not be read.")
+		if err := parseForm(w, r, smallForm); err != nil {
+			return err
 		}
 		token = r.PostForm.Get("token")
 	}
@@ -137,16 +134,11 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, p *page) error 
 		return s.render(w, r, p, http.StatusOK, "confirm", d)
 	}
 	if r.PostForm.Get("password") != r.PostForm.Get("password2") {
-		p.Error = "The two passwords differ."
-		return s.render(w, r, p, http.StatusUnprocessableEntity, "confirm", d)
+		return s.again(w, r, p, docket.Errorf(docket.EINVALID, "The two passwords differ."), "confirm", d)
 	}
 	done, err := s.accounts.Confirm(r.Context(), token, r.PostForm.Get("password"), r.PostForm.Get("code"))
 	if err != nil {
-		if docket.ErrorCode(err) == docket.EINVALID {
-			p.Error = docket.ErrorMessage(err)
-			return s.render(w, r, p, http.StatusUnprocessableEntity, "confirm", d)
-		}
-		return err
+		return s.again(w, r, p, err, "confirm", d)
 	}
 	d.Done = done
 	return s.render(w, r, p, http.StatusOK, "confirm", d)
@@ -180,39 +172,26 @@ type delegatesData struct {
 func (s *Server) delegates(w http.ResponseWriter, r *http.Request, p *page) error {
 	d := &delegatesData{Form: map[string]string{}}
 	p.Title = "Delegates"
+	var refused error
 	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if err := r.ParseForm(); err != nil {
-			return docket.Errorf(docket.EMALFORMED, "The form could not be read.")
+		if err := parseForm(w, r, smallForm); err != nil {
+			return err
 		}
 		d.Form["email"], d.Form["name"] = r.PostForm.Get("email"), r.PostForm.Get("name")
-		email, err := account.NormalizeEmail(d.Form["email"])
-		a := p.Who.Authority
-		var l *docket.Login
-		var token string
-		if err == nil {
-			l, token, err = s.accounts.Register(r.Context(), a, email, d.Form["name"], p.Who.Login.ID)
-		}
-		if err == nil {
-			err = s.sendLink(r, l, a, token)
-		}
+		l, _, err := s.registerOfficer(r, p.Who.Authority, d.Form["email"], d.Form["name"], p.Who.Login.ID)
 		if err != nil {
-			code := docket.ErrorCode(err)
-			if code != docket.EINVALID && code != docket.ECONFLICT {
-				return err
-			}
-			p.Error = docket.ErrorMessage(err)
+			refused = err
 		} else {
 			d.Sent, d.Form = l.Email, map[string]string{}
 		}
 	}
-	var err error
-	if d.Officers, err = s.store.Logins(r.Context(), docket.LoginFilter{Kind: docket.LoginOfficer, AuthorityID: p.Who.Authority.ID}); err != nil {
+	officers, err := s.store.Logins(r.Context(), docket.LoginFilter{Kind: docket.LoginOfficer, AuthorityID: p.Who.Authority.ID})
+	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if p.Error != "" {
-		status = http.StatusUnprocessableEntity
+	d.Officers = officers
+	if refused != nil {
+		return s.again(w, r, p, refused, "delegates", d)
 	}
-	return s.render(w, r, p, status, "delegates", d)
+	return s.render(w, r, p, http.StatusOK, "delegates", d)
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -86,6 +87,44 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, p *page, er
 		s.log.ErrorContext(r.Context(), "render error page", slog.Any("err", rerr))
 		http.Error(w, msg, status)
 	}
+}
+
+// smallForm is the limit of a form without files (a decision's statement may have 100,000
+// characters).
+const smallForm = 1 << 20
+
+// parseForm reads a form of at most limit bytes; a form with files is read within the
+// upload limit by readForm.
+func parseForm(w http.ResponseWriter, r *http.Request, limit int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	return formError(r.ParseForm(), limit)
+}
+
+func formError(err error, limit int64) error {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return docket.Errorf(docket.ETOOLARGE, "The form is larger than %d KiB; send less.", limit>>10)
+	case err != nil:
+		return docket.Errorf(docket.EMALFORMED, "The form could not be read.")
+	}
+	return nil
+}
+
+// again shows a form's page once more with why it was refused, when the error is the
+// visitor's (4xx); other errors are returned for the error page.
+func (s *Server) again(w http.ResponseWriter, r *http.Request, p *page, err error, name string, data any) error {
+	status := docket.HTTPStatus(docket.ErrorCode(err))
+	if status >= 500 {
+		return err
+	}
+	p.Error = docket.ErrorMessage(err)
+	by := "anonymous"
+	if p.Who != nil {
+		by = p.Who.Login.ID
+	}
+	s.log.WarnContext(r.Context(), "form refused", slog.String("path", r.URL.Path), slog.String("login", by), slog.Int("status", status), slog.String("why", p.Error))
+	return s.render(w, r, p, status, name, data)
 }
 
 var funcs = template.FuncMap{

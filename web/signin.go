@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/docket-dev/docket"
 )
@@ -19,20 +18,15 @@ func (s *Server) signin(kind string) handlerFunc {
 		if r.Method == http.MethodGet {
 			return s.render(w, r, p, http.StatusOK, "signin", d)
 		}
-		if err := r.ParseForm(); err != nil {
-			return docket.Errorf(docket.EMALFORMED, "The form could not be read.")
+		if err := parseForm(w, r, smallForm); err != nil {
+			return err
 		}
 		d.Email, d.Next = r.PostForm.Get("email"), r.PostForm.Get("next")
 		l, token, err := s.accounts.SignIn(r.Context(), kind, d.Email, r.PostForm.Get("password"), r.PostForm.Get("code"))
 		if err != nil {
-			code := docket.ErrorCode(err)
-			if code != docket.EUNAUTHORIZED && code != docket.ERATELIMIT && code != docket.EFORBIDDEN {
-				return err
-			}
-			p.Error = docket.ErrorMessage(err)
-			return s.render(w, r, p, docket.HTTPStatus(code), "signin", d)
+			return s.again(w, r, p, err, "signin", d)
 		}
-		s.setSession(w, token, s.cfg.Now().Add(sessionCookieTTL))
+		s.setSession(w, token, s.cfg.Now().Add(s.accounts.SessionTTL()))
 		def := "/console"
 		if l.Kind == docket.LoginOfficer {
 			def = "/portal"
@@ -41,9 +35,6 @@ func (s *Server) signin(kind string) handlerFunc {
 		return nil
 	}
 }
-
-// sessionCookieTTL bounds the cookie; the session itself expires on the server first.
-const sessionCookieTTL = 12 * time.Hour
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, p *page) error {
 	if p.Who != nil {
