@@ -3,6 +3,7 @@ package docket
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -16,13 +17,15 @@ const (
 	StateDecided           CaseState = "decided"            // decision in effect, answer not yet sent
 	StateAwaitingRequester CaseState = "awaiting_requester" // more information was asked for
 	StateAnswered          CaseState = "answered"           // the answer went back; done
+	StateMerged            CaseState = "merged"             // merged into another case, which answers for it
 )
 
 // CaseStates lists every state.
-var CaseStates = []CaseState{StateOpen, StateAwaitingApproval, StateDecided, StateAwaitingRequester, StateAnswered}
+var CaseStates = []CaseState{StateOpen, StateAwaitingApproval, StateDecided, StateAwaitingRequester, StateAnswered, StateMerged}
 
-// Pending reports whether the case still owes the requester an answer.
-func (s CaseState) Pending() bool { return s != StateAnswered }
+// Pending reports whether the case still owes the requester an answer (a merged case's
+// answer is owed by the case it was merged into).
+func (s CaseState) Pending() bool { return s != StateAnswered && s != StateMerged }
 
 // Outcome of a decision.
 type Outcome string
@@ -103,6 +106,12 @@ type Case struct {
 	Holds    []Hold       `json:"holds,omitempty"`
 	Packages []Package    `json:"packages,omitempty"`
 	Paging   *Paging      `json:"paging,omitempty"`
+	// MergedInto is the case this one was merged into; MergedFrom the cases merged into
+	// this one; SplitFrom the case this one was split off; SplitTo the cases split off it.
+	MergedInto string   `json:"merged_into,omitempty"`
+	MergedFrom []string `json:"merged_from,omitempty"`
+	SplitFrom  string   `json:"split_from,omitempty"`
+	SplitTo    []string `json:"split_to,omitempty"`
 	// Events counts the events applied; stores use it to check projections.
 	Events int `json:"events"`
 }
@@ -157,6 +166,12 @@ func DecodeEvent(e *Event) (any, error) {
 		v = &Sorting{}
 	case EventSenderVerified:
 		v = &SenderVerified{}
+	case EventMerged:
+		v = &Merged{}
+	case EventMergedInto:
+		v = &MergedInto{}
+	case EventSplit:
+		v = &Split{}
 	case EventActionRequested:
 		v = &ActionRequested{}
 	case EventActionDone:
@@ -203,7 +218,7 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 			AuthorityID: d.AuthorityID, Country: d.Country, Reference: d.Reference,
 			Emergency: d.Emergency, Sender: d.Sender, Queue: d.Queue, Priority: d.Priority, Discloses: d.Discloses,
 			PauseOnNeedInfo: d.PauseOnNeedInfo, ReceivedAt: d.ReceivedAt.UTC(),
-			DeadlineAt: d.DeadlineAt.orZero(), DueSoonAt: d.DueSoonAt.orZero(),
+			DeadlineAt: d.DeadlineAt.orZero(), DueSoonAt: d.DueSoonAt.orZero(), SplitFrom: d.SplitFrom,
 		}
 	case EventRequestReceived:
 		// The request row carries its content; the event fixes its hash in the chain.
@@ -265,6 +280,13 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 		}
 	case EventSenderVerified:
 		c.SenderVerified = data.(*SenderVerified)
+	case EventMerged:
+		c.applyMerged(data.(*Merged))
+	case EventMergedInto:
+		c.MergedInto = data.(*MergedInto).Into
+		c.State = StateMerged
+	case EventSplit:
+		c.SplitTo = append(c.SplitTo, data.(*Split).To)
 	case EventMailSent, EventMailFailed:
 		// Delivery attempts are history only.
 	case EventActionRequested, EventActionDone, EventActionFailed, EventHoldPlaced, EventHoldExtended,
@@ -282,6 +304,41 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 	c.UpdatedAt = e.At
 	c.Events++
 	return nil
+}
+
+func (c *Case) applyMerged(d *Merged) {
+	c.MergedFrom = append(c.MergedFrom, d.From)
+	if d.DeadlineAt != nil {
+		c.DeadlineAt, c.DueSoonAt = d.DeadlineAt.orZero(), d.DueSoonAt.orZero()
+	}
+	if d.Emergency {
+		c.Emergency = true
+	}
+	if d.Queue != "" {
+		c.Queue = d.Queue
+	}
+	if d.Priority != 0 {
+		c.Priority = d.Priority
+	}
+	if len(d.Targets) > 0 {
+		t := CaseTriage{By: "triage"}
+		if c.Triage != nil {
+			t = *c.Triage
+		}
+		t.Targets = MergeTargets(t.Targets, d.Targets)
+		c.Triage = &t
+	}
+}
+
+// MergeTargets returns a followed by the targets of b it lacks.
+func MergeTargets(a, b []Target) []Target {
+	out := append([]Target(nil), a...)
+	for _, t := range b {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (c *Case) applySorting(e *Event, d *Sorting) {

@@ -21,6 +21,12 @@ const (
 	EventTriaged          = "triaged"   // the automatic sort
 	EventRetriaged        = "retriaged" // a person corrected the sort
 	EventAcknowledged     = "acknowledged"
+	// A person merges case B into case A: B records merged_into and A records merged, with
+	// B's requests now A's. A person splits requests off case A: A records split, and the
+	// new case opens with case_opened naming A (split_from).
+	EventMerged     = "merged"
+	EventMergedInto = "merged_into"
+	EventSplit      = "split"
 	// EventSenderVerified: a person verified the sender independently (a call-back to a
 	// known number, a supervisor) — needed before a disclosure to an unverified sender.
 	EventSenderVerified = "sender_verified"
@@ -97,6 +103,42 @@ type CaseOpened struct {
 	ReceivedAt      time.Time `json:"received_at"`
 	DeadlineAt      *Time     `json:"deadline_at"`
 	DueSoonAt       *Time     `json:"due_soon_at"`
+	// SplitFrom is set when a person split this case off another: Requests are the
+	// requests it took over (RequestID, the first of them, was received by the other case).
+	SplitFrom string   `json:"split_from,omitempty"`
+	Requests  []string `json:"requests,omitempty"`
+}
+
+// Merged records, on the case that remains, that another case was merged into it: its
+// requests are now this case's. The case owes its answer by the earlier of the two
+// deadlines and is an emergency if either was.
+type Merged struct {
+	From     string   `json:"from"`
+	Requests []string `json:"requests"`
+	Note     string   `json:"note,omitempty"`
+	// DeadlineAt and DueSoonAt are set when the merged case's clock ran out sooner.
+	DeadlineAt *Time `json:"deadline_at,omitempty"`
+	DueSoonAt  *Time `json:"due_soon_at,omitempty"`
+	// Emergency, Queue and Priority are set when the merged case was an emergency and this
+	// one was not, or ranked higher.
+	Emergency bool     `json:"emergency,omitempty"`
+	Queue     string   `json:"queue,omitempty"`
+	Priority  int      `json:"priority,omitempty"`
+	Targets   []Target `json:"targets,omitempty"` // the merged case's sorted targets, added
+}
+
+// MergedInto records, on the case that ends, that it was merged into another.
+type MergedInto struct {
+	Into     string   `json:"into"`
+	Requests []string `json:"requests"`
+	Note     string   `json:"note,omitempty"`
+}
+
+// Split records, on the case that keeps the rest, that requests were split off into a new case.
+type Split struct {
+	To       string   `json:"to"`
+	Requests []string `json:"requests"`
+	Note     string   `json:"note,omitempty"`
 }
 
 // RequestReceived records a further request joining an open case.

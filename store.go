@@ -90,6 +90,10 @@ type Tx interface {
 	// DeleteBlob deletes stored bytes that are no longer kept (a released hold's snapshot).
 	DeleteBlob(ctx context.Context, sha256 string) error
 	RequestByIdempotencyKey(ctx context.Context, authorityID, key string) (*Request, error)
+	// MoveRequests makes the requests ids of case from (nil: all of them) the requests of
+	// case to (a merge or a split), with their targets, and returns the ids moved in the
+	// order they were received. It fails with ENOTFOUND unless each is from's.
+	MoveRequests(ctx context.Context, from, to string, ids []string) ([]string, error)
 	InsertCase(ctx context.Context, c *Case) error
 	UpdateCase(ctx context.Context, c *Case) error
 	// Case reads a case inside the transaction.

@@ -262,3 +262,46 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeAndSplitAPI: staff merge two cases of one authority and split a request back
+// out through the events endpoint; the authority follows its request to the case that
+// answers for it.
+func TestMergeAndSplitAPI(t *testing.T) {
+	t.Parallel()
+	h := setup(t, "sqlite")
+	send := func(ref, target string) (string, string) {
+		body := map[string]any{"regime": "fr-requisition", "kind": "disclosure", "reference": ref, "legal_basis": "CPP art. 60-1",
+			"targets": []map[string]string{{"kind": "username", "value": target}}}
+		rc := h.expect(h.do("POST", "/api/v1/requests", "authority", body), 201).json(t)
+		return str(rc, "case_id"), str(rc, "id")
+	}
+	caseA, _ := send("PV-1", "@one")
+	caseB, reqB := send("PV-2", "@two")
+	h.expect(h.do("POST", "/api/v1/cases/"+caseA+"/events", "agent", map[string]any{"type": "merge"}), 422)
+	h.expect(h.do("POST", "/api/v1/cases/"+caseA+"/events", "auditor", map[string]any{"type": "merge", "case": caseB}), 403)
+	out := h.expect(h.do("POST", "/api/v1/cases/"+caseA+"/events", "agent", map[string]any{"type": "merge", "case": caseB, "text": "same investigation"}), 201).json(t)
+	if ev, _ := out["event"].(map[string]any); str(ev, "type") != "merged" {
+		t.Fatalf("merge answered %v", out)
+	}
+	b := h.expect(h.do("GET", "/api/v1/cases/"+caseB, "agent", nil), 200).json(t)
+	if c, _ := b["case"].(map[string]any); str(c, "state") != "merged" || str(c, "merged_into") != caseA {
+		t.Fatalf("merged case: %v", b["case"])
+	}
+	if st := h.expect(h.do("GET", "/api/v1/requests/"+reqB, "authority", nil), 200).json(t); str(st, "case_id") != caseA {
+		t.Fatalf("the authority's request now answers in case %s, want %s", str(st, "case_id"), caseA)
+	}
+	list := h.expect(h.do("GET", "/api/v1/cases?state=merged", "agent", nil), 200).json(t)
+	if cs, _ := list["cases"].([]any); len(cs) != 1 {
+		t.Fatalf("cases in state merged: %v", list)
+	}
+	h.expect(h.do("POST", "/api/v1/cases/"+caseB+"/events", "agent", map[string]any{"type": "comment", "text": "x"}), 409)
+	out = h.expect(h.do("POST", "/api/v1/cases/"+caseA+"/events", "agent", map[string]any{"type": "split", "requests": []string{reqB}}), 201).json(t)
+	ev, _ := out["event"].(map[string]any)
+	data, _ := ev["data"].(map[string]any)
+	if str(ev, "type") != "split" || str(data, "to") == "" {
+		t.Fatalf("split answered %v", out)
+	}
+	if st := h.expect(h.do("GET", "/api/v1/requests/"+reqB, "authority", nil), 200).json(t); str(st, "case_id") != str(data, "to") {
+		t.Fatalf("after the split the request is in case %s, want %s", str(st, "case_id"), str(data, "to"))
+	}
+}

@@ -39,6 +39,10 @@ type caseView struct {
 	Holds          []docket.Hold          `json:"holds,omitempty"`
 	Packages       []docket.Package       `json:"packages,omitempty"`
 	Paging         *docket.Paging         `json:"paging,omitempty"`
+	MergedInto     string                 `json:"merged_into,omitempty"`
+	MergedFrom     []string               `json:"merged_from,omitempty"`
+	SplitFrom      string                 `json:"split_from,omitempty"`
+	SplitTo        []string               `json:"split_to,omitempty"`
 	UpdatedAt      time.Time              `json:"updated_at"`
 }
 
@@ -51,6 +55,7 @@ func viewCase(c *docket.Case, now time.Time) caseView {
 		PausedAt: docket.OptTime(c.PausedAt), DueSoon: c.DueSoon, Overdue: c.Overdue || c.OverdueAt(now),
 		Decision: c.Decision, Answer: c.Answer, Triage: c.Triage, UpdatedAt: c.UpdatedAt,
 		Actions: c.Actions, Holds: c.Holds, Packages: c.Packages, Paging: c.Paging,
+		MergedInto: c.MergedInto, MergedFrom: c.MergedFrom, SplitFrom: c.SplitFrom, SplitTo: c.SplitTo,
 	}
 }
 

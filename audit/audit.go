@@ -1,6 +1,7 @@
 // Package audit seals events into the hash chain and verifies a store end to end: the chain
 // of every event, the stored head, the raw requests against their hashes, and every case's
-// stored state against the state its events produce.
+// stored state against the state its events produce, and every request's case against the
+// case its receipt, merge and split events put it in.
 package audit
 
 import (
@@ -85,7 +86,7 @@ func Verify(ctx context.Context, s docket.Store, expectSeq int64, expectHash str
 	rep := &Report{}
 	// The chain is checked here while a second goroutine replays the events into cases, so
 	// that verification uses two cores.
-	rp := &replay{cases: map[string]*docket.Case{}, received: map[string]string{}}
+	rp := &replay{cases: map[string]*docket.Case{}, received: map[string]string{}, member: map[string]string{}}
 	batches := make(chan []*docket.Event, 16)
 	replayed := make(chan struct{})
 	go func() {
@@ -135,7 +136,7 @@ func Verify(ctx context.Context, s docket.Store, expectSeq int64, expectHash str
 	} else if err != nil {
 		return rep, fmt.Errorf("verify: scan events: %w", err)
 	}
-	cases, received := rp.cases, rp.received
+	cases, received, member := rp.cases, rp.received, rp.member
 	if expectSeq > prevSeq {
 		return rep, &Problem{What: fmt.Sprintf("the chain ends at event %d but a head at event %d was recorded earlier: events were cut off the end", prevSeq, expectSeq)}
 	}
@@ -203,6 +204,9 @@ func Verify(ctx context.Context, s docket.Store, expectSeq int64, expectHash str
 		if want != r.SHA256 {
 			return fail(&Problem{CaseID: r.CaseID, What: fmt.Sprintf("request %s: its SHA-256 differs from the one its receipt event recorded", r.ID)})
 		}
+		if in := member[r.ID]; in != r.CaseID {
+			return fail(&Problem{CaseID: r.CaseID, What: fmt.Sprintf("request %s is stored in case %s but its events put it in case %s", r.ID, r.CaseID, in)})
+		}
 		delete(received, r.ID)
 		return nil
 	})
@@ -227,6 +231,7 @@ type docScanner interface {
 type replay struct {
 	cases    map[string]*docket.Case
 	received map[string]string // request id -> sha256 recorded at receipt
+	member   map[string]string // request id -> the case it belongs to: received by, or moved to
 	problem  *Problem
 }
 
@@ -250,12 +255,29 @@ func (rp *replay) apply(events []*docket.Event) {
 		}
 		switch d := data.(type) {
 		case *docket.CaseOpened:
-			rp.received[d.RequestID] = d.SHA256
+			if d.SplitFrom != "" {
+				rp.move(e, d.SplitFrom, d.Requests)
+				break
+			}
+			rp.received[d.RequestID], rp.member[d.RequestID] = d.SHA256, e.CaseID
 		case *docket.RequestReceived:
-			rp.received[d.RequestID] = d.SHA256
+			rp.received[d.RequestID], rp.member[d.RequestID] = d.SHA256, e.CaseID
 		case *docket.RequesterReplied:
-			rp.received[d.RequestID] = d.SHA256
+			rp.received[d.RequestID], rp.member[d.RequestID] = d.SHA256, e.CaseID
+		case *docket.Merged:
+			rp.move(e, d.From, d.Requests)
 		}
+	}
+}
+
+// move records that event e moved requests from case from to its own case.
+func (rp *replay) move(e *docket.Event, from string, requests []string) {
+	for _, id := range requests {
+		if rp.member[id] != from {
+			rp.problem = &Problem{Seq: e.Seq, CaseID: e.CaseID, What: fmt.Sprintf("it moves request %s from case %s, which does not hold it", id, from)}
+			return
+		}
+		rp.member[id] = e.CaseID
 	}
 }
 

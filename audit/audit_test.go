@@ -99,6 +99,9 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"request hash rewritten too", func(t *testing.T, s docket.Store, c, r string) {
 			exec(t, s, `UPDATE requests SET raw = ?, sha256 = ? WHERE id = ?`, []byte(`{}`), "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", r)
 		}, "differs from the one its receipt event recorded", false},
+		{"request moved to another case", func(t *testing.T, s docket.Store, c, r string) {
+			exec(t, s, `UPDATE requests SET case_id = (SELECT MAX(id) FROM cases) WHERE id = ?`, r)
+		}, "its events put it in case", false},
 		{"case state changed", func(t *testing.T, s docket.Store, c, r string) {
 			exec(t, s, `UPDATE cases SET doc = REPLACE(doc, '"state":"answered"', '"state":"open"') WHERE id = ?`, c)
 		}, "stored state differs", false},

@@ -33,7 +33,7 @@ func Dialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{
 		Name:       "sqlite",
 		Migrations: sub,
-		Search:     `case_search MATCH ?`,
+		Search:     `request_search MATCH ?`,
 		SearchArg:  ftsQuery,
 		IsUniqueViolation: func(err error) bool {
 			var se *sqlite.Error

@@ -27,7 +27,7 @@ var bufferedTables = []insertTable{
 	{name: "targets", cols: "case_id, request_id, kind, value", ncol: 4},
 	{name: "blobs", cols: "sha256, size, data", ncol: 3, suffix: " ON CONFLICT (sha256) DO NOTHING"},
 	{name: "events", cols: "seq, case_id, type, actor, at, data, prev_hash, hash", ncol: 8},
-	{name: "case_search", cols: "case_id, body", ncol: 2},
+	{name: "request_search", cols: "request_id, body", ncol: 2},
 	{name: "jobs", cols: "kind, payload, unique_key, state, run_at, attempts, max_attempts, locked_until, last_error, created_at", ncol: 10, suffix: " ON CONFLICT (unique_key) DO NOTHING"},
 }
 

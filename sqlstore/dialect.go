@@ -25,7 +25,7 @@ type Dialect struct {
 	// CachesStatements is true when the driver prepares and caches statements itself (pgx),
 	// so that the store need not prepare them in each transaction.
 	CachesStatements bool
-	// Search is the condition on case_search that matches a full-text query, with one
+	// Search is the condition on request_search that matches a full-text query, with one
 	// placeholder; SearchArg turns what a person typed into that placeholder's value.
 	Search    string
 	SearchArg func(q string) string

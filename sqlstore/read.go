@@ -91,7 +91,7 @@ func (s *Store) Cases(ctx context.Context, f docket.CaseFilter) ([]*docket.Case,
 		q += ` AND emergency = 1`
 	}
 	if strings.TrimSpace(f.Query) != "" {
-		q += ` AND id IN (SELECT case_id FROM case_search WHERE ` + s.d.Search + `)`
+		q += ` AND id IN (SELECT case_id FROM requests WHERE id IN (SELECT request_id FROM request_search WHERE ` + s.d.Search + `))`
 		args = append(args, s.d.SearchArg(f.Query))
 	}
 	if f.Overdue {

@@ -154,6 +154,10 @@ func (t *tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
 	return st.QueryRowContext(ctx, args...)
 }
 
+func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.s.d.Rebind(q), args...)
+}
+
 func (t *tx) Append(ctx context.Context, e *docket.Event) error {
 	audit.Seal(t.headSeq, t.headHash, e)
 	t.buf.add(tabEvents, e.Seq, e.CaseID, e.Type, string(e.Actor), docket.Micros(e.At), string(e.Data), e.PrevHash, e.Hash)
@@ -195,7 +199,7 @@ func (t *tx) InsertRequest(ctx context.Context, r *docket.Request) error {
 	for _, k := range r.Keys {
 		t.buf.add(tabTargets, r.CaseID, r.ID, k.Kind, k.Value)
 	}
-	t.buf.add(tabSearch, r.CaseID, docket.SearchText(r))
+	t.buf.add(tabSearch, r.ID, docket.SearchText(r))
 	return nil
 }
 
@@ -290,6 +294,43 @@ func (t *tx) InsertCase(ctx context.Context, c *docket.Case) error {
 	}
 	t.buf.cases[c.ID] = c
 	return nil
+}
+
+func (t *tx) MoveRequests(ctx context.Context, from, to string, ids []string) ([]string, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	if ids == nil {
+		rows, err := t.query(ctx, `SELECT id FROM requests WHERE case_id = ? ORDER BY received_at, id`, from)
+		if err != nil {
+			return nil, fmt.Errorf("list the requests of case %s: %w", from, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return nil, fmt.Errorf("list the requests of case %s: %w", from, err)
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("list the requests of case %s: %w", from, err)
+		}
+		rows.Close()
+	}
+	for _, id := range ids {
+		res, err := t.exec(ctx, `UPDATE requests SET case_id = ? WHERE id = ? AND case_id = ?`, to, id, from)
+		if err != nil {
+			return nil, fmt.Errorf("move request %s to case %s: %w", id, to, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil, fmt.Errorf("move request %s: not a request of case %s: %w", id, from, docket.ErrNotFound)
+		}
+		if _, err := t.exec(ctx, `UPDATE targets SET case_id = ? WHERE case_id = ? AND request_id = ?`, to, from, id); err != nil {
+			return nil, fmt.Errorf("move the targets of request %s to case %s: %w", id, to, err)
+		}
+	}
+	return ids, nil
 }
 
 func (t *tx) UpdateCase(ctx context.Context, c *docket.Case) error {

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) docket.Store) {
 		{"RequestByKey", testRequestByKey},
 		{"LoginsAndSessions", testLogins},
 		{"CaseTimes", testCaseTimes},
+		{"MoveRequests", testMoveRequests},
 		{"Jobs", testJobs},
 		{"JobsClaimedOnce", testJobsClaimedOnce},
 		{"ConcurrentWritersKeepChain", testConcurrentWriters},
@@ -60,6 +61,7 @@ type caseSpec struct {
 	idemKey     string
 	country     string
 	description string
+	targets     []docket.Target // default: username @x
 }
 
 // openCase stores a case with one request the way the workflow does: events applied to the
@@ -71,13 +73,16 @@ func openCase(ctx context.Context, tx docket.Tx, sp caseSpec) (*docket.Case, *do
 	if sp.requestBody == nil {
 		sp.requestBody = []byte(`{"kind":"disclosure"}`)
 	}
+	if sp.targets == nil {
+		sp.targets = []docket.Target{{Kind: "username", Value: "@x"}}
+	}
 	sum := sha256.Sum256(sp.requestBody)
 	req := &docket.Request{
 		ID: docket.NewID(), CaseID: docket.NewID(), Channel: docket.ChannelAPI, AuthorityID: sp.authority,
 		ReceivedAt: sp.received, SHA256: hex.EncodeToString(sum[:]), Raw: sp.requestBody, ContentType: "application/json",
 		IdempotencyKey: sp.idemKey,
 		Body: docket.RequestBody{Regime: sp.regime, Kind: docket.KindDisclosure, Reference: sp.reference, Description: sp.description,
-			Targets: []docket.Target{{Kind: "username", Value: "@x"}}},
+			Targets: sp.targets},
 	}
 	c := &docket.Case{}
 	for _, e := range []*docket.Event{
@@ -749,5 +754,45 @@ func testCaseTimes(t *testing.T, s docket.Store) {
 	got := times[0]
 	if got.Regime != "eu-epoc" || got.Country != "DE" || !got.ReceivedAt.Equal(t0) || !got.AcknowledgedAt.Equal(t0.Add(time.Minute)) || !got.AnsweredAt.Equal(t0.Add(time.Hour)) {
 		t.Errorf("case times: %+v", got)
+	}
+}
+
+// testMoveRequests: requests move with their targets and search entries; a request that
+// is not the source case's is refused and the transaction leaves nothing moved.
+func testMoveRequests(t *testing.T, s docket.Store) {
+	ctx := context.Background()
+	a, ra := mustOpenCase(t, s, caseSpec{regime: "r", authority: "auth", reference: "ALPHA", description: "first matter"})
+	b, rb := mustOpenCase(t, s, caseSpec{regime: "r", authority: "auth", reference: "BRAVO", description: "second matter", requestBody: []byte(`{"b":1}`),
+		targets: []docket.Target{{Kind: "username", Value: "@b"}}})
+	err := s.Update(ctx, func(tx docket.Tx) error {
+		_, err := tx.MoveRequests(ctx, a.ID, b.ID, []string{rb.ID})
+		return err
+	})
+	if docket.ErrorCode(err) != docket.ENOTFOUND {
+		t.Fatalf("moving another case's request: %v, want not_found", err)
+	}
+	var moved []string
+	err = s.Update(ctx, func(tx docket.Tx) error {
+		var err error
+		moved, err = tx.MoveRequests(ctx, b.ID, a.ID, nil)
+		return err
+	})
+	if err != nil || len(moved) != 1 || moved[0] != rb.ID {
+		t.Fatalf("move all of case b: %v %v", moved, err)
+	}
+	reqs, err := s.CaseRequests(ctx, a.ID)
+	if err != nil || len(reqs) != 2 || reqs[0].ID != ra.ID || reqs[1].ID != rb.ID {
+		t.Fatalf("case a holds %d requests (%v)", len(reqs), err)
+	}
+	if left, _ := s.CaseRequests(ctx, b.ID); len(left) != 0 {
+		t.Fatalf("case b still holds %d requests", len(left))
+	}
+	found, err := s.Cases(ctx, docket.CaseFilter{Query: "bravo"})
+	if err != nil || len(found) != 1 || found[0].ID != a.ID {
+		t.Fatalf("search for the moved request found %d cases (%v)", len(found), err)
+	}
+	c, _, err := s.RelatedOpenCase(ctx, "auth", "", []docket.Target{{Kind: "username", Value: "@b"}})
+	if err != nil || c.ID != a.ID {
+		t.Fatalf("the moved request's target points to %v (%v), want case a", c, err)
 	}
 }

@@ -166,7 +166,9 @@ type caseData struct {
 	Templates  []decisionTemplate
 	CanWork    bool
 	CanApprove bool
-	Form       map[string]string
+	// CanSplit: the case is open, has requests besides the first, and the viewer works cases.
+	CanSplit bool
+	Form     map[string]string
 	// Names maps staff ids to their addresses, for people to read.
 	Names map[string]string
 }
@@ -204,6 +206,7 @@ func (s *Server) loadCase(ctx context.Context, p *page, id string) (*caseData, e
 	u := p.Who.User
 	d.CanWork = u.Role.CanWork()
 	d.CanApprove = u.Role.CanApprove() && c.State == docket.StateAwaitingApproval && c.Decision != nil && c.Decision.DecidedBy != u.ID
+	d.CanSplit = d.CanWork && c.State == docket.StateOpen && len(d.Requests) > 1
 	return d, nil
 }
 
@@ -230,7 +233,8 @@ func formAction(r *http.Request, templates []decisionTemplate) (workflow.Action,
 	f := r.PostForm
 	a := workflow.Action{Type: f.Get("type"), Assignee: f.Get("assignee"), Text: f.Get("text"),
 		Outcome: docket.Outcome(f.Get("outcome")), ReasonCode: f.Get("reason_code"), Statement: f.Get("statement"),
-		Regime: f.Get("regime"), Queue: f.Get("queue"), Label: f.Get("label"), Category: f.Get("category"), Method: f.Get("method")}
+		Regime: f.Get("regime"), Queue: f.Get("queue"), Label: f.Get("label"), Category: f.Get("category"), Method: f.Get("method"),
+		Case: strings.TrimSpace(f.Get("case")), Requests: f["request"]}
 	if a.Type == workflow.ActDecide && strings.TrimSpace(a.Statement) == "" && f.Get("template") != "" {
 		for _, t := range templates {
 			if t.ID == f.Get("template") {

@@ -172,3 +172,56 @@ func TestPortalReply(t *testing.T) {
 		t.Error("the reply is not on the case page")
 	}
 }
+
+// TestMergeAndSplitInConsole: the case page offers the requester's other open cases to merge;
+// the merged case points to the one that answers for it (in the console and the portal);
+// a joined request is split off into a case of its own.
+func TestMergeAndSplitInConsole(t *testing.T) {
+	h := newHarness(t, Config{})
+	ctx := context.Background()
+	res, err := h.svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelAPI, Authority: h.authA, Raw: []byte(`{"b":1}`),
+		Body: docket.RequestBody{Regime: "fr-requisition", Kind: docket.KindDisclosure, Reference: "PJ-2", Description: "Même escroc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caseB, reqB := res.Receipt.CaseID, res.Receipt.ID
+	_, page := h.do("agent", "GET", "/console/cases/"+h.caseA, nil, nil)
+	if !strings.Contains(page, `name="case" value="`+caseB+`"`) || strings.Contains(page, `form="split"`) {
+		t.Fatalf("case page: want a merge button for the requester's other case and nothing to split\n%s", page)
+	}
+	if code, page := h.post("agent", "/console/cases/"+h.caseA+"/act", url.Values{"type": {"merge"}, "case": {caseB}, "text": {"same fraud"}}); code != 303 {
+		t.Fatalf("merge: %d\n%.500s", code, page)
+	}
+	_, page = h.do("agent", "GET", "/console/cases/"+caseB, nil, nil)
+	if !strings.Contains(page, `id="merged-into"`) || !strings.Contains(page, "/console/cases/"+h.caseA) || strings.Contains(page, `id="decide"`) {
+		t.Errorf("merged case page: want a pointer to the case that answers and no actions")
+	}
+	_, page = h.do("officerA", "GET", "/portal/cases/"+caseB, nil, nil)
+	if !strings.Contains(page, `id="merged"`) || !strings.Contains(page, "/portal/cases/"+h.caseA) {
+		t.Errorf("portal: the merged request does not say where it is answered")
+	}
+	_, page = h.do("agent", "GET", "/console/cases/"+h.caseA, nil, nil)
+	if !strings.Contains(page, `value="`+reqB+`" form="split"`) || strings.Contains(page, `value="`+h.reqA+`" form="split"`) || !strings.Contains(page, "Merged from") {
+		t.Fatalf("case page after the merge: want the joined request (not the first) offered for a split")
+	}
+	if code, page := h.post("agent", "/console/cases/"+h.caseA+"/act", url.Values{"type": {"split"}, "request": {reqB}}); code != 303 {
+		t.Fatalf("split: %d\n%.500s", code, page)
+	}
+	r, err := h.store.Request(ctx, reqB)
+	if err != nil || r.CaseID == h.caseA || r.CaseID == caseB {
+		t.Fatalf("the split request is in case %s (%v), want a new case", r.CaseID, err)
+	}
+	_, page = h.do("agent", "GET", "/console/cases/"+h.caseA, nil, nil)
+	if !strings.Contains(page, "Split into") || !strings.Contains(page, "/console/cases/"+r.CaseID) {
+		t.Errorf("case page after the split: want a link to the new case")
+	}
+	// A merge of another authority's case is refused on the page, with the reason.
+	other, err := h.svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelAPI, Authority: h.authB, Raw: []byte(`{"c":1}`),
+		Body: docket.RequestBody{Regime: "national-other", Kind: docket.KindOther, Reference: "LKA-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, page := h.post("agent", "/console/cases/"+h.caseA+"/act", url.Values{"type": {"merge"}, "case": {other.Receipt.CaseID}}); code != 422 || !strings.Contains(page, "different requesters") {
+		t.Errorf("merging another authority's case: %d", code)
+	}
+}

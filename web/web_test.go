@@ -181,6 +181,8 @@ func TestPermissions(t *testing.T) {
 		{"GET", "/console/dashboard", nil, []int{303, 200, 200, 200, 200, 403, 403}},
 		{"GET", "/console/accounts", nil, []int{303, 200, 200, 200, 200, 403, 403}},
 		{"POST", "/console/cases/" + c + "/act", url.Values{"type": {"comment"}, "text": {"seen"}}, []int{401, 303, 303, 303, 403, 403, 403}},
+		{"POST", "/console/cases/" + c + "/act", url.Values{"type": {"merge"}, "case": {"nope"}}, []int{401, 422, 422, 422, 403, 403, 403}},
+		{"POST", "/console/cases/" + c + "/act", url.Values{"type": {"split"}, "request": {r}}, []int{401, 422, 422, 422, 403, 403, 403}},
 		{"POST", "/console/bulk", url.Values{"action": {"spam"}}, []int{401, 422, 422, 422, 422, 403, 403}},
 		{"POST", "/console/accounts/nobody/approve", nil, []int{401, 403, 404, 404, 403, 403, 403}},
 		{"GET", "/portal", nil, []int{303, 403, 403, 403, 403, 200, 200}},

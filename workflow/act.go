@@ -76,6 +76,10 @@ type Action struct {
 	Country    string                     `json:"country,omitempty"`
 	// Hold is the seq of the hold_placed event to extend (extend_hold).
 	Hold int64 `json:"hold,omitempty"`
+	// Case is the case to merge into this one (merge); Requests the requests to split off
+	// into a new case (split). Text is an optional note.
+	Case     string   `json:"case,omitempty"`
+	Requests []string `json:"requests,omitempty"`
 }
 
 // Act applies a staff member's action to a case and returns the case as it now stands with
@@ -86,6 +90,12 @@ func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Acti
 	}
 	if err := checkAction(u, a); err != nil {
 		return nil, nil, err
+	}
+	switch a.Type {
+	case ActMerge:
+		return s.merge(ctx, u, caseID, a)
+	case ActSplit:
+		return s.split(ctx, u, caseID, a)
 	}
 	if a.Type == ActAssign && a.Assignee != "" && a.Assignee != u.ID {
 		target, err := s.store.User(ctx, a.Assignee)
@@ -115,6 +125,9 @@ func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Acti
 		} else if err != nil {
 			return err
 		}
+		if c.State == docket.StateMerged {
+			return docket.Errorf(docket.ESTATE, "Case %s was merged into case %s: work it there.", c.ID, c.MergedInto)
+		}
 		now := s.Now().Truncate(time.Microsecond)
 		if isPlatformAction(a.Type) {
 			ev, err = s.platformEvent(c, u, a, facts, now)
@@ -138,10 +151,15 @@ func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Acti
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s on case %s: %w", a.Type, caseID, err)
 	}
-	if s.onIntake != nil {
-		s.onIntake() // a job may have been queued: the runner looks now
-	}
+	s.wake()
 	return c, ev, nil
+}
+
+// wake tells the job runner that a job may have been queued: it looks now.
+func (s *Service) wake() {
+	if s.onIntake != nil {
+		s.onIntake()
+	}
 }
 
 func checkAction(u *docket.User, a Action) error {
@@ -155,7 +173,7 @@ func checkAction(u *docket.User, a Action) error {
 		name, v string
 		n       int
 	}{{"text", a.Text, 100_000}, {"statement", a.Statement, 100_000}, {"reason_code", a.ReasonCode, 200}, {"assignee", a.Assignee, 100},
-		{"category", a.Category, 200}, {"queue", a.Queue, 100}} {
+		{"category", a.Category, 200}, {"queue", a.Queue, 100}, {"case", a.Case, 100}} {
 		if err := tooLong(f.name, f.v, f.n); err != nil {
 			return err
 		}
@@ -186,6 +204,24 @@ func checkAction(u *docket.User, a Action) error {
 		if a.ReasonCode == "" && (a.Outcome == docket.OutcomeRefuse || a.Outcome == docket.OutcomePartial || a.Outcome == docket.OutcomeNotActionable) {
 			return required("reason_code")
 		}
+	case ActMerge:
+		if a.Case == "" {
+			return required("case")
+		}
+	case ActSplit:
+		if len(a.Requests) == 0 {
+			return required("requests")
+		}
+		if len(a.Requests) > maxSplit {
+			return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field requests: at most %d.", maxSplit), Fields: map[string]string{"requests": "too many"}}
+		}
+		seen := map[string]bool{}
+		for _, id := range a.Requests {
+			if seen[id] {
+				return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field requests names %s twice.", id), Fields: map[string]string{"requests": "duplicate"}}
+			}
+			seen[id] = true
+		}
 	case ActApprove:
 		if !u.Role.CanApprove() {
 			return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may approve a decision.")
@@ -194,7 +230,7 @@ func checkAction(u *docket.User, a Action) error {
 		if isPlatformAction(a.Type) {
 			return checkPlatformAction(a)
 		}
-		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject, answer, retriage, verify_sender, %s, extend_hold or acknowledge_page.", a.Type, strings.Join(docket.Ops, ", ")), Fields: map[string]string{"type": "unknown"}}
+		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject, answer, retriage, verify_sender, merge, split, %s, extend_hold or acknowledge_page.", a.Type, strings.Join(docket.Ops, ", ")), Fields: map[string]string{"type": "unknown"}}
 	}
 	if a.Type == ActReject && !u.Role.CanApprove() {
 		return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may send a decision back.")

@@ -206,20 +206,7 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 		ReceivedAt: sub.ReceivedAt, SHA256: sha(sub.Raw), Raw: sub.Raw, ContentType: sub.ContentType,
 		IdempotencyKey: sub.IdempotencyKey, Body: sub.Body, Keys: sub.Keys,
 	}
-	emergency := sub.Body.Emergency || r.Emergency || sub.Body.Kind == docket.KindEmergencyDisclosure
-	deadline, dueSoon := r.Deadlines(req.ReceivedAt, emergency)
-	queue, priority := cmp.Or(sub.Queue, r.Queue), r.Priority
-	if emergency {
-		queue, priority = "emergency", max(priority, 100)
-	}
-	opened := docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, docket.CaseOpened{
-		RequestID: req.ID, SHA256: req.SHA256, Regime: r.ID, Kind: sub.Body.Kind, Channel: sub.Channel,
-		AuthorityID: authorityID, Country: country, Reference: sub.Body.Reference, Emergency: emergency,
-		Sender: sub.Sender, Queue: queue, Priority: priority,
-		Discloses:       sub.Body.Kind.Discloses() || (sub.Body.Kind == docket.KindOther && r.Discloses),
-		PauseOnNeedInfo: r.PauseOnNeedInfo, ReceivedAt: req.ReceivedAt,
-		DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
-	})
+	opened := docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, opening(req, r, country, sub.Sender, sub.Queue))
 	c := &docket.Case{}
 	if err := c.Apply(opened); err != nil {
 		return nil, fmt.Errorf("prepare case: %w", err)
@@ -235,6 +222,27 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 		}
 	}
 	return p, nil
+}
+
+// opening returns what the case_opened event of a case that req opens says: its regime r
+// (the request's clock, from the time of receipt), where its requester is, how well its
+// e-mail sender is verified, and a queue chosen at receipt (else the regime's).
+func opening(req *docket.Request, r *docket.Regime, country, sender, queue string) docket.CaseOpened {
+	b := &req.Body
+	emergency := b.Emergency || r.Emergency || b.Kind == docket.KindEmergencyDisclosure
+	deadline, dueSoon := r.Deadlines(req.ReceivedAt, emergency)
+	queue, priority := cmp.Or(queue, r.Queue), r.Priority
+	if emergency {
+		queue, priority = "emergency", max(priority, 100)
+	}
+	return docket.CaseOpened{
+		RequestID: req.ID, SHA256: req.SHA256, Regime: r.ID, Kind: b.Kind, Channel: req.Channel,
+		AuthorityID: req.AuthorityID, Country: country, Reference: b.Reference, Emergency: emergency,
+		Sender: sender, Queue: queue, Priority: priority,
+		Discloses:       b.Kind.Discloses() || (b.Kind == docket.KindOther && r.Discloses),
+		PauseOnNeedInfo: r.PauseOnNeedInfo, ReceivedAt: req.ReceivedAt,
+		DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
+	}
 }
 
 // sortAtReceipt triages a new request before its commit, in the submitter's goroutine, so
@@ -352,6 +360,10 @@ func enqueueFollowUps(ctx context.Context, tx docket.Tx, p *pending) error {
 func (s *Service) thread(ctx context.Context, tx docket.Tx, p *pending) (bool, error) {
 	req := p.req
 	c, err := tx.Case(ctx, p.sub.ThreadCase)
+	// A case merged into another answers there: the reply follows (a merge chain is short).
+	for hops := 0; err == nil && c.State == docket.StateMerged && hops < 10; hops++ {
+		c, err = tx.Case(ctx, c.MergedInto)
+	}
 	if isNotFound(err) || (err == nil && !c.State.Pending()) {
 		return false, nil
 	} else if err != nil {

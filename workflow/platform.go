@@ -339,9 +339,7 @@ func (s *Service) Change(ctx context.Context, caseID string, actor docket.Actor,
 	if err != nil {
 		return fmt.Errorf("change case %s: %w", caseID, err)
 	}
-	if s.onIntake != nil {
-		s.onIntake()
-	}
+	s.wake()
 	return nil
 }
 
