@@ -145,6 +145,52 @@ func (s *Service) SignIn(ctx context.Context, kind, email, password, code string
 	return l, token, nil
 }
 
+// SignInVerified opens a session for the staff member whose address a single sign-on
+// provider vouched for (OIDC: a verified e-mail claim). Only existing staff may: a staff
+// member without a console account gets one that has no password (it signs in only through
+// the provider); a disabled account stays out. via names the provider, for the log.
+func (s *Service) SignInVerified(ctx context.Context, email, via string) (*docket.Login, string, error) {
+	now := s.now()
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return nil, "", docket.Errorf(docket.EFORBIDDEN, "The sign-in provider gave no usable e-mail address.")
+	}
+	l, err := s.store.LoginByEmail(ctx, docket.LoginStaff, email)
+	if errors.Is(err, docket.ErrNotFound) {
+		users, err := s.store.Users(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("single sign-on: list staff: %w", err)
+		}
+		for _, u := range users {
+			if strings.EqualFold(u.Email, email) {
+				l = &docket.Login{ID: u.ID, Kind: docket.LoginStaff, Email: email, Status: docket.LoginActive, CreatedBy: via, CreatedAt: now}
+			}
+		}
+		if l == nil {
+			s.log.WarnContext(ctx, "single sign-on refused: not a staff member", slog.String("email", email), slog.String("via", via))
+			return nil, "", docket.Errorf(docket.EFORBIDDEN, "%s is not a staff member of this docket: an admin adds staff (docket user add, or POST /api/v1/users).", email)
+		}
+	} else if err != nil {
+		return nil, "", fmt.Errorf("single sign-on: %w", err)
+	}
+	if l.Status != docket.LoginActive {
+		s.log.WarnContext(ctx, "single sign-on refused: account not active", slog.String("login", l.ID), slog.String("status", l.Status))
+		return nil, "", docket.Errorf(docket.EFORBIDDEN, "This account is not active (%s).", l.Status)
+	}
+	token, hash := newToken()
+	err = s.store.Update(ctx, func(tx docket.Tx) error {
+		if err := tx.PutLogin(ctx, l); err != nil {
+			return err
+		}
+		return tx.InsertSession(ctx, &docket.Session{Hash: hash, LoginID: l.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)})
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("single sign-on: %w", err)
+	}
+	s.log.InfoContext(ctx, "signed in", slog.String("login", l.ID), slog.String("kind", l.Kind), slog.String("via", via))
+	return l, token, nil
+}
+
 // dummyHash is checked when no account has the address, so that the answer takes as long.
 // It is made on first use, not at every start of the program.
 var dummyHash = sync.OnceValue(func() string { return HashPassword("no account has this password") })

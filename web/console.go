@@ -21,6 +21,10 @@ func (s *Server) consoleRoutes() {
 	s.handle("GET /console/signin", public, s.signin(docket.LoginStaff))
 	s.handle("POST /console/signin", public, s.signin(docket.LoginStaff))
 	s.handle("POST /console/signout", staffOnly, s.signout)
+	if s.sso != nil {
+		s.handle("GET /console/sso", public, s.ssoStart)
+		s.handle("GET /console/sso/callback", public, s.ssoCallback)
+	}
 	s.handle("GET /console", staffOnly, s.queue)
 	s.handle("GET /console/cases/{id}", staffOnly, s.casePage)
 	s.handle("POST /console/cases/{id}/act", staffOnly, s.act)

@@ -8,12 +8,17 @@ import (
 
 type signinData struct {
 	Kind, Action, Next, Email string
+	// SSO names the single sign-on provider offered to staff ("" when none).
+	SSO string
 }
 
 // signin serves the sign-in form of the console (staff) or the portal (officers).
 func (s *Server) signin(kind string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p *page) error {
 		d := &signinData{Kind: kind, Action: r.URL.Path, Next: r.URL.Query().Get("next")}
+		if kind == docket.LoginStaff && s.sso != nil {
+			d.SSO = s.sso.cfg.Name
+		}
 		p.Title = "Sign in"
 		if r.Method == http.MethodGet {
 			return s.render(w, r, p, http.StatusOK, "signin", d)

@@ -49,6 +49,8 @@ type Config struct {
 	NoticesPerMinute float64
 	NoticeBurst      int
 	TrustProxy       bool
+	// SSO, when set, lets staff sign in through an OpenID Connect provider.
+	SSO *SSO
 	// Now is the clock (default the service's).
 	Now func() time.Time
 }
@@ -61,6 +63,7 @@ type Server struct {
 	accounts *account.Service
 	log      *slog.Logger
 	notices  *ratelimit.Limiter
+	sso      *sso // nil without single sign-on
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	handler  http.Handler
@@ -104,7 +107,12 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = cfg.Service.Now
 	}
 	s := &Server{cfg: cfg, svc: cfg.Service, store: cfg.Store, accounts: cfg.Accounts, log: cfg.Logger,
-		notices: ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst), mux: http.NewServeMux()}
+		notices: ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst), mux: http.NewServeMux(), sso: newSSO(cfg.SSO)}
+	if cfg.SSO != nil {
+		if err := cfg.SSO.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}

@@ -38,6 +38,7 @@ func (c *clock) add(d time.Duration) {
 type harness struct {
 	t        *testing.T
 	srv      *httptest.Server
+	pages    *Server
 	svc      *workflow.Service
 	store    docket.Store
 	accounts *account.Service
@@ -67,7 +68,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, srv: httptest.NewServer(pages), svc: svc, store: store, accounts: accounts, clk: clk, cookies: map[string]string{}, creds: map[string]*account.Credentials{}, logs: logs}
+	h := &harness{t: t, srv: httptest.NewServer(pages), pages: pages, svc: svc, store: store, accounts: accounts, clk: clk, cookies: map[string]string{}, creds: map[string]*account.Credentials{}, logs: logs}
 	t.Cleanup(h.srv.Close)
 
 	for _, role := range []docket.Role{docket.RoleAgent, docket.RoleReviewer, docket.RoleAdmin, docket.RoleAuditor} {

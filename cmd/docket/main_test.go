@@ -213,6 +213,11 @@ func TestUsageErrors(t *testing.T) {
 	if _, err := run(t, map[string]string{"DOCKET_DB": "mysql://x"}, "migrate"); err == nil {
 		t.Error("a non-postgres --db was accepted")
 	}
+	sso := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(sso, []byte(`{"sso":{"issuer":"https://id.example","client_id":"docket","redirect_url":"https://d.example/console/sso/callback"}}`), 0o600)
+	if _, err := run(t, env, "serve", "--addr", "127.0.0.1:0", "--config", sso); err == nil || !strings.Contains(err.Error(), "client_secret missing") {
+		t.Errorf("single sign-on without a client secret: %v, want an error naming it", err)
+	}
 }
 
 func TestTriageCLI(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"github.com/docket-dev/docket/regime"
 	"github.com/docket-dev/docket/sqlite"
 	"github.com/docket-dev/docket/sqlstore"
+	"github.com/docket-dev/docket/web"
 	"github.com/docket-dev/docket/workflow"
 )
 
@@ -78,7 +79,9 @@ Common flags (each also read from the environment, and from --config FILE):
                     intake_batch (DOCKET_INTAKE_BATCH: receipts per commit, default 256),
                     no_triage (DOCKET_NO_TRIAGE=true: no automatic sort on receipt),
                     admin_email (DOCKET_ADMIN_EMAIL: the first admin, created and printed by
-                    serve on first start; default admin@docket.local), session_ttl (default 8h)
+                    serve on first start; default admin@docket.local), session_ttl (default 8h),
+                    sso (object: name, issuer, client_id, client_secret
+                    (DOCKET_SSO_CLIENT_SECRET), redirect_url: staff sign-in through OpenID Connect)
   E-mail (see docs/OPERATIONS.md): smtp_addr, smtp_domain (also --smtp-addr, --smtp-domain,
                     DOCKET_SMTP_ADDR, DOCKET_SMTP_DOMAIN), lmtp_addr, smtp_tls_cert, smtp_tls_key,
                     smtp_require_tls, smtp_max_bytes, smtp_max_recipients, smtp_addresses, dns,
@@ -110,6 +113,9 @@ type Config struct {
 	AdminEmail string `json:"admin_email"`
 	// SessionTTL is how long a console or portal sign-in lasts.
 	SessionTTL string `json:"session_ttl"`
+	// SSO is an OpenID Connect provider for staff sign-in (its client_secret may come from
+	// DOCKET_SSO_CLIENT_SECRET).
+	SSO *web.SSO `json:"sso"`
 
 	// E-mail intake (off unless smtp_addr or lmtp_addr is set).
 	SMTPAddr          string           `json:"smtp_addr"`
@@ -218,6 +224,12 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 			out.Pager = pc
 		} else if out.Pager != nil {
 			if err := out.Pager.Validate(); err != nil {
+				return nil, err
+			}
+		}
+		if out.SSO != nil {
+			out.SSO.ClientSecret = pick("", "DOCKET_SSO_CLIENT_SECRET", out.SSO.ClientSecret, "")
+			if err := out.SSO.Validate(); err != nil {
 				return nil, err
 			}
 		}

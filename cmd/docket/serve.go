@@ -146,7 +146,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	pages, err := web.New(web.Config{Service: svc, Store: store, Accounts: accounts, Logger: log, Mailer: mailer,
 		NoticeReceipt: noticeReceipt, MaxUpload: cfg.MaxBody, NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst,
-		TrustProxy: cfg.TrustProxy})
+		TrustProxy: cfg.TrustProxy, SSO: cfg.SSO})
 	if err != nil {
 		return err
 	}
