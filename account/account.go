@@ -321,7 +321,10 @@ func (s *Service) Confirm(ctx context.Context, token, password, code string) (*d
 	}
 	l.PasswordHash, l.TOTPStep, l.ConfirmHash = HashPassword(password), step, ""
 	l.Status = docket.LoginAwaitingApproval
-	if l.CreatedBy != "self" {
+	switch {
+	case l.ApprovedBy != "": // a reset of an account approved before
+		l.Status = docket.LoginActive
+	case l.CreatedBy != "self":
 		l.Status, l.ApprovedBy = docket.LoginActive, l.CreatedBy
 	}
 	if err := s.put(ctx, l); err != nil {
@@ -329,6 +332,42 @@ func (s *Service) Confirm(ctx context.Context, token, password, code string) (*d
 	}
 	s.log.InfoContext(ctx, "officer confirmed address", slog.String("login", l.ID), slog.String("status", l.Status))
 	return l, nil
+}
+
+// ResetOfficer starts over an officer's sign-in (a forgotten password, a lost second
+// factor, a locked account): the password and second factor stop working, open sessions
+// end, and a new confirmation link (returned, to be mailed to the account's address) lets
+// the officer choose a password and set up a new second factor. An account approved before
+// needs no new approval. by is the staff member or officer who asked.
+func (s *Service) ResetOfficer(ctx context.Context, id, by string) (*docket.Login, string, error) {
+	l, err := s.store.Login(ctx, id)
+	if errors.Is(err, docket.ErrNotFound) || (err == nil && l.Kind != docket.LoginOfficer) {
+		return nil, "", docket.Errorf(docket.ENOTFOUND, "No such officer account.")
+	} else if err != nil {
+		return nil, "", err
+	}
+	if l.Status == docket.LoginDisabled {
+		return nil, "", docket.Errorf(docket.ESTATE, "This account is disabled.")
+	}
+	key, err := NewTOTP(l.Email)
+	if err != nil {
+		return nil, "", fmt.Errorf("new TOTP secret: %w", err)
+	}
+	token, hash := newToken()
+	now := s.now()
+	l.PasswordHash, l.TOTPSecret, l.TOTPStep, l.Failures, l.LockedUntil = "", key.Secret(), 0, 0, time.Time{}
+	l.ConfirmHash, l.ConfirmExpires, l.Status = hash, now.Add(s.cfg.ConfirmTTL), docket.LoginConfirmEmail
+	err = s.store.Update(ctx, func(tx docket.Tx) error {
+		if err := tx.PutLogin(ctx, l); err != nil {
+			return err
+		}
+		return tx.EndSessions(ctx, l.ID)
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("reset officer account: %w", err)
+	}
+	s.log.InfoContext(ctx, "officer sign-in reset", slog.String("login", l.ID), slog.String("by", by))
+	return l, token, nil
 }
 
 // Approve activates a self-registered officer's account; by is the approving staff member.

@@ -34,6 +34,7 @@ func (s *Server) consoleRoutes() {
 	s.handle("GET /console/dashboard", staffOnly, s.dashboard)
 	s.handle("GET /console/accounts", staffOnly, s.accountsPage)
 	s.handle("POST /console/accounts/{id}/approve", staffOnly, s.approveAccount)
+	s.handle("POST /console/accounts/{id}/reset", staffOnly, s.resetAccount)
 }
 
 // queueRow is one line of the queue.
@@ -395,6 +396,7 @@ func safeFilename(name string) string {
 
 type accountsData struct {
 	Pending     []*docket.Login
+	Officers    []*docket.Login // every officer, for a reset
 	Authorities map[string]*docket.Authority
 	CanApprove  bool
 }
@@ -409,8 +411,37 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, p *page) e
 	if err != nil {
 		return err
 	}
+	officers, err := s.store.Logins(r.Context(), docket.LoginFilter{Kind: docket.LoginOfficer})
+	if err != nil {
+		return err
+	}
 	p.Title = "Officer accounts"
-	return s.render(w, r, p, http.StatusOK, "accounts", &accountsData{Pending: pending, Authorities: names, CanApprove: p.Who.User.Role.CanApprove()})
+	return s.render(w, r, p, http.StatusOK, "accounts", &accountsData{Pending: pending, Officers: officers, Authorities: names, CanApprove: p.Who.User.Role.CanApprove()})
+}
+
+// resetAccount starts an officer's sign-in over: a new link to the account's address.
+func (s *Server) resetAccount(w http.ResponseWriter, r *http.Request, p *page) error {
+	if !p.Who.User.Role.CanApprove() {
+		return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may reset an officer's sign-in.")
+	}
+	if err := s.resetOfficer(r, r.PathValue("id"), p.Who.User.ID); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/console/accounts?done=link_sent", http.StatusSeeOther)
+	return nil
+}
+
+// resetOfficer resets an officer's sign-in and sends the new confirmation link.
+func (s *Server) resetOfficer(r *http.Request, id, by string) error {
+	l, token, err := s.accounts.ResetOfficer(r.Context(), id, by)
+	if err != nil {
+		return err
+	}
+	a, err := s.store.Authority(r.Context(), l.AuthorityID)
+	if err != nil {
+		return err
+	}
+	return s.sendLink(r, l, a, token)
 }
 
 func (s *Server) approveAccount(w http.ResponseWriter, r *http.Request, p *page) error {

@@ -225,3 +225,54 @@ func TestMergeAndSplitInConsole(t *testing.T) {
 		t.Errorf("merging another authority's case: %d", code)
 	}
 }
+
+// TestOfficerReset: a colleague (or a reviewer) resets an officer's sign-in: the old
+// password stops working, open sessions end, and the new link sets a new password and
+// second factor without a new approval. Another authority's officer cannot.
+func TestOfficerReset(t *testing.T) {
+	h := newHarness(t, Config{})
+	ctx := context.Background()
+	logins, err := h.store.Logins(ctx, docket.LoginFilter{Kind: docket.LoginOfficer, AuthorityID: h.authA.ID})
+	if err != nil || len(logins) != 1 {
+		t.Fatalf("officers of A: %d (%v)", len(logins), err)
+	}
+	victim := logins[0] // officerA
+	colleague, err := h.accounts.AddOfficer(ctx, h.authA, "colleague@police.example", "Colleague")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cookies["colleague"] = h.signIn(docket.LoginOfficer, colleague)
+
+	if code, _ := h.post("officerB", "/portal/delegates", url.Values{"reset": {victim.ID}}); code != 404 {
+		t.Errorf("another authority's officer reset an account: %d", code)
+	}
+	if code, _ := h.post("agent", "/console/accounts/"+victim.ID+"/reset", nil); code != 403 {
+		t.Errorf("an agent reset an officer: %d", code)
+	}
+	before := len(confirmLink.FindAllString(h.logs.String(), -1))
+	if code, page := h.post("colleague", "/portal/delegates", url.Values{"reset": {victim.ID}}); code != 200 || !strings.Contains(page, victim.Email) {
+		t.Fatalf("colleague resets: %d", code)
+	}
+	if code, _ := h.do("officerA", "GET", "/portal", nil, nil); code != 303 {
+		t.Errorf("the reset officer's session still opens the portal: %d", code)
+	}
+	links := confirmLink.FindAllStringSubmatch(h.logs.String(), -1)
+	if len(links) != before+1 {
+		t.Fatal("no new link after the reset")
+	}
+	token := links[len(links)-1][1]
+	_, page := h.do("", "GET", "/portal/confirm?token="+token, nil, nil)
+	secret := regexp.MustCompile(`id="secret">([A-Z2-7]+)<`).FindStringSubmatch(page)[1]
+	code, page := h.post("", "/portal/confirm", url.Values{"token": {token}, "password": {"a brand new passphrase"}, "password2": {"a brand new passphrase"}, "code": {account.Code(secret, h.clk.now())}})
+	if code != 200 || !strings.Contains(page, "Your account is ready") {
+		t.Fatalf("confirm after the reset: %d %.300s", code, page)
+	}
+	h.clk.add(time.Minute)
+	if _, _, err := h.accounts.SignIn(ctx, docket.LoginOfficer, victim.Email, "a brand new passphrase", account.Code(secret, h.clk.now())); err != nil {
+		t.Fatalf("sign-in with the new credentials: %v", err)
+	}
+	// A reviewer may reset too.
+	if code, _ := h.post("reviewer", "/console/accounts/"+victim.ID+"/reset", nil); code != 303 {
+		t.Errorf("reviewer reset: %d", code)
+	}
+}

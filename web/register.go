@@ -165,24 +165,38 @@ type delegatesData struct {
 	Officers []*docket.Login
 	Form     map[string]string
 	Sent     string
+	Me       string // the signed-in officer's login id
 }
 
 // delegates lists the officers of the authority and adds one: a delegate confirms the
 // address by the link and is then active without staff approval.
 func (s *Server) delegates(w http.ResponseWriter, r *http.Request, p *page) error {
-	d := &delegatesData{Form: map[string]string{}}
+	d := &delegatesData{Form: map[string]string{}, Me: p.Who.Login.ID}
 	p.Title = "Delegates"
 	var refused error
 	if r.Method == http.MethodPost {
 		if err := parseForm(w, r, smallForm); err != nil {
 			return err
 		}
-		d.Form["email"], d.Form["name"] = r.PostForm.Get("email"), r.PostForm.Get("name")
-		l, _, err := s.registerOfficer(r, p.Who.Authority, d.Form["email"], d.Form["name"], p.Who.Login.ID)
-		if err != nil {
-			refused = err
+		if id := r.PostForm.Get("reset"); id != "" {
+			// A colleague's sign-in starts over (same authority only).
+			l, err := s.store.Login(r.Context(), id)
+			if err != nil || l.Kind != docket.LoginOfficer || l.AuthorityID != p.Who.Authority.ID {
+				s.log.WarnContext(r.Context(), "officer asked to reset an account not of their authority", slog.String("login", p.Who.Login.ID), slog.String("target", id))
+				return docket.Errorf(docket.ENOTFOUND, "No such officer account.")
+			}
+			if err := s.resetOfficer(r, id, p.Who.Login.ID); err != nil {
+				return err
+			}
+			d.Sent = l.Email
 		} else {
-			d.Sent, d.Form = l.Email, map[string]string{}
+			d.Form["email"], d.Form["name"] = r.PostForm.Get("email"), r.PostForm.Get("name")
+			l, _, err := s.registerOfficer(r, p.Who.Authority, d.Form["email"], d.Form["name"], p.Who.Login.ID)
+			if err != nil {
+				refused = err
+			} else {
+				d.Sent, d.Form = l.Email, map[string]string{}
+			}
 		}
 	}
 	officers, err := s.store.Logins(r.Context(), docket.LoginFilter{Kind: docket.LoginOfficer, AuthorityID: p.Who.Authority.ID})
