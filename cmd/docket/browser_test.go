@@ -257,6 +257,36 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#overdue-ok`)),
 	)
 	shot(agentCtx, "console-dashboard")
+	// The Parquet's two requests joined one case (a shared target); the agent splits the
+	// second off into a case of its own, then merges the first case into it again.
+	run1(t, agentCtx, "split a joined request off",
+		chromedp.Navigate(base+"/console?q=PQ-2026-002"),
+		chromedp.WaitVisible(chromedp.CSS(`#queue tbody tr a`)),
+		chromedp.Click(chromedp.CSS(`#queue tbody tr a`)),
+		chromedp.WaitVisible(chromedp.CSS(`#split-btn`)),
+	)
+	parquet := get(t, agentCtx, "the Parquet's case", chromedp.Evaluate[string](`location.pathname.split("/").pop()`))
+	shot(agentCtx, "console-merge-split")
+	run1(t, agentCtx, "tick and split",
+		chromedp.Click(chromedp.CSS(`input[form=split]`)),
+		chromedp.Click(chromedp.CSS(`#split-btn`)),
+		chromedp.WaitVisible(chromedp.CSS(`#lineage`)),
+		chromedp.Click(chromedp.CSS(`#lineage a`)),
+		chromedp.WaitVisible(chromedp.CSS(`.merge-related`)),
+	)
+	split := get(t, agentCtx, "the split case", chromedp.Evaluate[string](`location.pathname.split("/").pop()`))
+	if split == parquet {
+		t.Fatal("the split opened no new case")
+	}
+	run1(t, agentCtx, "merge the first case here",
+		chromedp.Click(chromedp.CSS(`.merge-related`)),
+		chromedp.WaitVisible(chromedp.CSS(`#flash`)),
+	)
+	if n := get(t, agentCtx, "requests after the merge", chromedp.Evaluate[int](`document.querySelectorAll("article.request").length`)); n != 2 {
+		t.Errorf("after the merge the case holds %d requests, want 2", n)
+	}
+	run1(t, agentCtx, "the merged case", chromedp.Navigate(base+"/console/cases/"+parquet), chromedp.WaitVisible(chromedp.CSS(`#merged-into`)))
+
 	run1(t, publicCtx, "sign-in page", chromedp.Navigate(base+"/console/signin"), chromedp.WaitVisible(chromedp.CSS(`#signin`)))
 	shot(publicCtx, "console-signin")
 
