@@ -131,18 +131,25 @@ func (s *Service) SignIn(ctx context.Context, kind, email, password, code string
 		return nil, "", docket.Errorf(docket.EFORBIDDEN, "This account is not active (%s).", l.Status)
 	}
 	l.Failures, l.TOTPStep = 0, step
-	token, hash := newToken()
-	err = s.store.Update(ctx, func(tx docket.Tx) error {
-		if err := tx.PutLogin(ctx, l); err != nil {
-			return err
-		}
-		return tx.InsertSession(ctx, &docket.Session{Hash: hash, LoginID: l.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)})
-	})
+	token, err := s.openSession(ctx, l, now)
 	if err != nil {
 		return nil, "", fmt.Errorf("sign in: %w", err)
 	}
 	s.log.InfoContext(ctx, "signed in", slog.String("login", l.ID), slog.String("kind", kind))
 	return l, token, nil
+}
+
+// openSession saves the account (its counters changed) and opens a session for it in one
+// transaction; it returns the session's token.
+func (s *Service) openSession(ctx context.Context, l *docket.Login, now time.Time) (string, error) {
+	token, hash := newToken()
+	err := s.store.Update(ctx, func(tx docket.Tx) error {
+		if err := tx.PutLogin(ctx, l); err != nil {
+			return err
+		}
+		return tx.InsertSession(ctx, &docket.Session{Hash: hash, LoginID: l.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)})
+	})
+	return token, err
 }
 
 // SignInVerified opens a session for the staff member whose address a single sign-on
@@ -177,13 +184,7 @@ func (s *Service) SignInVerified(ctx context.Context, email, via string) (*docke
 		s.log.WarnContext(ctx, "single sign-on refused: account not active", slog.String("login", l.ID), slog.String("status", l.Status))
 		return nil, "", docket.Errorf(docket.EFORBIDDEN, "This account is not active (%s).", l.Status)
 	}
-	token, hash := newToken()
-	err = s.store.Update(ctx, func(tx docket.Tx) error {
-		if err := tx.PutLogin(ctx, l); err != nil {
-			return err
-		}
-		return tx.InsertSession(ctx, &docket.Session{Hash: hash, LoginID: l.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)})
-	})
+	token, err := s.openSession(ctx, l, now)
 	if err != nil {
 		return nil, "", fmt.Errorf("single sign-on: %w", err)
 	}

@@ -131,11 +131,16 @@ func (s *Service) merge(ctx context.Context, u *docket.User, intoID string, a Ac
 	return into, merged, nil
 }
 
-func mergeState(c *docket.Case) error {
+// notOpen says why a case that is not open cannot be merged or split.
+func notOpen(c *docket.Case, rule string) error {
 	if c.State == docket.StateMerged {
-		return docket.Errorf(docket.ESTATE, "Case %s was merged into case %s already.", c.ID, c.MergedInto)
+		return docket.Errorf(docket.ESTATE, "Case %s was merged into case %s: its requests are there.", c.ID, c.MergedInto)
 	}
-	return docket.Errorf(docket.ESTATE, "Case %s is %s: cases are merged before a decision, while both are open.", c.ID, c.State)
+	return docket.Errorf(docket.ESTATE, "Case %s is %s: %s", c.ID, c.State, rule)
+}
+
+func mergeState(c *docket.Case) error {
+	return notOpen(c, "cases are merged before a decision, while both are open.")
 }
 
 // split moves requests a.Requests of case caseID to a new case, opened as the earliest of
@@ -213,10 +218,7 @@ func (s *Service) split(ctx context.Context, u *docket.User, caseID string, a Ac
 }
 
 func splitState(c *docket.Case) error {
-	if c.State == docket.StateMerged {
-		return docket.Errorf(docket.ESTATE, "Case %s was merged into case %s: its requests are there.", c.ID, c.MergedInto)
-	}
-	return docket.Errorf(docket.ESTATE, "Case %s is %s: requests are split off before a decision, while the case is open.", c.ID, c.State)
+	return notOpen(c, "requests are split off before a decision, while the case is open.")
 }
 
 // splitCase prepares the new case of a split: its case_opened event, its projection, and
