@@ -275,6 +275,9 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, p *page) error {
 		return err
 	}
 	a, err := formAction(r, templatesFor(caseLanguage(c)))
+	if err == nil && a.Type == workflow.ActMerge {
+		a.Case, err = s.resolveShort(r.Context(), c, a.Case)
+	}
 	if err == nil {
 		_, _, err = s.svc.Act(r.Context(), p.Who.User, id, a)
 	}
@@ -292,6 +295,32 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, p *page) error {
 	}
 	http.Redirect(w, r, "/console/cases/"+id+"?done="+a.Type, http.StatusSeeOther)
 	return nil
+}
+
+// resolveShort turns the short id the pages show (the last 8 characters) into the full id
+// of one of the requester's open cases; a full id, or one that matches none, is left as typed
+// for the workflow to judge.
+func (s *Server) resolveShort(ctx context.Context, c *docket.Case, typed string) (string, error) {
+	if len(typed) != 8 || c.AuthorityID == "" {
+		return typed, nil
+	}
+	open, err := s.store.Cases(ctx, docket.CaseFilter{AuthorityID: c.AuthorityID, Pending: true, Limit: 1000})
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, o := range open {
+		if strings.HasSuffix(o.ID, typed) && o.ID != c.ID {
+			found = append(found, o.ID)
+		}
+	}
+	if len(found) > 1 {
+		return "", docket.Errorf(docket.EINVALID, "%s matches %d open cases of this requester; give the full id.", typed, len(found))
+	}
+	if len(found) == 1 {
+		return found[0], nil
+	}
+	return typed, nil
 }
 
 // bulk closes the selected cases as spam: each is re-sorted as spam, decided not
