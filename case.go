@@ -325,13 +325,13 @@ func (c *Case) applyMerged(d *Merged) {
 		if c.Triage != nil {
 			t = *c.Triage
 		}
-		t.Targets = MergeTargets(t.Targets, d.Targets)
+		t.Targets = mergeTargets(t.Targets, d.Targets)
 		c.Triage = &t
 	}
 }
 
-// MergeTargets returns a followed by the targets of b it lacks.
-func MergeTargets(a, b []Target) []Target {
+// mergeTargets returns a followed by the targets of b it lacks.
+func mergeTargets(a, b []Target) []Target {
 	out := append([]Target(nil), a...)
 	for _, t := range b {
 		if !slices.Contains(out, t) {

@@ -12,14 +12,18 @@ import (
 // NewID returns a new time-ordered identifier (UUIDv7).
 func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// NewToken returns a new bearer token with the given prefix ("dka" for authorities, "dku" for
-// staff) and the hash under which it is stored. The token itself is never stored.
+// NewToken returns a new token of 256 random bits with the given prefix ("dka" for
+// authorities, "dku" for staff; none for session cookies and links) and the hash under which
+// it is stored. The token itself is never stored.
 func NewToken(prefix string) (token, hash string) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("docket: no randomness: " + err.Error())
 	}
-	token = prefix + "_" + base64.RawURLEncoding.EncodeToString(b[:])
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	if prefix != "" {
+		token = prefix + "_" + token
+	}
 	return token, HashToken(token)
 }
 

@@ -2,8 +2,6 @@ package account
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,14 +73,8 @@ func NormalizeEmail(email string) (string, error) {
 	return strings.ToLower(a.Address), nil
 }
 
-func newToken() (token, hash string) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("account: no randomness: " + err.Error())
-	}
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, docket.HashToken(token)
-}
+// newToken returns a session cookie's or a confirmation link's random value and its hash.
+func newToken() (token, hash string) { return docket.NewToken("") }
 
 func (s *Service) put(ctx context.Context, l *docket.Login) error {
 	return s.store.Update(ctx, func(tx docket.Tx) error { return tx.PutLogin(ctx, l) })
@@ -152,6 +144,20 @@ func (s *Service) openSession(ctx context.Context, l *docket.Login, now time.Tim
 	return token, err
 }
 
+// StaffByEmail finds the staff member with an address (case aside), or ErrNotFound.
+func (s *Service) StaffByEmail(ctx context.Context, email string) (*docket.User, error) {
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	for _, u := range users {
+		if strings.EqualFold(u.Email, email) {
+			return u, nil
+		}
+	}
+	return nil, docket.ErrNotFound
+}
+
 // SignInVerified opens a session for the staff member whose address a single sign-on
 // provider vouched for (OIDC: a verified e-mail claim). Only existing staff may: a staff
 // member without a console account gets one that has no password (it signs in only through
@@ -164,19 +170,14 @@ func (s *Service) SignInVerified(ctx context.Context, email, via string) (*docke
 	}
 	l, err := s.store.LoginByEmail(ctx, docket.LoginStaff, email)
 	if errors.Is(err, docket.ErrNotFound) {
-		users, err := s.store.Users(ctx)
-		if err != nil {
-			return nil, "", fmt.Errorf("single sign-on: list staff: %w", err)
-		}
-		for _, u := range users {
-			if strings.EqualFold(u.Email, email) {
-				l = &docket.Login{ID: u.ID, Kind: docket.LoginStaff, Email: email, Status: docket.LoginActive, CreatedBy: via, CreatedAt: now}
-			}
-		}
-		if l == nil {
+		u, err := s.StaffByEmail(ctx, email)
+		if errors.Is(err, docket.ErrNotFound) {
 			s.log.WarnContext(ctx, "single sign-on refused: not a staff member", slog.String("email", email), slog.String("via", via))
 			return nil, "", docket.Errorf(docket.EFORBIDDEN, "%s is not a staff member of this docket: an admin adds staff (docket user add, or POST /api/v1/users).", email)
+		} else if err != nil {
+			return nil, "", fmt.Errorf("single sign-on: %w", err)
 		}
+		l = &docket.Login{ID: u.ID, Kind: docket.LoginStaff, Email: email, Status: docket.LoginActive, CreatedBy: via, CreatedAt: now}
 	} else if err != nil {
 		return nil, "", fmt.Errorf("single sign-on: %w", err)
 	}

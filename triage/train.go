@@ -165,7 +165,13 @@ func (c *Confusion) PRF(class string) (p, r, f float64, support int) {
 			}
 		}
 	}
-	support = tp + fn
+	p, r, f = Scores(tp, fp, fn)
+	return p, r, f, tp + fn
+}
+
+// Scores returns precision, recall and F1 from true positives, false positives and false
+// negatives (0 where undefined).
+func Scores(tp, fp, fn int) (p, r, f float64) {
 	if tp+fp > 0 {
 		p = float64(tp) / float64(tp+fp)
 	}
@@ -175,7 +181,7 @@ func (c *Confusion) PRF(class string) (p, r, f float64, support int) {
 	if p+r > 0 {
 		f = 2 * p * r / (p + r)
 	}
-	return p, r, f, support
+	return p, r, f
 }
 
 // MacroF1 averages F1 over the classes present in the gold labels.

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
@@ -94,10 +93,10 @@ func (o *sso) provider() (*oauth2.Config, *oidc.IDTokenVerifier, error) {
 	return o.oauth, o.verify, nil
 }
 
+// random is a value nobody can guess (256 bits, base64url).
 func random() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	v, _ := docket.NewToken("")
+	return v
 }
 
 // ssoStart sends the browser to the provider, with a state, a nonce and a PKCE verifier

@@ -248,15 +248,9 @@ func opening(req *docket.Request, r *docket.Regime, country, sender, queue strin
 // sortAtReceipt triages a new request before its commit, in the submitter's goroutine, so
 // that the sort is recorded in the receipt's own transaction: no request is ever stored
 // unsorted, and the single writer is not taken twice per request.
-func (s *Service) sortAtReceipt(p *pending) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("triage panicked: %v", r)
-		}
-	}()
+func (s *Service) sortAtReceipt(p *pending) error {
 	c := *p.c // the events are applied to a copy first: on error, p.c stays as it was
-	res := s.triager.Triage(TriageInput(p.req, &c))
-	events, err := s.sortEvents(p.req, &c, res, p.req.ReceivedAt)
+	events, err := s.sort(p.req, &c, p.req.ReceivedAt)
 	if err != nil {
 		return err
 	}
@@ -267,6 +261,18 @@ func (s *Service) sortAtReceipt(p *pending) (err error) {
 	}
 	*p.c, p.sorted = c, events
 	return nil
+}
+
+// sort triages req, the request that opens case c, and returns the events that record the
+// sort (see sortEvents) without applying them. A triager that panics is an error: the
+// request is stored all the same.
+func (s *Service) sort(req *docket.Request, c *docket.Case, now time.Time) (events []*docket.Event, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("triage panicked: %v", r)
+		}
+	}()
+	return s.sortEvents(req, c, s.triager.Triage(TriageInput(req, c)), now)
 }
 
 // store1 writes one prepared submission inside the batch's transaction. Refusals that

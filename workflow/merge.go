@@ -277,14 +277,8 @@ func (s *Service) splitCase(ctx context.Context, reqs []*docket.Request, from st
 	return opened, c, sorted, nil
 }
 
-func (s *Service) sortSplit(first *docket.Request, c *docket.Case, now time.Time) (events []*docket.Event, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("triage panicked: %v", r)
-		}
-	}()
-	res := s.triager.Triage(TriageInput(first, c))
-	all, err := s.sortEvents(first, c, res, now)
+func (s *Service) sortSplit(first *docket.Request, c *docket.Case, now time.Time) ([]*docket.Event, error) {
+	all, err := s.sort(first, c, now)
 	if err != nil {
 		return nil, err
 	}

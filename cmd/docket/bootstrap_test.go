@@ -1,38 +1,24 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/docket-dev/docket/account"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // TestFirstStartAdmin: the first start prints an admin's sign-in, which works in the
 // console; the second start prints none; reset-login replaces it.
 func TestFirstStartAdmin(t *testing.T) {
 	env := map[string]string{"DOCKET_DATA": t.TempDir(), "DOCKET_NO_TRIAGE": "true"}
 	start := func() (string, func()) {
-		out := &syncBuffer{}
+		out := &lockedBuffer{}
 		ctx, cancel := context.WithCancel(context.Background())
 		ready := make(chan string, 1)
 		done := make(chan error, 1)

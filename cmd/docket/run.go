@@ -441,21 +441,19 @@ func (m *Main) userResetLogin(ctx context.Context, args []string) error {
 		return err
 	}
 	return m.withService(ctx, resolve, func(ctx context.Context, svc *workflow.Service) error {
-		users, err := svc.Store().Users(ctx)
+		accounts := cliAccounts(svc)
+		u, err := accounts.StaffByEmail(ctx, *email)
+		if errors.Is(err, docket.ErrNotFound) {
+			return exitError{1, fmt.Sprintf("no staff member has the address %q", *email)}
+		} else if err != nil {
+			return err
+		}
+		cred, err := accounts.AddStaff(ctx, u)
 		if err != nil {
 			return err
 		}
-		for _, u := range users {
-			if strings.EqualFold(u.Email, *email) {
-				cred, err := cliAccounts(svc).AddStaff(ctx, u)
-				if err != nil {
-					return err
-				}
-				m.printCreated(*asJSON, u.ID, "", "user", cred)
-				return nil
-			}
-		}
-		return exitError{1, fmt.Sprintf("no staff member has the address %q", *email)}
+		m.printCreated(*asJSON, u.ID, "", "user", cred)
+		return nil
 	})
 }
 

@@ -151,7 +151,7 @@ func evaluate(tr *triage.Triager, r io.Reader, w io.Writer) error {
 			fmt.Fprintf(w, "| %s | %.3f | %.3f |\n", f, c.Accuracy(), c.MacroF1())
 		}
 	}
-	p, rc, f1 := prf(tp, fp, fn)
+	p, rc, f1 := triage.Scores(tp, fp, fn)
 	fmt.Fprintf(w, "| targets | | P %.3f R %.3f F1 %.3f |\n", p, rc, f1)
 	for _, f := range fields {
 		c := overall[f]
@@ -185,7 +185,7 @@ func evaluate(tr *triage.Triager, r io.Reader, w io.Writer) error {
 			}
 		}
 		t := langTargets[l]
-		_, _, f1 := prf(t[0], t[1], t[2])
+		_, _, f1 := triage.Scores(t[0], t[1], t[2])
 		row = append(row, fmt.Sprintf("%.2f", f1))
 		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
 	}
@@ -206,19 +206,6 @@ func targetCounts(want, got []docket.Target) (tp, fp, fn int) {
 		}
 	}
 	return tp, fp, fn
-}
-
-func prf(tp, fp, fn int) (p, r, f float64) {
-	if tp+fp > 0 {
-		p = float64(tp) / float64(tp+fp)
-	}
-	if tp+fn > 0 {
-		r = float64(tp) / float64(tp+fn)
-	}
-	if p+r > 0 {
-		f = 2 * p * r / (p + r)
-	}
-	return p, r, f
 }
 
 // train reproduces the shipped content model from the labelled data, and reports its
