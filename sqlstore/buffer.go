@@ -113,7 +113,7 @@ func (t *tx) insert(ctx context.Context, tab insertTable, rows int, args []any) 
 	if st, ok := t.s.inserts[q]; ok {
 		_, err = t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	} else {
-		_, err = t.tx.ExecContext(ctx, t.s.d.Rebind(q), args...)
+		_, err = t.tx.ExecContext(ctx, t.s.rebind(q), args...)
 	}
 	if err != nil {
 		if tab.name == "requests" && t.s.d.IsUniqueViolation(err) {

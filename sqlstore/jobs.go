@@ -12,7 +12,7 @@ import (
 // ClaimJobs takes up to n due jobs (and jobs whose lease ran out) for the given lease.
 func (s *Store) ClaimJobs(ctx context.Context, now time.Time, n int, lease time.Duration) ([]*docket.Job, error) {
 	us := docket.Micros(now)
-	rows, err := s.write.QueryContext(ctx, s.d.Rebind(`UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = ?
+	rows, err := s.write.QueryContext(ctx, s.rebind(`UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = ?
 		WHERE id IN (SELECT id FROM jobs WHERE (state = 'pending' AND run_at <= ?) OR (state = 'running' AND locked_until <= ?)
 			ORDER BY run_at LIMIT ?`+s.d.SkipLocked+`)
 		RETURNING id, kind, payload, COALESCE(unique_key, ''), run_at, attempts, max_attempts, last_error`),
@@ -37,7 +37,7 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, n int, lease time.
 
 // FinishJob deletes a job that has run.
 func (s *Store) FinishJob(ctx context.Context, id int64) error {
-	if _, err := s.write.ExecContext(ctx, s.d.Rebind(`DELETE FROM jobs WHERE id = ?`), id); err != nil {
+	if _, err := s.write.ExecContext(ctx, s.rebind(`DELETE FROM jobs WHERE id = ?`), id); err != nil {
 		return fmt.Errorf("finish job %d: %w", id, err)
 	}
 	return nil
@@ -52,7 +52,7 @@ func (s *Store) FinishJobs(ctx context.Context, ids []int64) error {
 	for i, id := range ids {
 		args[i] = id
 	}
-	if _, err := s.write.ExecContext(ctx, s.d.Rebind(`DELETE FROM jobs WHERE id IN (`+placeholders(len(ids))+`)`), args...); err != nil {
+	if _, err := s.write.ExecContext(ctx, s.rebind(`DELETE FROM jobs WHERE id IN (`+placeholders(len(ids))+`)`), args...); err != nil {
 		return fmt.Errorf("finish %d jobs: %w", len(ids), err)
 	}
 	return nil
@@ -62,7 +62,7 @@ func (s *Store) FinishJobs(ctx context.Context, ids []int64) error {
 // unique key) once it has used all its attempts.
 func (s *Store) RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error {
 	var res sql.Result
-	res, err := s.write.ExecContext(ctx, s.d.Rebind(`UPDATE jobs SET
+	res, err := s.write.ExecContext(ctx, s.rebind(`UPDATE jobs SET
 		state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
 		unique_key = CASE WHEN attempts >= max_attempts THEN NULL ELSE unique_key END,
 		run_at = ?, locked_until = 0, last_error = ? WHERE id = ?`), docket.Micros(at), lastErr, id)

@@ -18,7 +18,7 @@ func (s *Store) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := s.readStmts.Load(q); ok {
 		return st.(*sql.Stmt), nil
 	}
-	st, err := s.read.PrepareContext(ctx, s.d.Rebind(q))
+	st, err := s.read.PrepareContext(ctx, s.rebind(q))
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func (s *Store) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) rowScanner {
 	if s.d.CachesStatements {
-		return s.read.QueryRowContext(ctx, s.d.Rebind(q), args...)
+		return s.read.QueryRowContext(ctx, s.rebind(q), args...)
 	}
 	st, err := s.readStmt(ctx, q)
 	if err != nil {
@@ -42,7 +42,7 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) rowScanner 
 
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	if s.d.CachesStatements {
-		return s.read.QueryContext(ctx, s.d.Rebind(q), args...)
+		return s.read.QueryContext(ctx, s.rebind(q), args...)
 	}
 	st, err := s.readStmt(ctx, q)
 	if err != nil {
@@ -129,8 +129,12 @@ func (s *Store) Request(ctx context.Context, id string) (*docket.Request, error)
 }
 
 // RequestByIdempotencyKey finds the request an authority sent with this key.
+//
+// The query repeats, as a literal, the partial unique index's condition (the key is not
+// empty): without it, SQLite (and PostgreSQL's generic plan) cannot prove that a bound key satisfies
+// the index's condition and reads the whole table (sqlstore/plan_test.go guards this).
 func (s *Store) RequestByIdempotencyKey(ctx context.Context, authorityID, key string) (*docket.Request, error) {
-	r, err := scanRequest(s.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE authority_id = ? AND idempotency_key = ?`, authorityID, key))
+	r, err := scanRequest(s.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE authority_id = ? AND idempotency_key = ? AND idempotency_key <> ''`, authorityID, key))
 	return r, notFoundOr(err, "find request by idempotency key")
 }
 

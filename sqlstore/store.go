@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/docket-dev/docket"
@@ -24,6 +25,8 @@ type Store struct {
 	// statements itself; readStmts the reads, prepared on first use.
 	inserts   map[string]*sql.Stmt
 	readStmts sync.Map
+	// trace, when set, sees every query the store prepares or runs (see TraceQueries).
+	trace atomic.Pointer[func(query string)]
 }
 
 var _ docket.Store = (*Store)(nil)
@@ -70,6 +73,26 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Rebind rewrites ? placeholders for the store's engine.
 func (s *Store) Rebind(q string) string { return s.d.Rebind(q) }
+
+// TraceQueries calls fn with every query the store runs from now on, as sent to the engine
+// (a statement prepared once is seen once). The query-plan guard test uses it to find the
+// queries of the hot paths; nil stops tracing.
+func (s *Store) TraceQueries(fn func(query string)) {
+	if fn == nil {
+		s.trace.Store(nil)
+		return
+	}
+	s.trace.Store(&fn)
+}
+
+// rebind is Rebind for the store's own queries: it also shows them to the tracer.
+func (s *Store) rebind(q string) string {
+	q = s.d.Rebind(q)
+	if fn := s.trace.Load(); fn != nil {
+		(*fn)(q)
+	}
+	return q
+}
 
 // DB returns the write pool, for tests and tools that need raw access.
 func (s *Store) DB() *sql.DB { return s.write }
@@ -118,7 +141,7 @@ func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[q]; ok {
 		return st, nil
 	}
-	st, err := t.tx.PrepareContext(ctx, t.s.d.Rebind(q))
+	st, err := t.tx.PrepareContext(ctx, t.s.rebind(q))
 	if err != nil {
 		return nil, fmt.Errorf("prepare %q: %w", q, err)
 	}
@@ -128,7 +151,7 @@ func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if t.s.d.CachesStatements {
-		return t.tx.ExecContext(ctx, t.s.d.Rebind(q), args...)
+		return t.tx.ExecContext(ctx, t.s.rebind(q), args...)
 	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
@@ -145,7 +168,7 @@ func (r errRow) Scan(...any) error { return r.err }
 
 func (t *tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
 	if t.s.d.CachesStatements {
-		return t.tx.QueryRowContext(ctx, t.s.d.Rebind(q), args...)
+		return t.tx.QueryRowContext(ctx, t.s.rebind(q), args...)
 	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
@@ -155,7 +178,7 @@ func (t *tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
 }
 
 func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.s.d.Rebind(q), args...)
+	return t.tx.QueryContext(ctx, t.s.rebind(q), args...)
 }
 
 func (t *tx) Append(ctx context.Context, e *docket.Event) error {
@@ -246,8 +269,9 @@ func (t *tx) RequestByIdempotencyKey(ctx context.Context, authorityID, key strin
 	if r := t.buf.pending[authorityID+"\x00"+key]; r != nil {
 		return r, nil
 	}
-	// Buffered requests are not in the database yet, and were checked just above.
-	r, err := scanRequest(t.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE authority_id = ? AND idempotency_key = ?`, authorityID, key))
+	// Buffered requests are not in the database yet, and were checked just above. The
+	// literal condition lets the engine use the partial index (see Store.RequestByIdempotencyKey).
+	r, err := scanRequest(t.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE authority_id = ? AND idempotency_key = ? AND idempotency_key <> ''`, authorityID, key))
 	if err != nil && !errors.Is(err, docket.ErrNotFound) {
 		return nil, fmt.Errorf("find request by idempotency key: %w", err)
 	}
