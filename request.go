@@ -77,6 +77,9 @@ type Email struct {
 	TLS        bool        `json:"tls"`
 	HTML       bool        `json:"html,omitempty"` // the text came from an HTML part
 	Sender     SenderCheck `json:"sender"`
+	// Problems lists what could not be read of the message (a formatting defect, a broken
+	// part): it was kept anyway, byte-exact, and the case shows what was odd.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Sender verification levels, from the most trusted down.

@@ -335,6 +335,7 @@ func (r *Receiver) submission(ctx context.Context, env Envelope, raw []byte, msg
 		MailFrom: env.MailFrom, From: msg.From, FromName: msg.FromName, ReplyTo: msg.ReplyTo, To: env.To,
 		Subject: msg.Subject, MessageID: msg.MessageID, InReplyTo: msg.InReplyTo, References: msg.References,
 		Date: docket.OptTime(msg.Date), Helo: env.Helo, TLS: env.TLS, HTML: msg.FromHTML, Sender: check,
+		Problems: msg.Problems,
 	}
 	if env.RemoteIP != nil {
 		body.Email.RemoteIP = env.RemoteIP.String()
@@ -418,6 +419,9 @@ func (r *Receiver) sameRequester(ctx context.Context, caseID, replyTo, from stri
 		// A From header is easy to forge: a less verified message than the one that
 		// opened the case does not join it on its From alone.
 		return false
+	}
+	if from == "" {
+		return false // a message without a From joins no case on its address
 	}
 	if replyTo == "" {
 		first, err := r.cfg.Store.FirstRequest(ctx, caseID)

@@ -283,7 +283,9 @@ func TestBadMessages(t *testing.T) {
 		{"enormous header line", msg("From: a@b.example\nX-Big: "+strings.Repeat("a", 300<<10), "body"), 500, false},
 		{"wrong charset", msg("From: a@b.example\nContent-Type: text/plain; charset=klingon", "qapla"), 250, true},
 		{"NUL bytes", msg("From: a@b.example\nSubject: nul\x00here", "te\x00xt"), 250, true},
-		{"no From", msg("Subject: anonymous", "body"), 554, false},
+		{"no From: kept, the envelope sender identifies it", msg("Subject: anonymous", "body"), 250, true},
+		{"mbox envelope line first", "From officer@police.example  Mon Nov 30 10:00:00 2026\r\n" + msg("From: officer@police.example\nSubject: PV 2026/12", "requisition"), 250, true},
+		{"no header at all: read as text", "this is not a header\r\n\r\nbut a lawful request all the same\r\n", 250, true},
 		{"zip bomb attachment stored, not opened", msg("From: a@b.example\nContent-Type: multipart/mixed; boundary=x", "--x\nContent-Type: text/plain\n\nsee zip\n--x\nContent-Type: application/zip; name=bomb.zip\nContent-Transfer-Encoding: base64\n\nUEsDBBQAAAAIAAAAIQAAAAAAAAAAAAAAAAAEAAAAYS50eHQ=\n--x--"), 250, true},
 		{"script in the subject and file name", msg("From: a@b.example\nSubject: <script>alert(1)</script>\nContent-Type: multipart/mixed; boundary=x", "--x\nContent-Type: text/plain\n\nhi\n--x\nContent-Type: text/plain; name=\"<img src=x onerror=alert(1)>.txt\"\nContent-Disposition: attachment; filename=\"../<img src=x onerror=alert(1)>.txt\"\n\nfile\n--x--"), 250, true},
 	} {
@@ -413,5 +415,44 @@ func TestThreadingNeedsTheSameSender(t *testing.T) {
 	reqs, _ := f.store.CaseRequests(context.Background(), first)
 	if len(reqs) != 3 {
 		t.Fatalf("case has %d requests, want 3", len(reqs))
+	}
+}
+
+// TestDefectiveMailKeptExactly: a message as an mbox archive holds it (an envelope line
+// first), with no From header, is answered 250, stored byte for byte, and its request says
+// what was odd about it.
+func TestDefectiveMailKeptExactly(t *testing.T) {
+	f, _ := setup(t, Config{})
+	raw := "From officer@police.example  Mon Nov 30 10:00:00 2026\r\n" + msg("Subject: PV 2026/12\nMessage-ID: <mbox1@police.example>", "Requisition: identity of @someone.")
+	s := dial(t, f.addr, "EHLO")
+	s.cmd("MAIL FROM:<officer@police.example>", 250)
+	s.cmd("RCPT TO:<legal@docket.test>", 250)
+	s.data(raw, 250)
+	var got *docket.Request
+	if err := f.store.ScanRequests(context.Background(), func(r *docket.Request) error { got = r; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got == nil {
+		t.Fatal("nothing stored")
+	}
+	got, err := f.store.Request(context.Background(), got.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Raw) != raw+"\r\n" { // DATA ends the message with its own line break
+		t.Errorf("raw not kept byte for byte:\n%q\n%q", got.Raw, raw)
+	}
+	e := got.Body.Email
+	if e == nil || e.MailFrom != "officer@police.example" || e.From != "" {
+		t.Fatalf("email = %+v", e)
+	}
+	problems := strings.Join(e.Problems, "|")
+	for _, want := range []string{"mbox envelope", "no From"} {
+		if !strings.Contains(problems, want) {
+			t.Errorf("problems %q do not mention %q", problems, want)
+		}
+	}
+	if !strings.Contains(got.Body.Description, "identity of @someone") {
+		t.Errorf("text = %q", got.Body.Description)
 	}
 }

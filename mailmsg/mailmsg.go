@@ -3,11 +3,13 @@
 // attachments with their sniffed type and SHA-256, and (through a given reader, see
 // package pdftext) the text of its PDF attachments.
 //
-// A message whose header cannot be read, that names no sender, or whose MIME structure is
-// a bomb (too deep, too many parts) is refused with an error. A message whose body is
-// merely broken (a missing boundary, bad base64, an unknown charset) is read as far as it
-// can be, and what could not be read is listed in Problems: the raw message is kept whole
-// anyway, so nothing is lost.
+// Only what is dangerous is refused: a header block over its size limit, or a MIME
+// structure that is a bomb (too deep, too many parts). Everything else is read as far as it
+// can be — a message that begins with an mbox envelope line ("From sender date", as
+// archives and some forwarders write it), a header that cannot be parsed (the whole message
+// is then read as text), no From header, a missing boundary, bad base64, an unknown charset —
+// and what was odd is listed in Problems: a legal desk does not bounce a lawful request for
+// a formatting defect, and the raw message is kept whole anyway.
 package mailmsg
 
 import (
@@ -97,8 +99,6 @@ type Attachment struct {
 
 // Errors for messages that are refused.
 var (
-	ErrHeader   = errors.New("message header cannot be read")
-	ErrNoSender = errors.New("message has no From address")
 	ErrTooDeep  = errors.New("message nests MIME parts too deeply")
 	ErrTooMany  = errors.New("message has too many MIME parts")
 	ErrTooLarge = errors.New("message header is too large")
@@ -107,20 +107,25 @@ var (
 // Parse reads raw, a whole message as received.
 func Parse(raw []byte, lim Limits) (*Message, error) {
 	lim = lim.withDefaults()
+	m := &Message{}
+	if envelope, rest, ok := mboxEnvelope(raw); ok {
+		m.problem("the message begins with an mbox envelope line (%q): read after it", clean(envelope, 200))
+		raw = rest
+	}
 	e, err := message.ReadWithOptions(bytes.NewReader(raw), &message.ReadOptions{MaxHeaderBytes: lim.MaxHeaderBytes})
 	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		if strings.Contains(err.Error(), "exceeds maximum size") {
 			return nil, fmt.Errorf("%w (over %d bytes)", ErrTooLarge, lim.MaxHeaderBytes)
 		}
-		return nil, fmt.Errorf("%w: %s", ErrHeader, clean(err.Error(), 200))
+		// No header can be read: the whole message is its text.
+		m.problem("the header cannot be read (%s): the whole message is read as text", clean(err.Error(), 200))
+		m.Text = clean(string(raw[:min(len(raw), lim.MaxText)]), lim.MaxText)
+		return m, nil
 	}
-	m := &Message{}
 	if err != nil {
 		m.problem("top-level part: %v", err)
 	}
-	if err := m.readHeader(mail.Header{Header: e.Header}); err != nil {
-		return nil, err
-	}
+	m.readHeader(mail.Header{Header: e.Header})
 	w := walker{m: m, lim: lim}
 	if err := w.entity(e, 0); err != nil {
 		return nil, err
@@ -137,15 +142,31 @@ func (m *Message) problem(format string, args ...any) {
 	}
 }
 
-func (m *Message) readHeader(h mail.Header) error {
+// mboxEnvelope splits off the "From " line that mbox files put before each message.
+func mboxEnvelope(raw []byte) (line string, rest []byte, ok bool) {
+	if !bytes.HasPrefix(raw, []byte("From ")) {
+		return "", raw, false
+	}
+	i := bytes.IndexByte(raw, '\n')
+	if i < 0 {
+		return "", raw, false
+	}
+	return strings.TrimRight(string(raw[:i]), "\r"), raw[i+1:], true
+}
+
+// readHeader reads the header fields docket uses; what is missing or malformed is noted in
+// Problems (a message with no From is kept: its envelope sender identifies it).
+func (m *Message) readHeader(h mail.Header) {
 	from, err := h.AddressList("From")
 	if err != nil || len(from) == 0 {
 		// A From the strict parser refuses may still carry an address: keep it if so.
 		if a := looseAddress(h.Get("From")); a != "" {
 			m.From = a
 			m.problem("From header is malformed: %q", clean(h.Get("From"), 200))
+		} else if h.Get("From") == "" {
+			m.problem("the message has no From header")
 		} else {
-			return ErrNoSender
+			m.problem("From header names no address: %q", clean(h.Get("From"), 200))
 		}
 	} else {
 		m.From, m.FromName = strings.ToLower(from[0].Address), clean(from[0].Name, 200)
@@ -178,7 +199,6 @@ func (m *Message) readHeader(h mail.Header) error {
 	if d, err := h.Date(); err == nil {
 		m.Date = d
 	}
-	return nil
 }
 
 func msgIDs(h mail.Header, key string) []string {
