@@ -1,6 +1,8 @@
 package docket
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -58,7 +60,31 @@ type Decision struct {
 	NeedsApproval bool      `json:"needs_approval,omitempty"`
 	ApprovedBy    string    `json:"approved_by,omitempty"`
 	ApprovedAt    *Time     `json:"approved_at,omitempty"`
+	// Coverage is what the approval in effect covers, and ApprovalSeq the seq of its
+	// approved event (both empty for approvals recorded before coverage existed).
+	Coverage    *Coverage `json:"coverage,omitempty"`
+	ApprovalSeq int64     `json:"approval_seq,omitempty"`
 }
+
+// DecisionSHA256 returns the hex SHA-256 of what a decision says and who took it when: an
+// approval names it, so that it covers this decision and no other.
+func DecisionSHA256(d *Decision) string {
+	b, err := json.Marshal(struct {
+		Outcome    Outcome   `json:"outcome"`
+		ReasonCode string    `json:"reason_code"`
+		Statement  string    `json:"statement"`
+		DecidedBy  string    `json:"decided_by"`
+		DecidedAt  time.Time `json:"decided_at"`
+	}{d.Outcome, d.ReasonCode, d.Statement, d.DecidedBy, d.DecidedAt.UTC()})
+	if err != nil {
+		panic("docket: marshal decision: " + err.Error())
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Releases reports whether the outcome, on a case that discloses, hands user data over.
+func (o Outcome) Releases() bool { return o == OutcomeComply || o == OutcomePartial }
 
 // Answer is the response that went back to the requester.
 type Answer struct {
@@ -158,6 +184,10 @@ func DecodeEvent(e *Event) (any, error) {
 		v = &Assigned{}
 	case EventDecided:
 		v = &Decided{}
+	case EventApproved:
+		v = &Approved{}
+	case EventApprovalVoided:
+		v = &ApprovalVoided{}
 	case EventAnswered:
 		v = &Answered{}
 	case EventRequesterReplied:
@@ -229,6 +259,9 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 		if d.Emergency {
 			c.Emergency = true
 		}
+		if d.Discloses {
+			c.Discloses = true
+		}
 	case EventAssigned:
 		c.AssigneeID = data.(*Assigned).AssigneeID
 	case EventCommented:
@@ -245,7 +278,18 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 		}
 		c.Decision.ApprovedBy = actorID(e.Actor)
 		c.Decision.ApprovedAt = &Time{e.At}
+		if d := data.(*Approved); d.Coverage != nil {
+			c.Decision.Coverage, c.Decision.ApprovalSeq = d.Coverage, e.Seq
+		}
 		c.State = StateDecided
+	case EventApprovalVoided:
+		if c.Decision == nil {
+			return fmt.Errorf("apply event %d: approval voided without a decision", e.Seq)
+		}
+		c.Decision.ApprovedBy, c.Decision.ApprovedAt = "", nil
+		c.Decision.Coverage, c.Decision.ApprovalSeq = nil, 0
+		c.Decision.NeedsApproval = true
+		c.State = StateAwaitingApproval
 	case EventApprovalRejected:
 		c.Decision = nil
 		c.State = StateOpen
@@ -313,6 +357,9 @@ func (c *Case) applyMerged(d *Merged) {
 	}
 	if d.Emergency {
 		c.Emergency = true
+	}
+	if d.Discloses {
+		c.Discloses = true
 	}
 	if d.Queue != "" {
 		c.Queue = d.Queue
@@ -482,6 +529,8 @@ type Package struct {
 	Items     int       `json:"items"`
 	ReadyAt   time.Time `json:"ready_at"`
 	Downloads int       `json:"downloads"`
+	// Approval is the seq of the approved event that covered the package when it was built.
+	Approval int64 `json:"approval,omitempty"`
 }
 
 // Paging is where the paging of an emergency stands.
@@ -580,7 +629,7 @@ func (c *Case) applyPlatform(e *Event, data any) error {
 		h.ReleasedAt = &Time{e.At}
 	case EventPackageReady:
 		d := data.(*PackageReady)
-		c.Packages = append(c.Packages, Package{Seq: e.Seq, Blob: d.Blob, SHA256: d.SHA256, Size: d.Size, Items: d.Items, ReadyAt: e.At})
+		c.Packages = append(c.Packages, Package{Seq: e.Seq, Blob: d.Blob, SHA256: d.SHA256, Size: d.Size, Items: d.Items, ReadyAt: e.At, Approval: d.Approval})
 	case EventPackageDownloaded:
 		d := data.(*PackageDownloaded)
 		for i := range c.Packages {

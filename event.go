@@ -14,6 +14,10 @@ const (
 	EventDecided          = "decided"
 	EventApproved         = "approved"
 	EventApprovalRejected = "approval_rejected"
+	// EventApprovalVoided: what the approval in effect covered changed (a request joined,
+	// a merge or a split, a correction of the regime, kind or targets), or a decision in
+	// effect came to hand over user data: the decision waits for an approval again.
+	EventApprovalVoided   = "approval_voided"
 	EventAnswered         = "answered"
 	EventRequesterReplied = "requester_replied"
 	EventDueSoon          = "deadline_due_soon"
@@ -125,6 +129,8 @@ type Merged struct {
 	Queue     string   `json:"queue,omitempty"`
 	Priority  int      `json:"priority,omitempty"`
 	Targets   []Target `json:"targets,omitempty"` // the merged case's sorted targets, added
+	// Discloses is set when the merged case disclosed and this one did not.
+	Discloses bool `json:"discloses,omitempty"`
 }
 
 // MergedInto records, on the case that ends, that it was merged into another.
@@ -153,6 +159,9 @@ type RequestReceived struct {
 	DeadlineAt *Time `json:"deadline_at,omitempty"`
 	DueSoonAt  *Time `json:"due_soon_at,omitempty"`
 	Emergency  bool  `json:"emergency,omitempty"`
+	// Discloses is set when the request asks for user data and the case did not: the case
+	// now discloses (its decisions to comply need a second person's approval).
+	Discloses bool `json:"discloses,omitempty"`
 }
 
 // Assigned records who works a case.
@@ -170,8 +179,34 @@ type Decided struct {
 	Decision
 }
 
-// Approved records the second person's approval of the pending decision.
-type Approved struct{}
+// Approved records the second person's approval of the pending decision and exactly what it
+// covers. Approvals recorded before coverage existed carry none: they cover no effect.
+type Approved struct {
+	Coverage *Coverage `json:"coverage,omitempty"`
+}
+
+// Coverage is what an approval covers: the requests of the case when it was given, the
+// targets whose data and the data categories that may be handed over, the regime and kind
+// the case was sorted under, and the SHA-256 of the decision approved (DecisionSHA256).
+// An effect that hands user data over (a disclosure package, its download, an answer to a
+// decision to comply on a disclosing case) is allowed only while the case still has exactly
+// these requests, this regime, this kind and this decision, and only for these targets and
+// categories.
+type Coverage struct {
+	Requests   []string `json:"requests"` // sorted
+	Targets    []Target `json:"targets"`
+	Categories []string `json:"categories"`
+	Regime     string   `json:"regime"`
+	Kind       Kind     `json:"kind"`
+	Decision   string   `json:"decision_sha256"`
+}
+
+// ApprovalVoided records that the approval in effect (Approval, the seq of its approved
+// event; 0 when the decision had none) no longer covers the case, and why.
+type ApprovalVoided struct {
+	Reason   string `json:"reason"`
+	Approval int64  `json:"approval,omitempty"`
+}
 
 // ApprovalRejected sends a pending decision back.
 type ApprovalRejected struct {
@@ -326,7 +361,9 @@ type HoldReleased struct {
 
 // PackageReady records a disclosure package built and encrypted to the requester.
 type PackageReady struct {
-	Action    int64  `json:"action"`
+	Action int64 `json:"action"`
+	// Approval is the seq of the approved event that covered the package when it was built.
+	Approval  int64  `json:"approval,omitempty"`
 	Blob      string `json:"blob"`   // SHA-256 of the encrypted package
 	SHA256    string `json:"sha256"` // of the zip before encryption
 	Size      int    `json:"size"`

@@ -80,6 +80,9 @@ type Action struct {
 	// into a new case (split). Text is an optional note.
 	Case     string   `json:"case,omitempty"`
 	Requests []string `json:"requests,omitempty"`
+	// Targets and Categories (approve) are the targets whose data and the categories of
+	// data the approval covers; by default every target the case names and every category.
+	Targets []docket.Target `json:"targets,omitempty"`
 }
 
 // Act applies a staff member's action to a case and returns the case as it now stands with
@@ -128,11 +131,20 @@ func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Acti
 		if c.State == docket.StateMerged {
 			return docket.Errorf(docket.ESTATE, "Case %s was merged into case %s: work it there.", c.ID, c.MergedInto)
 		}
+		// What an approval covers, and whether data leaves, is judged on the requests as
+		// this transaction sees them.
+		var reqs []*docket.Request
+		switch a.Type {
+		case ActDecide, ActApprove, ActAnswer, docket.OpDisclose:
+			if reqs, err = tx.CaseRequests(ctx, c.ID); err != nil {
+				return err
+			}
+		}
 		now := s.Now().Truncate(time.Microsecond)
 		if isPlatformAction(a.Type) {
-			ev, err = s.platformEvent(c, u, a, facts, now)
+			ev, err = s.platformEvent(c, reqs, u, a, facts, now)
 		} else {
-			ev, err = s.event(c, u, a, now)
+			ev, err = s.event(c, reqs, u, a, now)
 		}
 		if err != nil {
 			return err
@@ -226,6 +238,19 @@ func checkAction(u *docket.User, a Action) error {
 		if !u.Role.CanApprove() {
 			return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may approve a decision.")
 		}
+		if len(a.Targets) > maxSplit {
+			return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field targets: at most %d.", maxSplit), Fields: map[string]string{"targets": "too many"}}
+		}
+		for _, t := range a.Targets {
+			if t.Value == "" || !slices.Contains(docket.TargetKinds, t.Kind) {
+				return &docket.Error{Code: docket.EINVALID, Message: "Field targets: each is {kind, value} with kind one of " + strings.Join(docket.TargetKinds, ", ") + ".", Fields: map[string]string{"targets": "invalid"}}
+			}
+		}
+		for _, cat := range a.Categories {
+			if !slices.Contains(docket.ExportCategories, cat) {
+				return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field categories must be among %s, not %q.", strings.Join(docket.ExportCategories, ", "), cat), Fields: map[string]string{"categories": "invalid"}}
+			}
+		}
 	default:
 		if isPlatformAction(a.Type) {
 			return checkPlatformAction(a)
@@ -243,7 +268,7 @@ func stateError(c *docket.Case, format string, args ...any) error {
 }
 
 // event checks that a may be done to c now and returns the event that does it.
-func (s *Service) event(c *docket.Case, u *docket.User, a Action, now time.Time) (*docket.Event, error) {
+func (s *Service) event(c *docket.Case, reqs []*docket.Request, u *docket.User, a Action, now time.Time) (*docket.Event, error) {
 	actor := docket.UserActor(u.ID)
 	switch a.Type {
 	case ActAssign:
@@ -262,13 +287,17 @@ func (s *Service) event(c *docket.Case, u *docket.User, a Action, now time.Time)
 		case docket.StateAnswered:
 			return nil, stateError(c, "it has been answered.")
 		}
-		needs := c.Discloses && (a.Outcome == docket.OutcomeComply || a.Outcome == docket.OutcomePartial)
+		needs := a.Outcome.Releases() && Disclosing(c, reqs)
 		return docket.NewEvent(c.ID, docket.EventDecided, actor, now, docket.Decided{Decision: docket.Decision{
 			Outcome: a.Outcome, ReasonCode: a.ReasonCode, Statement: a.Statement,
 			DecidedBy: u.ID, DecidedAt: now, NeedsApproval: needs,
 		}}), nil
 	case ActApprove, ActReject:
-		if c.State != docket.StateAwaitingApproval || c.Decision == nil {
+		// A decision in effect that hands data over but has no approval naming what it
+		// covers (one recorded before approvals did) may be approved again.
+		reapprove := a.Type == ActApprove && c.State == docket.StateDecided && c.Decision != nil &&
+			c.Decision.Coverage == nil && c.Decision.Outcome.Releases() && Disclosing(c, reqs)
+		if (c.State != docket.StateAwaitingApproval && !reapprove) || c.Decision == nil {
 			return nil, stateError(c, "no decision is waiting for approval.")
 		}
 		if c.Decision.DecidedBy == u.ID {
@@ -280,7 +309,7 @@ func (s *Service) event(c *docket.Case, u *docket.User, a Action, now time.Time)
 		if c.Sender == docket.SenderUnverified && c.SenderVerified == nil {
 			return nil, docket.Errorf(docket.ESTATE, "The request came from an unverified e-mail sender: record an independent verification of the sender (verify_sender: a call-back to a known number, a supervisor) before approving a disclosure.")
 		}
-		return docket.NewEvent(c.ID, docket.EventApproved, actor, now, docket.Approved{}), nil
+		return docket.NewEvent(c.ID, docket.EventApproved, actor, now, docket.Approved{Coverage: coverage(c, reqs, a)}), nil
 	case ActRetriage:
 		return s.retriage(c, u, a, now)
 	case ActVerifySender:
@@ -298,6 +327,11 @@ func (s *Service) event(c *docket.Case, u *docket.User, a Action, now time.Time)
 		}
 		if n := c.PendingActions(); n > 0 {
 			return nil, docket.Errorf(docket.ESTATE, "%d action(s) on the platform are not confirmed yet: answer once the platform has confirmed them (or they have failed for good), so that the answer reports what was done.", n)
+		}
+		if CarriesData(c, reqs) {
+			if err := mayRelease(c, reqs, Effect{Kind: EffectAnswer}); err != nil {
+				return nil, err
+			}
 		}
 		pauses := c.Decision.Outcome == docket.OutcomeNeedInfo && c.PauseOnNeedInfo
 		d := docket.Answered{Text: a.Text, PausesClock: pauses}

@@ -163,7 +163,7 @@ func (s *Service) readPlatformFacts(ctx context.Context, caseID string, a Action
 
 // platformEvent returns the event that records an action on the platform, an extension or
 // an acknowledgement, after checking that the case allows it now.
-func (s *Service) platformEvent(c *docket.Case, u *docket.User, a Action, f *platformFacts, now time.Time) (*docket.Event, error) {
+func (s *Service) platformEvent(c *docket.Case, reqs []*docket.Request, u *docket.User, a Action, f *platformFacts, now time.Time) (*docket.Event, error) {
 	actor := docket.UserActor(u.ID)
 	switch a.Type {
 	case ActExtendHold:
@@ -226,11 +226,11 @@ func (s *Service) platformEvent(c *docket.Case, u *docket.User, a Action, f *pla
 		}
 		d.Statement = last.Statement
 	case a.Type == docket.OpDisclose:
-		if !decided || !c.Discloses {
+		if !decided || !Disclosing(c, reqs) {
 			return nil, stateError(c, "disclose only on a disclosure case whose decision to comply was approved by a second person.")
 		}
-		if c.Decision.NeedsApproval && c.Decision.ApprovedBy == "" {
-			return nil, stateError(c, "the decision waits for a second person's approval.")
+		if err := mayRelease(c, reqs, Effect{Kind: EffectDisclose, Target: a.Target, Categories: a.Categories}); err != nil {
+			return nil, err
 		}
 		d.Categories, d.From, d.To = a.Categories, a.From, a.To
 		d.Recipient = f.authority.AgeRecipient // the key the package is encrypted to, fixed now
