@@ -33,7 +33,7 @@ func TestWalkAroundOneAgentNoReviewer(t *testing.T) {
 			}
 			r := f.expect(f.act("agent", caseID, map[string]any{"type": "retriage", "kind": "disclosure", "text": "It asks for data."}), 201).json(t)
 			if str(r, "case", "state") != "awaiting_approval" {
-				t.Fatalf("after the re-sort to a disclosure, the decision must wait for approval: %v", r["case"])
+				t.Errorf("after the re-sort to a disclosure, the decision must wait for approval: %v", r["case"])
 			}
 			f.expect(f.act("agent", caseID, map[string]any{"type": "retriage", "emergency": true, "text": "Urgent."}), 201)
 			disclose := map[string]any{"type": "disclose", "target": map[string]string{"kind": "username", "value": "@a"},
@@ -79,7 +79,7 @@ func TestWalkAroundUnverifiedEmergency(t *testing.T) {
 			f.expect(f.act("agent", caseID, map[string]any{"type": "retriage", "regime": "dsa-art16", "emergency": false, "text": "A notice."}), 201)
 			d := f.expect(f.act("agent", caseID, map[string]any{"type": "decide", "outcome": "comply", "statement": "Comply."}), 201).json(t)
 			if str(d, "case", "state") != "awaiting_approval" {
-				t.Fatalf("a re-sort took the four eyes off a case that asked for data: %v", d["case"])
+				t.Errorf("a re-sort took the four eyes off a case that asked for data: %v", d["case"])
 			}
 			f.expect(f.act("agent", caseID, map[string]any{"type": "retriage", "regime": "emergency", "emergency": true, "text": "Back."}), 201)
 			if got := f.act("agent", caseID, map[string]any{"type": "answer", "text": "Subscriber data of @victim: +33 6 12 34 56 78, 203.0.113.7."}); got.status < 400 {
