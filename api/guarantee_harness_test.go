@@ -38,8 +38,13 @@ type full struct {
 // agents ("agent", "agent2"), a reviewer, an admin and an auditor.
 func setupFull(t *testing.T, engine string) *full {
 	t.Helper()
+	return setupFullOn(t, storetest.Open(t, engine))
+}
+
+// setupFullOn is setupFull on a store of the caller's.
+func setupFullOn(t *testing.T, store docket.Store) *full {
+	t.Helper()
 	ctx := context.Background()
-	store := storetest.Open(t, engine)
 	clk := &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := workflow.New(workflow.Config{Store: store, Logger: log, Now: clk.Now})
