@@ -38,7 +38,8 @@ import (
 //
 // A failing sequence is shrunk (steps removed while it still fails) and printed. The seed
 // is printed; DOCKET_MODEL_SEED replays it; DOCKET_MODEL_SECONDS sets the time per engine
-// (default 5).
+// (default 5), DOCKET_MODEL_WORKERS the workers per engine (default 2 on SQLite, 4 on
+// PostgreSQL; 1 makes a run the same every time).
 func TestModelApprovalGuarantees(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("DOCKET_MODEL_SEED"); s != "" {
@@ -64,8 +65,15 @@ func TestModelApprovalGuarantees(t *testing.T) {
 			// Workers run sequences side by side, each on cases of its own; sequence i is
 			// generated from (seed, i) whichever worker runs it.
 			workers := map[string]int{"sqlite": 2, "postgres": 4}[engine]
+			if s := os.Getenv("DOCKET_MODEL_WORKERS"); s != "" {
+				if workers, _ = strconv.Atoi(s); workers < 1 {
+					t.Fatalf("DOCKET_MODEL_WORKERS=%q: want a number of workers", s)
+				}
+			}
 			var (
 				next, sequences, steps atomic.Int64
+				running                atomic.Int64
+				failed                 atomic.Bool
 				mu                     sync.Mutex
 				failure                string
 				wg                     sync.WaitGroup
@@ -75,22 +83,27 @@ func TestModelApprovalGuarantees(t *testing.T) {
 			for range workers {
 				m := newModel(t, f)
 				models = append(models, m)
+				running.Add(1)
 				wg.Go(func() {
+					defer running.Add(-1)
 					for {
-						mu.Lock()
-						stop := failure != ""
-						mu.Unlock()
-						if stop || (time.Since(start) > budget && sequences.Load() >= 20) {
+						if failed.Load() || (time.Since(start) > budget && sequences.Load() >= 20) {
 							return
 						}
 						i := uint64(next.Add(1) - 1)
 						seq := generate(rand.New(rand.NewPCG(seed, i)))
 						if v := m.run(seq); v != "" {
+							// The other workers stop first: they share the job queue, and the
+							// shrinking must run alone to be the same every time.
+							if !failed.CompareAndSwap(false, true) {
+								return
+							}
+							for !idle(&running, 1) {
+								time.Sleep(time.Millisecond)
+							}
 							small, why := m.shrink(seq, v)
 							mu.Lock()
-							if failure == "" {
-								failure = fmt.Sprintf("seed %d, sequence %d breaks a guarantee: %s\nminimal sequence (%d of %d steps):\n%s", seed, i, why, len(small), len(seq), format(small))
-							}
+							failure = fmt.Sprintf("seed %d, sequence %d breaks a guarantee: %s\nminimal sequence (%d of %d steps):\n%s", seed, i, why, len(small), len(seq), format(small))
 							mu.Unlock()
 							return
 						}
@@ -119,6 +132,9 @@ func TestModelApprovalGuarantees(t *testing.T) {
 		})
 	}
 }
+
+// idle reports whether at most n workers are still running.
+func idle(running *atomic.Int64, n int64) bool { return running.Load() <= n }
 
 // fastStore is storetest.Open for a test that commits thousands of times a second: the
 // SQLite file lives in memory-backed /dev/shm when there is one, and PostgreSQL does not
