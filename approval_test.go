@@ -12,7 +12,7 @@ import (
 // replay, covering nothing.
 func TestApprovalReplay(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	ev := func(seq int64, typ string, actor docket.Actor, data any) *docket.Event {
+	ev := func(seq int64, typ docket.EventType, actor docket.Actor, data any) *docket.Event {
 		e := docket.NewEvent("c1", typ, actor, at, data)
 		e.Seq = seq
 		return e

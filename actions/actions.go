@@ -80,7 +80,7 @@ func (c *Carrier) Action(ctx context.Context, j *docket.Job) error {
 		return c.failed(ctx, j, cs.ID, p.Seq, req.Op, err)
 	}
 	var refused error
-	err = c.Service.Change(ctx, cs.ID, docket.ActorPlatform, func(tx docket.Tx, cs *docket.Case, rec func(string, any) (*docket.Event, error)) error {
+	err = c.Service.Change(ctx, cs.ID, docket.ActorPlatform, func(tx docket.Tx, cs *docket.Case, rec func(docket.EventType, any) (*docket.Event, error)) error {
 		if out.pkg != nil {
 			// The package is offered once recorded: the approval must cover it now, in
 			// this transaction, and be the one its manifest names.
@@ -321,7 +321,7 @@ func (c *Carrier) Release(ctx context.Context, j *docket.Job) error {
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return fmt.Errorf("hold job payload: %w", err)
 	}
-	return c.Service.Change(ctx, p.CaseID, docket.ActorClock, func(tx docket.Tx, cs *docket.Case, rec func(string, any) (*docket.Event, error)) error {
+	return c.Service.Change(ctx, p.CaseID, docket.ActorClock, func(tx docket.Tx, cs *docket.Case, rec func(docket.EventType, any) (*docket.Event, error)) error {
 		h := cs.Hold(p.Hold)
 		if h == nil || h.ReleasedAt != nil || c.Service.Now().Before(h.Until) {
 			return nil

@@ -112,7 +112,7 @@ func (f *full) events(caseID string) []string {
 	}
 	var out []string
 	for _, e := range evs {
-		out = append(out, e.Type)
+		out = append(out, string(e.Type))
 	}
 	return out
 }

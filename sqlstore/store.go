@@ -160,7 +160,7 @@ func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 
 func (t *tx) Append(ctx context.Context, e *docket.Event) error {
 	audit.Seal(t.headSeq, t.headHash, e)
-	t.buf.add(tabEvents, e.Seq, e.CaseID, e.Type, string(e.Actor), docket.Micros(e.At), string(e.Data), e.PrevHash, e.Hash)
+	t.buf.add(tabEvents, e.Seq, e.CaseID, string(e.Type), string(e.Actor), docket.Micros(e.At), string(e.Data), e.PrevHash, e.Hash)
 	t.headSeq, t.headHash = e.Seq, e.Hash
 	return nil
 }

@@ -320,14 +320,14 @@ func ActionSummaries(c *docket.Case) []ActionSummary {
 
 // Change runs fn on one case inside one transaction: fn records events with rec (each
 // applied to c) and may write blobs and jobs with tx. The case is saved at the end.
-func (s *Service) Change(ctx context.Context, caseID string, actor docket.Actor, fn func(tx docket.Tx, c *docket.Case, rec func(typ string, data any) (*docket.Event, error)) error) error {
+func (s *Service) Change(ctx context.Context, caseID string, actor docket.Actor, fn func(tx docket.Tx, c *docket.Case, rec func(typ docket.EventType, data any) (*docket.Event, error)) error) error {
 	err := s.store.Update(ctx, func(tx docket.Tx) error {
 		c, err := tx.Case(ctx, caseID)
 		if err != nil {
 			return err
 		}
 		now := s.Now().Truncate(time.Microsecond)
-		rec := func(typ string, data any) (*docket.Event, error) {
+		rec := func(typ docket.EventType, data any) (*docket.Event, error) {
 			e := docket.NewEvent(caseID, typ, actor, now, data)
 			return e, record(ctx, tx, c, e)
 		}

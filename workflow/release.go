@@ -249,7 +249,7 @@ func (s *Service) Releasable(ctx context.Context, c *docket.Case, eff Effect) er
 // approval in effect covers the disclosure that built it. The caller sends the bytes only
 // when it returns nil.
 func (s *Service) Download(ctx context.Context, authorityID, caseID, blob string) error {
-	return s.Change(ctx, caseID, docket.AuthorityActor(authorityID), func(tx docket.Tx, c *docket.Case, rec func(string, any) (*docket.Event, error)) error {
+	return s.Change(ctx, caseID, docket.AuthorityActor(authorityID), func(tx docket.Tx, c *docket.Case, rec func(docket.EventType, any) (*docket.Event, error)) error {
 		if c.AuthorityID != authorityID {
 			return notFound("package")
 		}

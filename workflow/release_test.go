@@ -70,7 +70,7 @@ func TestScopeChange(t *testing.T) {
 		Triage: &docket.CaseTriage{Targets: []docket.Target{{Kind: "username", Value: "@a"}}}}
 	for _, tc := range []struct {
 		name   string
-		typ    string
+		typ    docket.EventType
 		change func(c *docket.Case)
 		voids  bool
 	}{

@@ -218,13 +218,13 @@ func isNotFound(err error) bool { return errors.Is(err, docket.ErrNotFound) }
 
 // Entry is one event for Record.
 type Entry struct {
-	Type string
+	Type docket.EventType
 	Data any
 }
 
 // Record appends events of a background part (the mailer) to a case, in one transaction.
 func (s *Service) Record(ctx context.Context, caseID string, actor docket.Actor, entries ...Entry) error {
-	return s.Change(ctx, caseID, actor, func(_ docket.Tx, _ *docket.Case, rec func(string, any) (*docket.Event, error)) error {
+	return s.Change(ctx, caseID, actor, func(_ docket.Tx, _ *docket.Case, rec func(docket.EventType, any) (*docket.Event, error)) error {
 		for _, e := range entries {
 			if _, err := rec(e.Type, e.Data); err != nil {
 				return err
