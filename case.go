@@ -1,6 +1,8 @@
 package docket
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -58,7 +60,31 @@ type Decision struct {
 	NeedsApproval bool      `json:"needs_approval,omitempty"`
 	ApprovedBy    string    `json:"approved_by,omitempty"`
 	ApprovedAt    *Time     `json:"approved_at,omitempty"`
+	// Coverage is what the approval in effect covers, and ApprovalSeq the seq of its
+	// approved event (both empty for approvals recorded before coverage existed).
+	Coverage    *Coverage `json:"coverage,omitempty"`
+	ApprovalSeq int64     `json:"approval_seq,omitempty"`
 }
+
+// DecisionSHA256 returns the hex SHA-256 of what a decision says and who took it when: an
+// approval names it, so that it covers this decision and no other.
+func DecisionSHA256(d *Decision) string {
+	b, err := json.Marshal(struct {
+		Outcome    Outcome   `json:"outcome"`
+		ReasonCode string    `json:"reason_code"`
+		Statement  string    `json:"statement"`
+		DecidedBy  string    `json:"decided_by"`
+		DecidedAt  time.Time `json:"decided_at"`
+	}{d.Outcome, d.ReasonCode, d.Statement, d.DecidedBy, d.DecidedAt.UTC()})
+	if err != nil {
+		panic("docket: marshal decision: " + err.Error())
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Releases reports whether the outcome, on a case that discloses, hands user data over.
+func (o Outcome) Releases() bool { return o == OutcomeComply || o == OutcomePartial }
 
 // Answer is the response that went back to the requester.
 type Answer struct {
@@ -146,54 +172,14 @@ func (c *Case) Apply(e *Event) error {
 }
 
 // DecodeEvent returns the typed data of a case event (CaseOpened, Decided…), or nil for types
-// that carry nothing Apply needs.
+// that carry nothing Apply needs. The type of each event's data is registered in eventKinds.
 func DecodeEvent(e *Event) (any, error) {
-	var v any
-	switch e.Type {
-	case EventCaseOpened:
-		v = &CaseOpened{}
-	case EventRequestReceived:
-		v = &RequestReceived{}
-	case EventAssigned:
-		v = &Assigned{}
-	case EventDecided:
-		v = &Decided{}
-	case EventAnswered:
-		v = &Answered{}
-	case EventRequesterReplied:
-		v = &RequesterReplied{}
-	case EventTriaged, EventRetriaged:
-		v = &Sorting{}
-	case EventSenderVerified:
-		v = &SenderVerified{}
-	case EventMerged:
-		v = &Merged{}
-	case EventMergedInto:
-		v = &MergedInto{}
-	case EventSplit:
-		v = &Split{}
-	case EventActionRequested:
-		v = &ActionRequested{}
-	case EventActionDone:
-		v = &ActionDone{}
-	case EventActionFailed:
-		v = &ActionFailed{}
-	case EventHoldPlaced:
-		v = &HoldPlaced{}
-	case EventHoldExtended:
-		v = &HoldExtended{}
-	case EventHoldReleased:
-		v = &HoldReleased{}
-	case EventPackageReady:
-		v = &PackageReady{}
-	case EventPackageDownloaded:
-		v = &PackageDownloaded{}
-	case EventPaged, EventPageFailed:
-		v = &Paged{}
-	default:
+	k, ok := eventKinds[e.Type]
+	if !ok || k.decode == nil {
 		return nil, nil
 	}
-	if err := json.Unmarshal(e.Data, v); err != nil {
+	v, err := k.decode(e.Data)
+	if err != nil {
 		return nil, fmt.Errorf("apply event %d (%s): decode data: %w", e.Seq, e.Type, err)
 	}
 	return v, nil
@@ -207,99 +193,17 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 	if c.ID == "" && e.Type != EventCaseOpened {
 		return fmt.Errorf("apply event %d: case %s has no %s event before %s", e.Seq, e.CaseID, EventCaseOpened, e.Type)
 	}
-	switch e.Type {
-	case EventCaseOpened:
-		if c.ID != "" {
-			return fmt.Errorf("apply event %d: case %s opened twice", e.Seq, e.CaseID)
-		}
-		d := data.(*CaseOpened)
-		*c = Case{
-			ID: e.CaseID, State: StateOpen, Regime: d.Regime, Kind: d.Kind, Channel: d.Channel,
-			AuthorityID: d.AuthorityID, Country: d.Country, Reference: d.Reference,
-			Emergency: d.Emergency, Sender: d.Sender, Queue: d.Queue, Priority: d.Priority, Discloses: d.Discloses,
-			PauseOnNeedInfo: d.PauseOnNeedInfo, ReceivedAt: d.ReceivedAt.UTC(),
-			DeadlineAt: d.DeadlineAt.orZero(), DueSoonAt: d.DueSoonAt.orZero(), SplitFrom: d.SplitFrom,
-		}
-	case EventRequestReceived:
-		// The request row carries its content; the event fixes its hash in the chain.
-		d := data.(*RequestReceived)
-		if d.DeadlineAt != nil {
-			c.DeadlineAt, c.DueSoonAt = d.DeadlineAt.orZero(), d.DueSoonAt.orZero()
-		}
-		if d.Emergency {
-			c.Emergency = true
-		}
-	case EventAssigned:
-		c.AssigneeID = data.(*Assigned).AssigneeID
-	case EventCommented:
-	case EventDecided:
-		dec := data.(*Decided).Decision
-		c.Decision = &dec
-		c.State = StateDecided
-		if dec.NeedsApproval {
-			c.State = StateAwaitingApproval
-		}
-	case EventApproved:
-		if c.Decision == nil {
-			return fmt.Errorf("apply event %d: approval without a decision", e.Seq)
-		}
-		c.Decision.ApprovedBy = actorID(e.Actor)
-		c.Decision.ApprovedAt = &Time{e.At}
-		c.State = StateDecided
-	case EventApprovalRejected:
-		c.Decision = nil
-		c.State = StateOpen
-	case EventAnswered:
-		d := data.(*Answered)
-		c.Answer = &Answer{Text: d.Text, AnsweredBy: actorID(e.Actor), AnsweredAt: e.At}
-		c.State = StateAnswered
-		if c.Decision != nil && c.Decision.Outcome == OutcomeNeedInfo {
-			c.State = StateAwaitingRequester
-			if d.PausesClock {
-				c.PausedAt = e.At
-			}
-		}
-	case EventRequesterReplied:
-		d := data.(*RequesterReplied)
-		c.DeadlineAt, c.DueSoonAt = d.DeadlineAt.orZero(), d.DueSoonAt.orZero()
-		c.PausedAt = time.Time{}
-		c.State = StateOpen
-		c.Decision = nil
-		c.Answer = nil
-		if c.DueSoonAt.After(e.At) {
-			c.DueSoon = false
-		}
-		if c.DeadlineAt.After(e.At) {
-			c.Overdue = false
-		}
-	case EventTriaged, EventRetriaged:
-		c.applySorting(e, data.(*Sorting))
-	case EventAcknowledged:
-		if c.AcknowledgedAt.IsZero() {
-			c.AcknowledgedAt = e.At
-		}
-	case EventSenderVerified:
-		c.SenderVerified = data.(*SenderVerified)
-	case EventMerged:
-		c.applyMerged(data.(*Merged))
-	case EventMergedInto:
-		c.MergedInto = data.(*MergedInto).Into
-		c.State = StateMerged
-	case EventSplit:
-		c.SplitTo = append(c.SplitTo, data.(*Split).To)
-	case EventMailSent, EventMailFailed:
-		// Delivery attempts are history only.
-	case EventActionRequested, EventActionDone, EventActionFailed, EventHoldPlaced, EventHoldExtended,
-		EventHoldReleased, EventPackageReady, EventPackageDownloaded, EventPaged, EventPageFailed, EventPageAcknowledged:
-		if err := c.applyPlatform(e, data); err != nil {
-			return err
-		}
-	case EventDueSoon:
-		c.DueSoon = true
-	case EventOverdue:
-		c.Overdue = true
-	default:
+	k, ok := eventKinds[e.Type]
+	if !ok {
 		return fmt.Errorf("apply event %d: unknown type %q", e.Seq, e.Type)
+	}
+	if k.decode != nil {
+		if data == nil {
+			return fmt.Errorf("apply event %d (%s): its data was not decoded", e.Seq, e.Type)
+		}
+	}
+	if err := k.apply(c, e, data); err != nil {
+		return err
 	}
 	c.UpdatedAt = e.At
 	c.Events++
@@ -313,6 +217,9 @@ func (c *Case) applyMerged(d *Merged) {
 	}
 	if d.Emergency {
 		c.Emergency = true
+	}
+	if d.Discloses {
+		c.Discloses = true
 	}
 	if d.Queue != "" {
 		c.Queue = d.Queue
@@ -482,6 +389,8 @@ type Package struct {
 	Items     int       `json:"items"`
 	ReadyAt   time.Time `json:"ready_at"`
 	Downloads int       `json:"downloads"`
+	// Approval is the seq of the approved event that covered the package when it was built.
+	Approval int64 `json:"approval,omitempty"`
 }
 
 // Paging is where the paging of an emergency stands.
@@ -580,7 +489,7 @@ func (c *Case) applyPlatform(e *Event, data any) error {
 		h.ReleasedAt = &Time{e.At}
 	case EventPackageReady:
 		d := data.(*PackageReady)
-		c.Packages = append(c.Packages, Package{Seq: e.Seq, Blob: d.Blob, SHA256: d.SHA256, Size: d.Size, Items: d.Items, ReadyAt: e.At})
+		c.Packages = append(c.Packages, Package{Seq: e.Seq, Blob: d.Blob, SHA256: d.SHA256, Size: d.Size, Items: d.Items, ReadyAt: e.At, Approval: d.Approval})
 	case EventPackageDownloaded:
 		d := data.(*PackageDownloaded)
 		for i := range c.Packages {

@@ -5,54 +5,63 @@ import (
 	"time"
 )
 
-// Event types. The list is append-only: the audit log holds them forever.
+// EventType names what an event records. The list is append-only: the audit log holds
+// them forever. Each type of a case event is registered once, in eventKinds (eventkinds.go),
+// with the data it carries and how it changes a case.
+type EventType string
+
+// Event types.
 const (
-	EventCaseOpened       = "case_opened"
-	EventRequestReceived  = "request_received"
-	EventAssigned         = "assigned"
-	EventCommented        = "commented"
-	EventDecided          = "decided"
-	EventApproved         = "approved"
-	EventApprovalRejected = "approval_rejected"
-	EventAnswered         = "answered"
-	EventRequesterReplied = "requester_replied"
-	EventDueSoon          = "deadline_due_soon"
-	EventOverdue          = "deadline_overdue"
-	EventTriaged          = "triaged"   // the automatic sort
-	EventRetriaged        = "retriaged" // a person corrected the sort
-	EventAcknowledged     = "acknowledged"
+	EventCaseOpened       EventType = "case_opened"
+	EventRequestReceived  EventType = "request_received"
+	EventAssigned         EventType = "assigned"
+	EventCommented        EventType = "commented"
+	EventDecided          EventType = "decided"
+	EventApproved         EventType = "approved"
+	EventApprovalRejected EventType = "approval_rejected"
+	// EventApprovalVoided: what the approval in effect covered changed (a request joined,
+	// a merge or a split, a correction of the regime, kind or targets), or a decision in
+	// effect came to hand over user data: the decision waits for an approval again.
+	EventApprovalVoided   EventType = "approval_voided"
+	EventAnswered         EventType = "answered"
+	EventRequesterReplied EventType = "requester_replied"
+	EventDueSoon          EventType = "deadline_due_soon"
+	EventOverdue          EventType = "deadline_overdue"
+	EventTriaged          EventType = "triaged"   // the automatic sort
+	EventRetriaged        EventType = "retriaged" // a person corrected the sort
+	EventAcknowledged     EventType = "acknowledged"
 	// A person merges case B into case A: B records merged_into and A records merged, with
 	// B's requests now A's. A person splits requests off case A: A records split, and the
 	// new case opens with case_opened naming A (split_from).
-	EventMerged     = "merged"
-	EventMergedInto = "merged_into"
-	EventSplit      = "split"
+	EventMerged     EventType = "merged"
+	EventMergedInto EventType = "merged_into"
+	EventSplit      EventType = "split"
 	// EventSenderVerified: a person verified the sender independently (a call-back to a
 	// known number, a supervisor) — needed before a disclosure to an unverified sender.
-	EventSenderVerified = "sender_verified"
+	EventSenderVerified EventType = "sender_verified"
 	// EventMailSent and EventMailFailed record each attempt to send a mail about the case
 	// (its receipt, its answer) through the relay.
-	EventMailSent   = "mail_sent"
-	EventMailFailed = "mail_failed"
+	EventMailSent   EventType = "mail_sent"
+	EventMailFailed EventType = "mail_failed"
 	// Actions on the platform: asked for by a person, then confirmed or failed per attempt.
-	EventActionRequested = "action_requested"
-	EventActionDone      = "action_done"
-	EventActionFailed    = "action_failed"
+	EventActionRequested EventType = "action_requested"
+	EventActionDone      EventType = "action_done"
+	EventActionFailed    EventType = "action_failed"
 	// Preservation holds: placed with a sealed snapshot, extended, released by the clock.
-	EventHoldPlaced   = "hold_placed"
-	EventHoldExtended = "hold_extended"
-	EventHoldReleased = "hold_released"
+	EventHoldPlaced   EventType = "hold_placed"
+	EventHoldExtended EventType = "hold_extended"
+	EventHoldReleased EventType = "hold_released"
 	// Disclosure packages: built after approval, downloaded by the requesting authority.
-	EventPackageReady      = "package_ready"
-	EventPackageDownloaded = "package_downloaded"
+	EventPackageReady      EventType = "package_ready"
+	EventPackageDownloaded EventType = "package_downloaded"
 	// Emergency paging: each page sent (or failed) and its acknowledgement.
-	EventPaged            = "paged"
-	EventPageFailed       = "page_failed"
-	EventPageAcknowledged = "page_acknowledged"
+	EventPaged            EventType = "paged"
+	EventPageFailed       EventType = "page_failed"
+	EventPageAcknowledged EventType = "page_acknowledged"
 
 	// Events outside any case (CaseID is empty): who was given credentials, and when.
-	EventAuthorityRegistered = "authority_registered"
-	EventUserAdded           = "user_added"
+	EventAuthorityRegistered EventType = "authority_registered"
+	EventUserAdded           EventType = "user_added"
 )
 
 // Event is one entry of the audit log. Seq orders all events of all cases; Hash covers the
@@ -61,7 +70,7 @@ const (
 type Event struct {
 	Seq      int64           `json:"seq"`
 	CaseID   string          `json:"case_id"`
-	Type     string          `json:"type"`
+	Type     EventType       `json:"type"`
 	Actor    Actor           `json:"actor"`
 	At       time.Time       `json:"at"`
 	Data     json.RawMessage `json:"data"`
@@ -70,7 +79,7 @@ type Event struct {
 }
 
 // NewEvent returns an event with data marshalled; Seq and hashes are set by the store.
-func NewEvent(caseID, typ string, actor Actor, at time.Time, data any) *Event {
+func NewEvent(caseID string, typ EventType, actor Actor, at time.Time, data any) *Event {
 	b, err := json.Marshal(data)
 	if err != nil {
 		panic("docket: marshal event data: " + err.Error()) // only our own types reach here
@@ -125,6 +134,8 @@ type Merged struct {
 	Queue     string   `json:"queue,omitempty"`
 	Priority  int      `json:"priority,omitempty"`
 	Targets   []Target `json:"targets,omitempty"` // the merged case's sorted targets, added
+	// Discloses is set when the merged case disclosed and this one did not.
+	Discloses bool `json:"discloses,omitempty"`
 }
 
 // MergedInto records, on the case that ends, that it was merged into another.
@@ -153,6 +164,9 @@ type RequestReceived struct {
 	DeadlineAt *Time `json:"deadline_at,omitempty"`
 	DueSoonAt  *Time `json:"due_soon_at,omitempty"`
 	Emergency  bool  `json:"emergency,omitempty"`
+	// Discloses is set when the request asks for user data and the case did not: the case
+	// now discloses (its decisions to comply need a second person's approval).
+	Discloses bool `json:"discloses,omitempty"`
 }
 
 // Assigned records who works a case.
@@ -170,8 +184,34 @@ type Decided struct {
 	Decision
 }
 
-// Approved records the second person's approval of the pending decision.
-type Approved struct{}
+// Approved records the second person's approval of the pending decision and exactly what it
+// covers. Approvals recorded before coverage existed carry none: they cover no effect.
+type Approved struct {
+	Coverage *Coverage `json:"coverage,omitempty"`
+}
+
+// Coverage is what an approval covers: the requests of the case when it was given, the
+// targets whose data and the data categories that may be handed over, the regime and kind
+// the case was sorted under, and the SHA-256 of the decision approved (DecisionSHA256).
+// An effect that hands user data over (a disclosure package, its download, an answer to a
+// decision to comply on a disclosing case) is allowed only while the case still has exactly
+// these requests, this regime, this kind and this decision, and only for these targets and
+// categories.
+type Coverage struct {
+	Requests   []string `json:"requests"` // sorted
+	Targets    []Target `json:"targets"`
+	Categories []string `json:"categories"`
+	Regime     string   `json:"regime"`
+	Kind       Kind     `json:"kind"`
+	Decision   string   `json:"decision_sha256"`
+}
+
+// ApprovalVoided records that the approval in effect (Approval, the seq of its approved
+// event; 0 when the decision had none) no longer covers the case, and why.
+type ApprovalVoided struct {
+	Reason   string `json:"reason"`
+	Approval int64  `json:"approval,omitempty"`
+}
 
 // ApprovalRejected sends a pending decision back.
 type ApprovalRejected struct {
@@ -326,7 +366,9 @@ type HoldReleased struct {
 
 // PackageReady records a disclosure package built and encrypted to the requester.
 type PackageReady struct {
-	Action    int64  `json:"action"`
+	Action int64 `json:"action"`
+	// Approval is the seq of the approved event that covered the package when it was built.
+	Approval  int64  `json:"approval,omitempty"`
 	Blob      string `json:"blob"`   // SHA-256 of the encrypted package
 	SHA256    string `json:"sha256"` // of the zip before encryption
 	Size      int    `json:"size"`

@@ -98,6 +98,10 @@ type Tx interface {
 	UpdateCase(ctx context.Context, c *Case) error
 	// Case reads a case inside the transaction.
 	Case(ctx context.Context, id string) (*Case, error)
+	// CaseRequests returns the requests of a case as this transaction sees them, in order of
+	// receipt, without their raw bytes (Raw is nil): what an approval covers is checked on
+	// them at the moment of effect.
+	CaseRequests(ctx context.Context, caseID string) ([]*Request, error)
 	// RelatedOpenCase is Store.RelatedOpenCase among the cases opened earlier in this
 	// transaction (not yet visible to the store's readers).
 	RelatedOpenCase(ctx context.Context, authorityID, reference string, targets []Target) (*Case, string, error)

@@ -79,7 +79,19 @@ func (c *Carrier) Action(ctx context.Context, j *docket.Job) error {
 	if err != nil {
 		return c.failed(ctx, j, cs.ID, p.Seq, req.Op, err)
 	}
-	err = c.Service.Change(ctx, cs.ID, docket.ActorPlatform, func(tx docket.Tx, cs *docket.Case, rec func(string, any) (*docket.Event, error)) error {
+	var refused error
+	err = c.Service.Change(ctx, cs.ID, docket.ActorPlatform, func(tx docket.Tx, cs *docket.Case, rec func(docket.EventType, any) (*docket.Event, error)) error {
+		if out.pkg != nil {
+			// The package is offered once recorded: the approval must cover it now, in
+			// this transaction, and be the one its manifest names.
+			if refused = workflow.MayRelease(ctx, tx, cs, workflow.Effect{Kind: workflow.EffectPackage, Target: &req.Target, Categories: req.Categories}); refused != nil {
+				_, err := rec(docket.EventActionFailed, docket.ActionFailed{Action: p.Seq, Op: req.Op, Attempt: j.Attempts, Error: refused.Error(), Final: true})
+				return err
+			}
+			if cs.Decision.ApprovalSeq != out.pkg.Approval {
+				return fmt.Errorf("the approval changed while the package was built (approval %d, now %d): built again", out.pkg.Approval, cs.Decision.ApprovalSeq)
+			}
+		}
 		for i := range out.blobs {
 			if err := tx.InsertBlob(ctx, &out.blobs[i]); err != nil {
 				return err
@@ -106,6 +118,10 @@ func (c *Carrier) Action(ctx context.Context, j *docket.Job) error {
 	})
 	if err != nil {
 		return fmt.Errorf("record %s done: %w", req.Op, err)
+	}
+	if refused != nil {
+		c.log().WarnContext(ctx, "disclosure refused at the moment of effect", slog.String("case", cs.ID), slog.Int64("action", p.Seq), slog.Any("err", refused))
+		return nil
 	}
 	c.log().InfoContext(ctx, "action done", slog.String("case", cs.ID), slog.String("op", req.Op), slog.String("target", req.Target.Value))
 	return nil
@@ -210,6 +226,9 @@ func (c *Carrier) disclose(ctx context.Context, cs *docket.Case, req *docket.Act
 	if req.Recipient == "" {
 		return permanent("the authority has no encryption key on record")
 	}
+	if err := c.Service.Releasable(ctx, cs, workflow.Effect{Kind: workflow.EffectPackage, Target: &req.Target, Categories: req.Categories}); err != nil {
+		return permanent("%s", docket.ErrorMessage(err))
+	}
 	x, err := c.Platform.Export(ctx, req.Key, docket.ExportRequest{Target: req.Target, Categories: req.Categories, From: req.From, To: req.To})
 	if err != nil {
 		return err
@@ -224,6 +243,10 @@ func (c *Carrier) disclose(ctx context.Context, cs *docket.Case, req *docket.Act
 	if cs.Decision != nil {
 		m.DecidedBy, m.ApprovedBy = cs.Decision.DecidedBy, cs.Decision.ApprovedBy
 	}
+	var approval int64
+	if cs.Decision != nil {
+		approval = cs.Decision.ApprovalSeq
+	}
 	for _, r := range reqs {
 		m.Requests = append(m.Requests, evidence.ManifestReq{ID: r.ID, SHA256: r.SHA256, ReceivedAt: r.ReceivedAt})
 	}
@@ -237,7 +260,7 @@ func (c *Carrier) disclose(ctx context.Context, cs *docket.Case, req *docket.Act
 	}
 	blob := evidence.SHA256(enc)
 	out.blobs = append(out.blobs, docket.Blob{SHA256: blob, Data: enc})
-	out.pkg = &docket.PackageReady{Blob: blob, SHA256: evidence.SHA256(zip), Size: len(enc), Items: len(x.Items), Recipient: req.Recipient}
+	out.pkg = &docket.PackageReady{Blob: blob, SHA256: evidence.SHA256(zip), Size: len(enc), Items: len(x.Items), Recipient: req.Recipient, Approval: approval}
 	out.res = &docket.ActionResult{Status: "done", EffectiveAt: c.Service.Now(), Ref: blob,
 		Detail: fmt.Sprintf("package of %d item(s), encrypted to the authority", len(x.Items))}
 	return nil
@@ -298,7 +321,7 @@ func (c *Carrier) Release(ctx context.Context, j *docket.Job) error {
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return fmt.Errorf("hold job payload: %w", err)
 	}
-	return c.Service.Change(ctx, p.CaseID, docket.ActorClock, func(tx docket.Tx, cs *docket.Case, rec func(string, any) (*docket.Event, error)) error {
+	return c.Service.Change(ctx, p.CaseID, docket.ActorClock, func(tx docket.Tx, cs *docket.Case, rec func(docket.EventType, any) (*docket.Event, error)) error {
 		h := cs.Hold(p.Hold)
 		if h == nil || h.ReleasedAt != nil || c.Service.Now().Before(h.Until) {
 			return nil

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/docket-dev/docket"
-	"github.com/docket-dev/docket/workflow"
 )
 
 // linkTTL is how long a package download link works.
@@ -76,8 +75,9 @@ func (s *Server) downloadPackage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.Record(r.Context(), caseID, docket.AuthorityActor(p.authority.ID),
-		workflow.Entry{Type: docket.EventPackageDownloaded, Data: docket.PackageDownloaded{Blob: blob}}); err != nil {
+	// The download is recorded, and the approval checked, in one transaction before a
+	// byte is sent.
+	if err := s.svc.Download(r.Context(), p.authority.ID, caseID, blob); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")

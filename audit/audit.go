@@ -28,7 +28,7 @@ func Hash(prev string, e *docket.Event) string {
 	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
 	h.Write(n[:])
 	field(h, e.CaseID)
-	field(h, e.Type)
+	field(h, string(e.Type))
 	field(h, string(e.Actor))
 	binary.BigEndian.PutUint64(n[:], uint64(docket.Micros(e.At)))
 	h.Write(n[:])

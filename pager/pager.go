@@ -181,7 +181,7 @@ func (p *Pager) Page(ctx context.Context, j *docket.Job) error {
 	for _, r := range results {
 		ok = ok || r.OK
 	}
-	err = p.Service.Change(ctx, c.ID, docket.ActorPager, func(tx docket.Tx, c *docket.Case, rec func(string, any) (*docket.Event, error)) error {
+	err = p.Service.Change(ctx, c.ID, docket.ActorPager, func(tx docket.Tx, c *docket.Case, rec func(docket.EventType, any) (*docket.Event, error)) error {
 		if len(results) > 0 {
 			typ := docket.EventPaged
 			if !ok {

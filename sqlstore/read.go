@@ -232,11 +232,11 @@ const eventCols = `seq, case_id, type, actor, at, data, prev_hash, hash`
 func scanEvent(r rowScanner) (*docket.Event, error) {
 	var e docket.Event
 	var at int64
-	var actor, data string
-	if err := r.Scan(&e.Seq, &e.CaseID, &e.Type, &actor, &at, &data, &e.PrevHash, &e.Hash); err != nil {
+	var typ, actor, data string
+	if err := r.Scan(&e.Seq, &e.CaseID, &typ, &actor, &at, &data, &e.PrevHash, &e.Hash); err != nil {
 		return nil, err
 	}
-	e.Actor, e.At, e.Data = docket.Actor(actor), docket.FromMicros(at), json.RawMessage(data)
+	e.Type, e.Actor, e.At, e.Data = docket.EventType(typ), docket.Actor(actor), docket.FromMicros(at), json.RawMessage(data)
 	return &e, nil
 }
 

@@ -183,7 +183,7 @@ func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 
 func (t *tx) Append(ctx context.Context, e *docket.Event) error {
 	audit.Seal(t.headSeq, t.headHash, e)
-	t.buf.add(tabEvents, e.Seq, e.CaseID, e.Type, string(e.Actor), docket.Micros(e.At), string(e.Data), e.PrevHash, e.Hash)
+	t.buf.add(tabEvents, e.Seq, e.CaseID, string(e.Type), string(e.Actor), docket.Micros(e.At), string(e.Data), e.PrevHash, e.Hash)
 	t.headSeq, t.headHash = e.Seq, e.Hash
 	return nil
 }
@@ -399,6 +399,35 @@ func (t *tx) Case(ctx context.Context, id string) (*docket.Case, error) {
 		return nil, fmt.Errorf("read case %s: %w", id, err)
 	}
 	return c, err
+}
+
+func (t *tx) CaseRequests(ctx context.Context, caseID string) ([]*docket.Request, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := t.query(ctx, `SELECT id, case_id, channel, authority_id, received_at, sha256, content_type, body FROM requests WHERE case_id = ? ORDER BY received_at, id`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("list requests of case %s: %w", caseID, err)
+	}
+	defer rows.Close()
+	var out []*docket.Request
+	for rows.Next() {
+		var r docket.Request
+		var received int64
+		var body string
+		if err := rows.Scan(&r.ID, &r.CaseID, &r.Channel, &r.AuthorityID, &received, &r.SHA256, &r.ContentType, &body); err != nil {
+			return nil, fmt.Errorf("list requests of case %s: %w", caseID, err)
+		}
+		r.ReceivedAt = docket.FromMicros(received)
+		if err := json.Unmarshal([]byte(body), &r.Body); err != nil {
+			return nil, fmt.Errorf("decode request %s: %w", r.ID, err)
+		}
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list requests of case %s: %w", caseID, err)
+	}
+	return out, nil
 }
 
 func relatedRef(authorityID, reference string) string {

@@ -392,7 +392,7 @@ func testCasesToMark(t *testing.T, s docket.Store) {
 		if err != nil {
 			return err
 		}
-		for _, typ := range []string{docket.EventDueSoon, docket.EventOverdue} {
+		for _, typ := range []docket.EventType{docket.EventDueSoon, docket.EventOverdue} {
 			e := docket.NewEvent(c.ID, typ, docket.ActorClock, t0.Add(2*time.Hour), struct{}{})
 			if err := tx.Append(ctx, e); err != nil {
 				return err

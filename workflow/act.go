@@ -80,6 +80,9 @@ type Action struct {
 	// into a new case (split). Text is an optional note.
 	Case     string   `json:"case,omitempty"`
 	Requests []string `json:"requests,omitempty"`
+	// Targets and Categories (approve) are the targets whose data and the categories of
+	// data the approval covers; by default every target the case names and every category.
+	Targets []docket.Target `json:"targets,omitempty"`
 }
 
 // Act applies a staff member's action to a case and returns the case as it now stands with
@@ -91,11 +94,9 @@ func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Acti
 	if err := checkAction(u, a); err != nil {
 		return nil, nil, err
 	}
-	switch a.Type {
-	case ActMerge:
-		return s.merge(ctx, u, caseID, a)
-	case ActSplit:
-		return s.split(ctx, u, caseID, a)
+	kind := actionKinds[a.Type]
+	if kind.run != nil {
+		return kind.run(s, ctx, u, caseID, a)
 	}
 	if a.Type == ActAssign && a.Assignee != "" && a.Assignee != u.ID {
 		target, err := s.store.User(ctx, a.Assignee)
@@ -128,13 +129,15 @@ func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Acti
 		if c.State == docket.StateMerged {
 			return docket.Errorf(docket.ESTATE, "Case %s was merged into case %s: work it there.", c.ID, c.MergedInto)
 		}
-		now := s.Now().Truncate(time.Microsecond)
-		if isPlatformAction(a.Type) {
-			ev, err = s.platformEvent(c, u, a, facts, now)
-		} else {
-			ev, err = s.event(c, u, a, now)
+		x := &effect{s: s, c: c, u: u, a: a, facts: facts, now: s.Now().Truncate(time.Microsecond)}
+		// What an approval covers, and whether data leaves, is judged on the requests as
+		// this transaction sees them.
+		if kind.requests {
+			if x.reqs, err = tx.CaseRequests(ctx, c.ID); err != nil {
+				return err
+			}
 		}
-		if err != nil {
+		if ev, err = kind.event(x); err != nil {
 			return err
 		}
 		wasEmergency := c.Emergency
@@ -178,62 +181,33 @@ func checkAction(u *docket.User, a Action) error {
 			return err
 		}
 	}
-	required := func(field string) error {
-		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field %s is required for %s.", field, a.Type), Fields: map[string]string{field: "required"}}
-	}
-	switch a.Type {
-	case ActAssign, ActRetriage:
-	case ActComment, ActAnswer, ActReject:
-		if a.Text == "" {
-			return required("text")
-		}
-	case ActVerifySender:
-		if !slices.Contains(verifyMethods, a.Method) {
-			return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field method must be one of %s, not %q.", strings.Join(verifyMethods, ", "), a.Method), Fields: map[string]string{"method": "invalid"}}
-		}
-		if a.Text == "" {
-			return required("text")
-		}
-	case ActDecide:
-		if !a.Outcome.Valid() {
-			return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field outcome must be comply, partial, refuse, need_info or not_actionable, not %q.", a.Outcome), Fields: map[string]string{"outcome": "invalid"}}
-		}
-		if a.Statement == "" {
-			return required("statement")
-		}
-		if a.ReasonCode == "" && (a.Outcome == docket.OutcomeRefuse || a.Outcome == docket.OutcomePartial || a.Outcome == docket.OutcomeNotActionable) {
-			return required("reason_code")
-		}
-	case ActMerge:
-		if a.Case == "" {
-			return required("case")
-		}
-	case ActSplit:
-		if len(a.Requests) == 0 {
-			return required("requests")
-		}
-		if len(a.Requests) > maxSplit {
-			return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field requests: at most %d.", maxSplit), Fields: map[string]string{"requests": "too many"}}
-		}
-		seen := map[string]bool{}
-		for _, id := range a.Requests {
-			if seen[id] {
-				return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field requests names %s twice.", id), Fields: map[string]string{"requests": "duplicate"}}
-			}
-			seen[id] = true
-		}
-	case ActApprove:
-		if !u.Role.CanApprove() {
-			return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may approve a decision.")
-		}
-	default:
-		if isPlatformAction(a.Type) {
-			return checkPlatformAction(a)
-		}
+	kind, ok := actionKinds[a.Type]
+	if !ok {
 		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject, answer, retriage, verify_sender, merge, split, %s, extend_hold or acknowledge_page.", a.Type, strings.Join(docket.Ops, ", ")), Fields: map[string]string{"type": "unknown"}}
 	}
-	if a.Type == ActReject && !u.Role.CanApprove() {
-		return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may send a decision back.")
+	if kind.check == nil {
+		return nil
+	}
+	return kind.check(u, a)
+}
+
+// required is the error of a missing field.
+func required(a Action, field string) error {
+	return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field %s is required for %s.", field, a.Type), Fields: map[string]string{field: "required"}}
+}
+
+// needText checks that an action has its text.
+func needText(_ *docket.User, a Action) error {
+	if a.Text == "" {
+		return required(a, "text")
+	}
+	return nil
+}
+
+// mayApprove checks that the user may approve or send back a decision.
+func mayApprove(u *docket.User, what string) error {
+	if !u.Role.CanApprove() {
+		return docket.Errorf(docket.EFORBIDDEN, "Only a reviewer or an admin may %s.", what)
 	}
 	return nil
 }
@@ -242,69 +216,207 @@ func stateError(c *docket.Case, format string, args ...any) error {
 	return docket.Errorf(docket.ESTATE, "Case is %s: %s", c.State, fmt.Sprintf(format, args...))
 }
 
-// event checks that a may be done to c now and returns the event that does it.
-func (s *Service) event(c *docket.Case, u *docket.User, a Action, now time.Time) (*docket.Event, error) {
-	actor := docket.UserActor(u.ID)
-	switch a.Type {
-	case ActAssign:
-		if !c.State.Pending() {
-			return nil, stateError(c, "an answered case needs no assignee.")
+// effect is what an action's event is built from, inside the transaction that records it:
+// the case (and, for the actions that need them, its requests) as that transaction read it.
+type effect struct {
+	s     *Service
+	c     *docket.Case
+	reqs  []*docket.Request
+	u     *docket.User
+	a     Action
+	facts *platformFacts
+	now   time.Time
+}
+
+func (x *effect) actor() docket.Actor { return docket.UserActor(x.u.ID) }
+
+func (x *effect) newEvent(typ docket.EventType, data any) *docket.Event {
+	return docket.NewEvent(x.c.ID, typ, x.actor(), x.now, data)
+}
+
+// actionKind is one kind of staff action (POST /api/v1/cases/{id}/events): check looks at
+// its fields and the actor's role before anything is read; event checks, on the case read
+// in the transaction that records it, that the action may be done now, and returns the
+// event that does it; requests says that event needs the case's requests. run replaces the
+// one-case transaction for the actions that change two cases (merge, split).
+type actionKind struct {
+	check    func(u *docket.User, a Action) error
+	requests bool
+	event    func(x *effect) (*docket.Event, error)
+	run      func(s *Service, ctx context.Context, u *docket.User, caseID string, a Action) (*docket.Case, *docket.Event, error)
+}
+
+// actionKinds is the table of staff actions. The operations on the platform, extend_hold
+// and acknowledge_page are added from platform.go.
+var actionKinds = map[string]actionKind{
+	ActAssign: {event: func(x *effect) (*docket.Event, error) {
+		if !x.c.State.Pending() {
+			return nil, stateError(x.c, "an answered case needs no assignee.")
 		}
-		return docket.NewEvent(c.ID, docket.EventAssigned, actor, now, docket.Assigned{AssigneeID: cmp.Or(a.Assignee, u.ID)}), nil
-	case ActComment:
-		return docket.NewEvent(c.ID, docket.EventCommented, actor, now, docket.Commented{Text: a.Text}), nil
-	case ActDecide:
-		switch c.State {
-		case docket.StateAwaitingApproval:
-			return nil, stateError(c, "approve or reject the pending decision first.")
-		case docket.StateAwaitingRequester:
-			return nil, stateError(c, "the requester has been asked for more information; wait for the reply.")
-		case docket.StateAnswered:
-			return nil, stateError(c, "it has been answered.")
-		}
-		needs := c.Discloses && (a.Outcome == docket.OutcomeComply || a.Outcome == docket.OutcomePartial)
-		return docket.NewEvent(c.ID, docket.EventDecided, actor, now, docket.Decided{Decision: docket.Decision{
-			Outcome: a.Outcome, ReasonCode: a.ReasonCode, Statement: a.Statement,
-			DecidedBy: u.ID, DecidedAt: now, NeedsApproval: needs,
-		}}), nil
-	case ActApprove, ActReject:
-		if c.State != docket.StateAwaitingApproval || c.Decision == nil {
-			return nil, stateError(c, "no decision is waiting for approval.")
-		}
-		if c.Decision.DecidedBy == u.ID {
-			return nil, docket.Errorf(docket.EFOUREYES, "A decision that discloses user data must be approved by someone other than its author.")
-		}
-		if a.Type == ActReject {
-			return docket.NewEvent(c.ID, docket.EventApprovalRejected, actor, now, docket.ApprovalRejected{Reason: a.Text}), nil
-		}
-		if c.Sender == docket.SenderUnverified && c.SenderVerified == nil {
-			return nil, docket.Errorf(docket.ESTATE, "The request came from an unverified e-mail sender: record an independent verification of the sender (verify_sender: a call-back to a known number, a supervisor) before approving a disclosure.")
-		}
-		return docket.NewEvent(c.ID, docket.EventApproved, actor, now, docket.Approved{}), nil
-	case ActRetriage:
-		return s.retriage(c, u, a, now)
-	case ActVerifySender:
-		if c.Sender == "" {
-			return nil, docket.Errorf(docket.ESTATE, "The case did not come by e-mail: its requester authenticated with a token or is the public.")
-		}
-		return docket.NewEvent(c.ID, docket.EventSenderVerified, actor, now, docket.SenderVerified{Method: a.Method, Note: a.Text}), nil
-	case ActAnswer:
-		switch c.State {
-		case docket.StateDecided:
-		case docket.StateAwaitingApproval:
-			return nil, stateError(c, "the decision discloses user data and waits for a second person's approval.")
-		default:
-			return nil, stateError(c, "decide before answering.")
-		}
-		if n := c.PendingActions(); n > 0 {
-			return nil, docket.Errorf(docket.ESTATE, "%d action(s) on the platform are not confirmed yet: answer once the platform has confirmed them (or they have failed for good), so that the answer reports what was done.", n)
-		}
-		pauses := c.Decision.Outcome == docket.OutcomeNeedInfo && c.PauseOnNeedInfo
-		d := docket.Answered{Text: a.Text, PausesClock: pauses}
-		if sums := ActionSummaries(c); len(sums) > 0 {
-			d.Actions = sums
-		}
-		return docket.NewEvent(c.ID, docket.EventAnswered, actor, now, d), nil
+		return x.newEvent(docket.EventAssigned, docket.Assigned{AssigneeID: cmp.Or(x.a.Assignee, x.u.ID)}), nil
+	}},
+	ActComment: {check: needText, event: func(x *effect) (*docket.Event, error) {
+		return x.newEvent(docket.EventCommented, docket.Commented{Text: x.a.Text}), nil
+	}},
+	ActDecide:       {check: checkDecide, requests: true, event: decide},
+	ActApprove:      {check: checkApprove, requests: true, event: approveOrReject},
+	ActReject:       {check: checkReject, event: approveOrReject},
+	ActAnswer:       {check: needText, requests: true, event: answer},
+	ActRetriage:     {event: func(x *effect) (*docket.Event, error) { return x.s.retriage(x.c, x.u, x.a, x.now) }},
+	ActVerifySender: {check: checkVerifySender, event: verifySender},
+	ActMerge:        {check: checkMerge, run: (*Service).merge},
+	ActSplit:        {check: checkSplit, run: (*Service).split},
+
+	// The platform part (platform.go).
+	docket.OpRemove:       {check: checkPlatform, event: platformOp},
+	docket.OpRestrict:     {check: checkPlatform, event: platformOp},
+	docket.OpSuspend:      {check: checkPlatform, event: platformOp},
+	docket.OpTerminate:    {check: checkPlatform, event: platformOp},
+	docket.OpPreserve:     {check: checkPlatform, event: platformOp},
+	docket.OpDisclose:     {check: checkPlatform, requests: true, event: platformOp},
+	docket.OpNotify:       {check: checkPlatform, event: platformOp},
+	docket.OpReportThreat: {check: checkPlatform, event: platformOp},
+	ActExtendHold:         {check: checkPlatform, event: extendHold},
+	ActAcknowledgePage:    {check: checkPlatform, event: acknowledgePage},
+}
+
+func checkDecide(_ *docket.User, a Action) error {
+	if !a.Outcome.Valid() {
+		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field outcome must be comply, partial, refuse, need_info or not_actionable, not %q.", a.Outcome), Fields: map[string]string{"outcome": "invalid"}}
 	}
-	return nil, docket.Errorf(docket.EINVALID, "Unknown event type %q.", a.Type)
+	if a.Statement == "" {
+		return required(a, "statement")
+	}
+	if a.ReasonCode == "" && (a.Outcome == docket.OutcomeRefuse || a.Outcome == docket.OutcomePartial || a.Outcome == docket.OutcomeNotActionable) {
+		return required(a, "reason_code")
+	}
+	return nil
+}
+
+func decide(x *effect) (*docket.Event, error) {
+	c := x.c
+	switch c.State {
+	case docket.StateAwaitingApproval:
+		return nil, stateError(c, "approve or reject the pending decision first.")
+	case docket.StateAwaitingRequester:
+		return nil, stateError(c, "the requester has been asked for more information; wait for the reply.")
+	case docket.StateAnswered:
+		return nil, stateError(c, "it has been answered.")
+	}
+	needs := x.a.Outcome.Releases() && Disclosing(c, x.reqs)
+	return x.newEvent(docket.EventDecided, docket.Decided{Decision: docket.Decision{
+		Outcome: x.a.Outcome, ReasonCode: x.a.ReasonCode, Statement: x.a.Statement,
+		DecidedBy: x.u.ID, DecidedAt: x.now, NeedsApproval: needs,
+	}}), nil
+}
+
+func checkApprove(u *docket.User, a Action) error {
+	if err := mayApprove(u, "approve a decision"); err != nil {
+		return err
+	}
+	if len(a.Targets) > maxSplit {
+		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field targets: at most %d.", maxSplit), Fields: map[string]string{"targets": "too many"}}
+	}
+	for _, t := range a.Targets {
+		if t.Value == "" || !slices.Contains(docket.TargetKinds, t.Kind) {
+			return &docket.Error{Code: docket.EINVALID, Message: "Field targets: each is {kind, value} with kind one of " + strings.Join(docket.TargetKinds, ", ") + ".", Fields: map[string]string{"targets": "invalid"}}
+		}
+	}
+	for _, cat := range a.Categories {
+		if !slices.Contains(docket.ExportCategories, cat) {
+			return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field categories must be among %s, not %q.", strings.Join(docket.ExportCategories, ", "), cat), Fields: map[string]string{"categories": "invalid"}}
+		}
+	}
+	return nil
+}
+
+func checkReject(u *docket.User, a Action) error {
+	if err := needText(u, a); err != nil {
+		return err
+	}
+	return mayApprove(u, "send a decision back")
+}
+
+func approveOrReject(x *effect) (*docket.Event, error) {
+	c, a, u := x.c, x.a, x.u
+	// A decision in effect that hands data over but has no approval naming what it
+	// covers (one recorded before approvals did) may be approved again.
+	reapprove := a.Type == ActApprove && c.State == docket.StateDecided && c.Decision != nil &&
+		c.Decision.Coverage == nil && c.Decision.Outcome.Releases() && Disclosing(c, x.reqs)
+	if (c.State != docket.StateAwaitingApproval && !reapprove) || c.Decision == nil {
+		return nil, stateError(c, "no decision is waiting for approval.")
+	}
+	if c.Decision.DecidedBy == u.ID {
+		return nil, docket.Errorf(docket.EFOUREYES, "A decision that discloses user data must be approved by someone other than its author.")
+	}
+	if a.Type == ActReject {
+		return x.newEvent(docket.EventApprovalRejected, docket.ApprovalRejected{Reason: a.Text}), nil
+	}
+	if c.Sender == docket.SenderUnverified && c.SenderVerified == nil {
+		return nil, docket.Errorf(docket.ESTATE, "The request came from an unverified e-mail sender: record an independent verification of the sender (verify_sender: a call-back to a known number, a supervisor) before approving a disclosure.")
+	}
+	return x.newEvent(docket.EventApproved, docket.Approved{Coverage: coverage(c, x.reqs, a)}), nil
+}
+
+func checkVerifySender(u *docket.User, a Action) error {
+	if !slices.Contains(verifyMethods, a.Method) {
+		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field method must be one of %s, not %q.", strings.Join(verifyMethods, ", "), a.Method), Fields: map[string]string{"method": "invalid"}}
+	}
+	return needText(u, a)
+}
+
+func verifySender(x *effect) (*docket.Event, error) {
+	if x.c.Sender == "" {
+		return nil, docket.Errorf(docket.ESTATE, "The case did not come by e-mail: its requester authenticated with a token or is the public.")
+	}
+	return x.newEvent(docket.EventSenderVerified, docket.SenderVerified{Method: x.a.Method, Note: x.a.Text}), nil
+}
+
+func answer(x *effect) (*docket.Event, error) {
+	c := x.c
+	switch c.State {
+	case docket.StateDecided:
+	case docket.StateAwaitingApproval:
+		return nil, stateError(c, "the decision discloses user data and waits for a second person's approval.")
+	default:
+		return nil, stateError(c, "decide before answering.")
+	}
+	if n := c.PendingActions(); n > 0 {
+		return nil, docket.Errorf(docket.ESTATE, "%d action(s) on the platform are not confirmed yet: answer once the platform has confirmed them (or they have failed for good), so that the answer reports what was done.", n)
+	}
+	if CarriesData(c, x.reqs) {
+		if err := mayRelease(c, x.reqs, Effect{Kind: EffectAnswer}); err != nil {
+			return nil, err
+		}
+	}
+	pauses := c.Decision.Outcome == docket.OutcomeNeedInfo && c.PauseOnNeedInfo
+	d := docket.Answered{Text: x.a.Text, PausesClock: pauses}
+	if sums := ActionSummaries(c); len(sums) > 0 {
+		d.Actions = sums
+	}
+	return x.newEvent(docket.EventAnswered, d), nil
+}
+
+func checkMerge(_ *docket.User, a Action) error {
+	if a.Case == "" {
+		return required(a, "case")
+	}
+	return nil
+}
+
+func checkSplit(_ *docket.User, a Action) error {
+	if len(a.Requests) == 0 {
+		return required(a, "requests")
+	}
+	if len(a.Requests) > maxSplit {
+		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field requests: at most %d.", maxSplit), Fields: map[string]string{"requests": "too many"}}
+	}
+	seen := map[string]bool{}
+	for _, id := range a.Requests {
+		if seen[id] {
+			return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field requests names %s twice.", id), Fields: map[string]string{"requests": "duplicate"}}
+		}
+		seen[id] = true
+	}
+	return nil
 }

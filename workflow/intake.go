@@ -386,6 +386,7 @@ func (s *Service) thread(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 	} else {
 		e = docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, docket.RequestReceived{
 			RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256, Why: p.sub.ThreadWhy, Emergency: p.c.Emergency && !c.Emergency,
+			Discloses: p.c.Discloses && !c.Discloses,
 		})
 	}
 	if err := s.join(ctx, tx, p, c, e); err != nil {
@@ -460,6 +461,7 @@ func (s *Service) attach(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 		d.DeadlineAt, d.DueSoonAt = docket.OptTime(p.c.DeadlineAt), docket.OptTime(p.c.DueSoonAt)
 	}
 	d.Emergency = p.c.Emergency && !c.Emergency
+	d.Discloses = p.c.Discloses && !c.Discloses
 	req.CaseID = c.ID
 	if err := s.join(ctx, tx, p, c, docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, d)); err != nil {
 		return false, err

@@ -105,6 +105,7 @@ func (s *Service) merge(ctx context.Context, u *docket.User, intoID string, a Ac
 		if from.Emergency && !into.Emergency {
 			d.Emergency, d.Queue = true, from.Queue
 		}
+		d.Discloses = from.Discloses && !into.Discloses
 		if from.Priority > into.Priority {
 			d.Priority = from.Priority
 		}
@@ -256,6 +257,7 @@ func (s *Service) splitCase(ctx context.Context, reqs []*docket.Request, from st
 		if o.Emergency && !d.Emergency {
 			d.Emergency, d.Queue, d.Priority = true, o.Queue, o.Priority
 		}
+		d.Discloses = d.Discloses || o.Discloses
 	}
 	for _, q := range reqs {
 		d.Requests = append(d.Requests, q.ID)

@@ -60,12 +60,6 @@ type ActionSummary struct {
 
 func isPlatformOp(t string) bool { return slices.Contains(docket.Ops, t) }
 
-// isPlatformAction reports whether an action type is handled here: an operation on the
-// platform, a hold's extension or a page's acknowledgement.
-func isPlatformAction(t string) bool {
-	return isPlatformOp(t) || t == ActExtendHold || t == ActAcknowledgePage
-}
-
 // checkPlatformAction checks the fields of an action on the platform, before any read.
 func checkPlatformAction(a Action) error {
 	invalid := func(field, msg string) error {
@@ -161,35 +155,43 @@ func (s *Service) readPlatformFacts(ctx context.Context, caseID string, a Action
 	return f, nil
 }
 
-// platformEvent returns the event that records an action on the platform, an extension or
-// an acknowledgement, after checking that the case allows it now.
-func (s *Service) platformEvent(c *docket.Case, u *docket.User, a Action, f *platformFacts, now time.Time) (*docket.Event, error) {
-	actor := docket.UserActor(u.ID)
-	switch a.Type {
-	case ActExtendHold:
-		h := c.Hold(a.Hold)
-		switch {
-		case h == nil:
-			return nil, docket.Errorf(docket.ENOTFOUND, "The case has no hold %d.", a.Hold)
-		case h.ReleasedAt != nil:
-			return nil, docket.Errorf(docket.ESTATE, "Hold %d was released on %s; preserve again instead.", a.Hold, h.ReleasedAt.Format(time.RFC3339))
-		case h.Extended:
-			return nil, docket.Errorf(docket.ESTATE, "Hold %d was already extended once; the regime allows one extension.", a.Hold)
-		case h.Extension <= 0:
-			return nil, docket.Errorf(docket.ESTATE, "Hold %d (%s) allows no extension; preserve again on a new request.", a.Hold, h.Basis)
-		}
-		return docket.NewEvent(c.ID, docket.EventHoldExtended, actor, now, docket.HoldExtended{
-			Hold: h.Seq, Until: h.Until.Add(time.Duration(h.Extension)), Reason: a.Text}), nil
-	case ActAcknowledgePage:
-		if !c.Emergency {
-			return nil, docket.Errorf(docket.ESTATE, "The case is not an emergency: there is no page to acknowledge.")
-		}
-		if c.Paging != nil && c.Paging.AcknowledgedAt != nil {
-			return nil, docket.Errorf(docket.ESTATE, "The page was already acknowledged by %s.", c.Paging.AcknowledgedBy)
-		}
-		return docket.NewEvent(c.ID, docket.EventPageAcknowledged, actor, now, docket.PageAcknowledged{}), nil
-	}
+// checkPlatform is the check of the platform part's actions, before any read.
+func checkPlatform(_ *docket.User, a Action) error { return checkPlatformAction(a) }
 
+// extendHold extends a hold once by the regime's extension.
+func extendHold(x *effect) (*docket.Event, error) {
+	c, a := x.c, x.a
+	h := c.Hold(a.Hold)
+	switch {
+	case h == nil:
+		return nil, docket.Errorf(docket.ENOTFOUND, "The case has no hold %d.", a.Hold)
+	case h.ReleasedAt != nil:
+		return nil, docket.Errorf(docket.ESTATE, "Hold %d was released on %s; preserve again instead.", a.Hold, h.ReleasedAt.Format(time.RFC3339))
+	case h.Extended:
+		return nil, docket.Errorf(docket.ESTATE, "Hold %d was already extended once; the regime allows one extension.", a.Hold)
+	case h.Extension <= 0:
+		return nil, docket.Errorf(docket.ESTATE, "Hold %d (%s) allows no extension; preserve again on a new request.", a.Hold, h.Basis)
+	}
+	return x.newEvent(docket.EventHoldExtended, docket.HoldExtended{
+		Hold: h.Seq, Until: h.Until.Add(time.Duration(h.Extension)), Reason: a.Text}), nil
+}
+
+// acknowledgePage takes an emergency: its escalation stops.
+func acknowledgePage(x *effect) (*docket.Event, error) {
+	c := x.c
+	if !c.Emergency {
+		return nil, docket.Errorf(docket.ESTATE, "The case is not an emergency: there is no page to acknowledge.")
+	}
+	if c.Paging != nil && c.Paging.AcknowledgedAt != nil {
+		return nil, docket.Errorf(docket.ESTATE, "The page was already acknowledged by %s.", c.Paging.AcknowledgedBy)
+	}
+	return x.newEvent(docket.EventPageAcknowledged, docket.PageAcknowledged{}), nil
+}
+
+// platformOp returns the action_requested event of an operation on the platform, after
+// checking that the case allows it now.
+func platformOp(x *effect) (*docket.Event, error) {
+	c, a, f, reqs := x.c, x.a, x.facts, x.reqs
 	d := docket.ActionRequested{Op: a.Type, Target: *a.Target, Countries: a.Countries, Until: a.Until,
 		Reason: a.Text, Key: fmt.Sprintf("docket-%s-%d", c.ID, len(c.Actions)+1)}
 	decided := c.State == docket.StateDecided && c.Decision != nil &&
@@ -226,11 +228,11 @@ func (s *Service) platformEvent(c *docket.Case, u *docket.User, a Action, f *pla
 		}
 		d.Statement = last.Statement
 	case a.Type == docket.OpDisclose:
-		if !decided || !c.Discloses {
+		if !decided || !Disclosing(c, reqs) {
 			return nil, stateError(c, "disclose only on a disclosure case whose decision to comply was approved by a second person.")
 		}
-		if c.Decision.NeedsApproval && c.Decision.ApprovedBy == "" {
-			return nil, stateError(c, "the decision waits for a second person's approval.")
+		if err := mayRelease(c, reqs, Effect{Kind: EffectDisclose, Target: a.Target, Categories: a.Categories}); err != nil {
+			return nil, err
 		}
 		d.Categories, d.From, d.To = a.Categories, a.From, a.To
 		d.Recipient = f.authority.AgeRecipient // the key the package is encrypted to, fixed now
@@ -239,7 +241,7 @@ func (s *Service) platformEvent(c *docket.Case, u *docket.User, a Action, f *pla
 	case a.Type == docket.OpPreserve:
 		// Preservation comes first, before any decision (EPOC: preserve on receipt).
 	}
-	return docket.NewEvent(c.ID, docket.EventActionRequested, actor, now, d), nil
+	return x.newEvent(docket.EventActionRequested, d), nil
 }
 
 // followUp queues the background work an event sets off, in the event's transaction:
@@ -320,14 +322,14 @@ func ActionSummaries(c *docket.Case) []ActionSummary {
 
 // Change runs fn on one case inside one transaction: fn records events with rec (each
 // applied to c) and may write blobs and jobs with tx. The case is saved at the end.
-func (s *Service) Change(ctx context.Context, caseID string, actor docket.Actor, fn func(tx docket.Tx, c *docket.Case, rec func(typ string, data any) (*docket.Event, error)) error) error {
+func (s *Service) Change(ctx context.Context, caseID string, actor docket.Actor, fn func(tx docket.Tx, c *docket.Case, rec func(typ docket.EventType, data any) (*docket.Event, error)) error) error {
 	err := s.store.Update(ctx, func(tx docket.Tx) error {
 		c, err := tx.Case(ctx, caseID)
 		if err != nil {
 			return err
 		}
 		now := s.Now().Truncate(time.Microsecond)
-		rec := func(typ string, data any) (*docket.Event, error) {
+		rec := func(typ docket.EventType, data any) (*docket.Event, error) {
 			e := docket.NewEvent(caseID, typ, actor, now, data)
 			return e, record(ctx, tx, c, e)
 		}

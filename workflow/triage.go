@@ -257,5 +257,14 @@ func (s *Service) retriage(c *docket.Case, u *docket.User, a Action, now time.Ti
 		}
 		s.reclock(c, regimeID, emergency, &d)
 	}
+	// Whether the case hands over user data follows the corrected kind and regime, one way
+	// only: a person's correction may make a case disclose, never the reverse, so that no
+	// correction takes the four eyes (or the sender's verification) off a case that asked
+	// for data.
+	if r, ok := s.regimes.Lookup(regimeID); ok && (d.Discloses != nil || (a.Kind != "" && a.Kind != c.Kind)) {
+		kind := cmp.Or(a.Kind, c.Kind)
+		discloses := c.Discloses || kind.Discloses() || (kind == docket.KindOther && r.Discloses)
+		d.Discloses = &discloses
+	}
 	return docket.NewEvent(c.ID, docket.EventRetriaged, docket.UserActor(u.ID), now, d), nil
 }

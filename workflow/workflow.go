@@ -197,15 +197,18 @@ func (s *Service) AddUser(ctx context.Context, by docket.Actor, u *docket.User) 
 	return token, nil
 }
 
-// record applies e to c and appends it: the one way a case changes.
+// record applies e to c and appends it: the one way a case changes. When e changes what the
+// approval of the decision in effect covers, the approval is voided in the same transaction
+// (approval_voided) and the decision waits for a new one.
 func record(ctx context.Context, tx docket.Tx, c *docket.Case, e *docket.Event) error {
+	before := scopeOf(c)
 	if err := tx.Append(ctx, e); err != nil {
 		return err
 	}
 	if err := c.Apply(e); err != nil {
 		return fmt.Errorf("record %s on case %s: %w", e.Type, c.ID, err)
 	}
-	return nil
+	return voidIfChanged(ctx, tx, c, e, before)
 }
 
 // notFound hides whether a thing exists from those who may not see it.
@@ -215,13 +218,13 @@ func isNotFound(err error) bool { return errors.Is(err, docket.ErrNotFound) }
 
 // Entry is one event for Record.
 type Entry struct {
-	Type string
+	Type docket.EventType
 	Data any
 }
 
 // Record appends events of a background part (the mailer) to a case, in one transaction.
 func (s *Service) Record(ctx context.Context, caseID string, actor docket.Actor, entries ...Entry) error {
-	return s.Change(ctx, caseID, actor, func(_ docket.Tx, _ *docket.Case, rec func(string, any) (*docket.Event, error)) error {
+	return s.Change(ctx, caseID, actor, func(_ docket.Tx, _ *docket.Case, rec func(docket.EventType, any) (*docket.Event, error)) error {
 		for _, e := range entries {
 			if _, err := rec(e.Type, e.Data); err != nil {
 				return err
