@@ -36,7 +36,7 @@ func (s *Server) signin(kind string) handlerFunc {
 		if l.Kind == docket.LoginOfficer {
 			def = "/portal"
 		}
-		http.Redirect(w, r, localPath(d.Next, def), http.StatusSeeOther)
+		http.Redirect(w, r, safeNext(d.Next, def), http.StatusSeeOther)
 		return nil
 	}
 }

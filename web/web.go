@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/account"
@@ -257,13 +258,39 @@ func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request, a access, p *p
 	http.Redirect(w, r, to+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 }
 
-// localPath returns next when it is a path on this site, else def: a sign-in never sends
-// anyone to another site.
-func localPath(next, def string) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, `/\`) && !strings.ContainsAny(next, "\r\n") {
-		return next
+// safeNext returns next when it is a path on this site, else def: a sign-in or a language
+// switch never sends anyone to another site. next must parse (net/url) as a path alone —
+// no scheme, no host — start with a single "/", and, before and after percent-decoding,
+// hold no "//" at its start, no backslash and no control character: browsers drop tabs and
+// line breaks and read a backslash as a slash (WHATWG URL), so "/\t/evil.example" and
+// "/\\evil.example" lead elsewhere.
+func safeNext(next, def string) string {
+	if !sameSitePath(next) {
+		return def
 	}
-	return def
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return def
+	}
+	query, err := url.QueryUnescape(u.RawQuery)
+	if err != nil {
+		return def
+	}
+	fragment, err := url.PathUnescape(u.EscapedFragment())
+	if err != nil || !sameSitePath(u.Path) || strings.ContainsFunc(query+fragment, unsafeInURL) {
+		return def
+	}
+	return next
+}
+
+// sameSitePath reports whether p starts with one "/" and holds nothing a browser reads
+// differently (control characters, backslashes).
+func sameSitePath(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.ContainsFunc(p, unsafeInURL)
+}
+
+func unsafeInURL(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\\' || r == utf8.RuneError
 }
 
 func (s *Server) setSession(w http.ResponseWriter, token string, expires time.Time) {
