@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/docket-dev/docket"
@@ -25,6 +27,11 @@ type Config struct {
 	LockFor     time.Duration
 	// ConfirmTTL is how long an address-confirmation link is good (default 48 h).
 	ConfirmTTL time.Duration
+	// MaxHashes bounds the password hashes computed at once (argon2id takes 19 MiB each;
+	// default GOMAXPROCS). A sign-in waits for a free one while its context lasts, at most
+	// HashWait (default 5 s), and is then refused as unavailable (503, try again).
+	MaxHashes int
+	HashWait  time.Duration
 }
 
 // Service manages sign-in accounts and sessions.
@@ -33,6 +40,11 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 	cfg   Config
+	// hashes holds a token per password hash being computed; waiting counts the sign-ins
+	// waiting for one, and hashHook (tests) runs inside each.
+	hashes   chan struct{}
+	waiting  atomic.Int64
+	hashHook func()
 }
 
 // New returns a Service.
@@ -55,7 +67,45 @@ func New(cfg Config) *Service {
 	if cfg.ConfirmTTL <= 0 {
 		cfg.ConfirmTTL = 48 * time.Hour
 	}
-	return &Service{store: cfg.Store, log: cfg.Logger, now: cfg.Now, cfg: cfg}
+	if cfg.MaxHashes <= 0 {
+		cfg.MaxHashes = runtime.GOMAXPROCS(0)
+	}
+	if cfg.HashWait <= 0 {
+		cfg.HashWait = 5 * time.Second
+	}
+	return &Service{store: cfg.Store, log: cfg.Logger, now: cfg.Now, cfg: cfg, hashes: make(chan struct{}, cfg.MaxHashes)}
+}
+
+// ErrBusy is the answer when every password hash is taken for longer than a sign-in waits.
+var ErrBusy = docket.Errorf(docket.EUNAVAILABLE, "Too many sign-ins at this moment; try again in a few seconds.")
+
+// hashing runs fn (an argon2id hash) once one of the MaxHashes slots is free: the memory
+// that hashes take is bounded however many sign-ins arrive at once. It returns ErrBusy
+// when ctx ends or HashWait passes first.
+func (s *Service) hashing(ctx context.Context, fn func()) error {
+	s.waiting.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.HashWait)
+	defer cancel()
+	select {
+	case s.hashes <- struct{}{}:
+		s.waiting.Add(-1)
+	case <-ctx.Done():
+		s.waiting.Add(-1)
+		s.log.WarnContext(ctx, "sign-in refused: no free password hash", slog.Int("max_hashes", s.cfg.MaxHashes))
+		return ErrBusy
+	}
+	defer func() { <-s.hashes }()
+	if s.hashHook != nil {
+		s.hashHook()
+	}
+	fn()
+	return nil
+}
+
+// checkPassword is CheckPassword within the bound on hashes.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (ok bool, err error) {
+	err = s.hashing(ctx, func() { ok = CheckPassword(hash, password) })
+	return ok, err
 }
 
 // SessionTTL is how long a session lasts after sign-in.
@@ -93,7 +143,9 @@ func (s *Service) SignIn(ctx context.Context, kind, email, password, code string
 	}
 	l, err := s.store.LoginByEmail(ctx, kind, email)
 	if errors.Is(err, docket.ErrNotFound) {
-		CheckPassword(dummyHash(), password) // the same work as for a real account
+		if _, err := s.checkPassword(ctx, dummyHash(), password); err != nil { // the same work as for a real account
+			return nil, "", err
+		}
 		s.log.WarnContext(ctx, "sign-in refused: no such account", slog.String("kind", kind), slog.String("email", email))
 		return nil, "", ErrSignIn
 	} else if err != nil {
@@ -124,7 +176,11 @@ func (s *Service) SignIn(ctx context.Context, kind, email, password, code string
 		return nil, "", s.locked(ctx, l.ID, now.Add(s.cfg.LockFor))
 	}
 	step, codeOK := checkCode(l.TOTPSecret, code, now, l.TOTPStep)
-	if !CheckPassword(l.PasswordHash, password) || !codeOK {
+	passwordOK, err := s.checkPassword(ctx, l.PasswordHash, password)
+	if err != nil {
+		return nil, "", err
+	}
+	if !passwordOK || !codeOK {
 		why := "wrong password or code"
 		if attempt >= s.cfg.MaxFailures {
 			why = "wrong password or code; account locked"
@@ -359,7 +415,10 @@ func (s *Service) Confirm(ctx context.Context, token, password, code string) (*d
 	if !ok {
 		return nil, docket.Errorf(docket.EINVALID, "The code is not the one your authenticator app shows now; check its clock and try again.")
 	}
-	l.PasswordHash, l.TOTPStep, l.ConfirmHash = HashPassword(password), step, ""
+	if err := s.hashing(ctx, func() { l.PasswordHash = HashPassword(password) }); err != nil {
+		return nil, err
+	}
+	l.TOTPStep, l.ConfirmHash = step, ""
 	l.Status = docket.LoginAwaitingApproval
 	switch {
 	case l.ApprovedBy != "": // a reset of an account approved before

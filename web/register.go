@@ -77,6 +77,9 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request, p *page) error
 	if r.Method == http.MethodGet {
 		return s.render(w, r, p, http.StatusOK, "register", d)
 	}
+	if err := s.allowSignIn(r); err != nil {
+		return err
+	}
 	if err := parseForm(w, r, smallForm); err != nil {
 		return err
 	}
@@ -120,6 +123,9 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, p *page) error 
 	p.Title = "Confirm your account"
 	token := r.URL.Query().Get("token")
 	if r.Method == http.MethodPost {
+		if err := s.allowSignIn(r); err != nil {
+			return err
+		}
 		if err := parseForm(w, r, smallForm); err != nil {
 			return err
 		}

@@ -49,6 +49,10 @@ type Config struct {
 	// NoticesPerMinute and NoticeBurst limit notices per client address (defaults 10, 20).
 	NoticesPerMinute float64
 	NoticeBurst      int
+	// SignInsPerMinute and SignInBurst limit sign-ins (and registrations and confirmations)
+	// per client address (defaults 10, 20).
+	SignInsPerMinute float64
+	SignInBurst      int
 	TrustProxy       bool
 	// SSO, when set, lets staff sign in through an OpenID Connect provider.
 	SSO *SSO
@@ -64,6 +68,7 @@ type Server struct {
 	accounts *account.Service
 	log      *slog.Logger
 	notices  *ratelimit.Limiter
+	signins  *ratelimit.Limiter
 	sso      *sso // nil without single sign-on
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
@@ -104,11 +109,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.NoticeBurst <= 0 {
 		cfg.NoticeBurst = 20
 	}
+	if cfg.SignInsPerMinute <= 0 {
+		cfg.SignInsPerMinute = 10
+	}
+	if cfg.SignInBurst <= 0 {
+		cfg.SignInBurst = 20
+	}
 	if cfg.Now == nil {
 		cfg.Now = cfg.Service.Now
 	}
 	s := &Server{cfg: cfg, svc: cfg.Service, store: cfg.Store, accounts: cfg.Accounts, log: cfg.Logger,
-		notices: ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst), mux: http.NewServeMux(), sso: newSSO(cfg.SSO)}
+		notices: ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst),
+		signins: ratelimit.New(cfg.SignInsPerMinute/60, cfg.SignInBurst), mux: http.NewServeMux(), sso: newSSO(cfg.SSO)}
 	if cfg.SSO != nil {
 		if err := cfg.SSO.Validate(); err != nil {
 			return nil, err
@@ -291,6 +303,16 @@ func sameSitePath(p string) bool {
 
 func unsafeInURL(r rune) bool {
 	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\\' || r == utf8.RuneError
+}
+
+// allowSignIn counts a sign-in, registration or confirmation from the client's address:
+// beyond the limit it is refused before any password is hashed.
+func (s *Server) allowSignIn(r *http.Request) error {
+	if !s.signins.Allow(ratelimit.ClientAddr(r, s.cfg.TrustProxy)) {
+		s.log.WarnContext(r.Context(), "sign-in refused: too many from this address", slog.String("path", r.URL.Path))
+		return docket.Errorf(docket.ERATELIMIT, "Too many sign-ins from your address; try again in a minute.")
+	}
+	return nil
 }
 
 func (s *Server) setSession(w http.ResponseWriter, token string, expires time.Time) {

@@ -75,6 +75,8 @@ Common flags (each also read from the environment, and from --config FILE):
   --rules FILE      routing rules (CEL) replacing the embedded ones (DOCKET_RULES)
   --config FILE     a JSON file with any of: data, db, addr, regimes, rules, clock_interval,
                     max_body, notices_per_minute, notice_burst, trust_proxy, log_level,
+                    signins_per_minute, signin_burst, max_hashes (sign-ins per address, and
+                    password hashes at once; defaults 10, 20, GOMAXPROCS),
                     pprof_addr (DOCKET_PPROF_ADDR: profiling on a separate listener),
                     intake_batch (DOCKET_INTAKE_BATCH: receipts per commit, default 256),
                     no_triage (DOCKET_NO_TRIAGE=true: no automatic sort on receipt),
@@ -105,6 +107,11 @@ type Config struct {
 	NoticesPerMinute float64 `json:"notices_per_minute"`
 	NoticeBurst      int     `json:"notice_burst"`
 	TrustProxy       bool    `json:"trust_proxy"`
+	// SignInsPerMinute and SignInBurst limit console and portal sign-ins per client
+	// address; MaxHashes bounds the password hashes computed at once.
+	SignInsPerMinute float64 `json:"signins_per_minute"`
+	SignInBurst      int     `json:"signin_burst"`
+	MaxHashes        int     `json:"max_hashes"`
 	LogLevel         string  `json:"log_level"`
 	PprofAddr        string  `json:"pprof_addr"`
 	IntakeBatch      int     `json:"intake_batch"`

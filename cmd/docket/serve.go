@@ -139,14 +139,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil || sessionTTL <= 0 {
 		return fmt.Errorf("session_ttl %q: want a positive duration such as 8h", cfg.SessionTTL)
 	}
-	accounts := account.New(account.Config{Store: store, Logger: log, Now: svc.Now, SessionTTL: sessionTTL})
+	accounts := account.New(account.Config{Store: store, Logger: log, Now: svc.Now, SessionTTL: sessionTTL, MaxHashes: cfg.MaxHashes})
 	noticeReceipt := "" // a notice's receipt by e-mail, when there is a relay to send it
 	if mailer.Configured() {
 		noticeReceipt = mailout.JobReceipt
 	}
 	pages, err := web.New(web.Config{Service: svc, Store: store, Accounts: accounts, Logger: log, Mailer: mailer,
 		NoticeReceipt: noticeReceipt, MaxUpload: cfg.MaxBody, NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst,
-		TrustProxy: cfg.TrustProxy, SSO: cfg.SSO})
+		SignInsPerMinute: cfg.SignInsPerMinute, SignInBurst: cfg.SignInBurst, TrustProxy: cfg.TrustProxy, SSO: cfg.SSO})
 	if err != nil {
 		return err
 	}
