@@ -34,8 +34,11 @@ type Config struct {
 	NoticeBurst      int
 	// TokenTTL is how long a token lookup is cached (default 30 s).
 	TokenTTL time.Duration
-	// TrustProxy takes the client address for rate limits from X-Forwarded-For.
-	TrustProxy bool
+	// Proxies are the proxies trusted to name the client in X-Forwarded-For (nil: none).
+	Proxies *ratelimit.Proxies
+	// Notices, when set, is the limiter of public notices, shared with the notice form so
+	// that the limit holds across both; otherwise the API makes its own.
+	Notices *ratelimit.Limiter
 	// Keeper signs package download links; without it no package is offered.
 	Keeper *evidence.Keeper
 }
@@ -49,7 +52,7 @@ type Server struct {
 	tokens  *tokenCache
 	notices *ratelimit.Limiter
 	metrics *metrics
-	trust   bool
+	proxies *ratelimit.Proxies
 	keeper  *evidence.Keeper
 	mux     *http.ServeMux
 }
@@ -95,10 +98,13 @@ func New(cfg Config) *Server {
 	s := &Server{
 		svc: cfg.Service, store: cfg.Store, log: cfg.Logger, maxBody: cfg.MaxBody,
 		tokens:  &tokenCache{ttl: cfg.TokenTTL, entries: map[string]cached{}},
-		notices: ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst),
-		trust:   cfg.TrustProxy,
+		notices: cfg.Notices,
+		proxies: cfg.Proxies,
 		keeper:  cfg.Keeper,
 		mux:     http.NewServeMux(),
+	}
+	if s.notices == nil {
+		s.notices = ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst)
 	}
 	s.metrics = newMetrics(cfg.Registry, cfg.Store, cfg.Service)
 	for _, rt := range s.routes() {

@@ -36,7 +36,7 @@ func (s *Server) authorityOf(ctx context.Context, email string) (*docket.Authori
 // baseURL is the address of this site as the visitor reached it, for links in mail.
 func (s *Server) baseURL(r *http.Request) string {
 	scheme := "http"
-	if r.TLS != nil || (s.cfg.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https") {
+	if r.TLS != nil || (s.cfg.Proxies != nil && r.Header.Get("X-Forwarded-Proto") == "https") {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host

@@ -53,7 +53,11 @@ type Config struct {
 	// per client address (defaults 10, 20).
 	SignInsPerMinute float64
 	SignInBurst      int
-	TrustProxy       bool
+	// Proxies are the proxies trusted to name the client in X-Forwarded-For (nil: none).
+	Proxies *ratelimit.Proxies
+	// Notices, when set, is the limiter of public notices shared with the API; otherwise the
+	// form makes its own.
+	Notices *ratelimit.Limiter
 	// SSO, when set, lets staff sign in through an OpenID Connect provider.
 	SSO *SSO
 	// Now is the clock (default the service's).
@@ -119,8 +123,11 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = cfg.Service.Now
 	}
 	s := &Server{cfg: cfg, svc: cfg.Service, store: cfg.Store, accounts: cfg.Accounts, log: cfg.Logger,
-		notices: ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst),
+		notices: cfg.Notices,
 		signins: ratelimit.New(cfg.SignInsPerMinute/60, cfg.SignInBurst), mux: http.NewServeMux(), sso: newSSO(cfg.SSO)}
+	if s.notices == nil {
+		s.notices = ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst)
+	}
 	if cfg.SSO != nil {
 		if err := cfg.SSO.Validate(); err != nil {
 			return nil, err
@@ -308,7 +315,7 @@ func unsafeInURL(r rune) bool {
 // allowSignIn counts a sign-in, registration or confirmation from the client's address:
 // beyond the limit it is refused before any password is hashed.
 func (s *Server) allowSignIn(r *http.Request) error {
-	if !s.signins.Allow(ratelimit.ClientAddr(r, s.cfg.TrustProxy)) {
+	if !s.signins.Allow(ratelimit.ClientAddr(r, s.cfg.Proxies)) {
 		s.log.WarnContext(r.Context(), "sign-in refused: too many from this address", slog.String("path", r.URL.Path))
 		return docket.Errorf(docket.ERATELIMIT, "Too many sign-ins from your address; try again in a minute.")
 	}

@@ -74,7 +74,7 @@ Common flags (each also read from the environment, and from --config FILE):
   --regimes FILE    a regime table replacing the embedded one (DOCKET_REGIMES)
   --rules FILE      routing rules (CEL) replacing the embedded ones (DOCKET_RULES)
   --config FILE     a JSON file with any of: data, db, addr, regimes, rules, clock_interval,
-                    max_body, notices_per_minute, notice_burst, trust_proxy, log_level,
+                    max_body, notices_per_minute, notice_burst, trust_proxy, trusted_proxies, log_level,
                     signins_per_minute, signin_burst, max_hashes (sign-ins per address, and
                     password hashes at once; defaults 10, 20, GOMAXPROCS),
                     pprof_addr (DOCKET_PPROF_ADDR: profiling on a separate listener),
@@ -107,6 +107,9 @@ type Config struct {
 	NoticesPerMinute float64 `json:"notices_per_minute"`
 	NoticeBurst      int     `json:"notice_burst"`
 	TrustProxy       bool    `json:"trust_proxy"`
+	// TrustedProxies are the CIDR ranges of the proxies in front of docket whose
+	// X-Forwarded-For entries count (with trust_proxy and none, the connection's peer).
+	TrustedProxies []string `json:"trusted_proxies"`
 	// SignInsPerMinute and SignInBurst limit console and portal sign-ins per client
 	// address; MaxHashes bounds the password hashes computed at once.
 	SignInsPerMinute float64 `json:"signins_per_minute"`

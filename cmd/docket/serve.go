@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -18,6 +19,7 @@ import (
 	"github.com/docket-dev/docket/api"
 	"github.com/docket-dev/docket/jobs"
 	"github.com/docket-dev/docket/mailout"
+	"github.com/docket-dev/docket/ratelimit"
 	"github.com/docket-dev/docket/rules"
 	"github.com/docket-dev/docket/triage"
 	"github.com/docket-dev/docket/web"
@@ -130,10 +132,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer runner.Stop()
 
+	proxies, err := ratelimit.NewProxies(cfg.TrustProxy, cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	// One limiter for notices by API and by form: the documented limit holds across both.
+	notices := ratelimit.New(cmp.Or(cfg.NoticesPerMinute, 10)/60, cmp.Or(cfg.NoticeBurst, 20))
 	reg := prometheus.NewRegistry()
 	apiHandler := api.New(api.Config{
 		Service: svc, Store: store, Logger: log, Registry: reg, MaxBody: cfg.MaxBody,
-		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, TrustProxy: cfg.TrustProxy, Keeper: keeper,
+		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, Proxies: proxies, Notices: notices, Keeper: keeper,
 	})
 	sessionTTL, err := time.ParseDuration(cfg.SessionTTL)
 	if err != nil || sessionTTL <= 0 {
@@ -146,7 +154,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	pages, err := web.New(web.Config{Service: svc, Store: store, Accounts: accounts, Logger: log, Mailer: mailer,
 		NoticeReceipt: noticeReceipt, MaxUpload: cfg.MaxBody, NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst,
-		SignInsPerMinute: cfg.SignInsPerMinute, SignInBurst: cfg.SignInBurst, TrustProxy: cfg.TrustProxy, SSO: cfg.SSO})
+		SignInsPerMinute: cfg.SignInsPerMinute, SignInBurst: cfg.SignInBurst, Proxies: proxies, Notices: notices, SSO: cfg.SSO})
 	if err != nil {
 		return err
 	}
