@@ -83,6 +83,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Bind before anything is created: the first admin's sign-in is printed once, and a
+	// start that cannot listen (port busy, bad --addr) must not consume it.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -169,10 +176,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		apiHandler.ServeHTTP(w, r)
 	})
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
