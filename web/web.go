@@ -6,6 +6,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -41,6 +42,10 @@ type Config struct {
 	// Mailer sends address-confirmation links; without a configured relay the links are
 	// written to the log for the operator to pass on.
 	Mailer docket.Mailer
+	// PublicURL is the address of the site as people reach it (https://docket.example),
+	// the only base of links in mail: never the request's Host header (default
+	// http://127.0.0.1:8080, docket's default listen address).
+	PublicURL string
 	// NoticeReceipt is the job kind that mails a notice's receipt to its notifier (empty:
 	// none is sent).
 	NoticeReceipt string
@@ -125,6 +130,11 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, svc: cfg.Service, store: cfg.Store, accounts: cfg.Accounts, log: cfg.Logger,
 		notices: cfg.Notices,
 		signins: ratelimit.New(cfg.SignInsPerMinute/60, cfg.SignInBurst), mux: http.NewServeMux(), sso: newSSO(cfg.SSO)}
+	base, err := PublicBase(cmp.Or(cfg.PublicURL, "http://127.0.0.1:8080"))
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.PublicURL = base
 	if s.notices == nil {
 		s.notices = ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst)
 	}
@@ -147,6 +157,16 @@ func New(cfg Config) (*Server, error) {
 	}))
 	s.handler = cop.Handler(s.mux)
 	return s, nil
+}
+
+// PublicBase checks a public base URL (public_url) and returns it without a trailing
+// slash: http or https, a host, nothing after the path.
+func PublicBase(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", fmt.Errorf("public_url %q: want the site's address as people reach it, such as https://docket.example", raw)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
 // csp allows this site's own scripts, styles and images (and data: images: the QR code of

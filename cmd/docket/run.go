@@ -48,7 +48,7 @@ func NewMain() *Main {
 const usage = `docket receives, tracks and answers requests from authorities and the public.
 
 Usage:
-  docket serve     [common flags] [--addr HOST:PORT] [--clock-interval 5s]
+  docket serve     [common flags] [--addr HOST:PORT] [--public-url URL] [--clock-interval 5s]
                    [--smtp-addr HOST:PORT --smtp-domain DOMAIN] [--lmtp-addr HOST:PORT]
   docket migrate   [common flags]
   docket authority add --name NAME --country CC [--kind KIND] [--domain D]... [--age-recipient age1…] [--json]
@@ -73,7 +73,8 @@ Common flags (each also read from the environment, and from --config FILE):
   --db URL          postgres://… to use PostgreSQL instead (DOCKET_DB)
   --regimes FILE    a regime table replacing the embedded one (DOCKET_REGIMES)
   --rules FILE      routing rules (CEL) replacing the embedded ones (DOCKET_RULES)
-  --config FILE     a JSON file with any of: data, db, addr, regimes, rules, clock_interval,
+  --config FILE     a JSON file with any of: data, db, addr, public_url (DOCKET_PUBLIC_URL:
+                    the site's address, base of links in mail), regimes, rules, clock_interval,
                     max_body, notices_per_minute, notice_burst, trust_proxy, trusted_proxies, log_level,
                     signins_per_minute, signin_burst, max_hashes (sign-ins per address, and
                     password hashes at once; defaults 10, 20, GOMAXPROCS),
@@ -100,6 +101,9 @@ type Config struct {
 	Data             string  `json:"data"`
 	DB               string  `json:"db"`
 	Addr             string  `json:"addr"`
+	// PublicURL is the site's address as people reach it: the base of links in mail
+	// (default http:// and the address serve listens on).
+	PublicURL string `json:"public_url"`
 	Regimes          string  `json:"regimes"`
 	Rules            string  `json:"rules"`
 	ClockInterval    string  `json:"clock_interval"`
@@ -209,6 +213,7 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		if v, err := strconv.Atoi(m.Getenv("DOCKET_INTAKE_BATCH")); err == nil && v > 0 {
 			out.IntakeBatch = v
 		}
+		out.PublicURL = pick("", "DOCKET_PUBLIC_URL", base.PublicURL, "")
 		out.PprofAddr = pick("", "DOCKET_PPROF_ADDR", base.PprofAddr, "")
 		out.AdminEmail = pick("", "DOCKET_ADMIN_EMAIL", base.AdminEmail, "admin@docket.local")
 		out.SessionTTL = pick("", "DOCKET_SESSION_TTL", base.SessionTTL, "8h")

@@ -48,6 +48,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	resolve := m.flags(fs)
 	addr := fs.String("addr", "", "listen address HOST:PORT (DOCKET_ADDR, default 127.0.0.1:8080)")
+	publicURL := fs.String("public-url", "", "the site's address as people reach it, base of links in mail (DOCKET_PUBLIC_URL; default http://ADDR)")
 	clockEvery := fs.Duration("clock-interval", 0, "how often the deadline clock runs (DOCKET_CLOCK_INTERVAL, default 5s)")
 	smtpAddr := fs.String("smtp-addr", "", "SMTP listen address HOST:PORT for the legal addresses (DOCKET_SMTP_ADDR; off by default)")
 	smtpDomain := fs.String("smtp-domain", "", "the platform's mail domain: legal@, emergency@, abuse@ at it (DOCKET_SMTP_DOMAIN)")
@@ -61,6 +62,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if *addr != "" {
 		cfg.Addr = *addr
+	}
+	if *publicURL != "" {
+		cfg.PublicURL = *publicURL
 	}
 	if *smtpAddr != "" {
 		cfg.SMTPAddr = *smtpAddr
@@ -90,6 +94,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	defer ln.Close()
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = localURL(ln.Addr())
+	}
+	if cfg.PublicURL, err = web.PublicBase(cfg.PublicURL); err != nil {
+		return err
+	}
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -159,7 +169,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if mailer.Configured() {
 		noticeReceipt = mailout.JobReceipt
 	}
-	pages, err := web.New(web.Config{Service: svc, Store: store, Accounts: accounts, Logger: log, Mailer: mailer,
+	pages, err := web.New(web.Config{Service: svc, Store: store, Accounts: accounts, Logger: log, Mailer: mailer, PublicURL: cfg.PublicURL,
 		NoticeReceipt: noticeReceipt, MaxUpload: cfg.MaxBody, NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst,
 		SignInsPerMinute: cfg.SignInsPerMinute, SignInBurst: cfg.SignInBurst, Proxies: proxies, Notices: notices, SSO: cfg.SSO})
 	if err != nil {
@@ -221,6 +231,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// localURL is the default public URL: http:// and the address listened on, for local use
+// (an unspecified host is written localhost).
+func localURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // bootstrapAdmin creates the first admin when there is no staff at all, and prints how to
