@@ -49,6 +49,7 @@ const usage = `docket receives, tracks and answers requests from authorities and
 
 Usage:
   docket serve     [common flags] [--addr HOST:PORT] [--public-url URL] [--clock-interval 5s]
+                   [--metrics-addr HOST:PORT]
                    [--smtp-addr HOST:PORT --smtp-domain DOMAIN] [--lmtp-addr HOST:PORT]
   docket migrate   [common flags]
   docket authority add --name NAME --country CC [--kind KIND] [--domain D]... [--age-recipient age1…] [--json]
@@ -79,6 +80,8 @@ Common flags (each also read from the environment, and from --config FILE):
                     signins_per_minute, signin_burst, max_hashes (sign-ins per address, and
                     password hashes at once; defaults 10, 20, GOMAXPROCS),
                     pprof_addr (DOCKET_PPROF_ADDR: profiling on a separate listener),
+                    metrics_addr (DOCKET_METRICS_ADDR: /metrics on a separate listener),
+                    metrics_token (DOCKET_METRICS_TOKEN: /metrics for this bearer token),
                     intake_batch (DOCKET_INTAKE_BATCH: receipts per commit, default 256),
                     no_triage (DOCKET_NO_TRIAGE=true: no automatic sort on receipt),
                     admin_email (DOCKET_ADMIN_EMAIL: the first admin, created and printed by
@@ -98,12 +101,12 @@ Common flags (each also read from the environment, and from --config FILE):
 
 // Config is docket's configuration: flags over environment over the config file.
 type Config struct {
-	Data             string  `json:"data"`
-	DB               string  `json:"db"`
-	Addr             string  `json:"addr"`
+	Data string `json:"data"`
+	DB   string `json:"db"`
+	Addr string `json:"addr"`
 	// PublicURL is the site's address as people reach it: the base of links in mail
 	// (default http:// and the address serve listens on).
-	PublicURL string `json:"public_url"`
+	PublicURL        string  `json:"public_url"`
 	Regimes          string  `json:"regimes"`
 	Rules            string  `json:"rules"`
 	ClockInterval    string  `json:"clock_interval"`
@@ -121,8 +124,12 @@ type Config struct {
 	MaxHashes        int     `json:"max_hashes"`
 	LogLevel         string  `json:"log_level"`
 	PprofAddr        string  `json:"pprof_addr"`
-	IntakeBatch      int     `json:"intake_batch"`
-	NoTriage         bool    `json:"no_triage"`
+	// MetricsAddr is a listener of its own for /metrics; MetricsToken, a bearer token that
+	// /metrics asks for (on the public listener too). Without either, no metrics are served.
+	MetricsAddr  string `json:"metrics_addr"`
+	MetricsToken string `json:"metrics_token"`
+	IntakeBatch  int    `json:"intake_batch"`
+	NoTriage     bool   `json:"no_triage"`
 	// AdminEmail is the first admin's address, created on first start.
 	AdminEmail string `json:"admin_email"`
 	// SessionTTL is how long a console or portal sign-in lasts.
@@ -214,6 +221,8 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 			out.IntakeBatch = v
 		}
 		out.PublicURL = pick("", "DOCKET_PUBLIC_URL", base.PublicURL, "")
+		out.MetricsAddr = pick("", "DOCKET_METRICS_ADDR", base.MetricsAddr, "")
+		out.MetricsToken = pick("", "DOCKET_METRICS_TOKEN", base.MetricsToken, "")
 		out.PprofAddr = pick("", "DOCKET_PPROF_ADDR", base.PprofAddr, "")
 		out.AdminEmail = pick("", "DOCKET_ADMIN_EMAIL", base.AdminEmail, "admin@docket.local")
 		out.SessionTTL = pick("", "DOCKET_SESSION_TTL", base.SessionTTL, "8h")

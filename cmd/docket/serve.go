@@ -48,6 +48,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	resolve := m.flags(fs)
 	addr := fs.String("addr", "", "listen address HOST:PORT (DOCKET_ADDR, default 127.0.0.1:8080)")
+	metricsAddr := fs.String("metrics-addr", "", "listen address HOST:PORT of /metrics, apart from the public listener (DOCKET_METRICS_ADDR; off by default)")
 	publicURL := fs.String("public-url", "", "the site's address as people reach it, base of links in mail (DOCKET_PUBLIC_URL; default http://ADDR)")
 	clockEvery := fs.Duration("clock-interval", 0, "how often the deadline clock runs (DOCKET_CLOCK_INTERVAL, default 5s)")
 	smtpAddr := fs.String("smtp-addr", "", "SMTP listen address HOST:PORT for the legal addresses (DOCKET_SMTP_ADDR; off by default)")
@@ -62,6 +63,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if *addr != "" {
 		cfg.Addr = *addr
+	}
+	if *metricsAddr != "" {
+		cfg.MetricsAddr = *metricsAddr
 	}
 	if *publicURL != "" {
 		cfg.PublicURL = *publicURL
@@ -94,6 +98,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	defer ln.Close()
+	var metricsLn net.Listener // /metrics apart from the public listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on metrics_addr %s: %w", cfg.MetricsAddr, err)
+		}
+		defer metricsLn.Close()
+	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = localURL(ln.Addr())
 	}
@@ -158,7 +169,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	reg := prometheus.NewRegistry()
 	apiHandler := api.New(api.Config{
 		Service: svc, Store: store, Logger: log, Registry: reg, MaxBody: cfg.MaxBody,
-		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, Proxies: proxies, Notices: notices, Keeper: keeper,
+		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, Proxies: proxies, Notices: notices, Keeper: keeper, MetricsToken: cfg.MetricsToken,
 	})
 	sessionTTL, err := time.ParseDuration(cfg.SessionTTL)
 	if err != nil || sessionTTL <= 0 {
@@ -194,6 +205,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if metricsLn != nil {
+		msrv := &http.Server{Handler: apiHandler.Metrics(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: srv.ErrorLog}
+		defer msrv.Close()
+		go func() {
+			if err := msrv.Serve(metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Warn("metrics listener", slog.Any("err", err))
+			}
+		}()
+		log.InfoContext(ctx, "metrics listening", slog.String("addr", metricsLn.Addr().String()))
+		if m.Listening != nil {
+			m.Listening("metrics", metricsLn.Addr().String())
+		}
 	}
 	engine := "sqlite in " + cfg.Data
 	if cfg.DB != "" {
