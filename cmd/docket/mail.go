@@ -115,6 +115,11 @@ func newMailer(cfg *Config, log *slog.Logger, store docket.Store, svc *workflow.
 	if cfg.RelayAddr != "" && relay.From == "" {
 		return nil, errors.New("relay_addr needs mail_from (or smtp_domain, for legal@DOMAIN)")
 	}
+	if relay.From != "" {
+		if _, err := mailout.CheckAddress(relay.From); err != nil {
+			return nil, fmt.Errorf("mail_from: %w", err)
+		}
+	}
 	if cfg.RelayCA != "" {
 		pem, err := os.ReadFile(cfg.RelayCA)
 		if err != nil {
