@@ -57,6 +57,7 @@ func (m *Main) startMail(ctx context.Context, cfg *Config, log *slog.Logger, sto
 		return nil, err
 	}
 	var servers []*smtp.Server
+	sessions := mailin.NewSessionLimit(cfg.SMTPMaxSessions, log) // one cap for SMTP and LMTP
 	for _, l := range []struct {
 		kind, addr string
 		lmtp       bool
@@ -79,7 +80,7 @@ func (m *Main) startMail(ctx context.Context, cfg *Config, log *slog.Logger, sto
 		srv := recv.Server(l.lmtp)
 		servers = append(servers, srv)
 		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+			if err := srv.Serve(sessions.Listener(ln)); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 				log.Error(l.kind+" server stopped", slog.Any("err", err))
 			}
 		}()

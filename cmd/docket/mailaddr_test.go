@@ -136,3 +136,30 @@ func (r *lenientRelay) serve(ln net.Listener) {
 		}()
 	}
 }
+
+// TestSMTPSessionCap: serve caps the SMTP sessions open at once (smtp_max_sessions);
+// beyond it a connection is answered 421.
+func TestSMTPSessionCap(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "docket.json")
+	os.WriteFile(cfgFile, []byte(`{"smtp_addr": "127.0.0.1:0", "smtp_domain": "docket.test", "smtp_max_sessions": 1}`), 0o600)
+	srv := startServe(t, map[string]string{"DOCKET_DATA": dir, "DOCKET_CONFIG": cfgFile, "DOCKET_NO_TRIAGE": "true"})
+	greet := func() (net.Conn, string) {
+		c, err := net.Dial("tcp", srv.listen["smtp"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		return c, line
+	}
+	first, line := greet()
+	defer first.Close()
+	if !strings.HasPrefix(line, "220 ") {
+		t.Fatalf("first session: %q", line)
+	}
+	second, line := greet()
+	defer second.Close()
+	if !strings.HasPrefix(line, "421 ") {
+		t.Errorf("a session beyond smtp_max_sessions: %q, want 421", line)
+	}
+}

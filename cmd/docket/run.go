@@ -90,7 +90,8 @@ Common flags (each also read from the environment, and from --config FILE):
                     (DOCKET_SSO_CLIENT_SECRET), redirect_url: staff sign-in through OpenID Connect)
   E-mail (see docs/OPERATIONS.md): smtp_addr, smtp_domain (also --smtp-addr, --smtp-domain,
                     DOCKET_SMTP_ADDR, DOCKET_SMTP_DOMAIN), lmtp_addr, smtp_tls_cert, smtp_tls_key,
-                    smtp_require_tls, smtp_max_bytes, smtp_max_recipients, smtp_addresses, dns,
+                    smtp_require_tls, smtp_max_bytes, smtp_max_recipients, smtp_max_sessions,
+                    smtp_addresses, dns,
                     official_domains, relay_addr, relay_username, relay_password
                     (DOCKET_RELAY_PASSWORD), relay_security, relay_ca, mail_from, dkim_key,
                     dkim_selector, dkim_domain
@@ -139,17 +140,19 @@ type Config struct {
 	SSO *web.SSO `json:"sso"`
 
 	// E-mail intake (off unless smtp_addr or lmtp_addr is set).
-	SMTPAddr          string           `json:"smtp_addr"`
-	SMTPDomain        string           `json:"smtp_domain"`
-	LMTPAddr          string           `json:"lmtp_addr"`
-	SMTPTLSCert       string           `json:"smtp_tls_cert"`
-	SMTPTLSKey        string           `json:"smtp_tls_key"`
-	SMTPRequireTLS    bool             `json:"smtp_require_tls"`
-	SMTPMaxBytes      int64            `json:"smtp_max_bytes"`
-	SMTPMaxRecipients int              `json:"smtp_max_recipients"`
-	SMTPAddresses     []mailin.Address `json:"smtp_addresses"`
-	DNS               string           `json:"dns"`
-	OfficialDomains   string           `json:"official_domains"`
+	SMTPAddr          string `json:"smtp_addr"`
+	SMTPDomain        string `json:"smtp_domain"`
+	LMTPAddr          string `json:"lmtp_addr"`
+	SMTPTLSCert       string `json:"smtp_tls_cert"`
+	SMTPTLSKey        string `json:"smtp_tls_key"`
+	SMTPRequireTLS    bool   `json:"smtp_require_tls"`
+	SMTPMaxBytes      int64  `json:"smtp_max_bytes"`
+	SMTPMaxRecipients int    `json:"smtp_max_recipients"`
+	// SMTPMaxSessions caps the SMTP and LMTP sessions open at once (default 100; beyond, 421).
+	SMTPMaxSessions int              `json:"smtp_max_sessions"`
+	SMTPAddresses   []mailin.Address `json:"smtp_addresses"`
+	DNS             string           `json:"dns"`
+	OfficialDomains string           `json:"official_domains"`
 	// Outbound mail.
 	RelayAddr     string `json:"relay_addr"`
 	RelayUsername string `json:"relay_username"`
