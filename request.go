@@ -135,6 +135,9 @@ type Attachment struct {
 	Filename    string `json:"filename"`
 	ContentType string `json:"content_type"`
 	Size        int64  `json:"size"`
+	// TextNotRead says why the text of an e-mailed PDF was not read (the message's budget
+	// for PDF work was spent); the file is kept all the same.
+	TextNotRead string `json:"text_not_read,omitempty"`
 }
 
 // Blob is the content of an attachment.

@@ -113,6 +113,17 @@ type Tx interface {
 	// PutLogin inserts or replaces a sign-in account; another of the same kind with the same
 	// e-mail address is an ECONFLICT error.
 	PutLogin(ctx context.Context, l *Login) error
+	// CountSignIn counts an attempt to sign in to an account before its password and code
+	// are checked, in one statement, so that attempts made at once cannot all pass the
+	// lockout: it returns the attempts counted since the last success, this one included,
+	// or 0 when the account is locked at now (or does not exist).
+	CountSignIn(ctx context.Context, id string, now time.Time) (int, error)
+	// LockLogin locks an account until until and clears its count of attempts.
+	LockLogin(ctx context.Context, id string, until time.Time) error
+	// UseTOTPStep records a sign-in with the second-factor code of step: it clears the count
+	// of attempts and advances the last step used only if step is after it (compare-and-set).
+	// It returns false when that step or a later one was used first: each code is good once.
+	UseTOTPStep(ctx context.Context, id string, step int64) (bool, error)
 	// InsertSession stores a new session (and drops expired ones); DeleteSession ends one.
 	InsertSession(ctx context.Context, s *Session) error
 	DeleteSession(ctx context.Context, hash string) error

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/docket-dev/docket"
@@ -25,6 +27,11 @@ type Config struct {
 	LockFor     time.Duration
 	// ConfirmTTL is how long an address-confirmation link is good (default 48 h).
 	ConfirmTTL time.Duration
+	// MaxHashes bounds the password hashes computed at once (argon2id takes 19 MiB each;
+	// default GOMAXPROCS). A sign-in waits for a free one while its context lasts, at most
+	// HashWait (default 5 s), and is then refused as unavailable (503, try again).
+	MaxHashes int
+	HashWait  time.Duration
 }
 
 // Service manages sign-in accounts and sessions.
@@ -33,6 +40,11 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 	cfg   Config
+	// hashes holds a token per password hash being computed; waiting counts the sign-ins
+	// waiting for one, and hashHook (tests) runs inside each.
+	hashes   chan struct{}
+	waiting  atomic.Int64
+	hashHook func()
 }
 
 // New returns a Service.
@@ -55,7 +67,45 @@ func New(cfg Config) *Service {
 	if cfg.ConfirmTTL <= 0 {
 		cfg.ConfirmTTL = 48 * time.Hour
 	}
-	return &Service{store: cfg.Store, log: cfg.Logger, now: cfg.Now, cfg: cfg}
+	if cfg.MaxHashes <= 0 {
+		cfg.MaxHashes = runtime.GOMAXPROCS(0)
+	}
+	if cfg.HashWait <= 0 {
+		cfg.HashWait = 5 * time.Second
+	}
+	return &Service{store: cfg.Store, log: cfg.Logger, now: cfg.Now, cfg: cfg, hashes: make(chan struct{}, cfg.MaxHashes)}
+}
+
+// ErrBusy is the answer when every password hash is taken for longer than a sign-in waits.
+var ErrBusy = docket.Errorf(docket.EUNAVAILABLE, "Too many sign-ins at this moment; try again in a few seconds.")
+
+// hashing runs fn (an argon2id hash) once one of the MaxHashes slots is free: the memory
+// that hashes take is bounded however many sign-ins arrive at once. It returns ErrBusy
+// when ctx ends or HashWait passes first.
+func (s *Service) hashing(ctx context.Context, fn func()) error {
+	s.waiting.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.HashWait)
+	defer cancel()
+	select {
+	case s.hashes <- struct{}{}:
+		s.waiting.Add(-1)
+	case <-ctx.Done():
+		s.waiting.Add(-1)
+		s.log.WarnContext(ctx, "sign-in refused: no free password hash", slog.Int("max_hashes", s.cfg.MaxHashes))
+		return ErrBusy
+	}
+	defer func() { <-s.hashes }()
+	if s.hashHook != nil {
+		s.hashHook()
+	}
+	fn()
+	return nil
+}
+
+// checkPassword is CheckPassword within the bound on hashes.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (ok bool, err error) {
+	err = s.hashing(ctx, func() { ok = CheckPassword(hash, password) })
+	return ok, err
 }
 
 // SessionTTL is how long a session lasts after sign-in.
@@ -81,8 +131,10 @@ func (s *Service) put(ctx context.Context, l *docket.Login) error {
 }
 
 // SignIn checks an address, password and second-factor code and opens a session. It
-// returns the session's token (the cookie's value; only its hash is stored). Every failure
-// counts towards the lockout and is logged.
+// returns the session's token (the cookie's value; only its hash is stored). Every attempt
+// is counted in the store before the password is checked, in one statement, and a code's
+// step is taken by compare-and-set in the transaction that opens the session: attempts made
+// at once can neither outrun the lockout nor use one code twice. Every failure is logged.
 func (s *Service) SignIn(ctx context.Context, kind, email, password, code string) (*docket.Login, string, error) {
 	now := s.now()
 	email, err := NormalizeEmail(email)
@@ -91,28 +143,52 @@ func (s *Service) SignIn(ctx context.Context, kind, email, password, code string
 	}
 	l, err := s.store.LoginByEmail(ctx, kind, email)
 	if errors.Is(err, docket.ErrNotFound) {
-		CheckPassword(dummyHash(), password) // the same work as for a real account
+		if _, err := s.checkPassword(ctx, dummyHash(), password); err != nil { // the same work as for a real account
+			return nil, "", err
+		}
 		s.log.WarnContext(ctx, "sign-in refused: no such account", slog.String("kind", kind), slog.String("email", email))
 		return nil, "", ErrSignIn
 	} else if err != nil {
 		return nil, "", fmt.Errorf("sign in: %w", err)
 	}
 	if now.Before(l.LockedUntil) {
-		s.log.WarnContext(ctx, "sign-in refused: account locked", slog.String("login", l.ID), slog.Time("until", l.LockedUntil))
-		return nil, "", docket.Errorf(docket.ERATELIMIT, "Too many failed sign-ins: this account is locked until %s UTC.", l.LockedUntil.UTC().Format("15:04"))
+		return nil, "", s.locked(ctx, l.ID, l.LockedUntil)
+	}
+	var attempt int
+	err = s.store.Update(ctx, func(tx docket.Tx) error {
+		attempt, err = tx.CountSignIn(ctx, l.ID, now)
+		if err == nil && attempt > s.cfg.MaxFailures {
+			// More attempts at once than the lockout allows: lock without checking.
+			err = tx.LockLogin(ctx, l.ID, now.Add(s.cfg.LockFor))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("sign in: count attempt: %w", err)
+	}
+	switch {
+	case attempt == 0: // locked meanwhile
+		if l, err = s.store.Login(ctx, l.ID); err != nil {
+			return nil, "", fmt.Errorf("sign in: %w", err)
+		}
+		return nil, "", s.locked(ctx, l.ID, l.LockedUntil)
+	case attempt > s.cfg.MaxFailures:
+		return nil, "", s.locked(ctx, l.ID, now.Add(s.cfg.LockFor))
 	}
 	step, codeOK := checkCode(l.TOTPSecret, code, now, l.TOTPStep)
-	if !CheckPassword(l.PasswordHash, password) || !codeOK {
-		l.Failures++
+	passwordOK, err := s.checkPassword(ctx, l.PasswordHash, password)
+	if err != nil {
+		return nil, "", err
+	}
+	if !passwordOK || !codeOK {
 		why := "wrong password or code"
-		if l.Failures >= s.cfg.MaxFailures {
-			l.Failures, l.LockedUntil = 0, now.Add(s.cfg.LockFor)
+		if attempt >= s.cfg.MaxFailures {
 			why = "wrong password or code; account locked"
+			if err := s.store.Update(ctx, func(tx docket.Tx) error { return tx.LockLogin(ctx, l.ID, now.Add(s.cfg.LockFor)) }); err != nil {
+				return nil, "", fmt.Errorf("sign in: lock account: %w", err)
+			}
 		}
-		if err := s.put(ctx, l); err != nil {
-			return nil, "", fmt.Errorf("sign in: record failure: %w", err)
-		}
-		s.log.WarnContext(ctx, "sign-in refused: "+why, slog.String("login", l.ID), slog.String("email", email))
+		s.log.WarnContext(ctx, "sign-in refused: "+why, slog.String("login", l.ID), slog.String("email", email), slog.Int("attempt", attempt))
 		return nil, "", ErrSignIn
 	}
 	switch l.Status {
@@ -122,21 +198,39 @@ func (s *Service) SignIn(ctx context.Context, kind, email, password, code string
 	default:
 		return nil, "", docket.Errorf(docket.EFORBIDDEN, "This account is not active (%s).", l.Status)
 	}
-	l.Failures, l.TOTPStep = 0, step
-	token, err := s.openSession(ctx, l, now)
-	if err != nil {
+	token, err := s.openSession(ctx, l, now, func(tx docket.Tx) error {
+		ok, err := tx.UseTOTPStep(ctx, l.ID, step)
+		if err == nil && !ok {
+			err = errCodeUsed
+		}
+		return err
+	})
+	if errors.Is(err, errCodeUsed) {
+		s.log.WarnContext(ctx, "sign-in refused: code already used", slog.String("login", l.ID), slog.String("email", email))
+		return nil, "", ErrSignIn
+	} else if err != nil {
 		return nil, "", fmt.Errorf("sign in: %w", err)
 	}
+	l.Failures, l.TOTPStep = 0, step
 	s.log.InfoContext(ctx, "signed in", slog.String("login", l.ID), slog.String("kind", kind))
 	return l, token, nil
 }
 
-// openSession saves the account (its counters changed) and opens a session for it in one
-// transaction; it returns the session's token.
-func (s *Service) openSession(ctx context.Context, l *docket.Login, now time.Time) (string, error) {
+// errCodeUsed: another sign-in took this code's step (or a later one) first.
+var errCodeUsed = errors.New("second-factor code already used")
+
+// locked is the answer to a sign-in on a locked account, logged.
+func (s *Service) locked(ctx context.Context, id string, until time.Time) error {
+	s.log.WarnContext(ctx, "sign-in refused: account locked", slog.String("login", id), slog.Time("until", until))
+	return docket.Errorf(docket.ERATELIMIT, "Too many failed sign-ins: this account is locked until %s UTC.", until.UTC().Format("15:04"))
+}
+
+// openSession opens a session for an account in one transaction with claim, which records
+// what the sign-in changes on the account; it returns the session's token.
+func (s *Service) openSession(ctx context.Context, l *docket.Login, now time.Time, claim func(docket.Tx) error) (string, error) {
 	token, hash := newToken()
 	err := s.store.Update(ctx, func(tx docket.Tx) error {
-		if err := tx.PutLogin(ctx, l); err != nil {
+		if err := claim(tx); err != nil {
 			return err
 		}
 		return tx.InsertSession(ctx, &docket.Session{Hash: hash, LoginID: l.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)})
@@ -185,7 +279,7 @@ func (s *Service) SignInVerified(ctx context.Context, email, via string) (*docke
 		s.log.WarnContext(ctx, "single sign-on refused: account not active", slog.String("login", l.ID), slog.String("status", l.Status))
 		return nil, "", docket.Errorf(docket.EFORBIDDEN, "This account is not active (%s).", l.Status)
 	}
-	token, err := s.openSession(ctx, l, now)
+	token, err := s.openSession(ctx, l, now, func(tx docket.Tx) error { return tx.PutLogin(ctx, l) })
 	if err != nil {
 		return nil, "", fmt.Errorf("single sign-on: %w", err)
 	}
@@ -321,7 +415,10 @@ func (s *Service) Confirm(ctx context.Context, token, password, code string) (*d
 	if !ok {
 		return nil, docket.Errorf(docket.EINVALID, "The code is not the one your authenticator app shows now; check its clock and try again.")
 	}
-	l.PasswordHash, l.TOTPStep, l.ConfirmHash = HashPassword(password), step, ""
+	if err := s.hashing(ctx, func() { l.PasswordHash = HashPassword(password) }); err != nil {
+		return nil, err
+	}
+	l.TOTPStep, l.ConfirmHash = step, ""
 	l.Status = docket.LoginAwaitingApproval
 	switch {
 	case l.ApprovedBy != "": // a reset of an account approved before

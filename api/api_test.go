@@ -217,7 +217,7 @@ func TestNeedInfoPausesClock(t *testing.T) {
 	if len(over) != 1 || over[0].(map[string]any)["overdue"] != true {
 		t.Fatalf("overdue list: %v", over)
 	}
-	metrics := h.do("GET", "/metrics", "", nil)
+	metrics := h.do("GET", "/metrics", "", nil, "Authorization", "Bearer metrics-token")
 	if !strings.Contains(string(metrics.body), "docket_cases_overdue 1") {
 		t.Fatalf("metrics do not show the overdue case:\n%s", metrics.body)
 	}

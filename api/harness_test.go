@@ -69,7 +69,7 @@ func setup(t *testing.T, engine string) *harness {
 		}
 		h.tokens[string(role)], h.ids[string(role)] = tok, u.ID
 	}
-	h.srv = httptest.NewServer(api.New(api.Config{Service: svc, Store: store, Logger: log, NoticeBurst: 3, NoticesPerMinute: 1, MaxBody: 1 << 20}))
+	h.srv = httptest.NewServer(api.New(api.Config{Service: svc, Store: store, Logger: log, NoticeBurst: 3, NoticesPerMinute: 1, MaxBody: 1 << 20, MetricsToken: "metrics-token"}))
 	t.Cleanup(h.srv.Close)
 	return h
 }

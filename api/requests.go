@@ -73,7 +73,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createNotice(w http.ResponseWriter, r *http.Request) error {
-	if !s.notices.Allow(ratelimit.ClientAddr(r, s.trust)) {
+	if !s.notices.Allow(ratelimit.ClientAddr(r, s.proxies)) {
 		return docket.Errorf(docket.ERATELIMIT, "Too many notices from your address; try again in a minute.")
 	}
 	raw, ct, err := s.readBody(w, r)

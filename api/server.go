@@ -4,6 +4,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	_ "embed"
 	"errors"
 	"io"
@@ -34,10 +36,17 @@ type Config struct {
 	NoticeBurst      int
 	// TokenTTL is how long a token lookup is cached (default 30 s).
 	TokenTTL time.Duration
-	// TrustProxy takes the client address for rate limits from X-Forwarded-For.
-	TrustProxy bool
+	// Proxies are the proxies trusted to name the client in X-Forwarded-For (nil: none).
+	Proxies *ratelimit.Proxies
+	// Notices, when set, is the limiter of public notices, shared with the notice form so
+	// that the limit holds across both; otherwise the API makes its own.
+	Notices *ratelimit.Limiter
 	// Keeper signs package download links; without it no package is offered.
 	Keeper *evidence.Keeper
+	// MetricsToken, when set, serves /metrics with the API to callers that present it as a
+	// bearer token; without it /metrics is only on the handler Metrics returns, for a
+	// listener of its own.
+	MetricsToken string
 }
 
 // Server is the HTTP API.
@@ -49,9 +58,11 @@ type Server struct {
 	tokens  *tokenCache
 	notices *ratelimit.Limiter
 	metrics *metrics
-	trust   bool
+	proxies *ratelimit.Proxies
 	keeper  *evidence.Keeper
 	mux     *http.ServeMux
+	// metricsHandler serves the Prometheus metrics (with the token check when one is set).
+	metricsHandler http.Handler
 }
 
 // access says who may call a route.
@@ -95,16 +106,23 @@ func New(cfg Config) *Server {
 	s := &Server{
 		svc: cfg.Service, store: cfg.Store, log: cfg.Logger, maxBody: cfg.MaxBody,
 		tokens:  &tokenCache{ttl: cfg.TokenTTL, entries: map[string]cached{}},
-		notices: ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst),
-		trust:   cfg.TrustProxy,
+		notices: cfg.Notices,
+		proxies: cfg.Proxies,
 		keeper:  cfg.Keeper,
 		mux:     http.NewServeMux(),
+	}
+	if s.notices == nil {
+		s.notices = ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst)
 	}
 	s.metrics = newMetrics(cfg.Registry, cfg.Store, cfg.Service)
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
 	}
-	s.mux.Handle("GET /metrics", s.metrics.handler(cfg.Registry))
+	s.metricsHandler = s.metrics.handler(cfg.Registry)
+	if cfg.MetricsToken != "" {
+		s.metricsHandler = bearerOnly(cfg.MetricsToken, s.metricsHandler)
+		s.mux.Handle("GET /metrics", s.metricsHandler)
+	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -113,6 +131,24 @@ func New(cfg Config) *Server {
 		s.writeError(w, r, docket.Errorf(docket.ENOTFOUND, "No such endpoint: %s %s. See /api/v1/openapi.json.", r.Method, r.URL.Path))
 	})
 	return s
+}
+
+// Metrics returns the handler of the Prometheus metrics, for a listener of its own
+// (metrics_addr); it asks for the metrics token when one is set.
+func (s *Server) Metrics() http.Handler { return s.metricsHandler }
+
+// bearerOnly serves h only to requests that carry token as their bearer token.
+func bearerOnly(token string, h http.Handler) http.Handler {
+	want := sha256.Sum256([]byte("Bearer " + token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="docket metrics"`)
+			http.Error(w, "metrics need the metrics token", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) routes() []route {

@@ -324,10 +324,14 @@ func (r *Receiver) submission(ctx context.Context, env Envelope, raw []byte, msg
 		IdempotencyKey: "sha256:" + workflow.SHA256(raw),
 	}
 	for _, a := range msg.Attachments {
-		body.Attachments = append(body.Attachments, docket.Attachment{SHA256: a.SHA256, Filename: a.Filename, ContentType: a.ContentType, Size: int64(len(a.Data))})
+		body.Attachments = append(body.Attachments, docket.Attachment{SHA256: a.SHA256, Filename: a.Filename, ContentType: a.ContentType, Size: int64(len(a.Data)), TextNotRead: a.NotRead})
 		sub.Blobs = append(sub.Blobs, docket.Blob{SHA256: a.SHA256, Data: a.Data})
-		if a.Text != "" {
+		switch {
+		case a.Text != "":
 			fmt.Fprintf(&extracted, "[%s]\n%s\n", a.Filename, a.Text)
+		case a.NotRead != "":
+			// The case says what was not read, so that a person opens the file.
+			fmt.Fprintf(&extracted, "[%s]\n(%s; the file is kept: open it)\n", a.Filename, a.NotRead)
 		}
 	}
 	body.Extracted = strings.TrimSpace(extracted.String())

@@ -14,6 +14,7 @@ package mailmsg
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -42,8 +43,14 @@ type Limits struct {
 	MaxParts       int   // MIME parts in all (default 500)
 	MaxText        int   // bytes of text kept from the body (default 1 MiB)
 	// PDFText, when set, reads the text of PDF attachments (pdftext.Isolated's Extract in
-	// the server); PDFs are stored but not read when it is nil.
-	PDFText func(data []byte) (string, error)
+	// the server) within ctx; PDFs are stored but not read when it is nil.
+	PDFText func(ctx context.Context, data []byte) (string, error)
+	// The PDF work of one message is budgeted: at most MaxPDFs PDFs read (default 5),
+	// MaxPDFBytes of them in all (default 8 MiB) and PDFTime of reading in all (default
+	// 20 s). Past the budget PDFs are kept but not read, and Attachment.NotRead says so.
+	MaxPDFs     int
+	MaxPDFBytes int
+	PDFTime     time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -55,6 +62,15 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxParts == 0 {
 		l.MaxParts = 500
+	}
+	if l.MaxPDFs == 0 {
+		l.MaxPDFs = 5
+	}
+	if l.MaxPDFBytes == 0 {
+		l.MaxPDFBytes = 8 << 20
+	}
+	if l.PDFTime == 0 {
+		l.PDFTime = 20 * time.Second
 	}
 	if l.MaxText == 0 {
 		l.MaxText = 1 << 20
@@ -95,6 +111,9 @@ type Attachment struct {
 	SHA256      string
 	// Text is the text extracted for triage (PDF letters), if any.
 	Text string
+	// NotRead says why the text of a PDF was not read (the message's budget for PDF work
+	// was spent); the file is kept all the same.
+	NotRead string
 }
 
 // Errors for messages that are refused.
@@ -127,6 +146,11 @@ func Parse(raw []byte, lim Limits) (*Message, error) {
 	}
 	m.readHeader(mail.Header{Header: e.Header})
 	w := walker{m: m, lim: lim}
+	defer func() {
+		if w.pdfCancel != nil {
+			w.pdfCancel()
+		}
+	}()
 	if err := w.entity(e, 0); err != nil {
 		return nil, err
 	}
@@ -224,6 +248,28 @@ type walker struct {
 	lim     Limits
 	parts   int
 	rawHTML string
+	// PDF work spent on this message: PDFs read, their bytes, and the deadline of reading.
+	pdfs, pdfBytes int
+	pdfCtx         context.Context
+	pdfCancel      context.CancelFunc
+}
+
+// pdfBudget reports whether a PDF of size bytes may still be read, and if not why.
+func (w *walker) pdfBudget(size int) (context.Context, string) {
+	if w.pdfCtx == nil {
+		w.pdfCtx, w.pdfCancel = context.WithTimeout(context.Background(), w.lim.PDFTime)
+	}
+	switch {
+	case w.pdfs >= w.lim.MaxPDFs:
+		return nil, fmt.Sprintf("text not read: this message's first %d PDFs were read, no more", w.lim.MaxPDFs)
+	case w.pdfBytes+size > w.lim.MaxPDFBytes:
+		return nil, fmt.Sprintf("text not read: this message's PDFs are over %d MiB to read", w.lim.MaxPDFBytes>>20)
+	case w.pdfCtx.Err() != nil:
+		return nil, fmt.Sprintf("text not read: this message's PDFs took over %s to read", w.lim.PDFTime)
+	}
+	w.pdfs++
+	w.pdfBytes += size
+	return w.pdfCtx, ""
 }
 
 func (w *walker) entity(e *message.Entity, depth int) error {
@@ -298,11 +344,16 @@ func (w *walker) leaf(e *message.Entity) error {
 		a.ContentType = a.ContentType[:i]
 	}
 	if a.ContentType == "application/pdf" && w.lim.PDFText != nil {
-		text, err := w.lim.PDFText(body)
-		if err != nil {
-			w.m.problem("PDF %s: %v", a.Filename, err)
+		if ctx, why := w.pdfBudget(len(body)); why != "" {
+			a.NotRead = why
+			w.m.problem("PDF %s: %s", a.Filename, why)
+		} else {
+			text, err := w.lim.PDFText(ctx, body)
+			if err != nil {
+				w.m.problem("PDF %s: %v", a.Filename, err)
+			}
+			a.Text = clean(text, w.lim.MaxText)
 		}
-		a.Text = clean(text, w.lim.MaxText)
 	}
 	w.m.Attachments = append(w.m.Attachments, a)
 	return nil

@@ -2,6 +2,7 @@ package mailmsg
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"os"
@@ -76,7 +77,7 @@ func TestFrenchRequisitionWithPDF(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := []byte(strings.ReplaceAll(frenchRequisition, "%s", base64.StdEncoding.EncodeToString(pdf)))
-	m, err := Parse(raw, Limits{PDFText: func(b []byte) (string, error) { return pdftext.Text(b, 50, 1<<20) }})
+	m, err := Parse(raw, Limits{PDFText: func(_ context.Context, b []byte) (string, error) { return pdftext.Text(b, 50, 1<<20) }})
 	if err != nil {
 		t.Fatal(err)
 	}

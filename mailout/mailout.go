@@ -216,6 +216,9 @@ func (m *Mailer) compose(caseID, part, to, subject, text, inReplyTo string, refs
 	var b bytes.Buffer
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
 	h("From", m.Relay.From)
+	if _, err := CheckAddress(to); err != nil {
+		to = "undisclosed-recipients:;" // never sent: signAndSend refuses the address
+	}
 	h("To", to)
 	h("Subject", mime.QEncoding.Encode("utf-8", subject))
 	h("Date", m.Service.Now().Format(time.RFC1123Z))
@@ -244,6 +247,7 @@ func (m *Mailer) compose(caseID, part, to, subject, text, inReplyTo string, refs
 // good (5xx) ends the job with a final failure; anything else is retried by the job queue.
 func (m *Mailer) deliver(ctx context.Context, j *docket.Job, caseID, purpose, to, id string, msg []byte, onSent ...workflow.Entry) error {
 	msg, err := m.signAndSend(ctx, purpose, to, msg)
+
 	if err == nil {
 		sent := workflow.Entry{Type: docket.EventMailSent, Data: docket.MailSent{
 			Purpose: purpose, To: to, MessageID: id, Attempt: j.Attempts, Relay: m.Relay.Addr, SHA256: workflow.SHA256(msg),
@@ -251,7 +255,8 @@ func (m *Mailer) deliver(ctx context.Context, j *docket.Job, caseID, purpose, to
 		return m.Service.Record(ctx, caseID, docket.ActorMail, append([]workflow.Entry{sent}, onSent...)...)
 	}
 	var se *smtp.SMTPError
-	final := (errors.As(err, &se) && se.Code >= 500) || j.Attempts >= j.MaxAttempts
+	// An address that cannot be written safely never will be: refused for good.
+	final := errors.Is(err, errAddress) || (errors.As(err, &se) && se.Code >= 500) || j.Attempts >= j.MaxAttempts
 	failed := docket.MailFailed{Purpose: purpose, To: to, Attempt: j.Attempts, Error: err.Error(), Final: final}
 	if !final {
 		failed.NextAt = docket.OptTime(m.Service.Now().Add(jobs.Backoff(j.Attempts)))
@@ -269,6 +274,9 @@ func (m *Mailer) deliver(ctx context.Context, j *docket.Job, caseID, purpose, to
 // Mail composes, signs and sends one plain-text message about a case (a page, a threat
 // notice) and returns its Message-ID and the SHA-256 of what was sent; it records nothing.
 func (m *Mailer) Mail(ctx context.Context, caseID, part, to, subject, text string) (id, sha string, err error) {
+	if _, err := CheckAddress(to); err != nil {
+		return "", "", err
+	}
 	msg, id := m.compose(caseID, part, to, subject, text, "", nil)
 	msg, err = m.signAndSend(ctx, part, to, msg)
 	if err != nil {
@@ -281,6 +289,12 @@ func (m *Mailer) Mail(ctx context.Context, caseID, part, to, subject, text strin
 func (m *Mailer) Configured() bool { return m != nil && m.Relay.Addr != "" }
 
 func (m *Mailer) signAndSend(ctx context.Context, purpose, to string, msg []byte) ([]byte, error) {
+	if _, err := CheckAddress(to); err != nil {
+		return nil, err
+	}
+	if _, err := CheckAddress(m.Relay.From); err != nil {
+		return nil, fmt.Errorf("mail_from: %w", err)
+	}
 	if m.Relay.DKIM != nil {
 		var signed bytes.Buffer
 		err := dkim.Sign(&signed, bytes.NewReader(msg), &dkim.SignOptions{Domain: m.Relay.DKIM.Domain, Selector: m.Relay.DKIM.Selector, Signer: m.Relay.DKIM.Signer})

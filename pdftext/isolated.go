@@ -25,9 +25,9 @@ type Isolated struct {
 	MaxBytes int           // default 256 KiB
 }
 
-// Extract returns the text of one PDF, or an error if the child failed, ran out of time or
-// of memory.
-func (x Isolated) Extract(data []byte) (string, error) {
+// Extract returns the text of one PDF, or an error if the child failed, ran out of time
+// (Timeout, or ctx's end: the budget of the whole message) or of memory.
+func (x Isolated) Extract(ctx context.Context, data []byte) (string, error) {
 	exe := x.Exe
 	if exe == "" {
 		var err error
@@ -39,7 +39,7 @@ func (x Isolated) Extract(data []byte) (string, error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, ChildArg, fmt.Sprint(max(x.MaxPages, 0)), fmt.Sprint(max(x.MaxBytes, 0)))
 	cmd.Stdin = bytes.NewReader(data)
@@ -48,7 +48,7 @@ func (x Isolated) Extract(data []byte) (string, error) {
 	cmd.Env = []string{"GOMAXPROCS=1"}
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		return "", fmt.Errorf("PDF reader stopped after %s (a crafted or very complex file?)", timeout)
+		return "", fmt.Errorf("PDF reader stopped after %s or at the end of the message's budget (a crafted or very complex file?)", timeout)
 	}
 	if err != nil {
 		msg := stderr.String()

@@ -1,6 +1,7 @@
 package pdftext
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,7 @@ func TestIsolatedReadsALetter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, err := Isolated{}.Extract(b)
+	text, err := Isolated{}.Extract(context.Background(), b)
 	if err != nil || !strings.Contains(text, "Article 60-1 du Code de procedure penale") {
 		t.Fatalf("text %q, err %v", text, err)
 	}
@@ -37,7 +38,7 @@ func TestIsolatedStopsAHang(t *testing.T) {
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
 		start := time.Now()
-		_, err := Isolated{Timeout: 2 * time.Second}.Extract(b)
+		_, err := Isolated{Timeout: 2 * time.Second}.Extract(context.Background(), b)
 		if err == nil {
 			t.Errorf("%s: no error", f)
 		}
@@ -46,7 +47,7 @@ func TestIsolatedStopsAHang(t *testing.T) {
 }
 
 func TestIsolatedRefusesGarbage(t *testing.T) {
-	if _, err := (Isolated{}).Extract([]byte("%PDF-1.4 not really")); err == nil {
+	if _, err := (Isolated{}).Extract(context.Background(), []byte("%PDF-1.4 not really")); err == nil {
 		t.Fatal("garbage read without error")
 	}
 }

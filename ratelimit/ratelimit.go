@@ -3,8 +3,10 @@
 package ratelimit
 
 import (
+	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -53,19 +55,78 @@ func (l *Limiter) Allow(addr string) bool {
 	return c.l.AllowN(now, 1)
 }
 
-// clientAddr is the caller's IP address; behind a trusted proxy, the first X-Forwarded-For.
-// ClientAddr is the address of the client of r: the first X-Forwarded-For entry when the
-// proxy in front is trusted, else the connection's address.
-func ClientAddr(r *http.Request, trustProxy bool) string {
-	if trustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			return strings.TrimSpace(first)
+// Proxies says which peers in front of docket may name the client in X-Forwarded-For.
+// The nil *Proxies trusts none: the client is the connection's address.
+type Proxies struct {
+	trusted []netip.Prefix
+}
+
+// NewProxies returns the proxy setting of trust_proxy and trusted_proxies (CIDR ranges or
+// single addresses). Without trust, and without ranges, it returns nil: X-Forwarded-For is
+// ignored. trust without ranges trusts the connection's peer alone, the one proxy in front.
+func NewProxies(trust bool, ranges []string) (*Proxies, error) {
+	if !trust && len(ranges) == 0 {
+		return nil, nil
+	}
+	p := &Proxies{}
+	for _, r := range ranges {
+		pfx, err := netip.ParsePrefix(r)
+		if err != nil {
+			a, aerr := netip.ParseAddr(r)
+			if aerr != nil {
+				return nil, fmt.Errorf("trusted_proxies: %q is neither a CIDR range nor an address", r)
+			}
+			pfx = netip.PrefixFrom(a, a.BitLen())
+		}
+		p.trusted = append(p.trusted, pfx.Masked())
+	}
+	return p, nil
+}
+
+// trusts reports whether addr is a proxy whose X-Forwarded-For entry counts; with no ranges
+// configured only the connection's peer (first) is.
+func (p *Proxies) trusts(addr string, peer bool) bool {
+	if len(p.trusted) == 0 {
+		return peer
+	}
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, pfx := range p.trusted {
+		if pfx.Contains(a) {
+			return true
 		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	return false
+}
+
+// ClientAddr is the address of the client of r. Behind trusted proxies it is the right-most
+// address of the chain (X-Forwarded-For, then the connection's peer) that is not a trusted
+// proxy: entries to its left were written by the client and prove nothing.
+func ClientAddr(r *http.Request, p *Proxies) string {
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		peer = r.RemoteAddr
 	}
-	return host
+	if p == nil || !p.trusts(peer, true) {
+		return peer
+	}
+	var chain []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		for e := range strings.SplitSeq(h, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				chain = append(chain, e)
+			}
+		}
+	}
+	client := peer
+	for i := len(chain) - 1; i >= 0; i-- {
+		client = chain[i]
+		if !p.trusts(client, false) {
+			break
+		}
+	}
+	return client
 }

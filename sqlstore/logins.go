@@ -160,3 +160,37 @@ func (t *tx) EndSessions(ctx context.Context, loginID string) error {
 	}
 	return nil
 }
+
+// CountSignIn counts an attempt to sign in, unless the account is locked at now.
+func (t *tx) CountSignIn(ctx context.Context, id string, now time.Time) (int, error) {
+	var n int
+	err := t.queryRow(ctx, `UPDATE logins SET failures = failures + 1 WHERE id = ? AND locked_until <= ? RETURNING failures`,
+		id, docket.Micros(now)).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("count sign-in attempt: %w", err)
+	}
+	return n, nil
+}
+
+// LockLogin locks an account until until and clears its count of attempts.
+func (t *tx) LockLogin(ctx context.Context, id string, until time.Time) error {
+	if _, err := t.exec(ctx, `UPDATE logins SET failures = 0, locked_until = ? WHERE id = ?`, docket.Micros(until), id); err != nil {
+		return fmt.Errorf("lock login: %w", err)
+	}
+	return nil
+}
+
+// UseTOTPStep advances the last second-factor step used, only forward.
+func (t *tx) UseTOTPStep(ctx context.Context, id string, step int64) (bool, error) {
+	res, err := t.exec(ctx, `UPDATE logins SET totp_step = ?, failures = 0 WHERE id = ? AND totp_step < ?`, step, id, step)
+	if err != nil {
+		return false, fmt.Errorf("use second-factor step: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("use second-factor step: %w", err)
+	}
+	return n == 1, nil
+}

@@ -685,6 +685,40 @@ func testLogins(t *testing.T, s docket.Store) {
 		t.Fatalf("logins of a1: %v, %v", list, err)
 	}
 
+	// Sign-in attempts: counted while unlocked, none while locked; a code's step only forward.
+	count := func(now time.Time) int {
+		var n int
+		if err := s.Update(ctx, func(tx docket.Tx) (err error) { n, err = tx.CountSignIn(ctx, other.ID, now); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if a, b := count(t0), count(t0); a != 1 || b != 2 {
+		t.Errorf("attempts counted %d, %d; want 1, 2", a, b)
+	}
+	if err := s.Update(ctx, func(tx docket.Tx) error { return tx.LockLogin(ctx, other.ID, t0.Add(time.Hour)) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t0.Add(time.Minute)); n != 0 {
+		t.Errorf("an attempt on a locked account was counted: %d", n)
+	}
+	if n := count(t0.Add(time.Hour)); n != 1 {
+		t.Errorf("first attempt after the lock: %d, want 1", n)
+	}
+	use := func(step int64) bool {
+		var ok bool
+		if err := s.Update(ctx, func(tx docket.Tx) (err error) { ok, err = tx.UseTOTPStep(ctx, other.ID, step); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !use(100) || use(100) || use(99) || !use(101) {
+		t.Error("UseTOTPStep: want step 100 once, never again or earlier, then 101")
+	}
+	if got, _ := s.Login(ctx, other.ID); got.Failures != 0 || got.TOTPStep != 101 {
+		t.Errorf("after a used step: failures %d, step %d; want 0, 101", got.Failures, got.TOTPStep)
+	}
+
 	open := func(hash string, created, expires time.Time) *docket.Session {
 		se := &docket.Session{Hash: hash, LoginID: l.ID, CreatedAt: created, ExpiresAt: expires}
 		if err := s.Update(ctx, func(tx docket.Tx) error { return tx.InsertSession(ctx, se) }); err != nil {

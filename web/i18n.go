@@ -61,6 +61,6 @@ func (s *Server) setLang(w http.ResponseWriter, r *http.Request, p *page) error 
 		return docket.Errorf(docket.EINVALID, "Unknown language %q: en or fr.", l)
 	}
 	http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, Secure: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, localPath(r.URL.Query().Get("next"), "/"), http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(r.URL.Query().Get("next"), "/"), http.StatusSeeOther)
 	return nil
 }

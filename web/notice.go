@@ -27,7 +27,7 @@ func (s *Server) notice(w http.ResponseWriter, r *http.Request, p *page) error {
 	if r.Method == http.MethodGet {
 		return s.render(w, r, p, http.StatusOK, "notice", form)
 	}
-	if !s.notices.Allow(ratelimit.ClientAddr(r, s.cfg.TrustProxy)) {
+	if !s.notices.Allow(ratelimit.ClientAddr(r, s.cfg.Proxies)) {
 		return docket.Errorf(docket.ERATELIMIT, "Too many notices from your address; try again in a minute.")
 	}
 	if err := parseForm(w, r, smallForm); err != nil {

@@ -33,19 +33,12 @@ func (s *Server) authorityOf(ctx context.Context, email string) (*docket.Authori
 	return nil, docket.Errorf(docket.EINVALID, "No authority is registered with the domain %s. Use your official address, or ask the platform to register your authority.", domain)
 }
 
-// baseURL is the address of this site as the visitor reached it, for links in mail.
-func (s *Server) baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || (s.cfg.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https") {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
 // sendLink mails an address-confirmation link. Without a relay the link goes to the log,
 // for the operator to pass on by other means.
 func (s *Server) sendLink(r *http.Request, l *docket.Login, a *docket.Authority, token string) error {
-	link := s.baseURL(r) + "/portal/confirm?token=" + url.QueryEscape(token)
+	// The configured address, never the request's Host: a forged Host would send an
+	// officer's link elsewhere.
+	link := s.cfg.PublicURL + "/portal/confirm?token=" + url.QueryEscape(token)
 	if s.cfg.Mailer == nil || !s.cfg.Mailer.Configured() {
 		s.log.InfoContext(r.Context(), "no mail relay: pass this confirmation link to the officer", slog.String("email", l.Email), slog.String("link", link))
 		return nil
@@ -76,6 +69,9 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request, p *page) error
 	p.Title = "Register"
 	if r.Method == http.MethodGet {
 		return s.render(w, r, p, http.StatusOK, "register", d)
+	}
+	if err := s.allowSignIn(r); err != nil {
+		return err
 	}
 	if err := parseForm(w, r, smallForm); err != nil {
 		return err
@@ -120,6 +116,9 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, p *page) error 
 	p.Title = "Confirm your account"
 	token := r.URL.Query().Get("token")
 	if r.Method == http.MethodPost {
+		if err := s.allowSignIn(r); err != nil {
+			return err
+		}
 		if err := parseForm(w, r, smallForm); err != nil {
 			return err
 		}

@@ -78,8 +78,11 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, p *page, er
 	} else {
 		s.log.WarnContext(r.Context(), "page refused", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status), slog.String("why", msg))
 	}
-	if status == http.StatusTooManyRequests {
+	switch status {
+	case http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", "60")
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "5")
 	}
 	p.Error = msg
 	p.Title = http.StatusText(status)

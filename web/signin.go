@@ -23,6 +23,9 @@ func (s *Server) signin(kind string) handlerFunc {
 		if r.Method == http.MethodGet {
 			return s.render(w, r, p, http.StatusOK, "signin", d)
 		}
+		if err := s.allowSignIn(r); err != nil {
+			return err
+		}
 		if err := parseForm(w, r, smallForm); err != nil {
 			return err
 		}
@@ -36,7 +39,7 @@ func (s *Server) signin(kind string) handlerFunc {
 		if l.Kind == docket.LoginOfficer {
 			def = "/portal"
 		}
-		http.Redirect(w, r, localPath(d.Next, def), http.StatusSeeOther)
+		http.Redirect(w, r, safeNext(d.Next, def), http.StatusSeeOther)
 		return nil
 	}
 }

@@ -108,7 +108,7 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request, p *page) error
 		return docket.Errorf(docket.EUNAVAILABLE, "The sign-in provider (%s) cannot be reached now; sign in with your password and code, or try again later.", s.sso.cfg.Name)
 	}
 	state, nonce, verifier := random(), random(), oauth2.GenerateVerifier()
-	next := localPath(r.URL.Query().Get("next"), "/console")
+	next := safeNext(r.URL.Query().Get("next"), "/console")
 	http.SetCookie(w, &http.Cookie{Name: ssoCookie, Value: strings.Join([]string{state, nonce, verifier, base64.RawURLEncoding.EncodeToString([]byte(next))}, "."),
 		Path: "/console/sso", MaxAge: 600, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, conf.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), http.StatusFound)
@@ -174,7 +174,7 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request, p *page) er
 	}
 	s.setSession(w, token, s.cfg.Now().Add(s.accounts.SessionTTL()))
 	s.log.InfoContext(ctx, "single sign-on", slog.String("login", l.ID), slog.String("subject", idt.Subject))
-	http.Redirect(w, r, localPath(string(nextB), "/console"), http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(string(nextB), "/console"), http.StatusSeeOther)
 	return nil
 }
 

@@ -6,6 +6,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/account"
@@ -40,6 +42,10 @@ type Config struct {
 	// Mailer sends address-confirmation links; without a configured relay the links are
 	// written to the log for the operator to pass on.
 	Mailer docket.Mailer
+	// PublicURL is the address of the site as people reach it (https://docket.example),
+	// the only base of links in mail: never the request's Host header (default
+	// http://127.0.0.1:8080, docket's default listen address).
+	PublicURL string
 	// NoticeReceipt is the job kind that mails a notice's receipt to its notifier (empty:
 	// none is sent).
 	NoticeReceipt string
@@ -48,7 +54,15 @@ type Config struct {
 	// NoticesPerMinute and NoticeBurst limit notices per client address (defaults 10, 20).
 	NoticesPerMinute float64
 	NoticeBurst      int
-	TrustProxy       bool
+	// SignInsPerMinute and SignInBurst limit sign-ins (and registrations and confirmations)
+	// per client address (defaults 10, 20).
+	SignInsPerMinute float64
+	SignInBurst      int
+	// Proxies are the proxies trusted to name the client in X-Forwarded-For (nil: none).
+	Proxies *ratelimit.Proxies
+	// Notices, when set, is the limiter of public notices shared with the API; otherwise the
+	// form makes its own.
+	Notices *ratelimit.Limiter
 	// SSO, when set, lets staff sign in through an OpenID Connect provider.
 	SSO *SSO
 	// Now is the clock (default the service's).
@@ -63,6 +77,7 @@ type Server struct {
 	accounts *account.Service
 	log      *slog.Logger
 	notices  *ratelimit.Limiter
+	signins  *ratelimit.Limiter
 	sso      *sso // nil without single sign-on
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
@@ -103,11 +118,26 @@ func New(cfg Config) (*Server, error) {
 	if cfg.NoticeBurst <= 0 {
 		cfg.NoticeBurst = 20
 	}
+	if cfg.SignInsPerMinute <= 0 {
+		cfg.SignInsPerMinute = 10
+	}
+	if cfg.SignInBurst <= 0 {
+		cfg.SignInBurst = 20
+	}
 	if cfg.Now == nil {
 		cfg.Now = cfg.Service.Now
 	}
 	s := &Server{cfg: cfg, svc: cfg.Service, store: cfg.Store, accounts: cfg.Accounts, log: cfg.Logger,
-		notices: ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst), mux: http.NewServeMux(), sso: newSSO(cfg.SSO)}
+		notices: cfg.Notices,
+		signins: ratelimit.New(cfg.SignInsPerMinute/60, cfg.SignInBurst), mux: http.NewServeMux(), sso: newSSO(cfg.SSO)}
+	base, err := PublicBase(cmp.Or(cfg.PublicURL, "http://127.0.0.1:8080"))
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.PublicURL = base
+	if s.notices == nil {
+		s.notices = ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst)
+	}
 	if cfg.SSO != nil {
 		if err := cfg.SSO.Validate(); err != nil {
 			return nil, err
@@ -127,6 +157,16 @@ func New(cfg Config) (*Server, error) {
 	}))
 	s.handler = cop.Handler(s.mux)
 	return s, nil
+}
+
+// PublicBase checks a public base URL (public_url) and returns it without a trailing
+// slash: http or https, a host, nothing after the path.
+func PublicBase(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", fmt.Errorf("public_url %q: want the site's address as people reach it, such as https://docket.example", raw)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
 // csp allows this site's own scripts, styles and images (and data: images: the QR code of
@@ -257,13 +297,49 @@ func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request, a access, p *p
 	http.Redirect(w, r, to+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 }
 
-// localPath returns next when it is a path on this site, else def: a sign-in never sends
-// anyone to another site.
-func localPath(next, def string) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, `/\`) && !strings.ContainsAny(next, "\r\n") {
-		return next
+// safeNext returns next when it is a path on this site, else def: a sign-in or a language
+// switch never sends anyone to another site. next must parse (net/url) as a path alone —
+// no scheme, no host — start with a single "/", and, before and after percent-decoding,
+// hold no "//" at its start, no backslash and no control character: browsers drop tabs and
+// line breaks and read a backslash as a slash (WHATWG URL), so "/\t/evil.example" and
+// "/\\evil.example" lead elsewhere.
+func safeNext(next, def string) string {
+	if !sameSitePath(next) {
+		return def
 	}
-	return def
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return def
+	}
+	query, err := url.QueryUnescape(u.RawQuery)
+	if err != nil {
+		return def
+	}
+	fragment, err := url.PathUnescape(u.EscapedFragment())
+	if err != nil || !sameSitePath(u.Path) || strings.ContainsFunc(query+fragment, unsafeInURL) {
+		return def
+	}
+	return next
+}
+
+// sameSitePath reports whether p starts with one "/" and holds nothing a browser reads
+// differently (control characters, backslashes).
+func sameSitePath(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.ContainsFunc(p, unsafeInURL)
+}
+
+func unsafeInURL(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\\' || r == utf8.RuneError
+}
+
+// allowSignIn counts a sign-in, registration or confirmation from the client's address:
+// beyond the limit it is refused before any password is hashed.
+func (s *Server) allowSignIn(r *http.Request) error {
+	if !s.signins.Allow(ratelimit.ClientAddr(r, s.cfg.Proxies)) {
+		s.log.WarnContext(r.Context(), "sign-in refused: too many from this address", slog.String("path", r.URL.Path))
+		return docket.Errorf(docket.ERATELIMIT, "Too many sign-ins from your address; try again in a minute.")
+	}
+	return nil
 }
 
 func (s *Server) setSession(w http.ResponseWriter, token string, expires time.Time) {

@@ -57,6 +57,7 @@ func (m *Main) startMail(ctx context.Context, cfg *Config, log *slog.Logger, sto
 		return nil, err
 	}
 	var servers []*smtp.Server
+	sessions := mailin.NewSessionLimit(cfg.SMTPMaxSessions, log) // one cap for SMTP and LMTP
 	for _, l := range []struct {
 		kind, addr string
 		lmtp       bool
@@ -79,7 +80,7 @@ func (m *Main) startMail(ctx context.Context, cfg *Config, log *slog.Logger, sto
 		srv := recv.Server(l.lmtp)
 		servers = append(servers, srv)
 		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+			if err := srv.Serve(sessions.Listener(ln)); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 				log.Error(l.kind+" server stopped", slog.Any("err", err))
 			}
 		}()
@@ -114,6 +115,11 @@ func newMailer(cfg *Config, log *slog.Logger, store docket.Store, svc *workflow.
 	}
 	if cfg.RelayAddr != "" && relay.From == "" {
 		return nil, errors.New("relay_addr needs mail_from (or smtp_domain, for legal@DOMAIN)")
+	}
+	if relay.From != "" {
+		if _, err := mailout.CheckAddress(relay.From); err != nil {
+			return nil, fmt.Errorf("mail_from: %w", err)
+		}
 	}
 	if cfg.RelayCA != "" {
 		pem, err := os.ReadFile(cfg.RelayCA)

@@ -48,7 +48,8 @@ func NewMain() *Main {
 const usage = `docket receives, tracks and answers requests from authorities and the public.
 
 Usage:
-  docket serve     [common flags] [--addr HOST:PORT] [--clock-interval 5s]
+  docket serve     [common flags] [--addr HOST:PORT] [--public-url URL] [--clock-interval 5s]
+                   [--metrics-addr HOST:PORT]
                    [--smtp-addr HOST:PORT --smtp-domain DOMAIN] [--lmtp-addr HOST:PORT]
   docket migrate   [common flags]
   docket authority add --name NAME --country CC [--kind KIND] [--domain D]... [--age-recipient age1…] [--json]
@@ -73,9 +74,14 @@ Common flags (each also read from the environment, and from --config FILE):
   --db URL          postgres://… to use PostgreSQL instead (DOCKET_DB)
   --regimes FILE    a regime table replacing the embedded one (DOCKET_REGIMES)
   --rules FILE      routing rules (CEL) replacing the embedded ones (DOCKET_RULES)
-  --config FILE     a JSON file with any of: data, db, addr, regimes, rules, clock_interval,
-                    max_body, notices_per_minute, notice_burst, trust_proxy, log_level,
+  --config FILE     a JSON file with any of: data, db, addr, public_url (DOCKET_PUBLIC_URL:
+                    the site's address, base of links in mail), regimes, rules, clock_interval,
+                    max_body, notices_per_minute, notice_burst, trust_proxy, trusted_proxies, log_level,
+                    signins_per_minute, signin_burst, max_hashes (sign-ins per address, and
+                    password hashes at once; defaults 10, 20, GOMAXPROCS),
                     pprof_addr (DOCKET_PPROF_ADDR: profiling on a separate listener),
+                    metrics_addr (DOCKET_METRICS_ADDR: /metrics on a separate listener),
+                    metrics_token (DOCKET_METRICS_TOKEN: /metrics for this bearer token),
                     intake_batch (DOCKET_INTAKE_BATCH: receipts per commit, default 256),
                     no_triage (DOCKET_NO_TRIAGE=true: no automatic sort on receipt),
                     admin_email (DOCKET_ADMIN_EMAIL: the first admin, created and printed by
@@ -84,7 +90,8 @@ Common flags (each also read from the environment, and from --config FILE):
                     (DOCKET_SSO_CLIENT_SECRET), redirect_url: staff sign-in through OpenID Connect)
   E-mail (see docs/OPERATIONS.md): smtp_addr, smtp_domain (also --smtp-addr, --smtp-domain,
                     DOCKET_SMTP_ADDR, DOCKET_SMTP_DOMAIN), lmtp_addr, smtp_tls_cert, smtp_tls_key,
-                    smtp_require_tls, smtp_max_bytes, smtp_max_recipients, smtp_addresses, dns,
+                    smtp_require_tls, smtp_max_bytes, smtp_max_recipients, smtp_max_sessions,
+                    smtp_addresses, dns,
                     official_domains, relay_addr, relay_username, relay_password
                     (DOCKET_RELAY_PASSWORD), relay_security, relay_ca, mail_from, dkim_key,
                     dkim_selector, dkim_domain
@@ -95,9 +102,12 @@ Common flags (each also read from the environment, and from --config FILE):
 
 // Config is docket's configuration: flags over environment over the config file.
 type Config struct {
-	Data             string  `json:"data"`
-	DB               string  `json:"db"`
-	Addr             string  `json:"addr"`
+	Data string `json:"data"`
+	DB   string `json:"db"`
+	Addr string `json:"addr"`
+	// PublicURL is the site's address as people reach it: the base of links in mail
+	// (default http:// and the address serve listens on).
+	PublicURL        string  `json:"public_url"`
 	Regimes          string  `json:"regimes"`
 	Rules            string  `json:"rules"`
 	ClockInterval    string  `json:"clock_interval"`
@@ -105,10 +115,22 @@ type Config struct {
 	NoticesPerMinute float64 `json:"notices_per_minute"`
 	NoticeBurst      int     `json:"notice_burst"`
 	TrustProxy       bool    `json:"trust_proxy"`
+	// TrustedProxies are the CIDR ranges of the proxies in front of docket whose
+	// X-Forwarded-For entries count (with trust_proxy and none, the connection's peer).
+	TrustedProxies []string `json:"trusted_proxies"`
+	// SignInsPerMinute and SignInBurst limit console and portal sign-ins per client
+	// address; MaxHashes bounds the password hashes computed at once.
+	SignInsPerMinute float64 `json:"signins_per_minute"`
+	SignInBurst      int     `json:"signin_burst"`
+	MaxHashes        int     `json:"max_hashes"`
 	LogLevel         string  `json:"log_level"`
 	PprofAddr        string  `json:"pprof_addr"`
-	IntakeBatch      int     `json:"intake_batch"`
-	NoTriage         bool    `json:"no_triage"`
+	// MetricsAddr is a listener of its own for /metrics; MetricsToken, a bearer token that
+	// /metrics asks for (on the public listener too). Without either, no metrics are served.
+	MetricsAddr  string `json:"metrics_addr"`
+	MetricsToken string `json:"metrics_token"`
+	IntakeBatch  int    `json:"intake_batch"`
+	NoTriage     bool   `json:"no_triage"`
 	// AdminEmail is the first admin's address, created on first start.
 	AdminEmail string `json:"admin_email"`
 	// SessionTTL is how long a console or portal sign-in lasts.
@@ -118,17 +140,19 @@ type Config struct {
 	SSO *web.SSO `json:"sso"`
 
 	// E-mail intake (off unless smtp_addr or lmtp_addr is set).
-	SMTPAddr          string           `json:"smtp_addr"`
-	SMTPDomain        string           `json:"smtp_domain"`
-	LMTPAddr          string           `json:"lmtp_addr"`
-	SMTPTLSCert       string           `json:"smtp_tls_cert"`
-	SMTPTLSKey        string           `json:"smtp_tls_key"`
-	SMTPRequireTLS    bool             `json:"smtp_require_tls"`
-	SMTPMaxBytes      int64            `json:"smtp_max_bytes"`
-	SMTPMaxRecipients int              `json:"smtp_max_recipients"`
-	SMTPAddresses     []mailin.Address `json:"smtp_addresses"`
-	DNS               string           `json:"dns"`
-	OfficialDomains   string           `json:"official_domains"`
+	SMTPAddr          string `json:"smtp_addr"`
+	SMTPDomain        string `json:"smtp_domain"`
+	LMTPAddr          string `json:"lmtp_addr"`
+	SMTPTLSCert       string `json:"smtp_tls_cert"`
+	SMTPTLSKey        string `json:"smtp_tls_key"`
+	SMTPRequireTLS    bool   `json:"smtp_require_tls"`
+	SMTPMaxBytes      int64  `json:"smtp_max_bytes"`
+	SMTPMaxRecipients int    `json:"smtp_max_recipients"`
+	// SMTPMaxSessions caps the SMTP and LMTP sessions open at once (default 100; beyond, 421).
+	SMTPMaxSessions int              `json:"smtp_max_sessions"`
+	SMTPAddresses   []mailin.Address `json:"smtp_addresses"`
+	DNS             string           `json:"dns"`
+	OfficialDomains string           `json:"official_domains"`
 	// Outbound mail.
 	RelayAddr     string `json:"relay_addr"`
 	RelayUsername string `json:"relay_username"`
@@ -199,6 +223,9 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		if v, err := strconv.Atoi(m.Getenv("DOCKET_INTAKE_BATCH")); err == nil && v > 0 {
 			out.IntakeBatch = v
 		}
+		out.PublicURL = pick("", "DOCKET_PUBLIC_URL", base.PublicURL, "")
+		out.MetricsAddr = pick("", "DOCKET_METRICS_ADDR", base.MetricsAddr, "")
+		out.MetricsToken = pick("", "DOCKET_METRICS_TOKEN", base.MetricsToken, "")
 		out.PprofAddr = pick("", "DOCKET_PPROF_ADDR", base.PprofAddr, "")
 		out.AdminEmail = pick("", "DOCKET_ADMIN_EMAIL", base.AdminEmail, "admin@docket.local")
 		out.SessionTTL = pick("", "DOCKET_SESSION_TTL", base.SessionTTL, "8h")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -18,6 +19,7 @@ import (
 	"github.com/docket-dev/docket/api"
 	"github.com/docket-dev/docket/jobs"
 	"github.com/docket-dev/docket/mailout"
+	"github.com/docket-dev/docket/ratelimit"
 	"github.com/docket-dev/docket/rules"
 	"github.com/docket-dev/docket/triage"
 	"github.com/docket-dev/docket/web"
@@ -46,6 +48,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	resolve := m.flags(fs)
 	addr := fs.String("addr", "", "listen address HOST:PORT (DOCKET_ADDR, default 127.0.0.1:8080)")
+	metricsAddr := fs.String("metrics-addr", "", "listen address HOST:PORT of /metrics, apart from the public listener (DOCKET_METRICS_ADDR; off by default)")
+	publicURL := fs.String("public-url", "", "the site's address as people reach it, base of links in mail (DOCKET_PUBLIC_URL; default http://ADDR)")
 	clockEvery := fs.Duration("clock-interval", 0, "how often the deadline clock runs (DOCKET_CLOCK_INTERVAL, default 5s)")
 	smtpAddr := fs.String("smtp-addr", "", "SMTP listen address HOST:PORT for the legal addresses (DOCKET_SMTP_ADDR; off by default)")
 	smtpDomain := fs.String("smtp-domain", "", "the platform's mail domain: legal@, emergency@, abuse@ at it (DOCKET_SMTP_DOMAIN)")
@@ -59,6 +63,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if *addr != "" {
 		cfg.Addr = *addr
+	}
+	if *metricsAddr != "" {
+		cfg.MetricsAddr = *metricsAddr
+	}
+	if *publicURL != "" {
+		cfg.PublicURL = *publicURL
 	}
 	if *smtpAddr != "" {
 		cfg.SMTPAddr = *smtpAddr
@@ -79,6 +89,26 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	log := m.logger(cfg)
 	regimes, err := loadRegimes(cfg)
 	if err != nil {
+		return err
+	}
+	// Bind before anything is created: the first admin's sign-in is printed once, and a
+	// start that cannot listen (port busy, bad --addr) must not consume it.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	var metricsLn net.Listener // /metrics apart from the public listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on metrics_addr %s: %w", cfg.MetricsAddr, err)
+		}
+		defer metricsLn.Close()
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = localURL(ln.Addr())
+	}
+	if cfg.PublicURL, err = web.PublicBase(cfg.PublicURL); err != nil {
 		return err
 	}
 	store, err := openStore(ctx, cfg, log)
@@ -130,23 +160,29 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer runner.Stop()
 
+	proxies, err := ratelimit.NewProxies(cfg.TrustProxy, cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	// One limiter for notices by API and by form: the documented limit holds across both.
+	notices := ratelimit.New(cmp.Or(cfg.NoticesPerMinute, 10)/60, cmp.Or(cfg.NoticeBurst, 20))
 	reg := prometheus.NewRegistry()
 	apiHandler := api.New(api.Config{
 		Service: svc, Store: store, Logger: log, Registry: reg, MaxBody: cfg.MaxBody,
-		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, TrustProxy: cfg.TrustProxy, Keeper: keeper,
+		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, Proxies: proxies, Notices: notices, Keeper: keeper, MetricsToken: cfg.MetricsToken,
 	})
 	sessionTTL, err := time.ParseDuration(cfg.SessionTTL)
 	if err != nil || sessionTTL <= 0 {
 		return fmt.Errorf("session_ttl %q: want a positive duration such as 8h", cfg.SessionTTL)
 	}
-	accounts := account.New(account.Config{Store: store, Logger: log, Now: svc.Now, SessionTTL: sessionTTL})
+	accounts := account.New(account.Config{Store: store, Logger: log, Now: svc.Now, SessionTTL: sessionTTL, MaxHashes: cfg.MaxHashes})
 	noticeReceipt := "" // a notice's receipt by e-mail, when there is a relay to send it
 	if mailer.Configured() {
 		noticeReceipt = mailout.JobReceipt
 	}
-	pages, err := web.New(web.Config{Service: svc, Store: store, Accounts: accounts, Logger: log, Mailer: mailer,
+	pages, err := web.New(web.Config{Service: svc, Store: store, Accounts: accounts, Logger: log, Mailer: mailer, PublicURL: cfg.PublicURL,
 		NoticeReceipt: noticeReceipt, MaxUpload: cfg.MaxBody, NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst,
-		TrustProxy: cfg.TrustProxy, SSO: cfg.SSO})
+		SignInsPerMinute: cfg.SignInsPerMinute, SignInBurst: cfg.SignInBurst, Proxies: proxies, Notices: notices, SSO: cfg.SSO})
 	if err != nil {
 		return err
 	}
@@ -161,10 +197,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		apiHandler.ServeHTTP(w, r)
 	})
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -173,6 +205,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if metricsLn != nil {
+		msrv := &http.Server{Handler: apiHandler.Metrics(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: srv.ErrorLog}
+		defer msrv.Close()
+		go func() {
+			if err := msrv.Serve(metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Warn("metrics listener", slog.Any("err", err))
+			}
+		}()
+		log.InfoContext(ctx, "metrics listening", slog.String("addr", metricsLn.Addr().String()))
+		if m.Listening != nil {
+			m.Listening("metrics", metricsLn.Addr().String())
+		}
 	}
 	engine := "sqlite in " + cfg.Data
 	if cfg.DB != "" {
@@ -210,6 +255,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// localURL is the default public URL: http:// and the address listened on, for local use
+// (an unspecified host is written localhost).
+func localURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // bootstrapAdmin creates the first admin when there is no staff at all, and prints how to
