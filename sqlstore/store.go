@@ -254,17 +254,31 @@ func (t *tx) RequestByIdempotencyKey(ctx context.Context, authorityID, key strin
 	return r, err
 }
 
+// caseArgs are the values of a case's row, in the order of the columns of bufferedTables'
+// cases and of UpdateCase: the index columns (caseIndexArgs) with the document after the
+// 16th, and the id last.
 func caseArgs(c *docket.Case) ([]any, error) {
 	doc, err := json.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("marshal case: %w", err)
 	}
+	idx := caseIndexArgs(c)
+	args := make([]any, 0, len(idx)+2)
+	args = append(args, idx[:16]...)
+	args = append(args, string(doc))
+	args = append(args, idx[16:]...)
+	return append(args, c.ID), nil
+}
+
+// caseIndexArgs are the values of a case's index columns (caseIndexCols): what lists,
+// stats and the overdue gauge read instead of the document.
+func caseIndexArgs(c *docket.Case) []any {
 	return []any{
 		string(c.State), b2i(c.State.Pending()), c.Regime, c.Queue, c.Priority, b2i(c.Emergency),
 		c.AuthorityID, c.AssigneeID, c.Reference, docket.Micros(c.ReceivedAt), docket.Micros(c.DeadlineAt),
 		docket.Micros(c.DueSoonAt), docket.Micros(c.PausedAt), b2i(c.DueSoon), b2i(c.Overdue),
-		docket.Micros(c.UpdatedAt), string(doc), c.Country, docket.Micros(c.AcknowledgedAt), docket.Micros(answeredAt(c)), c.ID,
-	}, nil
+		docket.Micros(c.UpdatedAt), c.Country, docket.Micros(c.AcknowledgedAt), docket.Micros(answeredAt(c)),
+	}
 }
 
 // answeredAt is when the case was answered for good (a question to the requester is not
