@@ -2,46 +2,80 @@ package audit_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/account"
 	"github.com/docket-dev/docket/audit"
 	"github.com/docket-dev/docket/sqlstore"
 	"github.com/docket-dev/docket/storetest"
 	"github.com/docket-dev/docket/workflow"
 )
 
-// filled returns a store holding three worked cases, and the ids of the first case and its request.
-func filled(t *testing.T, engine string) (docket.Store, string, string) {
+// fixture is a store built through the service code: an authority with a domain and an age
+// key, an agent with a console sign-in, an officer with a portal sign-in, three answered
+// cases with targets, an open case opened by an unverified e-mail with an attachment and a
+// follow-up job, and a disclosure package.
+type fixture struct {
+	s                  docket.Store
+	caseID, reqID      string // the first answered case and its request
+	openCase, mailReq  string // the open case of the e-mail, and its request
+	attachment, pkg    string // SHA-256 of the attachment's blob and of the package's
+	authorityID, agent string // the agent's e-mail address
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// build fills s through the service code and checks that the untouched store verifies.
+func build(t *testing.T, s docket.Store) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	s := storetest.Open(t, engine)
-	svc := workflow.New(workflow.Config{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	f := &fixture{s: s, agent: "agent@x.org"}
+	svc := workflow.New(workflow.Config{Store: s, Logger: quiet()})
 	svc.Start(ctx)
 	defer svc.Stop()
-	a := &docket.Authority{Name: "Parquet", Country: "FR"}
+	key, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &docket.Authority{Name: "Parquet", Country: "FR", Domains: []string{"police.example"}, AgeRecipient: key.Recipient().String()}
 	if _, err := svc.RegisterAuthority(ctx, "test", a); err != nil {
 		t.Fatal(err)
 	}
-	u := &docket.User{Email: "agent@x.org", Role: docket.RoleAgent}
+	f.authorityID = a.ID
+	u := &docket.User{Email: f.agent, Role: docket.RoleAgent}
 	if _, err := svc.AddUser(ctx, "test", u); err != nil {
 		t.Fatal(err)
 	}
-	var firstCase, firstReq string
+	accounts := account.New(account.Config{Store: s, Logger: quiet()})
+	if _, err := accounts.AddStaff(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accounts.AddOfficer(ctx, a, "officer@police.example", "Officer"); err != nil {
+		t.Fatal(err)
+	}
+	// A failed sign-in changes the account's counters, which are outside the proof.
+	if _, _, err := accounts.SignIn(ctx, docket.LoginStaff, f.agent, "wrong password", "000000"); docket.ErrorCode(err) != docket.EUNAUTHORIZED {
+		t.Fatalf("wrong sign-in: %v", err)
+	}
 	for i := range 3 {
 		res, err := svc.Submit(ctx, &workflow.Submission{
 			Channel: docket.ChannelAPI, Authority: a, Raw: []byte(`{"n":` + string(rune('0'+i)) + `}`),
-			Body: docket.RequestBody{Regime: "eu-tco-removal", Kind: docket.KindRemoval, Reference: "R"},
+			Body: docket.RequestBody{Regime: "eu-tco-removal", Kind: docket.KindRemoval, Reference: "R",
+				Targets: []docket.Target{{Kind: "username", Value: "@suspect" + string(rune('0'+i))}}},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 {
-			firstCase, firstReq = res.Receipt.CaseID, res.Receipt.ID
+			f.caseID, f.reqID = res.Receipt.CaseID, res.Receipt.ID
 		}
 		for _, act := range []workflow.Action{{Type: "assign"}, {Type: "decide", Outcome: "comply", Statement: "removed"}, {Type: "answer", Text: "done"}} {
 			if _, _, err := svc.Act(ctx, u, res.Receipt.CaseID, act); err != nil {
@@ -49,10 +83,45 @@ func filled(t *testing.T, engine string) (docket.Store, string, string) {
 			}
 		}
 	}
+	letter := []byte("%PDF-1.4 a letter")
+	f.attachment = workflow.SHA256(letter)
+	res, err := svc.Submit(ctx, &workflow.Submission{
+		Channel: docket.ChannelEmail, Raw: []byte("From: someone@elsewhere.example\r\n\r\nA threat to life."),
+		Body: docket.RequestBody{Regime: "eu-tco-removal", Kind: docket.KindRemoval, Description: "A threat to life.",
+			Targets:     []docket.Target{{Kind: "username", Value: "@threat"}},
+			Attachments: []docket.Attachment{{SHA256: f.attachment, Filename: "letter.pdf", ContentType: "application/pdf", Size: int64(len(letter))}},
+			Email:       &docket.Email{From: "someone@elsewhere.example", Sender: docket.SenderCheck{Level: docket.SenderUnverified, Domain: "elsewhere.example"}}},
+		Blobs:     []docket.Blob{{SHA256: f.attachment, Data: letter}},
+		Sender:    docket.SenderUnverified,
+		FollowUps: []string{"mail.receipt"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.openCase, f.mailReq = res.Receipt.CaseID, res.Receipt.ID
+	pkg := []byte("age-encrypted package")
+	f.pkg = workflow.SHA256(pkg)
+	err = svc.Change(ctx, f.openCase, docket.ActorPlatform, func(tx docket.Tx, _ *docket.Case, rec func(string, any) (*docket.Event, error)) error {
+		if err := tx.InsertBlob(ctx, &docket.Blob{SHA256: f.pkg, Data: pkg}); err != nil {
+			return err
+		}
+		_, err := rec(docket.EventPackageReady, docket.PackageReady{Blob: f.pkg, SHA256: f.pkg, Size: len(pkg), Items: 1, Recipient: a.AgeRecipient})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := audit.Verify(ctx, s, 0, ""); err != nil {
 		t.Fatalf("untouched store fails verification: %v", err)
 	}
-	return s, firstCase, firstReq
+	return f
+}
+
+// filled returns a store built by build, and the ids of the first case and its request.
+func filled(t *testing.T, engine string) (docket.Store, string, string) {
+	t.Helper()
+	f := build(t, storetest.Open(t, engine))
+	return f.s, f.caseID, f.reqID
 }
 
 func exec(t *testing.T, s docket.Store, q string, args ...any) {
@@ -177,5 +246,134 @@ func TestHashCoversEveryField(t *testing.T) {
 	}
 	if audit.Hash("other", &base) == h0 {
 		t.Error("the predecessor's hash is not covered")
+	}
+}
+
+// TestVerifyCoversWhatGrantsPower: each edit of a table behind docket's back, one SQL
+// statement, is caught by verify on both engines, and the problem names the table and what
+// is wrong.
+func TestVerifyCoversWhatGrantsPower(t *testing.T) {
+	tests := []struct {
+		name   string
+		tamper string // SQL; ? placeholders take args(f)
+		args   func(f *fixture) []any
+		table  string // the table the problem names
+		want   string // in the problem
+	}{
+		{"request body: sender level raised", `UPDATE requests SET body = REPLACE(body, '"level":"unverified"', '"level":"registered"') WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.mailReq} }, "requests", "normalised body"},
+		{"request authority", `UPDATE requests SET authority_id = ? WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.authorityID, f.mailReq} }, "requests", "its authority is"},
+		{"request time of receipt", `UPDATE requests SET received_at = received_at - 86400000000 WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.reqID} }, "requests", "time of receipt"},
+		{"request channel", `UPDATE requests SET channel = 'portal' WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.reqID} }, "requests", "channel"},
+		{"attachment bytes", `UPDATE blobs SET data = ? WHERE sha256 = ?`,
+			func(f *fixture) []any { return []any{[]byte("%PDF-1.4 another letter"), f.attachment} }, "blobs", "do not match its SHA-256"},
+		{"package bytes", `UPDATE blobs SET data = ? WHERE sha256 = ?`,
+			func(f *fixture) []any { return []any{[]byte("other package"), f.pkg} }, "blobs", "do not match its SHA-256"},
+		{"package deleted", `DELETE FROM blobs WHERE sha256 = ?`,
+			func(f *fixture) []any { return []any{f.pkg} }, "blobs", "disclosure package of event"},
+		{"attachment deleted", `DELETE FROM blobs WHERE sha256 = ?`,
+			func(f *fixture) []any { return []any{f.attachment} }, "blobs", `attachment "letter.pdf"`},
+		{"users.role agent to admin", `UPDATE users SET role = 'admin' WHERE email = ?`,
+			func(f *fixture) []any { return []any{f.agent} }, "users", `role is "admin" but the chain says "agent"`},
+		{"users.token_hash", `UPDATE users SET token_hash = ? WHERE email = ?`,
+			func(f *fixture) []any { return []any{strings.Repeat("ab", 32), f.agent} }, "users", "API token hash"},
+		{"user deleted", `DELETE FROM users WHERE email = ?`,
+			func(f *fixture) []any { return []any{f.agent} }, "users", "deleted from the table"},
+		{"user added behind docket's back", `INSERT INTO users (id, email, role, token_hash, created_at) VALUES ('u-forged', 'forged@x.org', 'admin', 'forged', 0)`,
+			nil, "users", "no event of the chain added this user"},
+		{"authority domains", `UPDATE authorities SET domains = '["police.example","evil.example"]' WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.authorityID} }, "authorities", "domains are"},
+		{"authority age_recipient", `UPDATE authorities SET age_recipient = 'age1attackerkey' WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.authorityID} }, "authorities", "age_recipient is"},
+		{"authority token_hash", `UPDATE authorities SET token_hash = 'forged' WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.authorityID} }, "authorities", "API token hash"},
+		{"login password", `UPDATE logins SET password_hash = 'forged' WHERE email = ?`,
+			func(f *fixture) []any { return []any{f.agent} }, "logins", "[password]"},
+		{"login second factor", `UPDATE logins SET totp_secret = 'JBSWY3DPEHPK3PXP' WHERE email = ?`,
+			func(f *fixture) []any { return []any{f.agent} }, "logins", "[totp]"},
+		{"officer moved to another authority", `UPDATE logins SET authority_id = 'other' WHERE email = 'officer@police.example'`,
+			nil, "logins", "[authority_id]"},
+		{"login disabled account re-enabled", `UPDATE logins SET status = 'awaiting_approval' WHERE email = 'officer@police.example'`,
+			nil, "logins", "[status]"},
+		{"login deleted", `DELETE FROM logins WHERE email = ?`,
+			func(f *fixture) []any { return []any{f.agent} }, "logins", "deleted from the table"},
+		{"target changed", `UPDATE targets SET value = '@someone-else' WHERE request_id = ?`,
+			func(f *fixture) []any { return []any{f.reqID} }, "targets", "differ from those its receipt event recorded"},
+		{"target deleted", `DELETE FROM targets WHERE request_id = ?`,
+			func(f *fixture) []any { return []any{f.mailReq} }, "targets", "differ from those its receipt event recorded"},
+		{"target moved to another case", `UPDATE targets SET case_id = ? WHERE request_id = ?`,
+			func(f *fixture) []any { return []any{f.caseID, f.mailReq} }, "targets", "is filed under case"},
+		{"job pointed at another request", `UPDATE jobs SET payload = '{"request_id":"forged","case_id":"forged"}' WHERE kind = 'mail.receipt'`,
+			nil, "jobs", "which the chain does not hold"},
+		{"job forged for an event", `INSERT INTO jobs (kind, payload, state, run_at, attempts, max_attempts, locked_until, last_error, created_at) VALUES ('platform.action', '{"case_id":"` + "%CASE%" + `","seq":1}', 'pending', 0, 0, 1, 0, '', 0)`,
+			nil, "jobs", "not an event of its case"},
+		{"cases.pending set to 0 (overdue gauge)", `UPDATE cases SET pending = 0 WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.openCase} }, "cases", "column pending"},
+		{"cases.state", `UPDATE cases SET state = 'answered' WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.openCase} }, "cases", "column state"},
+		{"cases.deadline_at", `UPDATE cases SET deadline_at = deadline_at + 86400000000 WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.openCase} }, "cases", "column deadline_at"},
+		{"cases.emergency", `UPDATE cases SET emergency = 1 WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.openCase} }, "cases", "column emergency"},
+		{"cases.answered_at", `UPDATE cases SET answered_at = 0 WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.caseID} }, "cases", "column answered_at"},
+		{"cases.queue", `UPDATE cases SET queue = 'later' WHERE id = ?`,
+			func(f *fixture) []any { return []any{f.openCase} }, "cases", "column queue"},
+	}
+	for _, engine := range storetest.Engines {
+		for _, tt := range tests {
+			t.Run(engine+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				f := build(t, storetest.Open(t, engine))
+				var args []any
+				if tt.args != nil {
+					args = tt.args(f)
+				}
+				exec(t, f.s, strings.ReplaceAll(tt.tamper, "%CASE%", f.openCase), args...)
+				_, err := audit.Verify(context.Background(), f.s, 0, "")
+				var p *audit.Problem
+				if !errors.As(err, &p) {
+					t.Fatalf("tampering went unnoticed or unnamed: %v", err)
+				}
+				if p.Table != tt.table || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("problem %q (table %q): want table %q and %q", err, p.Table, tt.table, tt.want)
+				}
+			})
+		}
+	}
+}
+
+// TestVerifyLeavesCountersOutside: what changes at every sign-in (failures, lock, last code
+// step) and how a job is scheduled are outside the proof: editing them is no problem.
+func TestVerifyLeavesCountersOutside(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			f := build(t, storetest.Open(t, engine))
+			exec(t, f.s, `UPDATE logins SET failures = 4, locked_until = 0, totp_step = 7`)
+			exec(t, f.s, `UPDATE jobs SET run_at = run_at + 1000000, attempts = 3, last_error = 'relay down'`)
+			if _, err := audit.Verify(context.Background(), f.s, 0, ""); err != nil {
+				t.Fatalf("counters outside the proof fail verification: %v", err)
+			}
+		})
+	}
+}
+
+// TestVerifyNeedsMigratedSchema: verify never migrates; a database without this version's
+// migrations (here: without the credentials baseline) is refused, not half-checked.
+func TestVerifyNeedsMigratedSchema(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			s := storetest.Open(t, engine)
+			exec(t, s, `DELETE FROM schema_migrations WHERE version = 1000`)
+			_, err := audit.Verify(context.Background(), s, 0, "")
+			if err == nil || !strings.Contains(err.Error(), "docket migrate") {
+				t.Fatalf("verify of an unmigrated store: %v", err)
+			}
+		})
 	}
 }

@@ -266,6 +266,32 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*sqlstore.St
 	return sqlite.Open(ctx, cfg.Data, log)
 }
 
+// openReadOnly opens the store for reading only (audit verify, audit head): nothing is
+// created, migrated or written, and a data folder without a database is an error.
+func openReadOnly(ctx context.Context, cfg *Config) (*sqlstore.Store, error) {
+	if strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://") {
+		return postgres.OpenReadOnly(ctx, cfg.DB)
+	}
+	if cfg.DB != "" {
+		return nil, fmt.Errorf("--db must be a postgres:// URL (leave it empty for the embedded SQLite database in --data)")
+	}
+	return sqlite.OpenReadOnly(ctx, cfg.Data)
+}
+
+// withReadOnlyStore resolves the configuration, opens the store read-only and runs fn.
+func (m *Main) withReadOnlyStore(ctx context.Context, resolve func() (*Config, error), fn func(*sqlstore.Store) error) error {
+	cfg, err := resolve()
+	if err != nil {
+		return err
+	}
+	s, err := openReadOnly(ctx, cfg)
+	if err != nil {
+		return exitError{1, err.Error()}
+	}
+	defer s.Close()
+	return fn(s)
+}
+
 // Run runs one command.
 func (m *Main) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -499,7 +525,7 @@ func (m *Main) auditVerify(ctx context.Context, args []string) error {
 		}
 		hash = h
 	}
-	return m.withStore(ctx, resolve, func(s *sqlstore.Store) error {
+	return m.withReadOnlyStore(ctx, resolve, func(s *sqlstore.Store) error {
 		return m.printVerify(ctx, s, seq, hash, *asJSON)
 	})
 }
@@ -520,8 +546,9 @@ func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, ha
 		json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": true, "report": rep, "seconds": time.Since(start).Seconds()})
 		return nil
 	}
-	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests verified in %s; head %d:%s\n",
-		rep.Events, rep.Cases, rep.Requests, time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash)
+	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d jobs verified in %s; head %d:%s\n",
+		rep.Events, rep.Cases, rep.Requests, rep.Targets, rep.Blobs, rep.Users, rep.Authorities, rep.Logins, rep.Jobs,
+		time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash)
 	return nil
 }
 
@@ -531,7 +558,7 @@ func (m *Main) auditHead(ctx context.Context, args []string) error {
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	return m.withStore(ctx, resolve, func(s *sqlstore.Store) error {
+	return m.withReadOnlyStore(ctx, resolve, func(s *sqlstore.Store) error {
 		seq, hash, err := s.Head(ctx)
 		if err != nil {
 			return err
