@@ -1,10 +1,13 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,8 @@ import (
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/account"
 	"github.com/docket-dev/docket/audit"
+	"github.com/docket-dev/docket/postgres"
+	"github.com/docket-dev/docket/sqlite"
 	"github.com/docket-dev/docket/sqlstore"
 	"github.com/docket-dev/docket/storetest"
 	"github.com/docket-dev/docket/workflow"
@@ -296,7 +301,7 @@ func TestVerifyCoversWhatGrantsPower(t *testing.T) {
 			func(f *fixture) []any { return []any{f.agent} }, "logins", "[totp]"},
 		{"officer moved to another authority", `UPDATE logins SET authority_id = 'other' WHERE email = 'officer@police.example'`,
 			nil, "logins", "[authority_id]"},
-		{"login disabled account re-enabled", `UPDATE logins SET status = 'awaiting_approval' WHERE email = 'officer@police.example'`,
+		{"login status", `UPDATE logins SET status = 'awaiting_approval' WHERE email = 'officer@police.example'`,
 			nil, "logins", "[status]"},
 		{"login deleted", `DELETE FROM logins WHERE email = ?`,
 			func(f *fixture) []any { return []any{f.agent} }, "logins", "deleted from the table"},
@@ -376,4 +381,165 @@ func TestVerifyNeedsMigratedSchema(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBaselineCoversOldStores: a store written by a version that did not record staff,
+// authorities and sign-ins as events gets a credentials_baseline event when this version
+// first opens it; it verifies, and later edits of those rows are caught.
+func TestBaselineCoversOldStores(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			var open func() docket.Store
+			switch engine {
+			case "sqlite":
+				dir := t.TempDir()
+				open = func() docket.Store {
+					s, err := sqlite.Open(ctx, dir, quiet())
+					if err != nil {
+						t.Fatal(err)
+					}
+					return s
+				}
+			default:
+				u := storetest.PostgresURL(t)
+				open = func() docket.Store {
+					s, err := postgres.Open(ctx, u, quiet())
+					if err != nil {
+						t.Fatal(err)
+					}
+					return s
+				}
+			}
+			s := open()
+			// What an older version left: rows without events, and no baseline yet.
+			err := s.Update(ctx, func(tx docket.Tx) error {
+				if err := tx.InsertAuthority(ctx, &docket.Authority{ID: "a1", Name: "Police", Country: "FR", Domains: []string{"police.example"}, CreatedAt: time.Now()}, "hash-a"); err != nil {
+					return err
+				}
+				return tx.InsertUser(ctx, &docket.User{ID: "u1", Email: "old@x.org", Role: docket.RoleAgent, CreatedAt: time.Now()}, "hash-u")
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			exec(t, s, `INSERT INTO logins (id, kind, email, name, authority_id, status, password_hash, totp_secret, totp_step, failures, locked_until, confirm_hash, confirm_expires, created_by, approved_by, created_at)
+				VALUES ('u1', 'staff', 'old@x.org', '', '', 'active', 'phc', 'SECRET', 0, 0, 0, '', 0, 'cli', '', 0)`)
+			exec(t, s, `DELETE FROM schema_migrations WHERE version = 1000`)
+			s.Close()
+
+			s = open()
+			rep, err := audit.Verify(ctx, s, 0, "")
+			if err != nil {
+				t.Fatalf("old store after its baseline: %v", err)
+			}
+			if rep.Users != 1 || rep.Authorities != 1 || rep.Logins != 1 || rep.Events != 1 {
+				t.Fatalf("report %+v: want the baseline event and one user, authority and login", rep)
+			}
+			s.Close()
+			s = open() // a second start records no second baseline
+			if rep, err := audit.Verify(ctx, s, 0, ""); err != nil || rep.Events != 1 {
+				t.Fatalf("after a restart: %+v, %v", rep, err)
+			}
+			defer s.Close()
+			exec(t, s, `UPDATE users SET role = 'admin'`)
+			if _, err := audit.Verify(ctx, s, 0, ""); err == nil || !strings.Contains(err.Error(), `role is "admin"`) {
+				t.Fatalf("role raised after the baseline: %v", err)
+			}
+		})
+	}
+}
+
+// TestVerifyReadOnly: verify opens the database read-only: it runs on a copy that cannot be
+// written, changes nothing, cannot write, and refuses a place that holds no database instead
+// of creating one.
+func TestVerifyReadOnly(t *testing.T) {
+	ctx := context.Background()
+	mustFail := func(t *testing.T, s docket.Store) {
+		t.Helper()
+		err := s.Update(ctx, func(tx docket.Tx) error {
+			return tx.Append(ctx, docket.NewEvent("", docket.EventUserAdded, "test", time.Now(), docket.UserAdded{}))
+		})
+		if err == nil {
+			t.Fatal("a write through the read-only store succeeded")
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		s, err := sqlite.Open(ctx, dir, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		build(t, s)
+		s.Close()
+		// A copy of the database file alone, in a folder that cannot be written.
+		cp := filepath.Join(t.TempDir(), "copy")
+		if err := os.Mkdir(cp, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		db, err := os.ReadFile(filepath.Join(dir, sqlite.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(cp, sqlite.FileName), db, 0o400); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(cp, 0o500); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(cp, 0o700) })
+		ro, err := sqlite.OpenReadOnly(ctx, cp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := audit.Verify(ctx, ro, 0, ""); err != nil {
+			t.Fatalf("verify of a read-only copy: %v", err)
+		}
+		mustFail(t, ro)
+		ro.Close()
+		after, err := os.ReadFile(filepath.Join(cp, sqlite.FileName))
+		if err != nil || !bytes.Equal(after, db) {
+			t.Fatalf("the copy changed (%v)", err)
+		}
+
+		none := filepath.Join(t.TempDir(), "none")
+		if _, err := sqlite.OpenReadOnly(ctx, none); err == nil || !strings.Contains(err.Error(), "no docket database") {
+			t.Fatalf("read-only open of a missing folder: %v", err)
+		}
+		if _, err := os.Stat(none); !os.IsNotExist(err) {
+			t.Fatalf("the missing folder was created: %v", err)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		u := storetest.PostgresURL(t)
+		ro, err := postgres.OpenReadOnly(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ro.Close()
+		// An empty schema: refused, and nothing is created in it.
+		if _, err := audit.Verify(ctx, ro, 0, ""); err == nil || !strings.Contains(err.Error(), "no docket schema") {
+			t.Fatalf("verify of an empty database: %v", err)
+		}
+		var tables int
+		if err := ro.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&tables); err != nil || tables != 0 {
+			t.Fatalf("verify created %d tables (%v)", tables, err)
+		}
+		s, err := postgres.Open(ctx, u, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		build(t, s)
+		rep, err := audit.Verify(ctx, ro, 0, "")
+		if err != nil {
+			t.Fatalf("read-only verify: %v", err)
+		}
+		mustFail(t, ro)
+		if again, err := audit.Verify(ctx, ro, 0, ""); err != nil || again.Events != rep.Events {
+			t.Fatalf("after the refused write: %+v, %v", again, err)
+		}
+	})
 }
