@@ -263,3 +263,19 @@ not json
 		}
 	}
 }
+
+// TestAuditVerifyMissingData: verify of a data folder that holds no database fails with a
+// clear error, and creates nothing (it used to create an empty database and say OK).
+func TestAuditVerifyMissingData(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-folder")
+	for _, args := range [][]string{{"audit", "verify"}, {"audit", "head"}} {
+		out, err := run(t, map[string]string{"DOCKET_DATA": missing}, args...)
+		var exit exitError
+		if !errors.As(err, &exit) || exit.code != 1 || !strings.Contains(err.Error(), "no docket database") || strings.Contains(out, "OK") {
+			t.Fatalf("%v: %q, %v", args, out, err)
+		}
+		if _, err := os.Stat(missing); !os.IsNotExist(err) {
+			t.Fatalf("%v created the data folder: %v", args, err)
+		}
+	}
+}
