@@ -62,6 +62,8 @@ const (
 	// that a store held when docket began to record their changes as events (a store
 	// created by an older version); later events change them from there.
 	EventCredentialsBaseline = "credentials_baseline"
+	// EventSessionOpened records a browser session opened for a sign-in account.
+	EventSessionOpened = "session_opened"
 )
 
 // Event is one entry of the audit log. Seq orders all events of all cases; Hash covers the
@@ -480,9 +482,25 @@ type LoginChanged struct {
 }
 
 // CredentialsBaseline is the data of EventCredentialsBaseline: every staff member,
-// authority and sign-in account the store held at that moment.
+// authority, sign-in account and open session the store held at that moment.
 type CredentialsBaseline struct {
 	Users       []UserAdded           `json:"users"`
 	Authorities []AuthorityRegistered `json:"authorities"`
 	Logins      []LoginState          `json:"logins"`
+	Sessions    []SessionOpened       `json:"sessions,omitempty"`
+}
+
+// SessionOpened is the data of EventSessionOpened: the session's cookie hash as a
+// SecretDigest, its account and its lifetime.
+type SessionOpened struct {
+	Session   string    `json:"session"`
+	LoginID   string    `json:"login_id"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// SessionOpenedOf returns what the chain records of a session.
+func SessionOpenedOf(se *Session) SessionOpened {
+	return SessionOpened{Session: SecretDigest(se.Hash), LoginID: se.LoginID,
+		CreatedAt: se.CreatedAt.UTC().Truncate(time.Microsecond), ExpiresAt: se.ExpiresAt.UTC().Truncate(time.Microsecond)}
 }

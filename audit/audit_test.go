@@ -70,6 +70,10 @@ func build(t *testing.T, s docket.Store) *fixture {
 	if _, _, err := accounts.SignIn(ctx, docket.LoginStaff, f.agent, "wrong password", "000000"); docket.ErrorCode(err) != docket.EUNAUTHORIZED {
 		t.Fatalf("wrong sign-in: %v", err)
 	}
+	// A sign-in through single sign-on opens a session: an event.
+	if _, _, err := accounts.SignInVerified(ctx, f.agent, "test-sso"); err != nil {
+		t.Fatalf("single sign-on: %v", err)
+	}
 	for i := range 3 {
 		res, err := svc.Submit(ctx, &workflow.Submission{
 			Channel: docket.ChannelAPI, Authority: a, Raw: []byte(`{"n":` + string(rune('0'+i)) + `}`),
@@ -305,6 +309,12 @@ func TestVerifyCoversWhatGrantsPower(t *testing.T) {
 			nil, "logins", "[status]"},
 		{"login deleted", `DELETE FROM logins WHERE email = ?`,
 			func(f *fixture) []any { return []any{f.agent} }, "logins", "deleted from the table"},
+		{"session forged", `INSERT INTO sessions (hash, login_id, created_at, expires_at) SELECT 'forged', id, 0, 9000000000000000 FROM logins WHERE email = ?`,
+			func(f *fixture) []any { return []any{f.agent} }, "sessions", "no event of the chain opened it"},
+		{"session moved to another account", `UPDATE sessions SET login_id = 'someone-else'`,
+			nil, "sessions", "was opened for account"},
+		{"session made longer", `UPDATE sessions SET expires_at = expires_at + 86400000000`,
+			nil, "sessions", "lifetime"},
 		{"target changed", `UPDATE targets SET value = '@someone-else' WHERE request_id = ?`,
 			func(f *fixture) []any { return []any{f.reqID} }, "targets", "differ from those its receipt event recorded"},
 		{"target deleted", `DELETE FROM targets WHERE request_id = ?`,

@@ -26,6 +26,7 @@ type Report struct {
 	Users       int    `json:"users"`
 	Authorities int    `json:"authorities"`
 	Logins      int    `json:"logins"`
+	Sessions    int    `json:"sessions"`
 	Jobs        int    `json:"jobs"`
 	HeadSeq     int64  `json:"head_seq"`
 	HeadHash    string `json:"head_hash"`
@@ -71,6 +72,7 @@ type Source interface {
 	ScanUsers(ctx context.Context, fn func(u *docket.UserAdded) error) error
 	ScanAuthorities(ctx context.Context, fn func(a *docket.AuthorityRegistered) error) error
 	ScanLogins(ctx context.Context, fn func(l *docket.Login) error) error
+	ScanSessions(ctx context.Context, fn func(se *docket.Session) error) error
 	ScanJobs(ctx context.Context, fn func(j *docket.Job) error) error
 }
 
@@ -170,7 +172,8 @@ func wrap(err error, doing string) error {
 func (v *verifier) chain(ctx context.Context, expectSeq int64, expectHash string) error {
 	rp := &replay{cases: map[string]*docket.Case{}, requests: map[string]*requestFacts{}}
 	v.rp = rp
-	v.creds = credentials{users: map[string]docket.UserAdded{}, authorities: map[string]docket.AuthorityRegistered{}, logins: map[string]docket.LoginState{}}
+	v.creds = credentials{users: map[string]docket.UserAdded{}, authorities: map[string]docket.AuthorityRegistered{},
+		logins: map[string]docket.LoginState{}, sessions: map[string]docket.SessionOpened{}}
 	batches := make(chan []*docket.Event, 16)
 	replayed := make(chan struct{})
 	go func() {
@@ -450,6 +453,7 @@ type credentials struct {
 	users       map[string]docket.UserAdded
 	authorities map[string]docket.AuthorityRegistered
 	logins      map[string]docket.LoginState
+	sessions    map[string]docket.SessionOpened // by digest of the cookie's hash
 }
 
 func (c *credentials) apply(e *docket.Event) error {
@@ -472,6 +476,12 @@ func (c *credentials) apply(e *docket.Event) error {
 			return fmt.Errorf("unreadable %s event: %w", e.Type, err)
 		}
 		c.logins[d.ID] = d.LoginState
+	case docket.EventSessionOpened:
+		var d docket.SessionOpened
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return fmt.Errorf("unreadable %s event: %w", e.Type, err)
+		}
+		c.sessions[d.Session] = d
 	case docket.EventCredentialsBaseline:
 		var d docket.CredentialsBaseline
 		if err := json.Unmarshal(e.Data, &d); err != nil {
@@ -480,6 +490,7 @@ func (c *credentials) apply(e *docket.Event) error {
 		clear(c.users)
 		clear(c.authorities)
 		clear(c.logins)
+		clear(c.sessions)
 		for _, u := range d.Users {
 			c.users[u.ID] = u
 		}
@@ -488,6 +499,9 @@ func (c *credentials) apply(e *docket.Event) error {
 		}
 		for _, l := range d.Logins {
 			c.logins[l.ID] = l
+		}
+		for _, se := range d.Sessions {
+			c.sessions[se.Session] = se
 		}
 	}
 	return nil
@@ -569,6 +583,24 @@ func (v *verifier) checkCredentials(ctx context.Context) error {
 	}
 	for id, l := range c.logins {
 		return &Problem{Table: "logins", What: fmt.Sprintf("sign-in account %s (%s %s) is in the chain but was deleted from the table", id, l.Kind, l.Email)}
+	}
+	// Sessions end (sign-out, expiry): only a row the chain does not hold is a problem.
+	err = v.src.ScanSessions(ctx, func(se *docket.Session) error {
+		v.rep.Sessions++
+		got := docket.SessionOpenedOf(se)
+		want, ok := c.sessions[got.Session]
+		switch {
+		case !ok:
+			return &Problem{Table: "sessions", What: fmt.Sprintf("a session of account %s: no event of the chain opened it", se.LoginID)}
+		case want.LoginID != got.LoginID:
+			return &Problem{Table: "sessions", What: fmt.Sprintf("a session of account %s was opened for account %s", got.LoginID, want.LoginID)}
+		case docket.Micros(want.ExpiresAt) != docket.Micros(got.ExpiresAt) || docket.Micros(want.CreatedAt) != docket.Micros(got.CreatedAt):
+			return &Problem{Table: "sessions", What: fmt.Sprintf("a session of account %s: its lifetime differs from the chain's", se.LoginID)}
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap(err, "scan sessions")
 	}
 	return nil
 }

@@ -161,6 +161,11 @@ func (t *tx) InsertSession(ctx context.Context, se *docket.Session) error {
 		se.Hash, se.LoginID, docket.Micros(se.CreatedAt), docket.Micros(se.ExpiresAt)); err != nil {
 		return fmt.Errorf("insert session: %w", err)
 	}
+	// A session grants what its account may do: the chain records it, and audit verify
+	// refuses a session row it does not hold.
+	if err := t.Append(ctx, docket.NewEvent("", docket.EventSessionOpened, ActorAccounts, se.CreatedAt, docket.SessionOpenedOf(se))); err != nil {
+		return fmt.Errorf("insert session: record it: %w", err)
+	}
 	return nil
 }
 

@@ -166,8 +166,8 @@ const (
 )
 
 // RecordBaseline runs once per database, after the SQL migrations: it appends one
-// credentials_baseline event holding every staff member, authority and sign-in account the
-// store holds (a store created before their changes were events), so that audit verify can
+// credentials_baseline event holding every staff member, authority, sign-in account and
+// session the store holds (a store created before their changes were events), so that audit verify can
 // check those tables against the chain from then on. A new, empty store records no event.
 func (s *Store) RecordBaseline(ctx context.Context, at time.Time) error {
 	err := s.Update(ctx, func(dtx docket.Tx) error {
@@ -184,7 +184,7 @@ func (s *Store) RecordBaseline(ctx context.Context, at time.Time) error {
 		if err := scanCredentials(ctx, t, &b); err != nil {
 			return err
 		}
-		if len(b.Users)+len(b.Authorities)+len(b.Logins) > 0 {
+		if len(b.Users)+len(b.Authorities)+len(b.Logins)+len(b.Sessions) > 0 {
 			if err := t.Append(ctx, docket.NewEvent("", docket.EventCredentialsBaseline, "system:migrate", at, b)); err != nil {
 				return err
 			}
@@ -246,13 +246,39 @@ func scanCredentials(ctx context.Context, t *tx, b *docket.CredentialsBaseline) 
 	if err != nil {
 		return err
 	}
-	return scan("logins", `SELECT `+loginCols+` FROM logins ORDER BY id`, func(rows *sql.Rows) error {
+	err = scan("logins", `SELECT `+loginCols+` FROM logins ORDER BY id`, func(rows *sql.Rows) error {
 		l, err := scanLogin(rows)
 		if err != nil {
 			return err
 		}
 		b.Logins = append(b.Logins, docket.LoginStateOf(l))
 		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return scan("sessions", `SELECT hash, login_id, created_at, expires_at FROM sessions ORDER BY hash`, func(rows *sql.Rows) error {
+		var se docket.Session
+		var created, expires int64
+		if err := rows.Scan(&se.Hash, &se.LoginID, &created, &expires); err != nil {
+			return err
+		}
+		se.CreatedAt, se.ExpiresAt = docket.FromMicros(created), docket.FromMicros(expires)
+		b.Sessions = append(b.Sessions, docket.SessionOpenedOf(&se))
+		return nil
+	})
+}
+
+// ScanSessions calls fn for every session.
+func (s *Store) ScanSessions(ctx context.Context, fn func(se *docket.Session) error) error {
+	return s.scanAll(ctx, "sessions", `SELECT hash, login_id, created_at, expires_at FROM sessions`, func(rows *sql.Rows) error {
+		var se docket.Session
+		var created, expires int64
+		if err := rows.Scan(&se.Hash, &se.LoginID, &created, &expires); err != nil {
+			return fmt.Errorf("scan sessions: %w", err)
+		}
+		se.CreatedAt, se.ExpiresAt = docket.FromMicros(created), docket.FromMicros(expires)
+		return fn(&se)
 	})
 }
 
