@@ -120,7 +120,7 @@ type verifier struct {
 	// disclosure packages; what names each.
 	blobs map[string]string
 	// jobs point at events: seq -> the job that names it, and its case.
-	jobEvents map[int64]*jobRef
+	jobEvents map[int64][]*jobRef
 	jobs      []*jobRef
 	creds     credentials
 }
@@ -137,7 +137,7 @@ type jobRef struct {
 }
 
 func (v *verifier) scanJobs(ctx context.Context) error {
-	v.jobEvents = map[int64]*jobRef{}
+	v.jobEvents = map[int64][]*jobRef{}
 	err := v.src.ScanJobs(ctx, func(j *docket.Job) error {
 		v.rep.Jobs++
 		ref := &jobRef{ID: j.ID, Kind: j.Kind}
@@ -147,7 +147,7 @@ func (v *verifier) scanJobs(ctx context.Context) error {
 		v.jobs = append(v.jobs, ref)
 		for _, seq := range []int64{ref.Seq, ref.Hold} {
 			if seq > 0 {
-				v.jobEvents[seq] = ref
+				v.jobEvents[seq] = append(v.jobEvents[seq], ref)
 			}
 		}
 		return nil
@@ -202,8 +202,10 @@ func (v *verifier) chain(ctx context.Context, expectSeq int64, expectHash string
 		}
 		prevSeq, prevHash = e.Seq, e.Hash
 		v.rep.Events++
-		if j := v.jobEvents[e.Seq]; j != nil && e.CaseID == j.CaseID {
-			j.found++
+		for _, j := range v.jobEvents[e.Seq] {
+			if e.CaseID == j.CaseID {
+				j.found++
+			}
 		}
 		if e.CaseID == "" {
 			if err := v.creds.apply(e); err != nil {
