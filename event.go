@@ -64,6 +64,10 @@ const (
 	EventCredentialsBaseline = "credentials_baseline"
 	// EventSessionOpened records a browser session opened for a sign-in account.
 	EventSessionOpened = "session_opened"
+	// EventUserChanged and EventAuthorityChanged record a change of a staff member (role, API
+	// token) or of an authority (domains, age key, API token).
+	EventUserChanged      = "user_changed"
+	EventAuthorityChanged = "authority_changed"
 )
 
 // Event is one entry of the audit log. Seq orders all events of all cases; Hash covers the
@@ -503,4 +507,21 @@ type SessionOpened struct {
 func SessionOpenedOf(se *Session) SessionOpened {
 	return SessionOpened{Session: SecretDigest(se.Hash), LoginID: se.LoginID,
 		CreatedAt: se.CreatedAt.UTC().Truncate(time.Microsecond), ExpiresAt: se.ExpiresAt.UTC().Truncate(time.Microsecond)}
+}
+
+// UserChanged is the data of EventUserChanged: what changed of a staff member; empty fields
+// are unchanged. A new API token is recorded by its hash.
+type UserChanged struct {
+	ID        string `json:"id"`
+	Role      Role   `json:"role,omitempty"`
+	TokenHash string `json:"token_hash,omitempty"`
+}
+
+// AuthorityChanged is the data of EventAuthorityChanged: what changed of an authority; nil
+// and empty fields are unchanged. A new API token is recorded by its hash.
+type AuthorityChanged struct {
+	ID           string    `json:"id"`
+	Domains      *[]string `json:"domains,omitempty"`
+	AgeRecipient *string   `json:"age_recipient,omitempty"`
+	TokenHash    string    `json:"token_hash,omitempty"`
 }

@@ -565,3 +565,45 @@ func TestVerifyReadOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyFollowsStaffChanges: a role, an API token, an authority's domains and age key
+// changed through the service are events; the store verifies after them, the old token stops
+// working, and an edit that undoes a change behind docket's back is caught.
+func TestVerifyFollowsStaffChanges(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := build(t, storetest.Open(t, engine))
+			svc := workflow.New(workflow.Config{Store: f.s, Logger: quiet()})
+			users, err := f.s.Users(ctx)
+			if err != nil || len(users) != 1 {
+				t.Fatalf("users: %v, %v", users, err)
+			}
+			token, err := svc.ChangeUser(ctx, "test", users[0].ID, workflow.UserChange{Role: docket.RoleReviewer, RotateToken: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u, err := f.s.UserByToken(ctx, docket.HashToken(token)); err != nil || u.Role != docket.RoleReviewer {
+				t.Fatalf("user by the new token: %+v, %v", u, err)
+			}
+			none := ""
+			if _, err := svc.ChangeAuthority(ctx, "test", f.authorityID, workflow.AuthorityChange{Domains: []string{"Police.example", "justice.example"}, AgeRecipient: &none}); err != nil {
+				t.Fatal(err)
+			}
+			if a, err := f.s.Authority(ctx, f.authorityID); err != nil || len(a.Domains) != 2 || a.Domains[1] != "justice.example" || a.AgeRecipient != "" {
+				t.Fatalf("changed authority: %+v, %v", a, err)
+			}
+			if _, err := svc.ChangeUser(ctx, "test", "nobody", workflow.UserChange{Role: docket.RoleAdmin}); docket.ErrorCode(err) != docket.ENOTFOUND {
+				t.Fatalf("change of an unknown user: %v", err)
+			}
+			if _, err := audit.Verify(ctx, f.s, 0, ""); err != nil {
+				t.Fatalf("after changes through the service: %v", err)
+			}
+			exec(t, f.s, `UPDATE users SET role = 'agent'`)
+			if _, err := audit.Verify(ctx, f.s, 0, ""); err == nil || !strings.Contains(err.Error(), `role is "agent" but the chain says "reviewer"`) {
+				t.Fatalf("role set back behind docket's back: %v", err)
+			}
+		})
+	}
+}

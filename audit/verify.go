@@ -472,6 +472,41 @@ func (c *credentials) apply(e *docket.Event) error {
 			return fmt.Errorf("unreadable %s event: %w", e.Type, err)
 		}
 		c.authorities[d.ID] = d
+	case docket.EventUserChanged:
+		var d docket.UserChanged
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return fmt.Errorf("unreadable %s event: %w", e.Type, err)
+		}
+		u, ok := c.users[d.ID]
+		if !ok {
+			return fmt.Errorf("it changes user %s, whom no event added", d.ID)
+		}
+		if d.Role != "" {
+			u.Role = d.Role
+		}
+		if d.TokenHash != "" {
+			u.TokenHash = d.TokenHash
+		}
+		c.users[d.ID] = u
+	case docket.EventAuthorityChanged:
+		var d docket.AuthorityChanged
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return fmt.Errorf("unreadable %s event: %w", e.Type, err)
+		}
+		a, ok := c.authorities[d.ID]
+		if !ok {
+			return fmt.Errorf("it changes authority %s, which no event registered", d.ID)
+		}
+		if d.Domains != nil {
+			a.Domains = *d.Domains
+		}
+		if d.AgeRecipient != nil {
+			a.AgeRecipient = *d.AgeRecipient
+		}
+		if d.TokenHash != "" {
+			a.TokenHash = d.TokenHash
+		}
+		c.authorities[d.ID] = a
 	case docket.EventLoginChanged:
 		var d docket.LoginChanged
 		if err := json.Unmarshal(e.Data, &d); err != nil {

@@ -475,6 +475,43 @@ func (t *tx) InsertUser(ctx context.Context, u *docket.User, tokenHash string) e
 	return nil
 }
 
+// UpdateUser applies a change of a staff member.
+func (t *tx) UpdateUser(ctx context.Context, ch *docket.UserChanged) error {
+	res, err := t.exec(ctx, `UPDATE users SET role = COALESCE(NULLIF(?, ''), role), token_hash = COALESCE(NULLIF(?, ''), token_hash) WHERE id = ?`,
+		string(ch.Role), ch.TokenHash, ch.ID)
+	if err != nil {
+		return fmt.Errorf("update user %s: %w", ch.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("update user %s: %w", ch.ID, docket.ErrNotFound)
+	}
+	return nil
+}
+
+// UpdateAuthority applies a change of an authority.
+func (t *tx) UpdateAuthority(ctx context.Context, ch *docket.AuthorityChanged) error {
+	var domains, key any // NULL: unchanged
+	if ch.Domains != nil {
+		js, err := json.Marshal(*ch.Domains)
+		if err != nil {
+			return fmt.Errorf("update authority %s: %w", ch.ID, err)
+		}
+		domains = string(js)
+	}
+	if ch.AgeRecipient != nil {
+		key = *ch.AgeRecipient
+	}
+	res, err := t.exec(ctx, `UPDATE authorities SET domains = COALESCE(?, domains), age_recipient = COALESCE(?, age_recipient),
+		token_hash = COALESCE(NULLIF(?, ''), token_hash) WHERE id = ?`, domains, key, ch.TokenHash, ch.ID)
+	if err != nil {
+		return fmt.Errorf("update authority %s: %w", ch.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("update authority %s: %w", ch.ID, docket.ErrNotFound)
+	}
+	return nil
+}
+
 func (t *tx) Enqueue(ctx context.Context, j *docket.Job) error {
 	var key any
 	if j.UniqueKey != "" {

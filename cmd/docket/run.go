@@ -55,6 +55,9 @@ Usage:
   docket user add      --email EMAIL --role agent|reviewer|admin|auditor [--json]
                        (an API token, and a console sign-in: password and TOTP secret)
   docket user reset-login --email EMAIL [--json]   (a new password and second factor)
+  docket user change   --email EMAIL [--role ROLE] [--rotate-token] [--json]
+  docket authority change --id ID [--domain D]... [--no-domains] [--age-recipient age1…|""] [--rotate-token] [--json]
+                       (each change is an event in the audit chain)
   docket officer add   --authority ID --email EMAIL [--name NAME] [--json]
                        (a portal sign-in for an officer, on a domain of the authority)
   docket audit verify  [--head SEQ:HASH] [--json]
@@ -311,6 +314,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.authorityAdd(ctx, rest)
 	case "user add":
 		return m.userAdd(ctx, rest)
+	case "user change":
+		return m.userChange(ctx, rest)
+	case "authority change":
+		return m.authorityChange(ctx, rest)
 	case "officer add":
 		return m.officerAdd(ctx, rest)
 	case "user reset-login":
@@ -452,6 +459,70 @@ func (m *Main) userAdd(ctx context.Context, args []string) error {
 			return err
 		}
 		m.printCreated(*asJSON, u.ID, token, "user", cred)
+		return nil
+	})
+}
+
+// userChange changes a staff member's role or API token.
+func (m *Main) userChange(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("user change", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	email := fs.String("email", "", "the staff member's address")
+	role := fs.String("role", "", "the new role: agent, reviewer, admin or auditor")
+	rotate := fs.Bool("rotate-token", false, "replace the API token (the old one stops working; the new one is shown once)")
+	asJSON := fs.Bool("json", false, `print {"id","token"}`)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	return m.withService(ctx, resolve, func(ctx context.Context, svc *workflow.Service) error {
+		u, err := cliAccounts(svc).StaffByEmail(ctx, *email)
+		if errors.Is(err, docket.ErrNotFound) {
+			return exitError{1, fmt.Sprintf("no staff member has the address %q", *email)}
+		} else if err != nil {
+			return err
+		}
+		token, err := svc.ChangeUser(ctx, docket.Actor("cli"), u.ID, workflow.UserChange{Role: docket.Role(*role), RotateToken: *rotate})
+		if err != nil {
+			return err
+		}
+		m.printCreated(*asJSON, u.ID, token, "changed user", nil)
+		return nil
+	})
+}
+
+// authorityChange changes an authority's domains, age key or API token.
+func (m *Main) authorityChange(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("authority change", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	id := fs.String("id", "", "the authority's id")
+	var domains listFlag
+	fs.Var(&domains, "domain", "official e-mail domain (repeatable): the list replaces the authority's domains")
+	noDomains := fs.Bool("no-domains", false, "remove every domain")
+	key := fs.String("age-recipient", "", `the authority's new age public key (age1…), or "" for none`)
+	rotate := fs.Bool("rotate-token", false, "replace the API token (the old one stops working; the new one is shown once)")
+	asJSON := fs.Bool("json", false, `print {"id","token"}`)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	ch := workflow.AuthorityChange{RotateToken: *rotate}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "domain":
+			ch.Domains = domains
+		case "no-domains":
+			if *noDomains {
+				ch.Domains = []string{}
+			}
+		case "age-recipient":
+			ch.AgeRecipient = key
+		}
+	})
+	return m.withService(ctx, resolve, func(ctx context.Context, svc *workflow.Service) error {
+		token, err := svc.ChangeAuthority(ctx, docket.Actor("cli"), *id, ch)
+		if err != nil {
+			return err
+		}
+		m.printCreated(*asJSON, *id, token, "changed authority", nil)
 		return nil
 	})
 }
