@@ -24,6 +24,8 @@ type Store struct {
 	// statements itself; readStmts the reads, prepared on first use.
 	inserts   map[string]*sql.Stmt
 	readStmts sync.Map
+	// snap, when set, is the read-only transaction every read goes through (see Snapshot).
+	snap *sql.Tx
 }
 
 var _ docket.Store = (*Store)(nil)
@@ -38,6 +40,23 @@ func New(ctx context.Context, write, read *sql.DB, d *Dialect) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// Snapshot returns a view of the store whose reads all see one consistent state of the
+// database — a read-only REPEATABLE READ transaction on PostgreSQL, one read transaction on
+// SQLite — and the function that ends it. audit verify reads through it, so that a server
+// writing meanwhile cannot make one table disagree with another. The view only reads: end
+// it with the function returned, not with Close.
+func (s *Store) Snapshot(ctx context.Context) (*Store, func() error, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.d.Numbered {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.read.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("begin a read-only snapshot: %w", err)
+	}
+	return &Store{write: s.write, read: s.read, d: s.d, snap: tx}, tx.Rollback, nil
 }
 
 // OnClose registers fn to run first when the store closes (engines stop their helpers).

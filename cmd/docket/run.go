@@ -603,7 +603,13 @@ func (m *Main) auditVerify(ctx context.Context, args []string) error {
 
 func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, hash string, asJSON bool) error {
 	start := time.Now()
-	rep, err := audit.Verify(ctx, s, seq, hash)
+	// One snapshot: a server writing meanwhile cannot make the tables disagree.
+	view, end, err := s.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	rep, err := audit.Verify(ctx, view, seq, hash)
 	var problem *audit.Problem
 	if errors.As(err, &problem) {
 		if asJSON {
