@@ -613,7 +613,7 @@ func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, ha
 	var problem *audit.Problem
 	if errors.As(err, &problem) {
 		if asJSON {
-			json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": false, "problem": err.Error(), "seq": problem.Seq, "case_id": problem.CaseID})
+			json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": false, "problem": err.Error(), "seq": problem.Seq, "case_id": problem.CaseID, "table": problem.Table})
 		}
 		return exitError{1, "audit verify FAILED: " + err.Error()}
 	} else if err != nil {
