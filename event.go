@@ -1,6 +1,8 @@
 package docket
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"time"
 )
@@ -62,6 +64,19 @@ const (
 	// Events outside any case (CaseID is empty): who was given credentials, and when.
 	EventAuthorityRegistered EventType = "authority_registered"
 	EventUserAdded           EventType = "user_added"
+	// EventLoginChanged records a sign-in account created, or changed in what decides
+	// whether and as whom it signs in (see LoginState).
+	EventLoginChanged EventType = "login_changed"
+	// EventCredentialsBaseline records, once, the staff, authorities and sign-in accounts
+	// that a store held when docket began to record their changes as events (a store
+	// created by an older version); later events change them from there.
+	EventCredentialsBaseline EventType = "credentials_baseline"
+	// EventSessionOpened records a browser session opened for a sign-in account.
+	EventSessionOpened EventType = "session_opened"
+	// EventUserChanged and EventAuthorityChanged record a change of a staff member (role, API
+	// token) or of an authority (domains, age key, API token).
+	EventUserChanged      EventType = "user_changed"
+	EventAuthorityChanged EventType = "authority_changed"
 )
 
 // Event is one entry of the audit log. Seq orders all events of all cases; Hash covers the
@@ -116,6 +131,11 @@ type CaseOpened struct {
 	// requests it took over (RequestID, the first of them, was received by the other case).
 	SplitFrom string   `json:"split_from,omitempty"`
 	Requests  []string `json:"requests,omitempty"`
+	// BodySHA256 and TargetsDigest fix the stored request's normalised body and its target
+	// rows (BodySHA256, Request.TargetsDigest); events written before they were recorded
+	// lack them.
+	BodySHA256    string `json:"body_sha256,omitempty"`
+	TargetsDigest string `json:"targets_digest,omitempty"`
 }
 
 // Merged records, on the case that remains, that another case was merged into it: its
@@ -167,6 +187,28 @@ type RequestReceived struct {
 	// Discloses is set when the request asks for user data and the case did not: the case
 	// now discloses (its decisions to comply need a second person's approval).
 	Discloses bool `json:"discloses,omitempty"`
+	// What the receipt fixes of the stored request besides its raw bytes (see
+	// StoredRequest); events written before it was recorded lack it.
+	StoredRequest
+}
+
+// StoredRequest is what a receipt event fixes of the stored request besides its raw bytes:
+// who sent it, when, through which channel, its normalised body and its target rows. It is
+// recorded when BodySHA256 is set (events written by older versions lack it).
+type StoredRequest struct {
+	AuthorityID   string `json:"authority_id,omitempty"`
+	ReceivedAt    *Time  `json:"received_at,omitempty"`
+	BodySHA256    string `json:"body_sha256,omitempty"`
+	TargetsDigest string `json:"targets_digest,omitempty"`
+}
+
+// StoredRequestOf returns what a receipt event records of r.
+func StoredRequestOf(r *Request) (StoredRequest, error) {
+	body, err := BodySHA256(&r.Body)
+	if err != nil {
+		return StoredRequest{}, err
+	}
+	return StoredRequest{AuthorityID: r.AuthorityID, ReceivedAt: OptTime(r.ReceivedAt), BodySHA256: body, TargetsDigest: r.TargetsDigest()}, nil
 }
 
 // Assigned records who works a case.
@@ -234,6 +276,9 @@ type RequesterReplied struct {
 	SHA256     string `json:"sha256"`
 	DeadlineAt *Time  `json:"deadline_at"`
 	DueSoonAt  *Time  `json:"due_soon_at"`
+	// Channel is the reply's channel (recorded with StoredRequest).
+	Channel string `json:"channel,omitempty"`
+	StoredRequest
 }
 
 // Sorting is how a case is sorted, by triage (EventTriaged) or by a person correcting it
@@ -399,3 +444,126 @@ type NotifyResult struct {
 
 // PageAcknowledged records that a person took the emergency: escalation stops.
 type PageAcknowledged struct{}
+
+// AuthorityRegistered is the data of EventAuthorityRegistered: the authority as registered,
+// and the hash of its API token (older events lack it: the credentials baseline has it).
+type AuthorityRegistered struct {
+	Authority
+	TokenHash string `json:"token_hash,omitempty"`
+}
+
+// UserAdded is the data of EventUserAdded: the staff member as added, and the hash of its
+// API token (older events lack it: the credentials baseline has it).
+type UserAdded struct {
+	User
+	TokenHash string `json:"token_hash,omitempty"`
+}
+
+// LoginState is what the audit chain holds of a sign-in account: everything that decides
+// whether and as whom it signs in. Its secrets (password hash, second-factor secret,
+// confirmation-link hash) are kept as SecretDigest, never themselves. The counter of failed
+// sign-ins, the lock it sets and the last second-factor step used change at every sign-in
+// and are not recorded.
+type LoginState struct {
+	ID             string    `json:"id"`
+	Kind           string    `json:"kind"`
+	Email          string    `json:"email"`
+	Name           string    `json:"name,omitempty"`
+	AuthorityID    string    `json:"authority_id,omitempty"`
+	Status         string    `json:"status"`
+	Password       string    `json:"password,omitempty"`
+	TOTP           string    `json:"totp,omitempty"`
+	Confirm        string    `json:"confirm,omitempty"`
+	ConfirmExpires time.Time `json:"confirm_expires"`
+	CreatedBy      string    `json:"created_by,omitempty"`
+	ApprovedBy     string    `json:"approved_by,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// LoginStateOf returns what the chain records of l.
+func LoginStateOf(l *Login) LoginState {
+	return LoginState{
+		ID: l.ID, Kind: l.Kind, Email: l.Email, Name: l.Name, AuthorityID: l.AuthorityID, Status: l.Status,
+		Password: SecretDigest(l.PasswordHash), TOTP: SecretDigest(l.TOTPSecret), Confirm: SecretDigest(l.ConfirmHash),
+		ConfirmExpires: l.ConfirmExpires.UTC().Truncate(time.Microsecond), CreatedBy: l.CreatedBy, ApprovedBy: l.ApprovedBy,
+		CreatedAt: l.CreatedAt.UTC().Truncate(time.Microsecond),
+	}
+}
+
+// Diff names the fields in which two states differ (the JSON names), in a fixed order.
+func (a LoginState) Diff(b LoginState) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"kind", a.Kind == b.Kind}, {"email", a.Email == b.Email}, {"name", a.Name == b.Name},
+		{"authority_id", a.AuthorityID == b.AuthorityID}, {"status", a.Status == b.Status},
+		{"password", a.Password == b.Password}, {"totp", a.TOTP == b.TOTP}, {"confirm", a.Confirm == b.Confirm},
+		{"confirm_expires", Micros(a.ConfirmExpires) == Micros(b.ConfirmExpires)},
+		{"created_by", a.CreatedBy == b.CreatedBy}, {"approved_by", a.ApprovedBy == b.ApprovedBy},
+		{"created_at", Micros(a.CreatedAt) == Micros(b.CreatedAt)},
+	} {
+		if !f.same {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// SecretDigest returns the hex SHA-256 of a stored secret, or "" for none.
+func SecretDigest(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// LoginChanged is the data of EventLoginChanged: the account's new state and which of its
+// fields changed (all of them when it was created).
+type LoginChanged struct {
+	LoginState
+	Changed []string `json:"changed"`
+}
+
+// CredentialsBaseline is the data of EventCredentialsBaseline: every staff member,
+// authority, sign-in account and open session the store held at that moment.
+type CredentialsBaseline struct {
+	Users       []UserAdded           `json:"users"`
+	Authorities []AuthorityRegistered `json:"authorities"`
+	Logins      []LoginState          `json:"logins"`
+	Sessions    []SessionOpened       `json:"sessions,omitempty"`
+}
+
+// SessionOpened is the data of EventSessionOpened: the session's cookie hash as a
+// SecretDigest, its account and its lifetime.
+type SessionOpened struct {
+	Session   string    `json:"session"`
+	LoginID   string    `json:"login_id"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// SessionOpenedOf returns what the chain records of a session.
+func SessionOpenedOf(se *Session) SessionOpened {
+	return SessionOpened{Session: SecretDigest(se.Hash), LoginID: se.LoginID,
+		CreatedAt: se.CreatedAt.UTC().Truncate(time.Microsecond), ExpiresAt: se.ExpiresAt.UTC().Truncate(time.Microsecond)}
+}
+
+// UserChanged is the data of EventUserChanged: what changed of a staff member; empty fields
+// are unchanged. A new API token is recorded by its hash.
+type UserChanged struct {
+	ID        string `json:"id"`
+	Role      Role   `json:"role,omitempty"`
+	TokenHash string `json:"token_hash,omitempty"`
+}
+
+// AuthorityChanged is the data of EventAuthorityChanged: what changed of an authority; nil
+// and empty fields are unchanged. A new API token is recorded by its hash.
+type AuthorityChanged struct {
+	ID           string    `json:"id"`
+	Domains      *[]string `json:"domains,omitempty"`
+	AgeRecipient *string   `json:"age_recipient,omitempty"`
+	TokenHash    string    `json:"token_hash,omitempty"`
+}

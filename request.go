@@ -1,6 +1,12 @@
 package docket
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // Channels through which a request arrives.
 const (
@@ -165,3 +171,50 @@ func OptTime(t time.Time) *Time {
 	}
 	return &Time{t}
 }
+
+// BodySHA256 returns the hex SHA-256 of a request's normalised body as stores keep it: its
+// JSON encoding. Receipt events record it, so that audit verify proves the stored body.
+func BodySHA256(b *RequestBody) (string, error) {
+	js, err := json.Marshal(b)
+	if err != nil {
+		return "", fmt.Errorf("encode request body: %w", err)
+	}
+	sum := sha256.Sum256(js)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// TargetsDigest returns the digest of the target rows stored with a request: its body's
+// targets and its keys (see TargetSum). Receipt events record it.
+func (r *Request) TargetsDigest() string {
+	var s TargetSum
+	for _, t := range r.Body.Targets {
+		s.Add(t.Kind, t.Value)
+	}
+	for _, t := range r.Keys {
+		s.Add(t.Kind, t.Value)
+	}
+	return s.String()
+}
+
+// TargetSum is a digest of a multiset of targets that does not depend on the order they are
+// read in: the sum, modulo 2^256, of the SHA-256 of each target's kind and value. A target
+// added, removed or changed changes the sum.
+type TargetSum [32]byte
+
+// Add adds one target to the sum.
+func (s *TargetSum) Add(kind, value string) {
+	h := sha256.New()
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write([]byte(value))
+	var d [32]byte
+	h.Sum(d[:0])
+	var carry uint16
+	for i := 31; i >= 0; i-- {
+		v := uint16(s[i]) + uint16(d[i]) + carry
+		s[i], carry = byte(v), v>>8
+	}
+}
+
+// String returns the sum in hex.
+func (s TargetSum) String() string { return hex.EncodeToString(s[:]) }

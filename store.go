@@ -110,6 +110,10 @@ type Tx interface {
 	CasesToMark(ctx context.Context, now time.Time, n int) ([]*Case, error)
 	InsertAuthority(ctx context.Context, a *Authority, tokenHash string) error
 	InsertUser(ctx context.Context, u *User, tokenHash string) error
+	// UpdateUser and UpdateAuthority apply a change as its event records it (empty fields
+	// unchanged); an unknown id is ErrNotFound.
+	UpdateUser(ctx context.Context, ch *UserChanged) error
+	UpdateAuthority(ctx context.Context, ch *AuthorityChanged) error
 	// PutLogin inserts or replaces a sign-in account; another of the same kind with the same
 	// e-mail address is an ECONFLICT error.
 	PutLogin(ctx context.Context, l *Login) error

@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" database/sql driver
 
 	"github.com/docket-dev/docket/sqlstore"
 )
@@ -62,6 +64,36 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*sqlstore.Store, e
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := s.RecordBaseline(ctx, time.Now()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return s, nil
+}
+
+// OpenReadOnly connects to the database at url for reading only, as audit verify does: every
+// transaction of the session is READ ONLY (default_transaction_read_only), so that nothing
+// is created, migrated or written.
+func OpenReadOnly(ctx context.Context, url string) (*sqlstore.Store, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres read-only: %w", err)
+	}
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(4)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres read-only: %w", err)
+	}
+	s, err := sqlstore.New(ctx, db, db, Dialect())
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres read-only: %w", err)
 	}
 	return s, nil
 }

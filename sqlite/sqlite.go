@@ -92,11 +92,74 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*sqlstore.Store, e
 		read.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	if err := store.RecordBaseline(ctx, time.Now()); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go checkpoint(read, log, stop, done)
 	store.OnClose(func() { close(stop); <-done })
 	return store, nil
+}
+
+// OpenReadOnly opens the database in dir for reading only, as audit verify does: it creates
+// nothing, migrates nothing and writes nothing (the connection is opened read-only and with
+// query_only set). It fails when dir holds no docket database. A copy in a folder that
+// cannot be written is opened as immutable: SQLite then needs no lock files beside it.
+func OpenReadOnly(ctx context.Context, dir string) (*sqlstore.Store, error) {
+	path := filepath.Join(dir, FileName)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open sqlite read-only: no docket database at %s: %w", path, err)
+	}
+	open := func(extra ...[2]string) (*sql.DB, error) {
+		q := url.Values{}
+		q.Set("mode", "ro")
+		for _, p := range []string{"busy_timeout(10000)", "query_only(1)"} {
+			q.Add("_pragma", p)
+		}
+		for _, kv := range extra {
+			q.Set(kv[0], kv[1])
+		}
+		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		if err != nil {
+			return nil, err
+		}
+		// One connection: every read sees the same database, and nothing is left to a pool.
+		db.SetMaxOpenConns(1)
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master`).Scan(&n); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	}
+	db, err := open()
+	if err != nil && !writable(dir) {
+		// A WAL database in a folder that cannot be written: the shared-memory file cannot
+		// be made, but nothing can change the file either.
+		db, err = open([2]string{"immutable", "1"})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s read-only: %w", path, err)
+	}
+	store, err := sqlstore.New(ctx, db, db, Dialect())
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s read-only: %w", path, err)
+	}
+	return store, nil
+}
+
+// writable reports whether a file can be created in dir.
+func writable(dir string) bool {
+	f, err := os.CreateTemp(dir, ".docket-probe-*")
+	if err != nil {
+		return false
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return true
 }
 
 // checkpoint copies the WAL into the database file every quarter second, in PASSIVE mode:

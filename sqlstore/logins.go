@@ -115,9 +115,28 @@ func (s *Store) CaseTimes(ctx context.Context, since time.Time) ([]docket.CaseTi
 	return out, err
 }
 
-// PutLogin inserts or replaces a sign-in account.
+// ActorAccounts is the actor of the login_changed events the store records.
+const ActorAccounts docket.Actor = "system:accounts"
+
+// PutLogin inserts or replaces a sign-in account. When it creates the account, or changes
+// what decides whether and as whom it signs in (docket.LoginState), it appends a
+// login_changed event in the same transaction: the audit chain follows every such change.
 func (t *tx) PutLogin(ctx context.Context, l *docket.Login) error {
-	_, err := t.exec(ctx, `INSERT INTO logins (`+loginCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	now := docket.LoginStateOf(l)
+	changed := []string{"created"}
+	prev, err := scanLogin(t.queryRow(ctx, `SELECT `+loginCols+` FROM logins WHERE id = ?`+t.s.d.ForUpdate, l.ID))
+	switch {
+	case err == nil:
+		changed = docket.LoginStateOf(prev).Diff(now)
+	case !errors.Is(err, docket.ErrNotFound):
+		return fmt.Errorf("put login: read it: %w", err)
+	}
+	if len(changed) > 0 {
+		if err := t.Append(ctx, docket.NewEvent("", docket.EventLoginChanged, ActorAccounts, time.Now(), docket.LoginChanged{LoginState: now, Changed: changed})); err != nil {
+			return fmt.Errorf("put login: record it: %w", err)
+		}
+	}
+	_, err = t.exec(ctx, `INSERT INTO logins (`+loginCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, email = excluded.email, name = excluded.name, authority_id = excluded.authority_id,
 		status = excluded.status, password_hash = excluded.password_hash, totp_secret = excluded.totp_secret, totp_step = excluded.totp_step,
 		failures = excluded.failures, locked_until = excluded.locked_until, confirm_hash = excluded.confirm_hash,
@@ -141,6 +160,11 @@ func (t *tx) InsertSession(ctx context.Context, se *docket.Session) error {
 	if _, err := t.exec(ctx, `INSERT INTO sessions (hash, login_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 		se.Hash, se.LoginID, docket.Micros(se.CreatedAt), docket.Micros(se.ExpiresAt)); err != nil {
 		return fmt.Errorf("insert session: %w", err)
+	}
+	// A session grants what its account may do: the chain records it, and audit verify
+	// refuses a session row it does not hold.
+	if err := t.Append(ctx, docket.NewEvent("", docket.EventSessionOpened, ActorAccounts, se.CreatedAt, docket.SessionOpenedOf(se))); err != nil {
+		return fmt.Errorf("insert session: record it: %w", err)
 	}
 	return nil
 }

@@ -30,6 +30,9 @@ func (s *Store) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) rowScanner {
+	if s.snap != nil {
+		return s.snap.QueryRowContext(ctx, s.d.Rebind(q), args...)
+	}
 	if s.d.CachesStatements {
 		return s.read.QueryRowContext(ctx, s.rebind(q), args...)
 	}
@@ -41,6 +44,9 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) rowScanner 
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s.snap != nil {
+		return s.snap.QueryContext(ctx, s.d.Rebind(q), args...)
+	}
 	if s.d.CachesStatements {
 		return s.read.QueryContext(ctx, s.rebind(q), args...)
 	}

@@ -27,6 +27,8 @@ type Store struct {
 	readStmts sync.Map
 	// trace, when set, sees every query the store prepares or runs (see TraceQueries).
 	trace atomic.Pointer[func(query string)]
+	// snap, when set, is the read-only transaction every read goes through (see Snapshot).
+	snap *sql.Tx
 }
 
 var _ docket.Store = (*Store)(nil)
@@ -41,6 +43,23 @@ func New(ctx context.Context, write, read *sql.DB, d *Dialect) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// Snapshot returns a view of the store whose reads all see one consistent state of the
+// database — a read-only REPEATABLE READ transaction on PostgreSQL, one read transaction on
+// SQLite — and the function that ends it. audit verify reads through it, so that a server
+// writing meanwhile cannot make one table disagree with another. The view only reads: end
+// it with the function returned, not with Close.
+func (s *Store) Snapshot(ctx context.Context) (*Store, func() error, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.d.Numbered {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.read.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("begin a read-only snapshot: %w", err)
+	}
+	return &Store{write: s.write, read: s.read, d: s.d, snap: tx}, tx.Rollback, nil
 }
 
 // OnClose registers fn to run first when the store closes (engines stop their helpers).
@@ -278,17 +297,31 @@ func (t *tx) RequestByIdempotencyKey(ctx context.Context, authorityID, key strin
 	return r, err
 }
 
+// caseArgs are the values of a case's row, in the order of the columns of bufferedTables'
+// cases and of UpdateCase: the index columns (caseIndexArgs) with the document after the
+// 16th, and the id last.
 func caseArgs(c *docket.Case) ([]any, error) {
 	doc, err := json.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("marshal case: %w", err)
 	}
+	idx := caseIndexArgs(c)
+	args := make([]any, 0, len(idx)+2)
+	args = append(args, idx[:16]...)
+	args = append(args, string(doc))
+	args = append(args, idx[16:]...)
+	return append(args, c.ID), nil
+}
+
+// caseIndexArgs are the values of a case's index columns (caseIndexCols): what lists,
+// stats and the overdue gauge read instead of the document.
+func caseIndexArgs(c *docket.Case) []any {
 	return []any{
 		string(c.State), b2i(c.State.Pending()), c.Regime, c.Queue, c.Priority, b2i(c.Emergency),
 		c.AuthorityID, c.AssigneeID, c.Reference, docket.Micros(c.ReceivedAt), docket.Micros(c.DeadlineAt),
 		docket.Micros(c.DueSoonAt), docket.Micros(c.PausedAt), b2i(c.DueSoon), b2i(c.Overdue),
-		docket.Micros(c.UpdatedAt), string(doc), c.Country, docket.Micros(c.AcknowledgedAt), docket.Micros(answeredAt(c)), c.ID,
-	}, nil
+		docket.Micros(c.UpdatedAt), c.Country, docket.Micros(c.AcknowledgedAt), docket.Micros(answeredAt(c)),
+	}
 }
 
 // answeredAt is when the case was answered for good (a question to the requester is not
@@ -510,6 +543,43 @@ func (t *tx) InsertUser(ctx context.Context, u *docket.User, tokenHash string) e
 			return docket.Errorf(docket.ECONFLICT, "A user with e-mail %s already exists.", u.Email)
 		}
 		return fmt.Errorf("insert user: %w", err)
+	}
+	return nil
+}
+
+// UpdateUser applies a change of a staff member.
+func (t *tx) UpdateUser(ctx context.Context, ch *docket.UserChanged) error {
+	res, err := t.exec(ctx, `UPDATE users SET role = COALESCE(NULLIF(?, ''), role), token_hash = COALESCE(NULLIF(?, ''), token_hash) WHERE id = ?`,
+		string(ch.Role), ch.TokenHash, ch.ID)
+	if err != nil {
+		return fmt.Errorf("update user %s: %w", ch.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("update user %s: %w", ch.ID, docket.ErrNotFound)
+	}
+	return nil
+}
+
+// UpdateAuthority applies a change of an authority.
+func (t *tx) UpdateAuthority(ctx context.Context, ch *docket.AuthorityChanged) error {
+	var domains, key any // NULL: unchanged
+	if ch.Domains != nil {
+		js, err := json.Marshal(*ch.Domains)
+		if err != nil {
+			return fmt.Errorf("update authority %s: %w", ch.ID, err)
+		}
+		domains = string(js)
+	}
+	if ch.AgeRecipient != nil {
+		key = *ch.AgeRecipient
+	}
+	res, err := t.exec(ctx, `UPDATE authorities SET domains = COALESCE(?, domains), age_recipient = COALESCE(?, age_recipient),
+		token_hash = COALESCE(NULLIF(?, ''), token_hash) WHERE id = ?`, domains, key, ch.TokenHash, ch.ID)
+	if err != nil {
+		return fmt.Errorf("update authority %s: %w", ch.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("update authority %s: %w", ch.ID, docket.ErrNotFound)
 	}
 	return nil
 }

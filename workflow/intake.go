@@ -85,12 +85,6 @@ func (s *Service) Submit(ctx context.Context, sub *Submission) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	if sub.Channel == docket.ChannelNotice {
-		// Copy-paste campaigns of notices thread by their text. Authorities' requests thread
-		// by reference and targets only: comparing every letter's text costs a look-up per
-		// request once the store holds many cases (16-bit bands collide).
-		p.req.Keys = append(p.req.Keys, textKeys(&sub.Body)...)
-	}
 	if relates(p.req) && sub.ThreadCase == "" && (s.related == nil || s.related.mayRelate(p.req)) {
 		// Looked up here, on the readers, so that the committer does not wait for it.
 		c, why, err := s.store.RelatedOpenCase(ctx, p.req.AuthorityID, sub.Body.Reference, append(sub.Body.Targets[:len(sub.Body.Targets):len(sub.Body.Targets)], p.req.Keys...))
@@ -201,12 +195,25 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 	} else if sub.Body.Email != nil {
 		actor = docket.EmailActor(sub.Body.Email.From)
 	}
+	keys := sub.Keys
+	if sub.Channel == docket.ChannelNotice {
+		// Copy-paste campaigns of notices thread by their text. Authorities' requests thread
+		// by reference and targets only: comparing every letter's text costs a look-up per
+		// request once the store holds many cases (16-bit bands collide).
+		keys = append(keys[:len(keys):len(keys)], textKeys(&sub.Body)...)
+	}
 	req := &docket.Request{
 		ID: docket.NewID(), CaseID: docket.NewID(), Channel: sub.Channel, AuthorityID: authorityID,
 		ReceivedAt: sub.ReceivedAt, SHA256: sha(sub.Raw), Raw: sub.Raw, ContentType: sub.ContentType,
-		IdempotencyKey: sub.IdempotencyKey, Body: sub.Body, Keys: sub.Keys,
+		IdempotencyKey: sub.IdempotencyKey, Body: sub.Body, Keys: keys,
 	}
-	opened := docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, opening(req, r, country, sub.Sender, sub.Queue))
+	d := opening(req, r, country, sub.Sender, sub.Queue)
+	stored, err := docket.StoredRequestOf(req)
+	if err != nil {
+		return nil, fmt.Errorf("prepare request: %w", err)
+	}
+	d.BodySHA256, d.TargetsDigest = stored.BodySHA256, stored.TargetsDigest
+	opened := docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, d)
 	c := &docket.Case{}
 	if err := c.Apply(opened); err != nil {
 		return nil, fmt.Errorf("prepare case: %w", err)
@@ -377,16 +384,22 @@ func (s *Service) thread(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 	}
 	req.CaseID = c.ID
 	req.Body.InReplyTo = cmp.Or(req.Body.InReplyTo, c.ID)
+	stored, err := docket.StoredRequestOf(req)
+	if err != nil {
+		return false, err
+	}
 	var e *docket.Event
 	if c.State == docket.StateAwaitingRequester {
 		deadline, dueSoon := c.ResumedDeadlines(req.ReceivedAt)
 		e = docket.NewEvent(c.ID, docket.EventRequesterReplied, p.opened.Actor, req.ReceivedAt, docket.RequesterReplied{
 			RequestID: req.ID, SHA256: req.SHA256, DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
+			Channel: req.Channel, StoredRequest: stored,
 		})
 	} else {
 		e = docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, docket.RequestReceived{
 			RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256, Why: p.sub.ThreadWhy, Emergency: p.c.Emergency && !c.Emergency,
-			Discloses: p.c.Discloses && !c.Discloses,
+			Discloses:     p.c.Discloses && !c.Discloses,
+			StoredRequest: stored,
 		})
 	}
 	if err := s.join(ctx, tx, p, c, e); err != nil {
@@ -456,7 +469,11 @@ func (s *Service) attach(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 			return false, nil // answered since: a new case
 		}
 	}
-	d := docket.RequestReceived{RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256, Why: why}
+	stored, err := docket.StoredRequestOf(req)
+	if err != nil {
+		return false, err
+	}
+	d := docket.RequestReceived{RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256, Why: why, StoredRequest: stored}
 	if !p.c.DeadlineAt.IsZero() && (c.DeadlineAt.IsZero() || p.c.DeadlineAt.Before(c.DeadlineAt)) {
 		d.DeadlineAt, d.DueSoonAt = docket.OptTime(p.c.DeadlineAt), docket.OptTime(p.c.DueSoonAt)
 	}
@@ -489,6 +506,10 @@ func (s *Service) Reply(ctx context.Context, a *docket.Authority, requestID stri
 	}
 	req.Body.InReplyTo = orig.ID
 	req.Body.Regime = orig.Body.Regime
+	stored, err := docket.StoredRequestOf(req)
+	if err != nil {
+		return nil, fmt.Errorf("reply: %w", err)
+	}
 	var c *docket.Case
 	err = s.store.Update(ctx, func(tx docket.Tx) error {
 		c, err = tx.Case(ctx, orig.CaseID)
@@ -501,6 +522,7 @@ func (s *Service) Reply(ctx context.Context, a *docket.Authority, requestID stri
 		deadline, dueSoon := c.ResumedDeadlines(now)
 		e := docket.NewEvent(c.ID, docket.EventRequesterReplied, docket.AuthorityActor(a.ID), now, docket.RequesterReplied{
 			RequestID: req.ID, SHA256: req.SHA256, DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
+			Channel: req.Channel, StoredRequest: stored,
 		})
 		if err := record(ctx, tx, c, e); err != nil {
 			return err

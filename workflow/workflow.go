@@ -166,7 +166,7 @@ func (s *Service) RegisterAuthority(ctx context.Context, by docket.Actor, a *doc
 		if err := tx.InsertAuthority(ctx, a, hash); err != nil {
 			return err
 		}
-		return tx.Append(ctx, docket.NewEvent("", docket.EventAuthorityRegistered, by, a.CreatedAt, a))
+		return tx.Append(ctx, docket.NewEvent("", docket.EventAuthorityRegistered, by, a.CreatedAt, docket.AuthorityRegistered{Authority: *a, TokenHash: hash}))
 	})
 	if err != nil {
 		return "", fmt.Errorf("register authority: %w", err)
@@ -189,7 +189,7 @@ func (s *Service) AddUser(ctx context.Context, by docket.Actor, u *docket.User) 
 		if err := tx.InsertUser(ctx, u, hash); err != nil {
 			return err
 		}
-		return tx.Append(ctx, docket.NewEvent("", docket.EventUserAdded, by, u.CreatedAt, u))
+		return tx.Append(ctx, docket.NewEvent("", docket.EventUserAdded, by, u.CreatedAt, docket.UserAdded{User: *u, TokenHash: hash}))
 	})
 	if err != nil {
 		return "", fmt.Errorf("add user: %w", err)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/sqlite"
 	"github.com/docket-dev/docket/storetest"
 )
@@ -261,5 +262,65 @@ not json
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("eval report lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestAuditVerifyMissingData: verify of a data folder that holds no database fails with a
+// clear error, and creates nothing (it used to create an empty database and say OK).
+func TestAuditVerifyMissingData(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-folder")
+	for _, args := range [][]string{{"audit", "verify"}, {"audit", "head"}} {
+		out, err := run(t, map[string]string{"DOCKET_DATA": missing}, args...)
+		var exit exitError
+		if !errors.As(err, &exit) || exit.code != 1 || !strings.Contains(err.Error(), "no docket database") || strings.Contains(out, "OK") {
+			t.Fatalf("%v: %q, %v", args, out, err)
+		}
+		if _, err := os.Stat(missing); !os.IsNotExist(err) {
+			t.Fatalf("%v created the data folder: %v", args, err)
+		}
+	}
+}
+
+// TestStaffChanges: roles, tokens, domains and age keys change through the command line, as
+// events: the store still verifies, and the old token stops working.
+func TestStaffChanges(t *testing.T) {
+	env := map[string]string{"DOCKET_DATA": t.TempDir()}
+	aid, _ := created(t, must(run(t, env, "authority", "add", "--name", "Police", "--country", "FR", "--domain", "police.example", "--json")))
+	_, old := created(t, must(run(t, env, "user", "add", "--email", "jane@platform.example", "--role", "agent", "--json")))
+	_, token := created(t, must(run(t, env, "user", "change", "--email", "jane@platform.example", "--role", "reviewer", "--rotate-token", "--json")))
+	if token == old {
+		t.Fatal("the token was not replaced")
+	}
+	must(run(t, env, "authority", "change", "--id", aid, "--domain", "police.example", "--domain", "justice.example", "--age-recipient", ""))
+	for _, args := range [][]string{
+		{"user", "change", "--email", "jane@platform.example"},                     // nothing to change
+		{"user", "change", "--email", "jane@platform.example", "--role", "king"},   // no such role
+		{"authority", "change", "--id", "nope", "--no-domains"},                    // no such authority
+		{"authority", "change", "--id", aid, "--age-recipient", "not-a-key"},       // not an age key
+		{"user", "change", "--email", "nobody@platform.example", "--rotate-token"}, // no such user
+	} {
+		if _, err := run(t, env, args...); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+	var out struct {
+		OK     bool `json:"ok"`
+		Report struct {
+			Events, Users, Authorities int
+		} `json:"report"`
+	}
+	if err := json.Unmarshal([]byte(must(run(t, env, "audit", "verify", "--json"))), &out); err != nil || !out.OK || out.Report.Users != 1 || out.Report.Authorities != 1 {
+		t.Fatalf("verify after the changes: %+v, %v", out, err)
+	}
+	s, err := sqlite.Open(context.Background(), env["DOCKET_DATA"], quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.UserByToken(context.Background(), docket.HashToken(old)); docket.ErrorCode(err) != docket.ENOTFOUND {
+		t.Errorf("the old token still works: %v", err)
+	}
+	if u, err := s.UserByToken(context.Background(), docket.HashToken(token)); err != nil || u.Role != docket.RoleReviewer {
+		t.Errorf("the new token: %+v, %v", u, err)
 	}
 }

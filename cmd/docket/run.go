@@ -56,6 +56,9 @@ Usage:
   docket user add      --email EMAIL --role agent|reviewer|admin|auditor [--json]
                        (an API token, and a console sign-in: password and TOTP secret)
   docket user reset-login --email EMAIL [--json]   (a new password and second factor)
+  docket user change   --email EMAIL [--role ROLE] [--rotate-token] [--json]
+  docket authority change --id ID [--domain D]... [--no-domains] [--age-recipient age1…|""] [--rotate-token] [--json]
+                       (each change is an event in the audit chain)
   docket officer add   --authority ID --email EMAIL [--name NAME] [--json]
                        (a portal sign-in for an officer, on a domain of the authority)
   docket audit verify  [--head SEQ:HASH] [--json]
@@ -293,6 +296,32 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*sqlstore.St
 	return sqlite.Open(ctx, cfg.Data, log)
 }
 
+// openReadOnly opens the store for reading only (audit verify, audit head): nothing is
+// created, migrated or written, and a data folder without a database is an error.
+func openReadOnly(ctx context.Context, cfg *Config) (*sqlstore.Store, error) {
+	if strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://") {
+		return postgres.OpenReadOnly(ctx, cfg.DB)
+	}
+	if cfg.DB != "" {
+		return nil, fmt.Errorf("--db must be a postgres:// URL (leave it empty for the embedded SQLite database in --data)")
+	}
+	return sqlite.OpenReadOnly(ctx, cfg.Data)
+}
+
+// withReadOnlyStore resolves the configuration, opens the store read-only and runs fn.
+func (m *Main) withReadOnlyStore(ctx context.Context, resolve func() (*Config, error), fn func(*sqlstore.Store) error) error {
+	cfg, err := resolve()
+	if err != nil {
+		return err
+	}
+	s, err := openReadOnly(ctx, cfg)
+	if err != nil {
+		return exitError{1, err.Error()}
+	}
+	defer s.Close()
+	return fn(s)
+}
+
 // Run runs one command.
 func (m *Main) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -312,6 +341,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.authorityAdd(ctx, rest)
 	case "user add":
 		return m.userAdd(ctx, rest)
+	case "user change":
+		return m.userChange(ctx, rest)
+	case "authority change":
+		return m.authorityChange(ctx, rest)
 	case "officer add":
 		return m.officerAdd(ctx, rest)
 	case "user reset-login":
@@ -457,6 +490,70 @@ func (m *Main) userAdd(ctx context.Context, args []string) error {
 	})
 }
 
+// userChange changes a staff member's role or API token.
+func (m *Main) userChange(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("user change", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	email := fs.String("email", "", "the staff member's address")
+	role := fs.String("role", "", "the new role: agent, reviewer, admin or auditor")
+	rotate := fs.Bool("rotate-token", false, "replace the API token (the old one stops working; the new one is shown once)")
+	asJSON := fs.Bool("json", false, `print {"id","token"}`)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	return m.withService(ctx, resolve, func(ctx context.Context, svc *workflow.Service) error {
+		u, err := cliAccounts(svc).StaffByEmail(ctx, *email)
+		if errors.Is(err, docket.ErrNotFound) {
+			return exitError{1, fmt.Sprintf("no staff member has the address %q", *email)}
+		} else if err != nil {
+			return err
+		}
+		token, err := svc.ChangeUser(ctx, docket.Actor("cli"), u.ID, workflow.UserChange{Role: docket.Role(*role), RotateToken: *rotate})
+		if err != nil {
+			return err
+		}
+		m.printCreated(*asJSON, u.ID, token, "changed user", nil)
+		return nil
+	})
+}
+
+// authorityChange changes an authority's domains, age key or API token.
+func (m *Main) authorityChange(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("authority change", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	id := fs.String("id", "", "the authority's id")
+	var domains listFlag
+	fs.Var(&domains, "domain", "official e-mail domain (repeatable): the list replaces the authority's domains")
+	noDomains := fs.Bool("no-domains", false, "remove every domain")
+	key := fs.String("age-recipient", "", `the authority's new age public key (age1…), or "" for none`)
+	rotate := fs.Bool("rotate-token", false, "replace the API token (the old one stops working; the new one is shown once)")
+	asJSON := fs.Bool("json", false, `print {"id","token"}`)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	ch := workflow.AuthorityChange{RotateToken: *rotate}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "domain":
+			ch.Domains = domains
+		case "no-domains":
+			if *noDomains {
+				ch.Domains = []string{}
+			}
+		case "age-recipient":
+			ch.AgeRecipient = key
+		}
+	})
+	return m.withService(ctx, resolve, func(ctx context.Context, svc *workflow.Service) error {
+		token, err := svc.ChangeAuthority(ctx, docket.Actor("cli"), *id, ch)
+		if err != nil {
+			return err
+		}
+		m.printCreated(*asJSON, *id, token, "changed authority", nil)
+		return nil
+	})
+}
+
 // userResetLogin gives a staff member a new console password and second factor (lost
 // phone, forgotten password, locked account); the old ones stop working.
 func (m *Main) userResetLogin(ctx context.Context, args []string) error {
@@ -526,18 +623,24 @@ func (m *Main) auditVerify(ctx context.Context, args []string) error {
 		}
 		hash = h
 	}
-	return m.withStore(ctx, resolve, func(s *sqlstore.Store) error {
+	return m.withReadOnlyStore(ctx, resolve, func(s *sqlstore.Store) error {
 		return m.printVerify(ctx, s, seq, hash, *asJSON)
 	})
 }
 
 func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, hash string, asJSON bool) error {
 	start := time.Now()
-	rep, err := audit.Verify(ctx, s, seq, hash)
+	// One snapshot: a server writing meanwhile cannot make the tables disagree.
+	view, end, err := s.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	rep, err := audit.Verify(ctx, view, seq, hash)
 	var problem *audit.Problem
 	if errors.As(err, &problem) {
 		if asJSON {
-			json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": false, "problem": err.Error(), "seq": problem.Seq, "case_id": problem.CaseID})
+			json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": false, "problem": err.Error(), "seq": problem.Seq, "case_id": problem.CaseID, "table": problem.Table})
 		}
 		return exitError{1, "audit verify FAILED: " + err.Error()}
 	} else if err != nil {
@@ -547,8 +650,9 @@ func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, ha
 		json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": true, "report": rep, "seconds": time.Since(start).Seconds()})
 		return nil
 	}
-	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests verified in %s; head %d:%s\n",
-		rep.Events, rep.Cases, rep.Requests, time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash)
+	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs verified in %s; head %d:%s\n",
+		rep.Events, rep.Cases, rep.Requests, rep.Targets, rep.Blobs, rep.Users, rep.Authorities, rep.Logins, rep.Sessions, rep.Jobs,
+		time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash)
 	return nil
 }
 
@@ -558,7 +662,7 @@ func (m *Main) auditHead(ctx context.Context, args []string) error {
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	return m.withStore(ctx, resolve, func(s *sqlstore.Store) error {
+	return m.withReadOnlyStore(ctx, resolve, func(s *sqlstore.Store) error {
 		seq, hash, err := s.Head(ctx)
 		if err != nil {
 			return err
