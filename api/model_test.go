@@ -38,7 +38,7 @@ import (
 //
 // A failing sequence is shrunk (steps removed while it still fails) and printed. The seed
 // is printed; DOCKET_MODEL_SEED replays it; DOCKET_MODEL_SECONDS sets the time per engine
-// (default 5), DOCKET_MODEL_WORKERS the workers per engine (default 2 on SQLite, 4 on
+// (default 5; at least 300 sequences are run whatever the time, up to 150 s), DOCKET_MODEL_WORKERS the workers per engine (default 2 on SQLite, 4 on
 // PostgreSQL; 1 makes a run the same every time).
 func TestModelApprovalGuarantees(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
@@ -57,6 +57,8 @@ func TestModelApprovalGuarantees(t *testing.T) {
 		}
 		budget = time.Duration(v * float64(time.Second))
 	}
+	const minSequences = 300
+	hardCap := max(budget, 150*time.Second)
 	t.Logf("seed %d (replay: DOCKET_MODEL_SEED=%d)", seed, seed)
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -87,7 +89,10 @@ func TestModelApprovalGuarantees(t *testing.T) {
 				wg.Go(func() {
 					defer running.Add(-1)
 					for {
-						if failed.Load() || (time.Since(start) > budget && sequences.Load() >= 20) {
+						// At least minSequences, so that a slow machine (the race detector,
+						// other work) still releases data often enough to check; never past
+						// the hard cap.
+						if el := time.Since(start); failed.Load() || (el > budget && sequences.Load() >= minSequences) || el > hardCap {
 							return
 						}
 						i := uint64(next.Add(1) - 1)
