@@ -354,6 +354,13 @@ func (s *Server) clearSession(w http.ResponseWriter) {
 func (s *Server) routes() {
 	s.handle("GET /{$}", public, s.home)
 	s.handle("GET /lang", public, s.setLang)
+	// A trailing slash typed by hand leads to the page, not to a 404.
+	for _, section := range []string{"/console", "/portal", "/notice"} {
+		s.handle("GET "+section+"/{$}", public, func(w http.ResponseWriter, r *http.Request, p *page) error {
+			http.Redirect(w, r, section, http.StatusMovedPermanently)
+			return nil
+		})
+	}
 	s.consoleRoutes()
 	s.portalRoutes()
 	s.noticeRoutes()
@@ -363,6 +370,7 @@ func (s *Server) routes() {
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.Title = "Welcome"
 	switch {
 	case p.Who.staff():
 		http.Redirect(w, r, "/console", http.StatusSeeOther)

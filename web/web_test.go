@@ -418,3 +418,24 @@ func TestFrenchCatalog(t *testing.T) {
 		t.Errorf("%d texts have no French:\n%s", len(missing), b)
 	}
 }
+
+// TestFirstHourNits: the home page has a title, and a section typed with a trailing slash
+// leads to it.
+func TestFirstHourNits(t *testing.T) {
+	h := newHarness(t, Config{})
+	if code, body := h.do("", http.MethodGet, "/", nil, nil); code != http.StatusOK || !strings.Contains(body, "<title>Welcome · docket</title>") {
+		t.Errorf("home: %d, title missing:\n%.300s", code, body)
+	}
+	for _, section := range []string{"/console", "/portal", "/notice"} {
+		req, _ := http.NewRequest(http.MethodGet, h.srv.URL+section+"/", nil)
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != section {
+			t.Errorf("%s/: %d → %q, want 301 → %s", section, resp.StatusCode, resp.Header.Get("Location"), section)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/pdftext"
 )
 
@@ -21,14 +22,26 @@ func main() {
 	defer stop()
 	m := NewMain()
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
-		var exit exitError
-		if errors.As(err, &exit) {
-			fmt.Fprintln(os.Stderr, "docket:", exit.msg)
-			os.Exit(exit.code)
+		code, msg := exitStatus(err)
+		if msg != "" {
+			fmt.Fprintln(os.Stderr, "docket:", msg)
 		}
-		fmt.Fprintln(os.Stderr, "docket:", err)
-		os.Exit(1)
+		os.Exit(code)
 	}
+}
+
+// exitStatus returns the exit status for err and what to print: a docket error's message
+// alone (its code is for programs, and the status says it), an exitError's own status.
+func exitStatus(err error) (int, string) {
+	var exit exitError
+	if errors.As(err, &exit) {
+		return exit.code, exit.msg
+	}
+	var de *docket.Error
+	if errors.As(err, &de) {
+		return 1, de.Message
+	}
+	return 1, err.Error()
 }
 
 // exitError carries a specific exit status.

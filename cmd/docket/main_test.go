@@ -191,9 +191,36 @@ func must(out string, err error) string {
 	return out
 }
 
+// TestHelpAndMessages: --help answers on stdout with a line of description and the flags'
+// defaults, exit 0; a command that needs a subcommand says which; a docket error prints its
+// message, not its internal form.
+func TestHelpAndMessages(t *testing.T) {
+	env := map[string]string{"DOCKET_DATA": t.TempDir()}
+	for _, cmd := range [][]string{{"serve"}, {"audit", "verify"}, {"authority", "add"}, {"triage"}, {"demo"}, {"refplatform"}} {
+		out, err := run(t, env, append(cmd, "--help")...)
+		if code, _ := exitStatus(err); err != nil && code != 0 {
+			t.Errorf("%v --help: %v, want exit 0", cmd, err)
+		}
+		name := strings.Join(cmd, " ")
+		if !strings.Contains(out, "usage: docket "+name) || !strings.Contains(out, descriptions[name]) || !strings.Contains(out, "flags:") {
+			t.Errorf("%v --help printed:\n%s", cmd, out)
+		}
+	}
+	for _, cmd := range []string{"authority", "user", "audit", "officer"} {
+		_, err := run(t, env, cmd)
+		if code, msg := exitStatus(err); code != 2 || !strings.Contains(msg, "needs a subcommand") {
+			t.Errorf("docket %s: %d %q, want exit 2 naming the subcommands", cmd, code, msg)
+		}
+	}
+	_, err := run(t, env, "authority", "add", "--country", "FR")
+	if code, msg := exitStatus(err); code != 1 || msg != "An authority needs a name." {
+		t.Errorf("authority add without a name: %d %q", code, msg)
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	env := map[string]string{"DOCKET_DATA": t.TempDir()}
-	for _, args := range [][]string{{}, {"fly"}, {"serve", "--nope"}, {"audit", "verify", "--head", "x"}} {
+	for _, args := range [][]string{{}, {"fly"}, {"serve", "--nope"}, {"audit", "verify", "--head", "x"}, {"user", "frob"}} {
 		_, err := run(t, env, args...)
 		var exit exitError
 		if !errors.As(err, &exit) || exit.code != 2 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -369,13 +370,71 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		fmt.Fprint(m.Stdout, usage)
 		return nil
 	}
+	if subs, ok := subcommands[cmd]; ok {
+		if len(rest) == 0 || rest[0] == "-h" || rest[0] == "--help" || rest[0] == "help" {
+			fmt.Fprintf(m.Stdout, "usage: docket %s %s [flags]   (docket %s SUBCOMMAND --help for its flags)\n", cmd, strings.Join(subs, "|"), cmd)
+			if len(rest) == 0 {
+				return exitError{2, fmt.Sprintf("%q needs a subcommand: %s", cmd, strings.Join(subs, ", "))}
+			}
+			return nil
+		}
+		return exitError{2, fmt.Sprintf("unknown subcommand %q of %q: want %s", rest[0], cmd, strings.Join(subs, ", "))}
+	}
 	fmt.Fprint(m.Stderr, usage)
-	return exitError{2, fmt.Sprintf("unknown command %q", strings.Join(args, " "))}
+	return exitError{2, fmt.Sprintf("unknown command %q (docket help lists them)", strings.Join(args, " "))}
+}
+
+// subcommands lists the commands that take one, for a helpful refusal of "docket user".
+var subcommands = map[string][]string{
+	"authority": {"add", "change"},
+	"user":      {"add", "change", "reset-login"},
+	"officer":   {"add"},
+	"audit":     {"verify", "head"},
+}
+
+// descriptions are the one line each command's --help begins with.
+var descriptions = map[string]string{
+	"serve":                     "Run docket: the API, the console and portal, the notice form, e-mail intake if configured, and the jobs.",
+	"migrate":                   "Create or bring the database up to date, then exit.",
+	"authority add":             "Register an authority; its API token is printed once.",
+	"authority change":          "Change an authority's domains, age key or API token (each change is an audit event).",
+	"user add":                  "Add a staff member: an API token, and a console sign-in (password and TOTP secret), printed once.",
+	"user change":               "Change a staff member's role or API token (each change is an audit event).",
+	"user reset-login":          "Give a staff member a new console password and second factor (ends their sessions).",
+	"officer add":               "Give an officer of an authority a portal sign-in, on a domain of the authority.",
+	"audit verify":              "Check the hash chain and every table against it, read-only; exit 1 naming the first problem.",
+	"audit head":                "Print the chain's head (SEQ:HASH), to keep somewhere else.",
+	"triage":                    "Sort requests given as JSON lines on stdin (no server, no database); --eval scores a labelled file.",
+	"triage export-corrections": "Write people's corrections of the sort as --eval lines.",
+	"train":                     "Re-train the content classifier (triage/model.bin).",
+	"mail-sink":                 "A local relay that prints the mail it is given and delivers none, for trying docket out.",
+	"refplatform":               "The reference platform: a small messenger that implements the connector.",
+	"demo":                      "docket and the reference platform together, with a few requests acted on.",
 }
 
 func (m *Main) parse(fs *flag.FlagSet, args []string) error {
+	// The flag package prints the usage itself on -h and on a bad flag: into out, which goes
+	// to stdout when asked for and to stderr with an error.
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "usage: docket %s [flags]\n\n", fs.Name())
+		if d := descriptions[fs.Name()]; d != "" {
+			fmt.Fprintf(out, "%s\n\n", d)
+		}
+		fmt.Fprintln(out, "flags:")
+		fs.PrintDefaults()
+	}
+	err := fs.Parse(args)
 	fs.SetOutput(m.Stderr)
-	if err := fs.Parse(args); err != nil {
+	if errors.Is(err, flag.ErrHelp) {
+		// Asked for: the usage goes to stdout and the command stops without an error.
+		m.Stdout.Write(out.Bytes())
+		return exitError{0, ""}
+	}
+	if err != nil {
+		m.Stderr.Write(out.Bytes())
 		return exitError{2, err.Error()}
 	}
 	if fs.NArg() > 0 {
