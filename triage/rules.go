@@ -174,7 +174,7 @@ var regimeRules = []regimeRule{
 	{"eu-tco-removal", rx(`2021/784`, `\bTCO\b`, `terrorist content online`, `removal order`, `injonction de retrait`, `entfernungsanordnung`, `orden de retirada`, `ordine di rimozione`, `decisão de supressão`, `verwijderingsbevel`, `nakaz usunięcia`), "Terrorist content removal order (Reg. 2021/784)"},
 	{"fr-lcen-6-1", rx(`article 6-1 de la loi`, `6-1 (de la )?(loi|LCEN)`, `\bLCEN\b`, `\bPHAROS\b`, `\bOFAC\b`), "France, LCEN art. 6-1 (OFAC/PHAROS)"},
 	{"fr-requisition", rx(`(60-1|60-2|77-1-1|77-1-2|99-3|99-4)[^\n]{0,60}(code de procédure pénale|procédure pénale|C\.?P\.?P)`, `réquisition judiciaire`, `réquisition à personne`, `officier de police judiciaire`, `code de procédure pénale`), "France, requisition (CPP art. 60-1, 77-1-1, 99-3)"},
-	{"us-emergency", rx(`2702\s*\(b\)\s*\(8\)`, `2702\s*\(c\)\s*\(4\)`, `emergency disclosure request`, `exigent circumstances`), "US emergency disclosure (18 U.S.C. 2702)"},
+	{"us-emergency", rx(`2702\s*\(b\)\s*\(8\)`, `2702\s*\(c\)\s*\(4\)`, `2702[^\n]{0,80}emergenc`, `emergenc[^\n]{0,80}2702`), "US emergency disclosure (18 U.S.C. 2702)"},
 	{"us-2703f", rx(`2703\s*\(f\)`, `preservation letter`), "US preservation (18 U.S.C. 2703(f))"},
 	{"us-legal-process", rx(`18 U\.?S\.?C\.?\s*§*\s*2703`, `\bsubpoena\b`, `search warrant`, `grand jury`, `2703\s*\(d\)`), "US legal process (18 U.S.C. 2703)"},
 	{"dsa-art9", rx(`(article|art\.?|artikel|artículo|articolo|artigo|artykuł)\s*9\b[^\n]{0,80}(2022/2065|DSA|digital services|services numériques|digitale dienste)`, `order to act against illegal content`, `injonction d'agir`, `\bdsa,? art(icle|\.)?\s*9\b`), "DSA art. 9 order to act"},
@@ -193,46 +193,6 @@ var kindRules = []struct {
 	{docket.KindRemoval, rx(`\bremov`, `take ?down`, `delete`, `retrait`, `retirer`, `supprim`, `lösch`, `entfern`, `sperr`, `eliminar`, `retirada`, `rimuov`, `rimozion`, `remover`, `remoção`, `supressão`, `verwijder`, `usun`, `удал`, `заблокир`, `حذف`, `إزالة`, `kaldır`, `erişim engel`, `6-1`, `2021/784`)},
 	{docket.KindDisclosure, rx(`\bIP\b`, `datos`, `\bdati\b`, `telefonnummer`, `phone number`, `numéro de téléphone`, `número de telefone`, `paylaş`, `identif`, `subscriber`, `disclos`, `provide`, `produce`, `communiquer`, `communication`, `transmettre`, `fournir`, `auskunft`, `herausgabe`, `übermitt`, `bestandsdaten`, `proporcion`, `facilit`, `fornire`, `fornecer`, `dados cadastrais`, `verstrekken`, `gegevens`, `udostępn`, `przekaz`, `предостав`, `сведения`, `информаци`, `تزويد`, `معلومات`, `اطلاعات`, `bilgi`, `IP address`, `adresse IP`, `logs?\b`, `EPOC\b`, `60-1`, `77-1-1`, `99-3`, `100j`)},
 }
-
-// emergencyTerms: an imminent threat to life or of serious harm. Missing one is far worse
-// than a false alarm, so the list is generous.
-var emergencyTerms = rx(
-	// death threats, every language
-	`death threat`, `threat(s|ened)? to kill`, `menaces? de mort`, `morddrohung`, `todesdrohung`, `amenazas? de muerte`, `minacc(ia|e) di morte`, `ameaças? de morte`, `doodsbedreiging`, `groźb(a|y) śmierci`, `угроз[аы]? убийств`, `تهديد بالقتل`, `تهدید به مرگ`, `ölüm tehdid`,
-	// en
-	`kidnap`, `abduct`, `hostage`, `suicid`, `kill (myself|himself|herself|themselves)`, `end (my|his|her) life`, `self[- ]harm`, `bomb`, `explosive`, `shooting`, `shooter`, `mass casualty`, `threat to life`, `danger of death`, `imminent (threat|danger)`, `life is (at risk|in danger)`, `child (is )?in danger`, `missing (child|minor|girl|boy)`, `sextortion`, `terrorist attack`, `attack planned`,
-	// fr
-	`enlèvement`, `enlevé`, `séquestr`, `otage`, `suicid`, `se tuer`, `mettre fin à (ses|mes) jours`, `bombe`, `explosif`, `fusillade`, `tuerie`, `attentat`, `danger de mort`, `menace imminente`, `en danger`, `disparition inquiétante`, `mineur en danger`,
-	// de
-	`entführ`, `geisel`, `selbstmord`, `suizid`, `umbringen`, `sprengsatz`, `bombe`, `schießerei`, `amoklauf`, `anschlag`, `lebensgefahr`, `akute gefahr`, `vermisst`,
-	// es
-	`secuestr`, `rehén`, `suicid`, `quitarse la vida`, `bomba`, `explosivo`, `tiroteo`, `atentado`, `peligro de muerte`, `amenaza inminente`, `menor en peligro`, `desaparecid`,
-	// it
-	`rapiment`, `rapit`, `ostaggi`, `suicid`, `togliersi la vita`, `bomba`, `esplosiv`, `sparatoria`, `attentato`, `pericolo di vita`, `minaccia imminente`, `scompars`,
-	// pt
-	`sequestr`, `refém`, `suicíd`, `suicid`, `tirar a própria vida`, `bomba`, `explosiv`, `tiroteio`, `atentado`, `risco de vida`, `perigo de morte`, `ameaça iminente`, `desaparecid`,
-	// nl
-	`ontvoer`, `gijzel`, `zelfmoord`, `suïcid`, `bom\b`, `explosie`, `schietpartij`, `aanslag`, `levensgevaar`, `vermist`,
-	// pl
-	`porwan`, `zakładni`, `samobój`, `bomb`, `materiał wybuchow`, `strzelanin`, `zamach`, `zagrożenie życia`, `niebezpieczeństw`, `zaginion`,
-	// ru
-	`похищ`, `заложник`, `суицид`, `самоубийств`, `покончить с собой`, `бомб`, `взрыв`, `стрельб`, `теракт`, `угроза жизни`, `опасност`, `пропал`,
-	// ar
-	`اختطاف`, `خطف`, `رهينة`, `انتحار`, `قنبلة`, `متفجر`, `إطلاق نار`, `هجوم إرهابي`, `خطر على الحياة`, `تهديد وشيك`, `مفقود`,
-	// fa
-	`آدم‌ربایی`, `ربودن`, `گروگان`, `خودکشی`, `بمب`, `انفجار`, `تیراندازی`, `حمله تروریستی`, `خطر جانی`, `تهدید قریب`, `ناپدید`,
-	// tr
-	`kaçırıl`, `kaçırma`, `rehin`, `intihar`, `bomba`, `patlayıcı`, `silahlı saldırı`, `terör saldırısı`, `hayati tehlike`, `yakın tehdit`, `kayıp çocuk`,
-)
-
-// spamTerms: what the legal and abuse addresses mostly receive.
-var spamTerms = rx(`unsubscribe`, `click here`, `limited time`, `act now`, `100% free`, `free (gift|money|trial)`, `winner`, `you have won`, `lottery`, `jackpot`, `viagra`, `cialis`,
-	`casino`, `crypto (investment|profit)`, `double your`, `earn \$?\d+`, `work from home`, `make money`, `weight loss`, `miracle`, `dear friend`, `beneficiary`, `inheritance`,
-	`wire transfer`, `western union`, `verify your account`, `account (has been )?suspended`, `confirm your (password|identity)`, `reset your password`, `urgent response needed`,
-	`se désinscrire`, `désabonner`, `gagnant`, `vous avez gagné`, `abmelden`, `gewinner`, `sie haben gewonnen`, `darse de baja`, `ganador`, `ha ganado`, `vincitore`, `hai vinto`,
-	`ganhou`, `parabéns`, `gewonnen`, `wygrałeś`, `выиграли`, `ربحت`, `برنده`, `kazandınız`, `SEO services`, `backlinks`, `guest post`, `Nigerian`, `prince`,
-	`cliquez ici`, `clicca qui`, `haga clic`, `haz clic`, `klicken sie hier`, `hier klicken`, `clique aqui`, `klik hier`, `kliknij tutaj`, `нажмите`, `tıklayın`, `tıkla`,
-	`offerta a tempo`, `oferta limitada`, `offre limitée`, `annullare l'iscrizione`, `cancelar suscripción`, `claim (your|now)`, `riscuotere`, `réclamer votre`)
 
 // csamTerms recognise notices and requests about child sexual abuse material.
 var csamTerms = rx(`child (sexual )?abuse material`, `\bCSAM\b`, `child pornograph`, `pédopornograph`, `pédocriminel`, `Kinderpornograf`, `kinderpornograph`, `sexuelle[rn]? Missbrauch`, `abuso sexual infantil`, `pornografía infantil`, `pedopornograf`, `pornografia infantil`, `kinderporno`, `pornografia dziecięca`, `детская порнограф`, `إباحية الأطفال`, `کودک‌آزاری جنسی`, `çocuk istismar`, `grooming`)

@@ -91,6 +91,9 @@ func (t *Triager) Triage(in Input) Result {
 	}
 	full := strings.TrimSpace(in.Subject + "\n" + text)
 	lower := strings.ToLower(prefix(full, MaxClassifiedBytes))
+	if strings.Contains(lower, "’") {
+		lower = strings.ReplaceAll(lower, "’", "'")
+	}
 	sc := newScan(lower)
 	if len(full) > MaxClassifiedBytes {
 		sig("long text: the first %d KB were classified", MaxClassifiedBytes>>10)
@@ -98,7 +101,7 @@ func (t *Triager) Triage(in Input) Result {
 	}
 
 	// Language.
-	lang, conf := Language(prefix(full, 320))
+	lang, conf := Language(prefix(full, 480))
 	res.Language = lang
 	sig("language %s (confidence %.2f)", lang, conf)
 	if conf < 0.3 {
@@ -116,39 +119,47 @@ func (t *Triager) Triage(in Input) Result {
 		country = languageCountry[lang]
 	}
 
+	// The lexicons of the text's language, English (the second language of letters) and
+	// what all share; every lexicon when the language is unknown.
+	var hits *lexHits
+	if lang == "und" {
+		hits = book.match(sc, allLexicons...)
+	} else {
+		hits = book.match(sc, lang, "en", "xx")
+	}
+	official := officialSender(in.From)
+	if official != "" {
+		sig("official sender: %s", official)
+	}
+
 	// Regime and kind.
 	res.Regime, res.Kind = in.Regime, in.Kind
-	matched := ""
-	for _, r := range regimeRules {
-		if m := r.re.find(sc); m != "" {
-			if res.Regime == "" {
-				res.Regime = r.regime
-			}
-			matched = r.regime
-			sig("regime %s: %q (%s)", r.regime, m, r.why)
-			break
+	matched, why := regimeOf(sc, hits)
+	if matched != "" {
+		if res.Regime == "" {
+			res.Regime = matched
 		}
+		sig("regime %s: %s", matched, why)
 	}
 	if in.Regime != "" && matched != "" && matched != in.Regime && matched != "national-other" {
 		sig("the requester named regime %s but the text cites %s", in.Regime, matched)
 	}
 	if res.Kind == "" {
-		best := 0
-		var hits []string
-		for _, k := range kindRules {
-			if m := k.re.findAll(sc); len(m) > best {
-				best, res.Kind, hits = len(m), k.kind, m
-			}
-		}
-		if best > 0 {
-			sig("kind %s: %s", res.Kind, strings.Join(uniq(hits), ", "))
-		}
+		res.Kind = kindOf(sc, hits, matched, sig)
 	}
 
 	// Emergency.
-	if m := emergencyTerms.find(sc); m != "" {
+	officialWords := hits.count(cOfficial)
+	removalOrder := removalRegimes[matched] || (in.Channel != docket.ChannelNotice && res.Kind == docket.KindRemoval && (matched != "" || officialWords >= 2))
+	rk := assessRisk(hits, sc, matched, removalOrder)
+	for _, n := range rk.notes {
+		sig("%s", n)
+	}
+	if rk.emergency {
 		res.Emergency = true
-		sig("emergency: %q", m)
+		for _, r := range rk.reasons {
+			sig("emergency: %s", r)
+		}
 	}
 	if in.Emergency {
 		res.Emergency = true
@@ -159,18 +170,25 @@ func (t *Triager) Triage(in Input) Result {
 	label, p := t.model.Classify(full)
 	res.Label = label
 	sig("content label %s (p=%.2f)", label, p)
-	spamHits := spamTerms.findAll(sc)
-	legal := matched != "" || res.Emergency
+	spam, why := spamOf(sc, hits, label, p, in.Channel)
+	legal := matched != "" && matched != "national-other"
 	switch {
-	case legal:
-		if label == "spam" {
+	case !spam:
+		if label == "spam" && (legal || res.Emergency) {
 			res.Label = "none"
-			sig("classifier said spam but the text cites a legal basis: kept as a request")
+			sig("classifier said spam but the text cites a legal basis or a risk to life: kept as a request")
 		}
-	case len(spamHits) >= 2 || (label == "spam" && p > 0.6) || (len(spamHits) == 1 && label == "spam"):
+	case res.Emergency:
+		res.Label = "none"
+		sig("spam words (%s), but a risk to life outweighs them", why)
+	case official != "":
+		sig("spam words (%s), but the sender is official (%s): kept as a request", why, official)
+	case (legal || officialWords >= 3 || caseReference.find(sc) != "") && hits.count(cScam) < 2:
+		sig("spam words (%s), but the text cites a legal basis, an authority or a case reference: kept as a request", why)
+	default:
 		res.Spam = true
 		res.Label = "spam"
-		sig("spam: %s", strings.Join(uniq(spamHits), ", "))
+		sig("spam: %s", why)
 	}
 
 	// Defaults for what the text did not say.
@@ -189,6 +207,9 @@ func (t *Triager) Triage(in Input) Result {
 	case res.Regime == "" && res.Emergency:
 		res.Regime = "emergency"
 		sig("regime emergency: a threat to life without a cited legal basis")
+	case res.Regime == "" && official == "" && officialWords == 0 && (hits.count(cSupport) > 0 || hits.count(cSpam) > 0 || hits.count(cScam) > 0):
+		res.Regime, res.Kind = "none", docket.KindOther
+		sig("regime none: no legal request (no authority, no citation; %s)", strings.Join(append(hits.terms(cSupport), hits.terms(cSpam)...), ", "))
 	case res.Regime == "":
 		res.Regime = "national-other"
 		sig("regime national-other: no citation recognised")

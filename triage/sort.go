@@ -1,0 +1,171 @@
+package triage
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/docket-dev/docket"
+)
+
+// allLexicons are read when a text's language is unknown.
+var allLexicons = func() []string {
+	var out []string
+	for l := range book.byLang {
+		out = append(out, l)
+	}
+	slices.Sort(out)
+	return out
+}()
+
+// removalRegimes are orders to remove or block content: violent words there describe the
+// content, not a threat to a person.
+var removalRegimes = map[string]bool{"eu-tco-removal": true, "fr-lcen-6-1": true, "dsa-art9": true}
+
+// lexRegimes are regimes recognised by their wording in each language (regime.* classes),
+// after the citations of regimeRules.
+var lexRegimes = []struct {
+	id    string
+	class int16
+}{
+	{"eu-epoc-pr", book.classOf("regime.eu-epoc-pr")},
+	{"eu-epoc", book.classOf("regime.eu-epoc")},
+	{"eu-tco-removal", book.classOf("regime.eu-tco-removal")},
+	{"dsa-art9", book.classOf("regime.dsa-art9")},
+	{"dsa-art10", book.classOf("regime.dsa-art10")},
+}
+
+// regimeOf names the regime a text falls under: a cited instrument first (regimeRules,
+// then the wording of orders in the text's language), else national legal process words.
+func regimeOf(sc *scan, h *lexHits) (id, why string) {
+	for _, r := range regimeRules {
+		if r.regime == "national-other" {
+			continue
+		}
+		if m := r.re.find(sc); m != "" {
+			return r.regime, fmt.Sprintf("%q (%s)", m, r.why)
+		}
+	}
+	for _, r := range lexRegimes {
+		if t := h.terms(r.class); len(t) > 0 {
+			return r.id, quote(t)
+		}
+	}
+	for _, r := range regimeRules {
+		if r.regime == "national-other" {
+			if m := r.re.find(sc); m != "" {
+				return r.regime, fmt.Sprintf("%q (%s)", m, r.why)
+			}
+		}
+	}
+	if t := h.terms(cRegNation); len(t) > 0 {
+		return "national-other", quote(t) + " (national legal process)"
+	}
+	return "", ""
+}
+
+// kindOf says what is asked: the regime's own kind when it has one (a removal order
+// removes), else the kind whose wording occurs most often.
+func kindOf(sc *scan, h *lexHits, regime string, sig func(string, ...any)) docket.Kind {
+	switch regime {
+	case "eu-epoc-pr", "us-2703f":
+		return docket.KindPreservation
+	case "eu-tco-removal", "fr-lcen-6-1", "dsa-art9":
+		return docket.KindRemoval
+	case "eu-epoc", "dsa-art10", "us-emergency":
+		return docket.KindDisclosure
+	}
+	lex := map[docket.Kind]int16{docket.KindPreservation: cPreserve, docket.KindRemoval: cRemove, docket.KindDisclosure: cDisclose}
+	best, kind := 0, docket.Kind("")
+	var words []string
+	for _, k := range kindRules {
+		m := k.re.findAll(sc)
+		n := len(m) + h.count(lex[k.kind])
+		if n > best {
+			best, kind = n, k.kind
+			words = append(uniq(m), h.terms(lex[k.kind])...)
+		}
+	}
+	if best > 0 {
+		sig("kind %s: %s", kind, strings.Join(uniq(words), ", "))
+	}
+	return kind
+}
+
+// spamOf weighs marketing and scam wording with the classifier: a scam phrase (phishing, a
+// payment demand) counts twice, a marketing word once; phrases that only name a short
+// delay ("within 24 hours") count once, as real orders use them too.
+func spamOf(sc *scan, h *lexHits, label string, p float64, channel string) (bool, string) {
+	score := 0
+	var words []string
+	for _, x := range h.hits {
+		switch x.class {
+		case cScam:
+			if strings.IndexFunc(x.term, unicode.IsDigit) >= 0 {
+				score++
+			} else {
+				score += 2
+			}
+		case cSpam:
+			score++
+		default:
+			continue
+		}
+		if !slices.Contains(words, x.term) && len(words) < 5 {
+			words = append(words, x.term)
+		}
+	}
+	if label == "spam" {
+		score++
+		if p > 0.6 {
+			score++
+		}
+		words = append(words, fmt.Sprintf("classifier p=%.2f", p))
+	}
+	threshold := 3
+	if channel == docket.ChannelNotice {
+		threshold = 4
+	}
+	return score >= threshold, strings.Join(words, ", ")
+}
+
+// caseReference finds an authority's file number: "Aktenzeichen 123 Js 456/26", "PV
+// n° 2026/1187", "Case No. 24-0193".
+var caseReference = rx(`(case|file|ref|reference|aktenzeichen|az|dossier|pv|procès-verbal|expediente|diligencias|processo|inquérito|procedimento|fascicolo|rgnr|sygn|zaak|dnr|дело|справа|провадження|soruşturma|dosya|dosar|perkara|pronto)[^\n]{0,16}\d{2,}[/-]\d{2,}`)
+
+// officialSender returns the sender's domain when it is a government's or a police force's:
+// .gov, .gouv.fr, .gob.mx, .go.jp, .gv.at, .admin.ch, police.uk, politie.nl… and "" for the
+// rest (a lookalike on a commercial domain is not official).
+func officialSender(from string) string {
+	addr := strings.ToLower(senderAddress(from))
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return ""
+	}
+	domain := addr[at+1:]
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return ""
+	}
+	tld := labels[len(labels)-1]
+	for _, l := range labels[:len(labels)-1] {
+		switch l {
+		case "gov", "gouv", "gob", "go", "gv", "govt", "admin", "bund", "europa", "mil", "nic", "jus", "mp", "police", "polizei", "politie", "polisen", "politi", "politiet", "policja", "policia", "polícia", "poliisi", "policie", "carabinieri", "poliziadistato", "interno", "interieur", "gendarmerie", "guardiacivil", "mossos", "ertzaintza", "fedpol", "mvd", "npu", "egm", "jandarma", "justice", "justiz", "justitie", "giustizia", "bka", "europol", "eurojust", "ncmec", "fbi", "ic3", "dhs", "ice", "usss", "cnil", "arcom", "ofcom", "agcom", "kominfo", "komdigi", "kcsc", "polri", "bareskrim", "gnr", "psp", "pj", "pf", "parquet", "procura", "fiscalia", "prokuratura", "kripo", "lka", "tribunal", "court", "courts":
+			if l == "go" || l == "gv" || l == "mp" || l == "pj" || l == "pf" || l == "nic" || l == "jus" {
+				// second-level government domains: go.jp, gv.at, mp.br, nic.in, jus.br.
+				if len(tld) != 2 {
+					continue
+				}
+			}
+			if slices.Contains([]string{"com", "net", "org", "info", "xyz", "top", "site", "online", "app", "io", "co", "biz", "support"}, tld) && l != "fbi" && l != "ncmec" && l != "ic3" {
+				continue
+			}
+			return domain
+		}
+	}
+	if tld == "gov" || tld == "mil" {
+		return domain
+	}
+	return ""
+}
