@@ -63,8 +63,9 @@ func (r *risk) flag(format string, args ...any) {
 // or place, an authority's emergency wording — any one is enough. The one restraint: in a
 // removal order (or a report of content), words of attacks and weapons describe the content,
 // and do not by themselves make an emergency about a person; a threat to kill there still
-// does when it names a time or an address.
-func assessRisk(h *lexHits, sc *scan, regime string, removalOrder bool) risk {
+// does when it names a time or an address. An address posted with a time counts only in a
+// message from the public (public): authorities' letters are full of addresses and dates.
+func assessRisk(h *lexHits, sc *scan, regime string, removalOrder, public bool) risk {
 	var r risk
 	if m := emergencyForms.find(sc); m != "" {
 		r.flag("emergency form: %q", m)
@@ -76,7 +77,11 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder bool) risk {
 		r.flag("an authority's emergency wording: %s", quote(t))
 	}
 	if t := h.terms(cSelfharm); len(t) > 0 {
-		r.flag("suicide or self-harm: %s", quote(t))
+		if removalOrder {
+			r.notes = append(r.notes, fmt.Sprintf("self-harm words in a removal order, read as describing content: %s", quote(t)))
+		} else {
+			r.flag("suicide or self-harm: %s", quote(t))
+		}
 	}
 	if t := h.terms(cKidnap); len(t) > 0 {
 		if removalOrder && h.count(cTime) == 0 {
@@ -101,10 +106,12 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder bool) risk {
 	}
 	if f, m, ok := h.near(cFarewell, cMeans, near*2); ok {
 		r.flag("farewell with means of self-harm: %q, %q", f, m)
-	} else if f, t, ok := h.near(cFarewell, cTime, near); ok && h.count(cFarewell) >= 2 {
+	} else if f, t, ok := h.near(cFarewell, cTime, near); ok {
 		r.flag("farewell message with a time: %q, %q", f, t)
+	} else if t := h.terms(cFarewell); len(t) >= 2 && !removalOrder {
+		r.flag("farewell message: %s", quote(t))
 	}
-	if c, m, ok := h.near(cChild, cMeet, near); ok && (h.count(cSexual) > 0 || h.count(cMeet) >= 2 || h.count(cTime) > 0) {
+	if c, m, ok := h.near(cChild, cMeet, 2*near); ok && (h.count(cSexual) > 0 || h.count(cMeet) >= 2 || h.count(cTime) > 0) {
 		r.flag("a child lured to a meeting: %q, %q", c, m)
 	}
 	if c, m, ok := h.near(cChild, cMissing, near); ok {
@@ -128,8 +135,13 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder bool) risk {
 			r.notes = append(r.notes, fmt.Sprintf("attack words without a time: %s", quote(a)))
 		}
 	}
-	if a, w, ok := h.near(cAddress, cWeapon, near); ok && h.count(cTime) > 0 && !removalOrder && !r.emergency {
-		r.flag("an address with a weapon and a time: %q, %q", a, w)
+	if !removalOrder {
+		if w, t, ok := h.near(cWeapon, cTime, near); ok {
+			r.flag("a weapon with a time: %q, %q", w, t)
+		}
+		if a, t, ok := h.near(cAddress, cTime, near); ok && public {
+			r.flag("someone's address with a time: %q, %q", a, t)
+		}
 	}
 	return r
 }
