@@ -112,7 +112,7 @@ func newTerm(s string, class int16) lexTerm {
 	}
 	t.s = s
 	r, _ := utf8.DecodeRuneInString(s)
-	t.wordStart = spacedScript(r)
+	t.wordStart = spacedScript(r) && wordRune(r)
 	return t
 }
 

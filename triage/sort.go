@@ -95,10 +95,9 @@ func kindOf(sc *scan, h *lexHits, regime string, sig func(string, ...any)) docke
 
 // spamOf weighs marketing and scam wording with the classifier: a scam phrase (phishing, a
 // payment demand) counts twice, a marketing word once; phrases that only name a short
-// delay ("within 24 hours") count once, as real orders use them too.
-func spamOf(sc *scan, h *lexHits, label string, p float64, channel string) (bool, string) {
-	score := 0
-	var words []string
+// delay ("within 24 hours") count once, as real orders use them too. It returns the score,
+// the number of scam phrases and the words found.
+func spamOf(sc *scan, h *lexHits, label string, p float64, channel string) (score, strong int, words []string) {
 	for _, x := range h.hits {
 		switch x.class {
 		case cScam:
@@ -106,6 +105,7 @@ func spamOf(sc *scan, h *lexHits, label string, p float64, channel string) (bool
 				score++
 			} else {
 				score += 2
+				strong++
 			}
 		case cSpam:
 			score++
@@ -123,11 +123,7 @@ func spamOf(sc *scan, h *lexHits, label string, p float64, channel string) (bool
 		}
 		words = append(words, fmt.Sprintf("classifier p=%.2f", p))
 	}
-	threshold := 3
-	if channel == docket.ChannelNotice {
-		threshold = 4
-	}
-	return score >= threshold, strings.Join(words, ", ")
+	return score, strong, words
 }
 
 // caseReference finds an authority's file number: "Aktenzeichen 123 Js 456/26", "PV
@@ -166,6 +162,41 @@ func officialSender(from string) string {
 	}
 	if tld == "gov" || tld == "mil" {
 		return domain
+	}
+	return ""
+}
+
+// lookalikeWords are what a forger puts in a domain name to pass for an authority or for
+// the platform's own staff.
+var lookalikeWords = []string{"police", "polic", "politi", "polizei", "polri", "politia", "egm", "interpol", "europol", "cybercrim", "cibercrim", "siber", "cyber-pol", "gov", "gouv", "court", "justice", "justiz", "tebligat", "ministry", "verif", "kyc", "security", "secure", "telegram", "support", "legal-dept", "copyright", "dmca", "banquyen", "chosakuken", "domain", "domen", "yuming", "perpanjangan", "weryf", "boost", "smm", "canhsat", "keisatsu", "astynom", "egklim", "mvd", "shtraf", "fine", "denda", "tilang", "challan", "amenzi", "multa", "bussgeld", "ceza", "prostimo", "xuphat", "bakkin", "avtorsk"}
+
+// junkTLDs are top-level domains that, in our mail, mostly carry junk.
+var junkTLDs = []string{"shop", "store", "top", "xyz", "click", "buzz", "icu", "cfd", "sbs", "live", "biz", "loan", "win"}
+
+// lookalikeSender returns the sender's domain when it is not official but is named like an
+// authority, the platform's security team or a rights office: "politia-romana-cyber.com".
+func lookalikeSender(from string) string {
+	if officialSender(from) != "" {
+		return ""
+	}
+	addr := strings.ToLower(senderAddress(from))
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return ""
+	}
+	domain := addr[at+1:]
+	for _, w := range lookalikeWords {
+		if strings.Contains(domain, w) {
+			return domain
+		}
+	}
+	return ""
+}
+
+func senderDomain(from string) string {
+	addr := strings.ToLower(senderAddress(from))
+	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
+		return addr[at+1:]
 	}
 	return ""
 }

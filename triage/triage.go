@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -170,10 +171,24 @@ func (t *Triager) Triage(in Input) Result {
 	label, p := t.model.Classify(full)
 	res.Label = label
 	sig("content label %s (p=%.2f)", label, p)
-	spam, why := spamOf(sc, hits, label, p, in.Channel)
-	legal := matched != "" && matched != "national-other"
+	score, strong, words := spamOf(sc, hits, label, p, in.Channel)
+	lookalike := lookalikeSender(in.From)
+	if lookalike != "" {
+		score, strong = score+2, strong+1
+		words = append(words, "sender named like an authority or the platform: "+lookalike)
+	}
+	if d := senderDomain(in.From); slices.Contains(junkTLDs, d[strings.LastIndexByte(d, '.')+1:]) && d != "" {
+		score++
+		words = append(words, "sender's domain "+d)
+	}
+	why = strings.Join(words, ", ")
+	threshold := 3
+	if in.Channel == docket.ChannelNotice {
+		threshold = 4
+	}
+	legal := matched != ""
 	switch {
-	case !spam:
+	case score < threshold:
 		if label == "spam" && (legal || res.Emergency) {
 			res.Label = "none"
 			sig("classifier said spam but the text cites a legal basis or a risk to life: kept as a request")
@@ -182,8 +197,13 @@ func (t *Triager) Triage(in Input) Result {
 		res.Label = "none"
 		sig("spam words (%s), but a risk to life outweighs them", why)
 	case official != "":
+		res.Label = "none"
 		sig("spam words (%s), but the sender is official (%s): kept as a request", why, official)
-	case (legal || officialWords >= 3 || caseReference.find(sc) != "") && hits.count(cScam) < 2:
+	case lookalike != "" && score >= 4:
+		res.Spam = true
+		res.Label = "spam"
+		sig("spam: a lookalike of an authority or of the platform (%s)", why)
+	case (legal || officialWords >= 2 || caseReference.find(sc) != "") && strong < 2:
 		sig("spam words (%s), but the text cites a legal basis, an authority or a case reference: kept as a request", why)
 	default:
 		res.Spam = true
