@@ -66,8 +66,9 @@ func regimeOf(sc *scan, h *lexHits) (id, why string) {
 }
 
 // kindOf says what is asked: the regime's own kind when it has one (a removal order
-// removes), else the kind whose wording occurs most often.
-func kindOf(sc *scan, h *lexHits, regime string, sig func(string, ...any)) docket.Kind {
+// removes), else the kind whose wording weighs most (words of the subject line, the first
+// subject bytes of the text, weigh three times).
+func kindOf(sc *scan, h *lexHits, regime string, subject int, sig func(string, ...any)) docket.Kind {
 	switch regime {
 	case "eu-epoc-pr", "us-2703f":
 		return docket.KindPreservation
@@ -82,6 +83,14 @@ func kindOf(sc *scan, h *lexHits, regime string, sig func(string, ...any)) docke
 	for _, k := range kindRules {
 		m := k.re.findAll(sc)
 		n := len(m) + h.count(lex[k.kind])
+		for _, x := range h.hits {
+			if x.class == lex[k.kind] && int(x.pos) < subject {
+				n += 2 // the subject line says what is asked
+			}
+		}
+		if k.kind == docket.KindPreservation {
+			n *= 2 // rarer words than those of disclosure, which a preservation letter uses too
+		}
 		if n > best {
 			best, kind = n, k.kind
 			words = append(uniq(m), h.terms(lex[k.kind])...)

@@ -146,7 +146,7 @@ func (t *Triager) Triage(in Input) Result {
 		sig("the requester named regime %s but the text cites %s", in.Regime, matched)
 	}
 	if res.Kind == "" {
-		res.Kind = kindOf(sc, hits, matched, sig)
+		res.Kind = kindOf(sc, hits, matched, len(strings.TrimSpace(in.Subject)), sig)
 	}
 
 	// Emergency.
@@ -224,9 +224,9 @@ func (t *Triager) Triage(in Input) Result {
 	switch {
 	case res.Spam:
 		res.Regime, res.Kind = "none", docket.KindOther
-	case res.Regime == "" && res.Emergency:
+	case res.Emergency && (res.Regime == "" || (res.Regime == "national-other" && in.Regime == "")):
 		res.Regime = "emergency"
-		sig("regime emergency: a threat to life without a cited legal basis")
+		sig("regime emergency: a threat to life without a cited instrument of its own")
 	case res.Regime == "" && official == "" && officialWords == 0 && (hits.count(cSupport) > 0 || hits.count(cSpam) > 0 || hits.count(cScam) > 0):
 		res.Regime, res.Kind = "none", docket.KindOther
 		sig("regime none: no legal request (no authority, no citation; %s)", strings.Join(append(hits.terms(cSupport), hits.terms(cSpam)...), ", "))
