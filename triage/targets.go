@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -41,6 +42,7 @@ var (
 	reBech32   = regexp.MustCompile(`(?i)\b(?:bc1|tb1)[ac-hj-np-z02-9]{8,87}\b`)
 	reETH      = regexp.MustCompile(`\b0x[a-fA-F0-9]{40}\b`)
 	reTON      = regexp.MustCompile(`\b[EUk0]Q[A-Za-z0-9_-]{46}\b`)
+	reTRON     = regexp.MustCompile(`\bT[1-9A-HJ-NP-Za-km-z]{33}\b`)
 )
 
 // contactLine marks a line that gives the requester's own details: a labelled phone or
@@ -107,7 +109,9 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 	if at := signatureAt(text); at > len(text)/3 {
 		body = text[:at]
 	}
+	lineAt := 0
 	for _, line := range strings.Split(body, "\n") {
+		lineAt += len(line) + 1
 		lower := strings.ToLower(line)
 		digits := 0
 		for i := 0; i < len(line); i++ {
@@ -166,6 +170,9 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 			if !isASCII(u.Host) {
 				notes = append(notes, "non-ASCII host in a link: "+u.Host)
 			}
+			if officialSender("x@"+u.Hostname()) != "" {
+				continue // an authority's own portal or page, not what is asked about
+			}
 			add("url", u.String())
 		}
 		for _, loc := range reEmail.FindAllStringIndex(ifHas(line, has("@")), -1) {
@@ -191,12 +198,18 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 			{reETH, strings.Contains(line, "0x")},
 			{reTON, longToken && has("eq", "uq", "kq", "0q")},
 			{reBTC58, longToken},
+			{reTRON, longToken},
 		} {
 			re := w.re
 			for _, loc := range re.FindAllStringIndex(ifHas(line, w.ok && digits >= 6), -1) {
 				w := line[loc[0]:loc[1]]
-				if validWallet(w) && take(loc) {
+				switch {
+				case validWallet(w) && take(loc):
 					add("wallet", w)
+				case shapedWallet(w) && take(loc):
+					// A wallet typed by hand may carry a typo: it still names what is asked.
+					add("wallet", w)
+					notes = append(notes, "wallet "+w+" has the shape of an address but its checksum fails")
 				}
 			}
 		}
@@ -211,9 +224,16 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 			}
 		}
 		for _, loc := range rePhone.FindAllStringIndex(ifHas(line, digits >= 8), -1) {
-			if n, ok := phone(line[loc[0]:loc[1]], country); ok && take(loc) {
-				add("phone", n)
+			n, fixed, ok := phone(line[loc[0]:loc[1]], country)
+			if !ok || !take(loc) {
+				continue
 			}
+			// A fixed line on a short line (a signature, a switchboard) or in the last part of
+			// the letter is the sender's own, unless the line says whose it is.
+			if fixed && (utf8.RuneCountInString(line) <= 140 || lineAt > len(body)*6/10) && !mentionsTargetWords(lower) {
+				continue
+			}
+			add("phone", n)
 		}
 	}
 	return out, notes
@@ -262,9 +282,10 @@ func mentionsTargetWords(l string) bool {
 
 var citation = regexp.MustCompile(`^(19|20)\d{2}\s*/\s*\d+$`)
 
-func phone(candidate, country string) (string, bool) {
+// phone reads a phone number in E.164, and says whether it is a fixed line.
+func phone(candidate, country string) (string, bool, bool) {
 	if citation.MatchString(strings.TrimSpace(candidate)) {
-		return "", false // 2022/2065 is a regulation, not a number
+		return "", false, false // 2022/2065 is a regulation, not a number
 	}
 	digits := 0
 	for _, r := range candidate {
@@ -273,7 +294,7 @@ func phone(candidate, country string) (string, bool) {
 		}
 	}
 	if digits < 8 || digits > 15 {
-		return "", false
+		return "", false, false
 	}
 	c := strings.TrimSpace(candidate)
 	if strings.HasPrefix(c, "00") {
@@ -284,13 +305,13 @@ func phone(candidate, country string) (string, bool) {
 		region = "ZZ"
 	}
 	if !strings.HasPrefix(c, "+") && region == "ZZ" {
-		return "", false
+		return "", false, false
 	}
 	num, err := phonenumbers.Parse(c, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", false
+		return "", false, false
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), true
+	return phonenumbers.Format(num, phonenumbers.E164), phonenumbers.GetNumberType(num) == phonenumbers.FIXED_LINE, true
 }
 
 func isASCII(s string) bool {
@@ -323,6 +344,19 @@ func hasMixedScripts(line string) bool {
 }
 
 const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+// shapedWallet reports an address of the exact shape of a Bitcoin segwit (bc1q, 42 or 62
+// characters) or a TRON (T, 34 characters) address, whatever its checksum.
+func shapedWallet(w string) bool {
+	lw := strings.ToLower(w)
+	switch {
+	case strings.HasPrefix(lw, "bc1q") && (len(w) == 42 || len(w) == 62) && (lw == w || strings.ToUpper(w) == w):
+		return strings.Trim(lw[4:], "qpzry9x8gf2tvdw0s3jn54khce6mua7l") == ""
+	case w[0] == 'T' && len(w) == 34:
+		return true
+	}
+	return false
+}
 
 func validWallet(w string) bool {
 	switch {
