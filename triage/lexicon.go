@@ -141,8 +141,10 @@ func (b *lexBook) classOf(name string) int16 {
 	return -1
 }
 
+// wordRune reports a rune that continues a word; '_', '@' and '/' too, so that a term is not
+// found inside a handle or a link (@ransom_iberia, t.me/bomb_news).
 func wordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)
+	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r) || r == '_' || r == '@' || r == '/'
 }
 
 // match finds the terms of the given languages' lexicons in a scanned text.

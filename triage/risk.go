@@ -24,6 +24,7 @@ var (
 	cDanger    = book.classOf("danger")
 	cMissing   = book.classOf("missing")
 	cRemoval   = book.classOf("removal")
+	cCyber     = book.classOf("cyber")
 	cOfficial  = book.classOf("official")
 	cSpam      = book.classOf("spam")
 	cScam      = book.classOf("scam")
@@ -70,8 +71,15 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder, public bool) 
 	if m := emergencyForms.find(sc); m != "" {
 		r.flag("emergency form: %q", m)
 	}
-	if m := epocEmergency.find(sc); m != "" && regime == "eu-epoc" {
-		r.flag("the emergency box of a production order: %q", m)
+	if m, at := epocEmergency.findAt(sc); m != "" && regime == "eu-epoc" {
+		// The box is ticked or not: "Dringlichkeit: kein Notfall", "Urgence : non".
+		before, after := sc.text[max(0, at-12):at], sc.text[at+len(m):min(len(sc.text), at+len(m)+12)]
+		if strings.Contains(before, "kein") || strings.Contains(before, "no ") || strings.Contains(before, "non ") || strings.Contains(before, "not ") ||
+			strings.Contains(after, "no") || strings.Contains(after, "nein") {
+			r.notes = append(r.notes, fmt.Sprintf("the emergency box of the production order is not ticked: %q", strings.TrimSpace(before+m+after)))
+		} else {
+			r.flag("the emergency box of a production order: %q", m)
+		}
 	}
 	if t := h.terms(cForm); len(t) > 0 {
 		r.flag("an authority's emergency wording: %s", quote(t))
@@ -127,6 +135,8 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder, public bool) 
 		switch {
 		case removalOrder:
 			r.notes = append(r.notes, fmt.Sprintf("attack words in a removal order, read as describing content: %s", quote(a)))
+		case h.count(cCyber) > 0 && !timed:
+			r.notes = append(r.notes, fmt.Sprintf("attack words about a computer attack: %s, %s", quote(a), quote(h.terms(cCyber))))
 		case timed:
 			r.flag("an attack announced with a time (%q): %s", tw, quote(a))
 		case placed:

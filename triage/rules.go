@@ -83,6 +83,26 @@ func (l *lexicon) find(sc *scan) string {
 	return ""
 }
 
+// findAt is find with the byte offset of the match in the text.
+func (l *lexicon) findAt(sc *scan) (string, int) {
+	for _, t := range l.lits {
+		if sc.mayContain(t) {
+			if i := strings.Index(sc.text, t); i >= 0 {
+				return t, i
+			}
+		}
+	}
+	for i, re := range l.res {
+		if !l.open(i, sc) {
+			continue
+		}
+		if loc := re.FindStringIndex(sc.text); loc != nil {
+			return sc.text[loc[0]:loc[1]], loc[0]
+		}
+	}
+	return "", -1
+}
+
 // open reports whether regexp i may match the text: one of its gate literals occurs in it.
 func (l *lexicon) open(i int, sc *scan) bool {
 	if l.gates[i] == nil {

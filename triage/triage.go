@@ -151,7 +151,8 @@ func (t *Triager) Triage(in Input) Result {
 
 	// Emergency.
 	officialWords := hits.count(cOfficial)
-	removalOrder := removalRegimes[matched] || (in.Channel != docket.ChannelNotice && res.Kind == docket.KindRemoval && (matched != "" || officialWords >= 2))
+	removalOrder := removalRegimes[matched] || (in.Channel != docket.ChannelNotice && res.Kind == docket.KindRemoval &&
+		(matched != "" || officialWords >= 2 || official != "" || hits.count(cRemoval) >= 2))
 	rk := assessRisk(hits, sc, matched, removalOrder, official == "" && officialWords < 2)
 	for _, n := range rk.notes {
 		sig("%s", n)
