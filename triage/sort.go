@@ -209,3 +209,10 @@ func senderDomain(from string) string {
 	}
 	return ""
 }
+
+// credentialAsk: a message that asks for a password or credentials (with a link, phishing).
+var credentialAsk = rx(`password`, `passwort`, `mot de passe`, `contraseña`, `senha`, `wachtwoord`, `hasło`, `пароль`, `credenziali`, `credentials`, `şifre`, `κωδικό`, `parola`,
+	`lösenord`, `kata sandi`, `mật khẩu`, `كلمة المرور`, `رمز عبور`, `पासवर्ड`, `密码`, `密碼`, `パスワード`, `비밀번호`, `otp`, `log in with`, `logga in med`, `inloggen met`, `connectez-vous`, `anmelden mit`)
+
+// priceTag: prices, the stuff of offers.
+var priceTag = rx(`\d[\d.,]*\s?(€|eur\b|euro|usd\b|\$|mxn|lei\b|zł|руб|грн|₹|円|원|元|tl\b|vnđ|đồng|triệu|rp\b|dólares|دولار|تومان|ریال)`, `(€|\$|£|₹|rp\.?|r\$)\s?\d`)

@@ -182,10 +182,24 @@ func (t *Triager) Triage(in Input) Result {
 		score++
 		words = append(words, "sender's domain "+d)
 	}
+	if m := credentialAsk.find(sc); m != "" && strings.Contains(lower, "http") {
+		score, strong = score+2, strong+1
+		words = append(words, "asks to log in through a link ("+m+")")
+	}
+	if m := priceTag.find(sc); m != "" {
+		score++
+		words = append(words, "prices ("+m+")")
+	}
 	why = strings.Join(words, ", ")
 	threshold := 3
-	if in.Channel == docket.ChannelNotice {
+	noLegal := matched == "" && official == "" && officialWords == 0 && !res.Emergency
+	switch {
+	case in.Channel == docket.ChannelNotice:
 		threshold = 4
+	case noLegal && strings.Contains(lower, "http"):
+		threshold = 1 // no authority, no citation, a link and a selling or scam word
+	case noLegal:
+		threshold = 2
 	}
 	legal := matched != ""
 	switch {
@@ -219,7 +233,9 @@ func (t *Triager) Triage(in Input) Result {
 	if res.Kind == "" {
 		res.Kind = docket.KindOther
 	}
-	if res.Emergency && res.Kind == docket.KindDisclosure {
+	if res.Emergency && (res.Kind == docket.KindDisclosure || (in.Channel != docket.ChannelNotice && in.Kind == "" && official == "" && res.Kind != docket.KindPreservation)) {
+		// A life at risk: what is asked first, by an authority or for a person who wrote
+		// to us, is who and where the people are.
 		res.Kind = docket.KindEmergencyDisclosure
 	}
 	switch {
