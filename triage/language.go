@@ -201,6 +201,9 @@ func latinLanguage(text string, vietnamese bool) (string, float64, float64) {
 		score["vi"] += 3
 	}
 	for _, r := range lower {
+		if r < 0x80 {
+			continue // the letters below are all beyond ASCII
+		}
 		switch {
 		case strings.ContainsRune("ąćęłńśźż", r):
 			score["pl"] += 2

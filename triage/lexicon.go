@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -147,39 +148,94 @@ func wordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r) || r == '_' || r == '@' || r == '/'
 }
 
-// match finds the terms of the given languages' lexicons in a scanned text.
-func (b *lexBook) match(sc *scan, langs ...string) *lexHits {
-	h := &lexHits{counts: make([]int16, len(b.classes))}
-	text := sc.text
+// lexIndex is the lexicons of a set of languages ready for matching: the terms that start a
+// word, by their first three bytes (looked up at each word start of a text), and the rest
+// (looked for anywhere).
+type lexIndex struct {
+	byStart map[uint32][]lexTerm
+	rest    []lexTerm
+}
+
+func key3(s string) uint32 { return uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2]) }
+
+var indexes sync.Map // strings.Join(langs, ",") → *lexIndex
+
+func (b *lexBook) index(langs []string) *lexIndex {
+	k := strings.Join(langs, ",")
+	if x, ok := indexes.Load(k); ok {
+		return x.(*lexIndex)
+	}
+	ix := &lexIndex{byStart: map[uint32][]lexTerm{}}
 	for i, lang := range langs {
 		if slices.Contains(langs[:i], lang) {
 			continue
 		}
 		for _, t := range b.byLang[lang] {
-			if !sc.mayContain(t.s) {
+			if t.wordStart && len(t.s) >= 3 {
+				ix.byStart[key3(t.s)] = append(ix.byStart[key3(t.s)], t)
+			} else {
+				ix.rest = append(ix.rest, t)
+			}
+		}
+	}
+	x, _ := indexes.LoadOrStore(k, ix)
+	return x.(*lexIndex)
+}
+
+// match finds the terms of the given languages' lexicons in a scanned text.
+func (b *lexBook) match(sc *scan, langs ...string) *lexHits {
+	ix := b.index(langs)
+	h := &lexHits{counts: make([]int16, len(b.classes))}
+	text := sc.text
+	endsWord := func(t lexTerm, end int) bool {
+		if !t.wordEnd || end >= len(text) {
+			return true
+		}
+		r, _ := utf8.DecodeRuneInString(text[end:])
+		return !wordRune(r)
+	}
+	// Terms that start a word, at each word start.
+	inWord := false
+	for i := 0; i < len(text); {
+		r, n := rune(text[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(text[i:])
+		}
+		w := wordRune(r)
+		if w && !inWord && i+3 <= len(text) {
+			for _, t := range ix.byStart[key3(text[i:])] {
+				if strings.HasPrefix(text[i:], t.s) && endsWord(t, i+len(t.s)) {
+					h.hits = append(h.hits, lexHit{class: t.class, pos: int32(i), term: t.s})
+					h.counts[t.class]++
+				}
+			}
+		}
+		inWord = w
+		i += n
+	}
+	// The others, anywhere.
+	for _, t := range ix.rest {
+		if !sc.mayContain(t.s) {
+			continue
+		}
+		from := 0
+		for {
+			j := strings.Index(text[from:], t.s)
+			if j < 0 {
+				break
+			}
+			at := from + j
+			from = at + len(t.s)
+			if t.wordStart && at > 0 {
+				if r, _ := utf8.DecodeLastRuneInString(text[:at]); wordRune(r) {
+					continue
+				}
+			}
+			if !endsWord(t, from) {
 				continue
 			}
-			from := 0
-			for {
-				j := strings.Index(text[from:], t.s)
-				if j < 0 {
-					break
-				}
-				at := from + j
-				from = at + len(t.s)
-				if t.wordStart && at > 0 {
-					if r, _ := utf8.DecodeLastRuneInString(text[:at]); wordRune(r) {
-						continue
-					}
-				}
-				if t.wordEnd && from < len(text) {
-					if r, _ := utf8.DecodeRuneInString(text[from:]); wordRune(r) {
-						continue
-					}
-				}
-				h.hits = append(h.hits, lexHit{class: t.class, pos: int32(at), term: t.s})
-				h.counts[t.class]++
-			}
+			h.hits = append(h.hits, lexHit{class: t.class, pos: int32(at), term: t.s})
+			h.counts[t.class]++
 		}
 	}
 	return h

@@ -2,6 +2,7 @@ package triage
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -135,9 +136,25 @@ func spamOf(sc *scan, h *lexHits, label string, p float64, channel string) (scor
 	return score, strong, words
 }
 
+// caseNumber is a file number: digits, a slash or a dash, digits ("456/26", "24-0193").
+var caseNumber = regexp.MustCompile(`\d{2,}[/-]\d{2,}`)
+
+// caseWords name a file number in the words before it.
+var caseWords = []string{"case", "file", "ref", "aktenzeichen", "az", "dossier", "pv", "procès-verbal", "expediente", "diligencias", "processo", "inquérito", "procedimento", "fascicolo", "rgnr", "sygn", "zaak", "dnr", "дело", "справа", "провадження", "soruşturma", "dosya", "dosar", "perkara", "n°", "nº", "no.", "nr", "№"}
+
 // caseReference finds an authority's file number: "Aktenzeichen 123 Js 456/26", "PV
 // n° 2026/1187", "Case No. 24-0193".
-var caseReference = rx(`(case|file|ref|reference|aktenzeichen|az|dossier|pv|procès-verbal|expediente|diligencias|processo|inquérito|procedimento|fascicolo|rgnr|sygn|zaak|dnr|дело|справа|провадження|soruşturma|dosya|dosar|perkara|pronto)[^\n]{0,16}\d{2,}[/-]\d{2,}`)
+func caseReference(lower string) string {
+	for _, loc := range caseNumber.FindAllStringIndex(lower, 8) {
+		before := lower[max(0, loc[0]-24):loc[0]]
+		for _, w := range caseWords {
+			if strings.Contains(before, w) {
+				return strings.TrimSpace(before[strings.Index(before, w):]) + lower[loc[0]:loc[1]]
+			}
+		}
+	}
+	return ""
+}
 
 // officialSender returns the sender's domain when it is a government's or a police force's:
 // .gov, .gouv.fr, .gob.mx, .go.jp, .gv.at, .admin.ch, police.uk, politie.nl… and "" for the
@@ -214,5 +231,5 @@ func senderDomain(from string) string {
 var credentialAsk = rx(`password`, `passwort`, `mot de passe`, `contraseña`, `senha`, `wachtwoord`, `hasło`, `пароль`, `credenziali`, `credentials`, `şifre`, `κωδικό`, `parola`,
 	`lösenord`, `kata sandi`, `mật khẩu`, `كلمة المرور`, `رمز عبور`, `पासवर्ड`, `密码`, `密碼`, `パスワード`, `비밀번호`, `otp`, `log in with`, `logga in med`, `inloggen met`, `connectez-vous`, `anmelden mit`)
 
-// priceTag: prices, the stuff of offers.
-var priceTag = rx(`\d[\d.,]*\s?(€|eur\b|euro|usd\b|\$|mxn|lei\b|zł|руб|грн|₹|円|원|元|tl\b|vnđ|đồng|triệu|rp\b|dólares|دولار|تومان|ریال)`, `(€|\$|£|₹|rp\.?|r\$)\s?\d`)
+// priceTag: prices, the stuff of offers (read only in texts with no legal signal).
+var priceTag = regexp.MustCompile(`\d[\d.,]*\s?(€|eur\b|euro|usd\b|\$|mxn|lei\b|zł|руб|грн|₹|円|원|元|tl\b|vnđ|đồng|triệu|rp\b|dólares|دولار|تومان|ریال)|(€|\$|£|₹|rp\.?|r\$)\s?\d`)

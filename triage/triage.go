@@ -169,7 +169,7 @@ func (t *Triager) Triage(in Input) Result {
 	}
 
 	// Content harm and spam.
-	label, p := t.model.Classify(full)
+	label, p := t.model.Classify(prefix(full, ContentBytes))
 	res.Label = label
 	sig("content label %s (p=%.2f)", label, p)
 	score, strong, words := spamOf(sc, hits, label, p, in.Channel)
@@ -186,13 +186,15 @@ func (t *Triager) Triage(in Input) Result {
 		score, strong = score+2, strong+1
 		words = append(words, "asks to log in through a link ("+m+")")
 	}
-	if m := priceTag.find(sc); m != "" {
-		score++
-		words = append(words, "prices ("+m+")")
+	noLegal := matched == "" && official == "" && officialWords == 0 && !res.Emergency
+	if noLegal {
+		if m := priceTag.FindString(lower); m != "" {
+			score++
+			words = append(words, "prices ("+m+")")
+		}
 	}
 	why = strings.Join(words, ", ")
 	threshold := 3
-	noLegal := matched == "" && official == "" && officialWords == 0 && !res.Emergency
 	switch {
 	case in.Channel == docket.ChannelNotice:
 		threshold = 4
@@ -218,7 +220,7 @@ func (t *Triager) Triage(in Input) Result {
 		res.Spam = true
 		res.Label = "spam"
 		sig("spam: a lookalike of an authority or of the platform (%s)", why)
-	case (legal || officialWords >= 2 || caseReference.find(sc) != "") && strong < 2:
+	case (legal || officialWords >= 2 || caseReference(lower) != "") && strong < 2:
 		sig("spam words (%s), but the text cites a legal basis, an authority or a case reference: kept as a request", why)
 	default:
 		res.Spam = true
@@ -233,7 +235,7 @@ func (t *Triager) Triage(in Input) Result {
 	if res.Kind == "" {
 		res.Kind = docket.KindOther
 	}
-	if res.Emergency && (res.Kind == docket.KindDisclosure || (in.Channel != docket.ChannelNotice && in.Kind == "" && official == "" && res.Kind != docket.KindPreservation)) {
+	if res.Emergency && (res.Kind == docket.KindDisclosure || (in.Channel != docket.ChannelNotice && in.Kind == "" && in.From != "" && official == "" && res.Kind != docket.KindPreservation)) {
 		// A life at risk: what is asked first, by an authority or for a person who wrote
 		// to us, is who and where the people are.
 		res.Kind = docket.KindEmergencyDisclosure
