@@ -16,6 +16,41 @@ type regimeRule struct {
 	why    string
 }
 
+// dsaActs name the Digital Services Act.
+var dsaActs = []string{"2022/2065", "dsa", "digital services", "services numériques", "digitale dienste"}
+
+// dsaArticle9, dsaArticle10 read "article 9" in the words before a mention of the act, on
+// the same line: "artículo 9 del Reglamento (UE) 2022/2065", "άρθρο 9 DSA".
+var (
+	dsaArticle9  = regexp.MustCompile(`(article|art\.?|artikel|artículo|articolo|artigo|artykuł|άρθρο|articolul|статья|стаття|madde|pasal|điều|المادة|ماده|第)\s*9\b`)
+	dsaArticle10 = regexp.MustCompile(`(article|art\.?|artikel|artículo|articolo|artigo|artykuł|άρθρο|articolul|статья|стаття|madde|pasal|điều|المادة|ماده|第)\s*10\b`)
+)
+
+// dsaArticle returns the citation of the article that re reads, before a mention of the act.
+func dsaArticle(sc *scan, re *regexp.Regexp) string {
+	for _, act := range dsaActs {
+		if !sc.mayContain(act) {
+			continue
+		}
+		for from := 0; ; {
+			i := strings.Index(sc.text[from:], act)
+			if i < 0 {
+				break
+			}
+			at := from + i
+			from = at + len(act)
+			window := sc.text[max(0, at-100):at]
+			if nl := strings.LastIndexByte(window, '\n'); nl >= 0 {
+				window = window[nl+1:]
+			}
+			if m := re.FindString(window); m != "" {
+				return m + " … " + act
+			}
+		}
+	}
+	return ""
+}
+
 // lexicon is a list of terms matched against lower-cased text: plain words by substring
 // search (fast), the few that need it as regular expressions.
 type lexicon struct {
@@ -197,8 +232,8 @@ var regimeRules = []regimeRule{
 	{"us-emergency", rx(`2702\s*\(b\)\s*\(8\)`, `2702\s*\(c\)\s*\(4\)`, `2702[^\n]{0,80}emergenc`, `emergenc[^\n]{0,80}2702`), "US emergency disclosure (18 U.S.C. 2702)"},
 	{"us-2703f", rx(`2703\s*\(f\)`, `preservation letter`), "US preservation (18 U.S.C. 2703(f))"},
 	{"us-legal-process", rx(`18 U\.?S\.?C\.?\s*§*\s*2703`, `\bsubpoena\b`, `search warrant`, `grand jury`, `2703\s*\(d\)`), "US legal process (18 U.S.C. 2703)"},
-	{"dsa-art9", rx(`(article|art\.?|artikel|artículo|articolo|artigo|artykuł|άρθρο|articolul|статья|стаття|madde|pasal|điều|المادة|ماده|第)\s*9\b[^\n]{0,80}(2022/2065|DSA|digital services|services numériques|digitale dienste)`, `order to act against illegal content`, `injonction d'agir`, `\bdsa,? art(icle|\.)?\s*9\b`), "DSA art. 9 order to act"},
-	{"dsa-art10", rx(`(article|art\.?|artikel|artículo|articolo|artigo|artykuł|άρθρο|articolul|статья|стаття|madde|pasal|điều|المادة|ماده|第)\s*10\b[^\n]{0,80}(2022/2065|DSA|digital services|services numériques|digitale dienste)`, `order to provide information`, `injonction de fournir des informations`, `\bdsa,? art(icle|\.)?\s*10\b`), "DSA art. 10 order to provide information"},
+	{"dsa-art9", rx(`order to act against illegal content`, `injonction d'agir`, `\bdsa,? art(icle|\.)?\s*9\b`), "DSA art. 9 order to act"},
+	{"dsa-art10", rx(`order to provide information`, `injonction de fournir des informations`, `\bdsa,? art(icle|\.)?\s*10\b`), "DSA art. 10 order to provide information"},
 	{"dsa-art16", rx(`(article|art\.?)\s*16\b[^\n]{0,80}(2022/2065|DSA)`, `notice and action`), "DSA art. 16 notice"},
 	{"national-other", rx(`§\s*100[a-j]\s*StPO`, `\bStPO\b`, `Strafprozessordnung`, `Marco Civil`, `Lei 12\.965`, `Ley de Enjuiciamiento Criminal`, `LECrim`, `codice di procedura penale`, `c\.p\.p\.`, `Código de Processo Penal`, `Wetboek van Strafvordering`, `kodeks postępowania karnego`, `\bk\.p\.k\.`, `УПК`, `уголовно-процессуальн`, `Ceza Muhakemesi`, `\bCMK\b`, `قانون الإجراءات الجزائية`, `قانون آیین دادرسی`, `court order`, `tribunal`, `juzgado`, `tribunale`, `Gericht`, `prosecutor`, `procureur`, `Staatsanwaltschaft`, `fiscalía`, `procura della repubblica`, `Ministério Público`, `Openbaar Ministerie`, `prokuratura`, `прокуратур`, `savcılığı`, `النيابة`, `دادستان`), "national legal process"},
 }

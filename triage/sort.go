@@ -44,7 +44,15 @@ func regimeOf(sc *scan, h *lexHits) (id, why string) {
 		if r.regime == "national-other" {
 			continue
 		}
-		if m := r.re.find(sc); m != "" {
+		m := r.re.find(sc)
+		switch {
+		case m != "":
+		case r.regime == "dsa-art9":
+			m = dsaArticle(sc, dsaArticle9)
+		case r.regime == "dsa-art10":
+			m = dsaArticle(sc, dsaArticle10)
+		}
+		if m != "" {
 			return r.regime, fmt.Sprintf("%q (%s)", m, r.why)
 		}
 	}
