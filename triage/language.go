@@ -3,6 +3,7 @@ package triage
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/abadojack/whatlanggo"
 )
@@ -72,14 +73,17 @@ var stopwordLang = func() map[string][]string {
 // leave open.
 func Language(text string) (string, float64) {
 	// Links, handles and addresses say nothing of the language.
-	words := strings.Fields(text)
-	kept := words[:0]
-	for _, w := range words {
-		if !strings.ContainsAny(w, "/@") && !strings.Contains(w, "t.me") {
-			kept = append(kept, w)
+	if strings.ContainsAny(text, "/@") || strings.Contains(text, "t.me") {
+		var b strings.Builder
+		b.Grow(len(text))
+		for _, w := range strings.Fields(text) {
+			if !strings.ContainsAny(w, "/@") && !strings.Contains(w, "t.me") {
+				b.WriteString(w)
+				b.WriteByte(' ')
+			}
 		}
+		text = b.String()
 	}
-	text = strings.Join(kept, " ")
 	var latin, cyr, arab, han, kana, hangul, deva, greek, other, letters int
 	var uk, ru, bg, cyrOut, fa, ur, vi bool
 	for _, r := range text {
@@ -189,13 +193,31 @@ func Language(text string) (string, float64) {
 }
 
 func latinLanguage(text string, vietnamese bool) (string, float64, float64) {
-	score := map[string]float64{}
+	score := make(map[string]float64, 8)
 	lower := strings.ToLower(text)
-	words := strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' })
-	for _, w := range words {
-		for _, lang := range stopwordLang[w] {
-			score[lang]++
+	for i := 0; i < len(lower); {
+		j := i
+		for j < len(lower) {
+			r, n := rune(lower[j]), 1
+			if r >= utf8.RuneSelf {
+				r, n = utf8.DecodeRuneInString(lower[j:])
+			}
+			if !unicode.IsLetter(r) && r != '\'' {
+				if j == i {
+					j += n
+					i = j
+					continue
+				}
+				break
+			}
+			j += n
 		}
+		if j > i {
+			for _, lang := range stopwordLang[lower[i:j]] {
+				score[lang]++
+			}
+		}
+		i = j
 	}
 	if vietnamese {
 		score["vi"] += 3

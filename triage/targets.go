@@ -224,16 +224,17 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 			}
 		}
 		for _, loc := range rePhone.FindAllStringIndex(ifHas(line, digits >= 8), -1) {
-			n, fixed, ok := phone(line[loc[0]:loc[1]], country)
+			num, ok := phone(line[loc[0]:loc[1]], country)
 			if !ok || !take(loc) {
 				continue
 			}
 			// A fixed line on a short line (a signature, a switchboard) or in the last part of
 			// the letter is the sender's own, unless the line says whose it is.
-			if fixed && (utf8.RuneCountInString(line) <= 140 || lineAt > len(body)*6/10) && !mentionsTargetWords(lower) {
+			if (utf8.RuneCountInString(line) <= 140 || lineAt > len(body)*6/10) && !mentionsTargetWords(lower) &&
+				phonenumbers.GetNumberType(num) == phonenumbers.FIXED_LINE {
 				continue
 			}
-			add("phone", n)
+			add("phone", phonenumbers.Format(num, phonenumbers.E164))
 		}
 	}
 	return out, notes
@@ -282,10 +283,10 @@ func mentionsTargetWords(l string) bool {
 
 var citation = regexp.MustCompile(`^(19|20)\d{2}\s*/\s*\d+$`)
 
-// phone reads a phone number in E.164, and says whether it is a fixed line.
-func phone(candidate, country string) (string, bool, bool) {
+// phone reads a phone number.
+func phone(candidate, country string) (*phonenumbers.PhoneNumber, bool) {
 	if citation.MatchString(strings.TrimSpace(candidate)) {
-		return "", false, false // 2022/2065 is a regulation, not a number
+		return nil, false // 2022/2065 is a regulation, not a number
 	}
 	digits := 0
 	for _, r := range candidate {
@@ -294,7 +295,7 @@ func phone(candidate, country string) (string, bool, bool) {
 		}
 	}
 	if digits < 8 || digits > 15 {
-		return "", false, false
+		return nil, false
 	}
 	c := strings.TrimSpace(candidate)
 	if strings.HasPrefix(c, "00") {
@@ -305,13 +306,13 @@ func phone(candidate, country string) (string, bool, bool) {
 		region = "ZZ"
 	}
 	if !strings.HasPrefix(c, "+") && region == "ZZ" {
-		return "", false, false
+		return nil, false
 	}
 	num, err := phonenumbers.Parse(c, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", false, false
+		return nil, false
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), phonenumbers.GetNumberType(num) == phonenumbers.FIXED_LINE, true
+	return num, true
 }
 
 func isASCII(s string) bool {
@@ -326,15 +327,15 @@ func isASCII(s string) bool {
 // hasMixedScripts reports a word mixing Latin with Cyrillic or Greek letters, the usual
 // homoglyph trick.
 func hasMixedScripts(line string) bool {
-	for _, w := range strings.FieldsFunc(line, func(r rune) bool { return !unicode.IsLetter(r) && r != '.' && r != '/' }) {
-		latin, other := false, false
-		for _, r := range w {
-			switch {
-			case unicode.Is(unicode.Latin, r):
-				latin = true
-			case unicode.Is(unicode.Cyrillic, r), unicode.Is(unicode.Greek, r):
-				other = true
-			}
+	latin, other := false, false
+	for _, r := range line {
+		switch {
+		case !unicode.IsLetter(r) && r != '.' && r != '/':
+			latin, other = false, false // a word ends
+		case r < 0x80 || unicode.Is(unicode.Latin, r):
+			latin = true
+		case unicode.Is(unicode.Cyrillic, r), unicode.Is(unicode.Greek, r):
+			other = true
 		}
 		if latin && other {
 			return true
