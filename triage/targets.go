@@ -57,16 +57,27 @@ var contactLine = regexp.MustCompile(`(` + strings.Join([]string{
 // maxContactLine is the longest line read as a contact line ("Tél : 01 53 71 53 71").
 const maxContactLine = 160
 
-// allBits lets every term through the scan prefilter (for one-off lines).
-var allBits = func() (b [1024]uint64) {
-	for i := range b {
-		b[i] = ^uint64(0)
-	}
-	return b
-}()
-
 // contactGate holds the literals without which contactLine cannot match.
-var contactGate = &lexicon{res: []*regexp.Regexp{contactLine}, gates: [][]string{gate(contactLine.String())}}
+var contactGate = gate(contactLine.String())
+
+// contactGated reports whether a lower-cased line holds one of contactGate's literals.
+func contactGated(lower string) bool {
+	if contactGate == nil {
+		return true
+	}
+	for _, g := range contactGate {
+		if strings.Contains(lower, g) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayLinkTelegram reports whether a line may hold a Telegram link, whatever its case.
+func mayLinkTelegram(s string) bool {
+	return strings.Contains(s, "t.me") || strings.Contains(s, "T.me") || strings.Contains(s, "T.ME") ||
+		strings.Contains(s, "elegram") || strings.Contains(s, "ELEGRAM")
+}
 
 // signatureStarts open a closing block: from a line that starts with one of them, the rest
 // of the text is the sender's.
@@ -112,17 +123,25 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 	lineAt := 0
 	for _, line := range strings.Split(body, "\n") {
 		lineAt += len(line) + 1
-		lower := strings.ToLower(line)
 		digits := 0
 		for i := 0; i < len(line); i++ {
 			if line[i] >= '0' && line[i] <= '9' {
 				digits++
 			}
 		}
+		// A line with no digits, no @, no colon, no Telegram link and no long token holds no
+		// target: skip it before the costlier reading.
+		if digits < 4 && !strings.ContainsAny(line, "@:") && !mayLinkTelegram(line) && !hasLongToken(line, 26) {
+			if !isASCII(line) && hasMixedScripts(line) {
+				notes = append(notes, "mixed scripts in a line (possible homoglyphs)")
+			}
+			continue
+		}
+		lower := strings.ToLower(line)
 		// Only a short line with a number or an address can give the sender's own contact;
 		// a paragraph is not a signature line.
 		if len(line) <= maxContactLine && (digits >= 6 || strings.Contains(line, "@")) &&
-			contactGate.open(0, &scan{text: lower, bits: allBits}) && contactLine.MatchString(lower) && !mentionsTargetWords(lower) {
+			contactGated(lower) && contactLine.MatchString(lower) && !mentionsTargetWords(lower) {
 			continue
 		}
 		has := func(subs ...string) bool {

@@ -169,7 +169,7 @@ func (t *Triager) Triage(in Input) Result {
 	}
 
 	// Content harm and spam.
-	label, p := t.model.Classify(prefix(full, ContentBytes))
+	label, p := t.model.Classify(prefix(lower, ContentBytes))
 	res.Label = label
 	sig("content label %s (p=%.2f)", label, p)
 	score, strong, words := spamOf(sc, hits, label, p, in.Channel)
