@@ -31,6 +31,9 @@ type Input struct {
 	Kind   docket.Kind `json:"kind,omitempty"`
 	// Emergency is the requester's own flag.
 	Emergency bool `json:"emergency,omitempty"`
+	// Authority is the registered authority that sent the request, if any: an official
+	// sender whatever its address.
+	Authority string `json:"authority,omitempty"`
 }
 
 // Result is the sort of one request.
@@ -129,6 +132,9 @@ func (t *Triager) Triage(in Input) Result {
 		hits = book.match(sc, lang, "en", "xx")
 	}
 	official := officialSender(in.From)
+	if in.Authority != "" {
+		official = "registered authority " + in.Authority
+	}
 	if official != "" {
 		sig("official sender: %s", official)
 	}
