@@ -204,8 +204,8 @@ func (t *Triager) Triage(in Input) Result {
 	switch {
 	case in.Channel == docket.ChannelNotice:
 		threshold = 4
-	case noLegal && strings.Contains(lower, "http"):
-		threshold = 1 // no authority, no citation, a link and a selling or scam word
+	case noLegal && strings.Contains(lower, "http") && reFraud.find(sc) == "":
+		threshold = 1 // no authority, no citation, a link and a selling or scam word (and no report of a fraud)
 	case noLegal:
 		threshold = 2
 	}
