@@ -249,7 +249,7 @@ func (t *Triager) Triage(in Input) Result {
 	switch {
 	case res.Spam:
 		res.Regime, res.Kind = "none", docket.KindOther
-	case res.Emergency && (res.Regime == "" || (res.Regime == "national-other" && in.Regime == "")):
+	case res.Emergency && (res.Regime == "" || ((res.Regime == "national-other" || res.Regime == "fr-requisition") && in.Regime == "")):
 		res.Regime = "emergency"
 		sig("regime emergency: a threat to life without a cited instrument of its own")
 	case res.Regime == "" && official == "" && officialWords == 0 && (hits.count(cSupport) > 0 || hits.count(cSpam) > 0 || hits.count(cScam) > 0):
