@@ -302,9 +302,12 @@ func mentionsTargetWords(l string) bool {
 
 var citation = regexp.MustCompile(`^(19|20)\d{2}\s*/\s*\d+$`)
 
+// dateLike is a date (22.10.2026, 2026-10-22, 22/10/2026), not a number to parse.
+var dateLike = regexp.MustCompile(`^(\d{1,2}[./-]\d{1,2}[./-](19|20)?\d{2}|(19|20)\d{2}[./-]\d{1,2}[./-]\d{1,2})$`)
+
 // phone reads a phone number.
 func phone(candidate, country string) (*phonenumbers.PhoneNumber, bool) {
-	if citation.MatchString(strings.TrimSpace(candidate)) {
+	if citation.MatchString(strings.TrimSpace(candidate)) || dateLike.MatchString(strings.TrimSpace(candidate)) {
 		return nil, false // 2022/2065 is a regulation, not a number
 	}
 	digits := 0
