@@ -123,8 +123,12 @@ func Features(text string, bits uint, out []uint32) []uint32 {
 			text = text[:len(text)-1]
 		}
 	}
+	return features(strings.ToLower(text), bits, out)
+}
+
+// features is Features of a lower-cased text.
+func features(text string, bits uint, out []uint32) []uint32 {
 	mask := uint32(1)<<bits - 1
-	text = strings.ToLower(text)
 	basisW, basisB, basisC := fnvAdd(fnvBasis, "w"), fnvAdd(fnvBasis, "b"), fnvAdd(fnvBasis, "c")
 	sep := func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '@' && r != '#' && r != '\''
@@ -286,7 +290,15 @@ func softmax(z []float64) []float64 {
 
 // Classify returns the most likely label and its probability.
 func (m *Model) Classify(text string) (string, float64) {
-	p := m.Scores(Features(text, m.Bits, nil))
+	return m.classifyLower(strings.ToLower(text))
+}
+
+// classifyLower is Classify of a lower-cased text.
+func (m *Model) classifyLower(text string) (string, float64) {
+	if len(text) > MaxClassifiedBytes {
+		text = prefix(text, MaxClassifiedBytes)
+	}
+	p := m.Scores(features(text, m.Bits, nil))
 	best := 0
 	for i := range p {
 		if p[i] > p[best] {

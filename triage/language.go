@@ -71,7 +71,10 @@ var stopwordLang = func() map[string][]string {
 // Persian letters, Ukrainian vs Russian letters); Latin-script texts are told apart by
 // their frequent words and letters, and a trigram detector (whatlanggo) settles what those
 // leave open.
-func Language(text string) (string, float64) {
+func Language(text string) (string, float64) { return language(text, false) }
+
+// language is Language; lowered says the text is lower-cased already.
+func language(text string, lowered bool) (string, float64) {
 	// Links, handles and addresses say nothing of the language.
 	if strings.ContainsAny(text, "/@") || strings.Contains(text, "t.me") {
 		var b strings.Builder
@@ -171,7 +174,7 @@ func Language(text string) (string, float64) {
 	if share(latin) <= 0.5 {
 		return "und", 0
 	}
-	lang, conf, hits := latinLanguage(text, vi)
+	lang, conf, hits := latinLanguage(text, vi, lowered)
 	switch {
 	case lang != "" && lang[0] == '-' && (conf >= 0.3 || hits >= 4):
 		return "und", conf
@@ -192,9 +195,12 @@ func Language(text string) (string, float64) {
 	return code, info.Confidence
 }
 
-func latinLanguage(text string, vietnamese bool) (string, float64, float64) {
+func latinLanguage(text string, vietnamese, lowered bool) (string, float64, float64) {
 	score := make(map[string]float64, 8)
-	lower := strings.ToLower(text)
+	lower := text
+	if !lowered {
+		lower = strings.ToLower(text)
+	}
 	for i := 0; i < len(lower); {
 		j := i
 		for j < len(lower) {

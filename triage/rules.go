@@ -244,9 +244,9 @@ var kindRules = []struct {
 	kind docket.Kind
 	re   *lexicon
 }{
-	{docket.KindPreservation, rx(`preserv`, `conserv`, `sicher(n|ung)`, `aufbewahr`, `bewar`, `zabezpiecz`, `сохран`, `حفظ`, `نگهداری`, `muhafaza`, `koru`, `60-2`, `2703\s*\(f\)`, `EPOC[- ]?PR`)},
-	{docket.KindRemoval, rx(`\bremov`, `take ?down`, `delete`, `retrait`, `retirer`, `supprim`, `lösch`, `entfern`, `sperr`, `eliminar`, `retirada`, `rimuov`, `rimozion`, `remover`, `remoção`, `supressão`, `verwijder`, `usun`, `удал`, `заблокир`, `حذف`, `إزالة`, `kaldır`, `erişim engel`, `6-1`, `2021/784`)},
-	{docket.KindDisclosure, rx(`\bIP\b`, `datos`, `\bdati\b`, `telefonnummer`, `phone number`, `numéro de téléphone`, `número de telefone`, `paylaş`, `identif`, `subscriber`, `disclos`, `provide`, `produce`, `communiquer`, `communication`, `transmettre`, `fournir`, `auskunft`, `herausgabe`, `übermitt`, `bestandsdaten`, `proporcion`, `facilit`, `fornire`, `fornecer`, `dados cadastrais`, `verstrekken`, `gegevens`, `udostępn`, `przekaz`, `предостав`, `сведения`, `информаци`, `تزويد`, `معلومات`, `اطلاعات`, `bilgi`, `IP address`, `adresse IP`, `logs?\b`, `EPOC\b`, `60-1`, `77-1-1`, `99-3`, `100j`)},
+	{docket.KindPreservation, rx(`preserv`, `conserv`, `sichern`, `sicherung`, `aufbewahr`, `bewar`, `zabezpiecz`, `сохран`, `حفظ`, `نگهداری`, `muhafaza`, `koru`, `60-2`, `2703\s*\(f\)`, `EPOC[- ]?PR`)},
+	{docket.KindRemoval, rx(`take down`, `takedown`, `delete`, `retrait`, `retirer`, `supprim`, `lösch`, `entfern`, `sperr`, `eliminar`, `retirada`, `rimuov`, `rimozion`, `remover`, `remoção`, `supressão`, `verwijder`, `usun`, `удал`, `заблокир`, `حذف`, `إزالة`, `kaldır`, `erişim engel`, `6-1`, `2021/784`)},
+	{docket.KindDisclosure, rx(`datos`, `telefonnummer`, `phone number`, `numéro de téléphone`, `número de telefone`, `paylaş`, `identif`, `subscriber`, `disclos`, `provide`, `produce`, `communiquer`, `communication`, `transmettre`, `fournir`, `auskunft`, `herausgabe`, `übermitt`, `bestandsdaten`, `proporcion`, `facilit`, `fornire`, `fornecer`, `dados cadastrais`, `verstrekken`, `gegevens`, `udostępn`, `przekaz`, `предостав`, `сведения`, `информаци`, `تزويد`, `معلومات`, `اطلاعات`, `bilgi`, `IP address`, `adresse IP`, `EPOC\b`, `60-1`, `77-1-1`, `99-3`, `100j`)},
 }
 
 // csamTerms recognise notices and requests about child sexual abuse material.

@@ -197,6 +197,17 @@ func officialSender(from string) string {
 	if tld == "gov" || tld == "mil" {
 		return domain
 	}
+	// A police force's own domain under a country's top-level domain: cyberpolice.ir,
+	// politiaromana.ro, mumbaipolice.gov.in (a lookalike sits on .com, .org…).
+	if len(tld) == 2 {
+		for _, l := range labels[:len(labels)-1] {
+			for _, w := range []string{"police", "polizei", "politi", "policia", "policja", "polisen", "carabinieri", "gendarmerie", "jandarma"} {
+				if strings.Contains(l, w) && !strings.Contains(l, "-") {
+					return domain
+				}
+			}
+		}
+	}
 	return ""
 }
 

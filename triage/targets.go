@@ -89,10 +89,15 @@ var signatureStarts = []string{"--", "cordialement", "bien à vous", "respectueu
 // signatureAt returns the byte offset of the first line that opens a closing block, or -1.
 func signatureAt(text string) int {
 	off := 0
-	for _, line := range strings.SplitAfter(text, "\n") {
-		l := strings.ToLower(strings.TrimSpace(line))
+	for len(text) > 0 {
+		line := text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line = text[:i+1]
+		}
+		text = text[len(line):]
+		l := strings.TrimSpace(line)
 		for _, s := range signatureStarts {
-			if strings.HasPrefix(l, s) && (s != "--" || l == "--") {
+			if len(l) >= len(s) && strings.EqualFold(l[:len(s)], s) && (s != "--" || l == "--") {
 				return off
 			}
 		}

@@ -105,7 +105,7 @@ func (t *Triager) Triage(in Input) Result {
 	}
 
 	// Language.
-	lang, conf := Language(prefix(full, 480))
+	lang, conf := language(prefix(lower, 480), true)
 	res.Language = lang
 	sig("language %s (confidence %.2f)", lang, conf)
 	if conf < 0.3 {
@@ -175,7 +175,7 @@ func (t *Triager) Triage(in Input) Result {
 	}
 
 	// Content harm and spam.
-	label, p := t.model.Classify(prefix(lower, ContentBytes))
+	label, p := t.model.classifyLower(prefix(lower, ContentBytes))
 	res.Label = label
 	sig("content label %s (p=%.2f)", label, p)
 	score, strong, words := spamOf(sc, hits, label, p, in.Channel)
