@@ -242,7 +242,7 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 				add("ip", ip.String())
 			}
 		}
-		for _, loc := range reIPv6.FindAllStringIndex(ifHas(line, strings.Count(line, ":") >= 2), -1) {
+		for _, loc := range reIPv6.FindAllStringIndex(ifHas(line, mayHoldIPv6(line)), -1) {
 			if ip := net.ParseIP(line[loc[0]:loc[1]]); ip != nil && strings.Contains(line[loc[0]:loc[1]], ":") && take(loc) {
 				add("ip", ip.String())
 			}
@@ -263,6 +263,23 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 	}
 	return out, notes
 }
+
+// mayHoldIPv6 reports whether a line has "::" or two colons between hexadecimal digits, as
+// an IPv6 address does (a time, a URL's scheme or a label's colon do not).
+func mayHoldIPv6(line string) bool {
+	if strings.Contains(line, "::") {
+		return true
+	}
+	n := 0
+	for i := 1; i+1 < len(line); i++ {
+		if line[i] == ':' && isHex(line[i-1]) && isHex(line[i+1]) {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 // hasLongToken reports whether line holds a run of at least n letters and digits (a wallet
 // address is one).
