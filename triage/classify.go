@@ -293,12 +293,19 @@ func (m *Model) Classify(text string) (string, float64) {
 	return m.classifyLower(strings.ToLower(text))
 }
 
+// featurePool recycles feature buffers between requests.
+var featurePool = sync.Pool{New: func() any { b := make([]uint32, 0, 4096); return &b }}
+
 // classifyLower is Classify of a lower-cased text.
 func (m *Model) classifyLower(text string) (string, float64) {
 	if len(text) > MaxClassifiedBytes {
 		text = prefix(text, MaxClassifiedBytes)
 	}
-	p := m.Scores(features(text, m.Bits, nil))
+	buf := featurePool.Get().(*[]uint32)
+	feats := features(text, m.Bits, (*buf)[:0])
+	p := m.Scores(feats)
+	*buf = feats
+	featurePool.Put(buf)
 	best := 0
 	for i := range p {
 		if p[i] > p[best] {

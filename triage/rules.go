@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"sync"
 
 	"github.com/docket-dev/docket"
 )
@@ -82,8 +83,19 @@ type scan struct {
 
 func window(a, b, c byte) uint32 { return ((uint32(a)*131+uint32(b))*131 + uint32(c)) & 0xffff }
 
+// scanPool recycles scans (8 KB each) between requests.
+var scanPool = sync.Pool{New: func() any { return new(scan) }}
+
+// release returns a scan from newScan to the pool; it must not be used afterwards.
+func (sc *scan) release() {
+	clear(sc.bits[:])
+	sc.text = ""
+	scanPool.Put(sc)
+}
+
 func newScan(lower string) *scan {
-	sc := &scan{text: lower}
+	sc := scanPool.Get().(*scan)
+	sc.text = lower
 	for i := 0; i+3 <= len(lower); i++ {
 		w := window(lower[i], lower[i+1], lower[i+2])
 		sc.bits[w>>6] |= 1 << (w & 63)

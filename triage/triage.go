@@ -99,6 +99,7 @@ func (t *Triager) Triage(in Input) Result {
 		lower = strings.ReplaceAll(lower, "’", "'")
 	}
 	sc := newScan(lower)
+	defer sc.release()
 	if len(full) > MaxClassifiedBytes {
 		sig("long text: the first %d KB were classified", MaxClassifiedBytes>>10)
 		res.Confidence *= 0.9
