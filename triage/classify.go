@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -20,13 +21,20 @@ var Labels = []string{"none", "hate", "abuse", "spam"}
 // signal says so).
 const MaxClassifiedBytes = 16 << 10
 
+// ContentBytes is how much of a request the content model reads: the subject and the opening
+// lines (640 bytes) say what a message is, and scoring a feature costs a cache miss.
+const ContentBytes = 640
+
 // Model is a linear classifier over hashed word and character n-grams (multinomial logistic
 // regression). It is small enough to ship in the binary and fast enough for thousands of
 // texts a second on one core.
 type Model struct {
 	Bits    uint      // 2^Bits feature buckets
-	Weights []float32 // len(Labels) × 2^Bits, class-major
+	Weights []float32 // len(Labels) × 2^Bits, class-major (a trained model's; nil in a model read from a file)
 	Bias    []float32
+
+	once sync.Once
+	fm   []float32 // the weights feature-major (2^Bits × len(Labels)): one cache line per feature
 }
 
 //go:embed model.bin
@@ -86,14 +94,21 @@ func ReadModel(r io.Reader) (*Model, error) {
 	if err := binary.Read(r, binary.LittleEndian, m.Bias); err != nil {
 		return nil, fmt.Errorf("read model bias: %w", err)
 	}
-	q := make([]int16, int(classes)<<bits)
-	if err := binary.Read(r, binary.LittleEndian, q); err != nil {
+	// The file is class-major; the model is kept feature-major, so that scoring a feature
+	// reads one cache line instead of one per class.
+	buf := make([]byte, 2*(int(classes)<<bits))
+	if _, err := io.ReadFull(r, buf); err != nil {
 		return nil, fmt.Errorf("read model weights: %w", err)
 	}
-	m.Weights = make([]float32, len(q))
-	for i, v := range q {
-		m.Weights[i] = float32(v) * scale
+	k, size := int(classes), 1<<bits
+	m.fm = make([]float32, len(buf)/2)
+	for c := range k {
+		for f := range size {
+			at := 2 * (c*size + f)
+			m.fm[f*k+c] = float32(int16(binary.LittleEndian.Uint16(buf[at:]))) * scale
+		}
 	}
+	m.once.Do(func() {})
 	return m, nil
 }
 
@@ -108,32 +123,86 @@ func Features(text string, bits uint, out []uint32) []uint32 {
 			text = text[:len(text)-1]
 		}
 	}
+	return features(strings.ToLower(text), bits, out)
+}
+
+// features is Features of a lower-cased text.
+func features(text string, bits uint, out []uint32) []uint32 {
 	mask := uint32(1)<<bits - 1
-	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+	basisW, basisB, basisC := fnvAdd(fnvBasis, "w"), fnvAdd(fnvBasis, "b"), fnvAdd(fnvBasis, "c")
+	sep := func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '@' && r != '#' && r != '\''
-	})
+	}
+	// starts holds the byte offsets of the runes of "<word>" (the padded word) and its end.
+	var starts [64]int
 	prev := ""
-	var offs []int
-	for _, w := range words {
-		if strings.HasPrefix(w, "@") {
+	for i := 0; i < len(text); {
+		r, n := rune(text[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(text[i:])
+		}
+		if sep(r) {
+			i += n
+			continue
+		}
+		j := i + n
+		for j < len(text) {
+			r, n := rune(text[j]), 1
+			if r >= utf8.RuneSelf {
+				r, n = utf8.DecodeRuneInString(text[j:])
+			}
+			if sep(r) {
+				break
+			}
+			j += n
+		}
+		w := text[i:j]
+		i = j
+		if w[0] == '@' {
 			w = "@user"
 		}
-		out = append(out, fnvAdd(fnvAdd(fnvBasis, "w"), w)&mask)
+		out = append(out, fnvAdd(basisW, w)&mask)
 		if prev != "" {
-			out = append(out, fnvAdd(fnvAdd(fnvAdd(fnvAdd(fnvBasis, "b"), prev), " "), w)&mask)
+			out = append(out, fnvAdd(fnvAdd(fnvAdd(basisB, prev), " "), w)&mask)
 		}
 		prev = w
-		// Character n-grams of "<word>", by rune, as substrings of the padded word.
-		padded := "<" + w + ">"
-		offs = offs[:0]
-		for i := range padded {
-			offs = append(offs, i)
+		// Character 2- to 4-grams of "<" + w + ">", hashed from the word's bytes with the
+		// brackets fed in place.
+		cnt := 0
+		for k := range w {
+			if cnt == len(starts) {
+				break
+			}
+			starts[cnt] = k
+			cnt++
 		}
-		offs = append(offs, len(padded))
-		runes := len(offs) - 1
-		for n := 2; n <= 4; n++ {
-			for i := 0; i+n <= runes; i++ {
-				out = append(out, fnvAdd(fnvAdd(fnvBasis, "c"), padded[offs[i]:offs[i+n]])&mask)
+		runes := cnt + 2 // with "<" and ">"
+		if cnt == len(starts) {
+			runes = cnt // a very long word: its first runes, as a padded prefix
+		}
+		// byteAt(x) is the x-th rune of the padded word as a string slice, feed hashes it.
+		feed := func(h uint32, x int) uint32 {
+			switch {
+			case x == 0:
+				return (h ^ '<') * fnvPrime
+			case x == cnt+1:
+				return (h ^ '>') * fnvPrime
+			}
+			end := len(w)
+			if x < cnt {
+				end = starts[x]
+			}
+			return fnvAdd(h, w[starts[x-1]:end])
+		}
+		for a := 0; a+2 <= runes; a++ {
+			h := feed(feed(basisC, a), a+1)
+			out = append(out, h&mask)
+			if a+3 <= runes {
+				h = feed(h, a+2)
+				out = append(out, h&mask)
+				if a+4 <= runes {
+					out = append(out, feed(h, a+3)&mask)
+				}
 			}
 		}
 	}
@@ -156,6 +225,39 @@ func fnvAdd(h uint32, s string) uint32 {
 
 // Scores returns the probability of each label for the features.
 func (m *Model) Scores(feats []uint32) []float64 {
+	m.once.Do(func() {
+		k, size := len(m.Bias), 1<<m.Bits
+		m.fm = make([]float32, k*size)
+		for c := range k {
+			for f := range size {
+				m.fm[f*k+c] = m.Weights[c*size+f]
+			}
+		}
+	})
+	k := len(m.Bias)
+	z := make([]float64, k)
+	if k == 4 {
+		var s0, s1, s2, s3 float64
+		for _, f := range feats {
+			w := m.fm[int(f)*4 : int(f)*4+4]
+			s0, s1, s2, s3 = s0+float64(w[0]), s1+float64(w[1]), s2+float64(w[2]), s3+float64(w[3])
+		}
+		z[0], z[1], z[2], z[3] = float64(s0), float64(s1), float64(s2), float64(s3)
+	} else {
+		for _, f := range feats {
+			for c := range k {
+				z[c] += float64(m.fm[int(f)*k+c])
+			}
+		}
+	}
+	for c := range k {
+		z[c] += float64(m.Bias[c])
+	}
+	return softmax(z)
+}
+
+// scoresClassMajor scores with the class-major weights of a model being trained.
+func (m *Model) scoresClassMajor(feats []uint32) []float64 {
 	k := len(m.Bias)
 	size := 1 << m.Bits
 	z := make([]float64, k)
@@ -188,7 +290,22 @@ func softmax(z []float64) []float64 {
 
 // Classify returns the most likely label and its probability.
 func (m *Model) Classify(text string) (string, float64) {
-	p := m.Scores(Features(text, m.Bits, nil))
+	return m.classifyLower(strings.ToLower(text))
+}
+
+// featurePool recycles feature buffers between requests.
+var featurePool = sync.Pool{New: func() any { b := make([]uint32, 0, 4096); return &b }}
+
+// classifyLower is Classify of a lower-cased text.
+func (m *Model) classifyLower(text string) (string, float64) {
+	if len(text) > MaxClassifiedBytes {
+		text = prefix(text, MaxClassifiedBytes)
+	}
+	buf := featurePool.Get().(*[]uint32)
+	feats := features(text, m.Bits, (*buf)[:0])
+	p := m.Scores(feats)
+	*buf = feats
+	featurePool.Put(buf)
 	best := 0
 	for i := range p {
 		if p[i] > p[best] {

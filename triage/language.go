@@ -3,32 +3,56 @@ package triage
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/abadojack/whatlanggo"
 )
 
-// languages are the ones the fallback detector may answer.
-var languages = func() map[whatlanggo.Lang]bool {
-	m := map[whatlanggo.Lang]bool{}
-	for _, l := range []whatlanggo.Lang{whatlanggo.Fra, whatlanggo.Eng, whatlanggo.Deu, whatlanggo.Spa, whatlanggo.Ita,
-		whatlanggo.Por, whatlanggo.Nld, whatlanggo.Pol, whatlanggo.Rus, whatlanggo.Arb, whatlanggo.Pes, whatlanggo.Tur,
-		whatlanggo.Hin, whatlanggo.Cmn, whatlanggo.Ukr} {
+// Languages are the languages the sort tells apart (ISO 639-1). A text in another language
+// is "und" (undetermined), never a neighbour in the set.
+var Languages = strings.Fields("ar de el en es fa fr hi id it ja ko nl pl pt ro ru sv tr uk vi zh")
+
+var inSet = func() map[string]bool {
+	m := map[string]bool{}
+	for _, l := range Languages {
 		m[l] = true
 	}
 	return m
 }()
 
-// stopwords are frequent short words that tell Latin-script languages apart quickly.
+// stopwords are frequent short words that tell Latin-script languages apart quickly. The
+// languages marked with "-" are outside the set: they are listed so that a Danish or Czech
+// text is recognised as such and answered "und", rather than taken for Swedish or Polish.
 var stopwords = map[string][]string{
-	"fr": strings.Fields("le la les des du de un une et est pour que qui dans sur au aux par ce cette nous vous il elle sont pas avec ne ou mais votre notre"),
-	"en": strings.Fields("the and of to in is that for this with are on be by it you we from have has please your our an or as was will not"),
-	"de": strings.Fields("der die das und ist nicht ein eine zu den von mit sich des auf für im dem wir sie bitte ihre unser wird sind oder auch nach"),
-	"es": strings.Fields("el la los las de del que y en un una es por para con se al lo su sus como más pero este esta solicita ya usted nos muy fue tiene hay"),
-	"it": strings.Fields("il lo la gli le di che e è un una per con non del della dei nel alla sono come ai degli questo questa chiediamo da un qui su ha ho hai ci si anche tutto"),
-	"pt": strings.Fields("o a os as de do da dos das que e em um uma para com não por se ao na no mais como este esta é são já você seu sua nos nas pelo pela foi tem"),
-	"nl": strings.Fields("de het een en van is dat op te in voor met zijn niet aan er ook als bij deze die wij u uw naar"),
-	"pl": strings.Fields("i w na z się nie do że jest o to jak po co ten ta przez dla od oraz są prosimy konta"),
-	"tr": strings.Fields("ve bir bu için ile da de ne çok olarak gibi daha ama ya ki mi hesabını hemen lütfen bilgi"),
+	"fr":  strings.Fields("le la les des du de un une et est pour que qui dans sur au aux par ce cette nous vous il elle sont pas avec ne ou mais votre notre"),
+	"en":  strings.Fields("the and of to in is that for this with are on be by it you we from have has please your our an or as was will not"),
+	"de":  strings.Fields("der die das und ist nicht ein eine zu den von mit sich des auf für im dem wir sie bitte ihre unser wird sind oder auch nach"),
+	"es":  strings.Fields("el la los las de del que y en un una es por para con se al lo su sus como más pero este esta solicita ya usted nos muy fue tiene hay"),
+	"it":  strings.Fields("il lo la gli le di che e è un una per con non del della dei nel alla sono come ai degli questo questa chiediamo da un qui su ha ho hai ci si anche tutto"),
+	"pt":  strings.Fields("o a os as de do da dos das que e em um uma para com não por se ao na no mais como este esta é são já você seu sua nos nas pelo pela foi tem"),
+	"nl":  strings.Fields("de het een en van is dat op te in voor met zijn niet aan er ook als bij deze die wij u uw naar"),
+	"pl":  strings.Fields("i w na z się nie do że jest o to jak po co ten ta przez dla od oraz są prosimy konta"),
+	"tr":  strings.Fields("ve bir bu için ile da de ne çok olarak gibi daha ama ya ki mi hesabını hemen lütfen bilgi"),
+	"sv":  strings.Fields("och att det är som för på med inte av till har vi ni den om ett jag hon han de var kan ska eller efter enligt"),
+	"ro":  strings.Fields("și si în să de la cu care pe pentru este nu un o din vă că sunt acest această fost mai prin ale al lui"),
+	"id":  strings.Fields("yang dan di untuk dengan ini itu dari tidak akan kami anda pada dalam adalah atau saya kita sudah telah bisa ada mohon"),
+	"vi":  strings.Fields("và của là có không được cho này một những các người để trong với đã tôi bạn chúng anh em theo về"),
+	"hi":  strings.Fields("hai hain ka ki ke ko mein nahi nahin aap kya ye yeh wo woh tha thi kar raha rahi mujhe tum bhi aur mera meri tera teri uska usne hum"),
+	"-da": strings.Fields("og ikke af jeg være hvad eller efter skal"),
+	"-no": strings.Fields("og ikke av jeg være hva eller etter skal ikkje"),
+	"-cs": strings.Fields("je že jsou nebo také jsem který která bylo jako"),
+	"-sk": strings.Fields("sa sú ako alebo som ktorý ktorá bolo tiež"),
+	"-hu": strings.Fields("az és hogy nem egy van meg ez csak már mint volt vagy kell"),
+	"-fi": strings.Fields("ja on ei että oli hän mutta kun tai myös ovat tämä joka mitä niin"),
+	"-ca": strings.Fields("els les amb és però aquest aquesta seva també"),
+	"-hr": strings.Fields("je su kao ali što koji koja ili biti jer"),
+	"-sl": strings.Fields("je so kot ali ki pa tudi sem bilo"),
+	"-lt": strings.Fields("ir yra kad su iš bet tai kaip buvo jis jie"),
+	"-lv": strings.Fields("ir ar uz tas kā bija viņš viņa"),
+	"-et": strings.Fields("ja on et see ei oli ka kui mis aga või nii"),
+	"-tl": strings.Fields("ang ng mga ay ko mo siya hindi para kung ito"),
+	"-sw": strings.Fields("na ya wa kwa ni za katika hii kuwa au lakini"),
+	"-af": strings.Fields("nie vir sy hy ons"),
 }
 
 var stopwordLang = func() map[string][]string {
@@ -41,22 +65,30 @@ var stopwordLang = func() map[string][]string {
 	return m
 }()
 
-// Language returns the ISO 639-1 code of the text's language and a confidence in [0, 1];
-// "und" when it cannot tell (empty text, digits and links only). Scripts decide most
-// languages at once; Latin-script texts are told apart by their frequent words and letters,
-// and a trigram detector (whatlanggo) settles what those leave open.
-func Language(text string) (string, float64) {
+// Language returns the ISO 639-1 code of the text's language (one of Languages) and a
+// confidence in [0, 1]; "und" when it cannot tell or the language is outside the set.
+// Scripts decide most languages at once (Hangul, kana, Han, Greek, Devanagari, Arabic vs
+// Persian letters, Ukrainian vs Russian letters); Latin-script texts are told apart by
+// their frequent words and letters, and a trigram detector (whatlanggo) settles what those
+// leave open.
+func Language(text string) (string, float64) { return language(text, false) }
+
+// language is Language; lowered says the text is lower-cased already.
+func language(text string, lowered bool) (string, float64) {
 	// Links, handles and addresses say nothing of the language.
-	words := strings.Fields(text)
-	kept := words[:0]
-	for _, w := range words {
-		if !strings.ContainsAny(w, "/@") && !strings.Contains(w, "t.me") {
-			kept = append(kept, w)
+	if strings.ContainsAny(text, "/@") || strings.Contains(text, "t.me") {
+		var b strings.Builder
+		b.Grow(len(text))
+		for _, w := range strings.Fields(text) {
+			if !strings.ContainsAny(w, "/@") && !strings.Contains(w, "t.me") {
+				b.WriteString(w)
+				b.WriteByte(' ')
+			}
 		}
+		text = b.String()
 	}
-	text = strings.Join(kept, " ")
-	var latin, cyr, arab, han, deva, letters int
-	persian, ukrainian := false, false
+	var latin, cyr, arab, han, kana, hangul, deva, greek, other, letters int
+	var uk, ru, bg, cyrOut, fa, ur, vi bool
 	for _, r := range text {
 		if !unicode.IsLetter(r) {
 			continue
@@ -65,16 +97,41 @@ func Language(text string) (string, float64) {
 		switch {
 		case r < 0x250:
 			latin++
-		case unicode.Is(unicode.Cyrillic, r):
+		case r >= 0x1E00 && r <= 0x1EFF:
+			latin++
+			vi = true
+		case r >= 0x0370 && r <= 0x03FF, r >= 0x1F00 && r <= 0x1FFF:
+			greek++
+		case r >= 0x0400 && r <= 0x052F:
 			cyr++
-			ukrainian = ukrainian || strings.ContainsRune("іїєґ", r)
+			switch {
+			case strings.ContainsRune("іїєґ", r):
+				uk = true
+			case strings.ContainsRune("ыэ", r):
+				ru = true
+			case r == 'ъ':
+				bg = true
+			case strings.ContainsRune("ўјљњћђџѓќѕәғқңөұүһ", r):
+				cyrOut = true
+			}
 		case unicode.Is(unicode.Arabic, r):
 			arab++
-			persian = persian || strings.ContainsRune("پچژگکی", r)
+			switch {
+			case strings.ContainsRune("پچژگکی", r):
+				fa = true
+			case strings.ContainsRune("ٹڈڑںےھ", r):
+				ur = true
+			}
+		case unicode.In(r, unicode.Hiragana, unicode.Katakana):
+			kana++
 		case unicode.Is(unicode.Han, r):
 			han++
+		case unicode.Is(unicode.Hangul, r):
+			hangul++
 		case unicode.Is(unicode.Devanagari, r):
 			deva++
+		default:
+			other++
 		}
 	}
 	if letters < 3 {
@@ -82,25 +139,49 @@ func Language(text string) (string, float64) {
 	}
 	share := func(n int) float64 { return float64(n) / float64(letters) }
 	switch {
-	case share(arab) > 0.5 && persian:
+	case share(hangul) > 0.3:
+		return "ko", share(hangul)
+	case kana > 0 && share(kana) > 0.05 && share(han+kana) > 0.3:
+		return "ja", share(han + kana)
+	case share(han) > 0.3:
+		return "zh", share(han)
+	case share(greek) > 0.5:
+		return "el", share(greek)
+	case share(deva) > 0.5:
+		if strings.Contains(text, "आहे") || strings.Contains(text, "आणि") {
+			return "und", 0.5 // Marathi
+		}
+		return "hi", share(deva)
+	case share(arab) > 0.5 && ur:
+		return "und", 0.5 // Urdu
+	case share(arab) > 0.5 && fa:
 		return "fa", share(arab)
 	case share(arab) > 0.5:
 		return "ar", share(arab)
-	case share(cyr) > 0.5 && ukrainian:
+	case share(cyr) > 0.5 && cyrOut:
+		return "und", 0.5 // Belarusian, Serbian, Macedonian, Kazakh…
+	case share(cyr) > 0.5 && uk && !ru:
 		return "uk", share(cyr)
-	case share(cyr) > 0.5:
+	case share(cyr) > 0.5 && ru:
 		return "ru", share(cyr)
-	case share(han) > 0.3:
-		return "zh", share(han)
-	case share(deva) > 0.5:
-		return "hi", share(deva)
+	case share(cyr) > 0.5 && bg:
+		return "und", 0.5 // Bulgarian
+	case share(cyr) > 0.5:
+		return "ru", share(cyr) * 0.6
+	case share(other) > 0.5:
+		return "und", share(other)
 	}
-	if share(latin) > 0.5 {
-		if lang, conf, hits := latinLanguage(text); conf >= 0.5 || (lang != "" && hits >= 4) {
-			return lang, conf
-		}
+	if share(latin) <= 0.5 {
+		return "und", 0
 	}
-	info := whatlanggo.DetectWithOptions(text, whatlanggo.Options{Whitelist: languages})
+	lang, conf, hits := latinLanguage(text, vi, lowered)
+	switch {
+	case lang != "" && lang[0] == '-' && (conf >= 0.3 || hits >= 4):
+		return "und", conf
+	case lang != "" && lang[0] != '-' && (conf >= 0.5 || hits >= 4):
+		return lang, conf
+	}
+	info := whatlanggo.Detect(text)
 	code := info.Lang.Iso6391()
 	switch info.Lang {
 	case whatlanggo.Pes:
@@ -108,32 +189,81 @@ func Language(text string) (string, float64) {
 	case whatlanggo.Cmn:
 		code = "zh"
 	}
-	if code == "" {
-		return "und", 0
+	if !inSet[code] {
+		return "und", info.Confidence
 	}
 	return code, info.Confidence
 }
 
-func latinLanguage(text string) (string, float64, float64) {
-	score := map[string]float64{}
-	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' })
-	for _, w := range words {
-		for _, lang := range stopwordLang[w] {
-			score[lang]++
-		}
+func latinLanguage(text string, vietnamese, lowered bool) (string, float64, float64) {
+	score := make(map[string]float64, 8)
+	lower := text
+	if !lowered {
+		lower = strings.ToLower(text)
 	}
-	for _, r := range strings.ToLower(text) {
+	for i := 0; i < len(lower); {
+		j := i
+		for j < len(lower) {
+			r, n := rune(lower[j]), 1
+			if r >= utf8.RuneSelf {
+				r, n = utf8.DecodeRuneInString(lower[j:])
+			}
+			if !unicode.IsLetter(r) && r != '\'' {
+				if j == i {
+					j += n
+					i = j
+					continue
+				}
+				break
+			}
+			j += n
+		}
+		if j > i {
+			for _, lang := range stopwordLang[lower[i:j]] {
+				score[lang]++
+			}
+		}
+		i = j
+	}
+	if vietnamese {
+		score["vi"] += 3
+	}
+	for _, r := range lower {
+		if r < 0x80 {
+			continue // the letters below are all beyond ASCII
+		}
 		switch {
 		case strings.ContainsRune("ąćęłńśźż", r):
 			score["pl"] += 2
-		case strings.ContainsRune("ığş", r):
+		case strings.ContainsRune("ığ", r):
 			score["tr"] += 2
+		case r == 'ş':
+			score["tr"]++
+			score["ro"]++
+		case strings.ContainsRune("șțţ", r):
+			score["ro"] += 2
+		case r == 'ă':
+			score["ro"]++
+			score["vi"]++
+		case strings.ContainsRune("ươđ", r):
+			score["vi"] += 2
 		case r == 'ß':
 			score["de"] += 2
 		case strings.ContainsRune("ãõ", r):
 			score["pt"] += 2
 		case r == 'ñ':
 			score["es"] += 2
+		case r == 'å':
+			score["sv"]++
+			score["-da"]++
+			score["-no"]++
+		case strings.ContainsRune("æø", r):
+			score["-da"] += 2
+			score["-no"] += 2
+		case strings.ContainsRune("ěřů", r):
+			score["-cs"] += 2
+		case strings.ContainsRune("őű", r):
+			score["-hu"] += 2
 		case strings.ContainsRune("ëï", r):
 			score["nl"] += 0.5
 			score["fr"] += 0.5
@@ -141,9 +271,13 @@ func latinLanguage(text string) (string, float64, float64) {
 	}
 	best, second, lang := 0.0, 0.0, ""
 	for l, s := range score {
-		if s > best || (s == best && l < lang) {
+		switch {
+		case s > best:
 			best, second, lang = s, best, l
-		} else if s > second {
+		case s == best:
+			second = s
+			lang = min(lang, l)
+		case s > second:
 			second = s
 		}
 	}

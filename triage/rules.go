@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"sync"
 
 	"github.com/docket-dev/docket"
 )
@@ -14,6 +15,41 @@ type regimeRule struct {
 	regime string
 	re     *lexicon
 	why    string
+}
+
+// dsaActs name the Digital Services Act.
+var dsaActs = []string{"2022/2065", "dsa", "digital services", "services numériques", "digitale dienste"}
+
+// dsaArticle9, dsaArticle10 read "article 9" in the words before a mention of the act, on
+// the same line: "artículo 9 del Reglamento (UE) 2022/2065", "άρθρο 9 DSA".
+var (
+	dsaArticle9  = regexp.MustCompile(`(article|art\.?|artikel|artículo|articolo|artigo|artykuł|άρθρο|articolul|статья|стаття|madde|pasal|điều|المادة|ماده|第)\s*9\b`)
+	dsaArticle10 = regexp.MustCompile(`(article|art\.?|artikel|artículo|articolo|artigo|artykuł|άρθρο|articolul|статья|стаття|madde|pasal|điều|المادة|ماده|第)\s*10\b`)
+)
+
+// dsaArticle returns the citation of the article that re reads, before a mention of the act.
+func dsaArticle(sc *scan, re *regexp.Regexp) string {
+	for _, act := range dsaActs {
+		if !sc.mayContain(act) {
+			continue
+		}
+		for from := 0; ; {
+			i := strings.Index(sc.text[from:], act)
+			if i < 0 {
+				break
+			}
+			at := from + i
+			from = at + len(act)
+			window := sc.text[max(0, at-100):at]
+			if nl := strings.LastIndexByte(window, '\n'); nl >= 0 {
+				window = window[nl+1:]
+			}
+			if m := re.FindString(window); m != "" {
+				return m + " … " + act
+			}
+		}
+	}
+	return ""
 }
 
 // lexicon is a list of terms matched against lower-cased text: plain words by substring
@@ -47,8 +83,19 @@ type scan struct {
 
 func window(a, b, c byte) uint32 { return ((uint32(a)*131+uint32(b))*131 + uint32(c)) & 0xffff }
 
+// scanPool recycles scans (8 KB each) between requests.
+var scanPool = sync.Pool{New: func() any { return new(scan) }}
+
+// release returns a scan from newScan to the pool; it must not be used afterwards.
+func (sc *scan) release() {
+	clear(sc.bits[:])
+	sc.text = ""
+	scanPool.Put(sc)
+}
+
 func newScan(lower string) *scan {
-	sc := &scan{text: lower}
+	sc := scanPool.Get().(*scan)
+	sc.text = lower
 	for i := 0; i+3 <= len(lower); i++ {
 		w := window(lower[i], lower[i+1], lower[i+2])
 		sc.bits[w>>6] |= 1 << (w & 63)
@@ -81,6 +128,26 @@ func (l *lexicon) find(sc *scan) string {
 		}
 	}
 	return ""
+}
+
+// findAt is find with the byte offset of the match in the text.
+func (l *lexicon) findAt(sc *scan) (string, int) {
+	for _, t := range l.lits {
+		if sc.mayContain(t) {
+			if i := strings.Index(sc.text, t); i >= 0 {
+				return t, i
+			}
+		}
+	}
+	for i, re := range l.res {
+		if !l.open(i, sc) {
+			continue
+		}
+		if loc := re.FindStringIndex(sc.text); loc != nil {
+			return sc.text[loc[0]:loc[1]], loc[0]
+		}
+	}
+	return "", -1
 }
 
 // open reports whether regexp i may match the text: one of its gate literals occurs in it.
@@ -174,11 +241,11 @@ var regimeRules = []regimeRule{
 	{"eu-tco-removal", rx(`2021/784`, `\bTCO\b`, `terrorist content online`, `removal order`, `injonction de retrait`, `entfernungsanordnung`, `orden de retirada`, `ordine di rimozione`, `decisão de supressão`, `verwijderingsbevel`, `nakaz usunięcia`), "Terrorist content removal order (Reg. 2021/784)"},
 	{"fr-lcen-6-1", rx(`article 6-1 de la loi`, `6-1 (de la )?(loi|LCEN)`, `\bLCEN\b`, `\bPHAROS\b`, `\bOFAC\b`), "France, LCEN art. 6-1 (OFAC/PHAROS)"},
 	{"fr-requisition", rx(`(60-1|60-2|77-1-1|77-1-2|99-3|99-4)[^\n]{0,60}(code de procédure pénale|procédure pénale|C\.?P\.?P)`, `réquisition judiciaire`, `réquisition à personne`, `officier de police judiciaire`, `code de procédure pénale`), "France, requisition (CPP art. 60-1, 77-1-1, 99-3)"},
-	{"us-emergency", rx(`2702\s*\(b\)\s*\(8\)`, `2702\s*\(c\)\s*\(4\)`, `emergency disclosure request`, `exigent circumstances`), "US emergency disclosure (18 U.S.C. 2702)"},
+	{"us-emergency", rx(`2702\s*\(b\)\s*\(8\)`, `2702\s*\(c\)\s*\(4\)`, `2702[^\n]{0,80}emergenc`, `emergenc[^\n]{0,80}2702`), "US emergency disclosure (18 U.S.C. 2702)"},
 	{"us-2703f", rx(`2703\s*\(f\)`, `preservation letter`), "US preservation (18 U.S.C. 2703(f))"},
 	{"us-legal-process", rx(`18 U\.?S\.?C\.?\s*§*\s*2703`, `\bsubpoena\b`, `search warrant`, `grand jury`, `2703\s*\(d\)`), "US legal process (18 U.S.C. 2703)"},
-	{"dsa-art9", rx(`(article|art\.?|artikel|artículo|articolo|artigo|artykuł)\s*9\b[^\n]{0,80}(2022/2065|DSA|digital services|services numériques|digitale dienste)`, `order to act against illegal content`, `injonction d'agir`, `\bdsa,? art(icle|\.)?\s*9\b`), "DSA art. 9 order to act"},
-	{"dsa-art10", rx(`(article|art\.?|artikel|artículo|articolo|artigo|artykuł)\s*10\b[^\n]{0,80}(2022/2065|DSA|digital services|services numériques|digitale dienste)`, `order to provide information`, `injonction de fournir des informations`, `\bdsa,? art(icle|\.)?\s*10\b`), "DSA art. 10 order to provide information"},
+	{"dsa-art9", rx(`order to act against illegal content`, `injonction d'agir`, `\bdsa,? art(icle|\.)?\s*9\b`), "DSA art. 9 order to act"},
+	{"dsa-art10", rx(`order to provide information`, `injonction de fournir des informations`, `\bdsa,? art(icle|\.)?\s*10\b`), "DSA art. 10 order to provide information"},
 	{"dsa-art16", rx(`(article|art\.?)\s*16\b[^\n]{0,80}(2022/2065|DSA)`, `notice and action`), "DSA art. 16 notice"},
 	{"national-other", rx(`§\s*100[a-j]\s*StPO`, `\bStPO\b`, `Strafprozessordnung`, `Marco Civil`, `Lei 12\.965`, `Ley de Enjuiciamiento Criminal`, `LECrim`, `codice di procedura penale`, `c\.p\.p\.`, `Código de Processo Penal`, `Wetboek van Strafvordering`, `kodeks postępowania karnego`, `\bk\.p\.k\.`, `УПК`, `уголовно-процессуальн`, `Ceza Muhakemesi`, `\bCMK\b`, `قانون الإجراءات الجزائية`, `قانون آیین دادرسی`, `court order`, `tribunal`, `juzgado`, `tribunale`, `Gericht`, `prosecutor`, `procureur`, `Staatsanwaltschaft`, `fiscalía`, `procura della repubblica`, `Ministério Público`, `Openbaar Ministerie`, `prokuratura`, `прокуратур`, `savcılığı`, `النيابة`, `دادستان`), "national legal process"},
 }
@@ -189,50 +256,10 @@ var kindRules = []struct {
 	kind docket.Kind
 	re   *lexicon
 }{
-	{docket.KindPreservation, rx(`preserv`, `conserv`, `sicher(n|ung)`, `aufbewahr`, `bewar`, `zabezpiecz`, `сохран`, `حفظ`, `نگهداری`, `muhafaza`, `koru`, `60-2`, `2703\s*\(f\)`, `EPOC[- ]?PR`)},
-	{docket.KindRemoval, rx(`\bremov`, `take ?down`, `delete`, `retrait`, `retirer`, `supprim`, `lösch`, `entfern`, `sperr`, `eliminar`, `retirada`, `rimuov`, `rimozion`, `remover`, `remoção`, `supressão`, `verwijder`, `usun`, `удал`, `заблокир`, `حذف`, `إزالة`, `kaldır`, `erişim engel`, `6-1`, `2021/784`)},
-	{docket.KindDisclosure, rx(`\bIP\b`, `datos`, `\bdati\b`, `telefonnummer`, `phone number`, `numéro de téléphone`, `número de telefone`, `paylaş`, `identif`, `subscriber`, `disclos`, `provide`, `produce`, `communiquer`, `communication`, `transmettre`, `fournir`, `auskunft`, `herausgabe`, `übermitt`, `bestandsdaten`, `proporcion`, `facilit`, `fornire`, `fornecer`, `dados cadastrais`, `verstrekken`, `gegevens`, `udostępn`, `przekaz`, `предостав`, `сведения`, `информаци`, `تزويد`, `معلومات`, `اطلاعات`, `bilgi`, `IP address`, `adresse IP`, `logs?\b`, `EPOC\b`, `60-1`, `77-1-1`, `99-3`, `100j`)},
+	{docket.KindPreservation, rx(`preserv`, `conserv`, `sichern`, `sicherung`, `aufbewahr`, `bewar`, `zabezpiecz`, `сохран`, `حفظ`, `نگهداری`, `muhafaza`, `koru`, `60-2`, `2703\s*\(f\)`, `EPOC[- ]?PR`)},
+	{docket.KindRemoval, rx(`take down`, `takedown`, `delete`, `retrait`, `retirer`, `supprim`, `lösch`, `entfern`, `sperr`, `eliminar`, `retirada`, `rimuov`, `rimozion`, `remover`, `remoção`, `supressão`, `verwijder`, `usun`, `удал`, `заблокир`, `حذف`, `إزالة`, `kaldır`, `erişim engel`, `6-1`, `2021/784`)},
+	{docket.KindDisclosure, rx(`datos`, `telefonnummer`, `phone number`, `numéro de téléphone`, `número de telefone`, `paylaş`, `identif`, `subscriber`, `disclos`, `provide`, `produce`, `communiquer`, `communication`, `transmettre`, `fournir`, `auskunft`, `herausgabe`, `übermitt`, `bestandsdaten`, `proporcion`, `facilit`, `fornire`, `fornecer`, `dados cadastrais`, `verstrekken`, `gegevens`, `udostępn`, `przekaz`, `предостав`, `сведения`, `информаци`, `تزويد`, `معلومات`, `اطلاعات`, `bilgi`, `IP address`, `adresse IP`, `EPOC\b`, `60-1`, `77-1-1`, `99-3`, `100j`)},
 }
-
-// emergencyTerms: an imminent threat to life or of serious harm. Missing one is far worse
-// than a false alarm, so the list is generous.
-var emergencyTerms = rx(
-	// death threats, every language
-	`death threat`, `threat(s|ened)? to kill`, `menaces? de mort`, `morddrohung`, `todesdrohung`, `amenazas? de muerte`, `minacc(ia|e) di morte`, `ameaças? de morte`, `doodsbedreiging`, `groźb(a|y) śmierci`, `угроз[аы]? убийств`, `تهديد بالقتل`, `تهدید به مرگ`, `ölüm tehdid`,
-	// en
-	`kidnap`, `abduct`, `hostage`, `suicid`, `kill (myself|himself|herself|themselves)`, `end (my|his|her) life`, `self[- ]harm`, `bomb`, `explosive`, `shooting`, `shooter`, `mass casualty`, `threat to life`, `danger of death`, `imminent (threat|danger)`, `life is (at risk|in danger)`, `child (is )?in danger`, `missing (child|minor|girl|boy)`, `sextortion`, `terrorist attack`, `attack planned`,
-	// fr
-	`enlèvement`, `enlevé`, `séquestr`, `otage`, `suicid`, `se tuer`, `mettre fin à (ses|mes) jours`, `bombe`, `explosif`, `fusillade`, `tuerie`, `attentat`, `danger de mort`, `menace imminente`, `en danger`, `disparition inquiétante`, `mineur en danger`,
-	// de
-	`entführ`, `geisel`, `selbstmord`, `suizid`, `umbringen`, `sprengsatz`, `bombe`, `schießerei`, `amoklauf`, `anschlag`, `lebensgefahr`, `akute gefahr`, `vermisst`,
-	// es
-	`secuestr`, `rehén`, `suicid`, `quitarse la vida`, `bomba`, `explosivo`, `tiroteo`, `atentado`, `peligro de muerte`, `amenaza inminente`, `menor en peligro`, `desaparecid`,
-	// it
-	`rapiment`, `rapit`, `ostaggi`, `suicid`, `togliersi la vita`, `bomba`, `esplosiv`, `sparatoria`, `attentato`, `pericolo di vita`, `minaccia imminente`, `scompars`,
-	// pt
-	`sequestr`, `refém`, `suicíd`, `suicid`, `tirar a própria vida`, `bomba`, `explosiv`, `tiroteio`, `atentado`, `risco de vida`, `perigo de morte`, `ameaça iminente`, `desaparecid`,
-	// nl
-	`ontvoer`, `gijzel`, `zelfmoord`, `suïcid`, `bom\b`, `explosie`, `schietpartij`, `aanslag`, `levensgevaar`, `vermist`,
-	// pl
-	`porwan`, `zakładni`, `samobój`, `bomb`, `materiał wybuchow`, `strzelanin`, `zamach`, `zagrożenie życia`, `niebezpieczeństw`, `zaginion`,
-	// ru
-	`похищ`, `заложник`, `суицид`, `самоубийств`, `покончить с собой`, `бомб`, `взрыв`, `стрельб`, `теракт`, `угроза жизни`, `опасност`, `пропал`,
-	// ar
-	`اختطاف`, `خطف`, `رهينة`, `انتحار`, `قنبلة`, `متفجر`, `إطلاق نار`, `هجوم إرهابي`, `خطر على الحياة`, `تهديد وشيك`, `مفقود`,
-	// fa
-	`آدم‌ربایی`, `ربودن`, `گروگان`, `خودکشی`, `بمب`, `انفجار`, `تیراندازی`, `حمله تروریستی`, `خطر جانی`, `تهدید قریب`, `ناپدید`,
-	// tr
-	`kaçırıl`, `kaçırma`, `rehin`, `intihar`, `bomba`, `patlayıcı`, `silahlı saldırı`, `terör saldırısı`, `hayati tehlike`, `yakın tehdit`, `kayıp çocuk`,
-)
-
-// spamTerms: what the legal and abuse addresses mostly receive.
-var spamTerms = rx(`unsubscribe`, `click here`, `limited time`, `act now`, `100% free`, `free (gift|money|trial)`, `winner`, `you have won`, `lottery`, `jackpot`, `viagra`, `cialis`,
-	`casino`, `crypto (investment|profit)`, `double your`, `earn \$?\d+`, `work from home`, `make money`, `weight loss`, `miracle`, `dear friend`, `beneficiary`, `inheritance`,
-	`wire transfer`, `western union`, `verify your account`, `account (has been )?suspended`, `confirm your (password|identity)`, `reset your password`, `urgent response needed`,
-	`se désinscrire`, `désabonner`, `gagnant`, `vous avez gagné`, `abmelden`, `gewinner`, `sie haben gewonnen`, `darse de baja`, `ganador`, `ha ganado`, `vincitore`, `hai vinto`,
-	`ganhou`, `parabéns`, `gewonnen`, `wygrałeś`, `выиграли`, `ربحت`, `برنده`, `kazandınız`, `SEO services`, `backlinks`, `guest post`, `Nigerian`, `prince`,
-	`cliquez ici`, `clicca qui`, `haga clic`, `haz clic`, `klicken sie hier`, `hier klicken`, `clique aqui`, `klik hier`, `kliknij tutaj`, `нажмите`, `tıklayın`, `tıkla`,
-	`offerta a tempo`, `oferta limitada`, `offre limitée`, `annullare l'iscrizione`, `cancelar suscripción`, `claim (your|now)`, `riscuotere`, `réclamer votre`)
 
 // csamTerms recognise notices and requests about child sexual abuse material.
 var csamTerms = rx(`child (sexual )?abuse material`, `\bCSAM\b`, `child pornograph`, `pédopornograph`, `pédocriminel`, `Kinderpornograf`, `kinderpornograph`, `sexuelle[rn]? Missbrauch`, `abuso sexual infantil`, `pornografía infantil`, `pedopornograf`, `pornografia infantil`, `kinderporno`, `pornografia dziecięca`, `детская порнограф`, `إباحية الأطفال`, `کودک‌آزاری جنسی`, `çocuk istismar`, `grooming`)

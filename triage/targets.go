@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -41,6 +42,7 @@ var (
 	reBech32   = regexp.MustCompile(`(?i)\b(?:bc1|tb1)[ac-hj-np-z02-9]{8,87}\b`)
 	reETH      = regexp.MustCompile(`\b0x[a-fA-F0-9]{40}\b`)
 	reTON      = regexp.MustCompile(`\b[EUk0]Q[A-Za-z0-9_-]{46}\b`)
+	reTRON     = regexp.MustCompile(`\bT[1-9A-HJ-NP-Za-km-z]{33}\b`)
 )
 
 // contactLine marks a line that gives the requester's own details: a labelled phone or
@@ -55,16 +57,27 @@ var contactLine = regexp.MustCompile(`(` + strings.Join([]string{
 // maxContactLine is the longest line read as a contact line ("Tél : 01 53 71 53 71").
 const maxContactLine = 160
 
-// allBits lets every term through the scan prefilter (for one-off lines).
-var allBits = func() (b [1024]uint64) {
-	for i := range b {
-		b[i] = ^uint64(0)
-	}
-	return b
-}()
-
 // contactGate holds the literals without which contactLine cannot match.
-var contactGate = &lexicon{res: []*regexp.Regexp{contactLine}, gates: [][]string{gate(contactLine.String())}}
+var contactGate = gate(contactLine.String())
+
+// contactGated reports whether a lower-cased line holds one of contactGate's literals.
+func contactGated(lower string) bool {
+	if contactGate == nil {
+		return true
+	}
+	for _, g := range contactGate {
+		if strings.Contains(lower, g) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayLinkTelegram reports whether a line may hold a Telegram link, whatever its case.
+func mayLinkTelegram(s string) bool {
+	return strings.Contains(s, "t.me") || strings.Contains(s, "T.me") || strings.Contains(s, "T.ME") ||
+		strings.Contains(s, "elegram") || strings.Contains(s, "ELEGRAM")
+}
 
 // signatureStarts open a closing block: from a line that starts with one of them, the rest
 // of the text is the sender's.
@@ -76,10 +89,15 @@ var signatureStarts = []string{"--", "cordialement", "bien à vous", "respectueu
 // signatureAt returns the byte offset of the first line that opens a closing block, or -1.
 func signatureAt(text string) int {
 	off := 0
-	for _, line := range strings.SplitAfter(text, "\n") {
-		l := strings.ToLower(strings.TrimSpace(line))
+	for len(text) > 0 {
+		line := text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line = text[:i+1]
+		}
+		text = text[len(line):]
+		l := strings.TrimSpace(line)
 		for _, s := range signatureStarts {
-			if strings.HasPrefix(l, s) && (s != "--" || l == "--") {
+			if len(l) >= len(s) && strings.EqualFold(l[:len(s)], s) && (s != "--" || l == "--") {
 				return off
 			}
 		}
@@ -107,18 +125,28 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 	if at := signatureAt(text); at > len(text)/3 {
 		body = text[:at]
 	}
+	lineAt := 0
 	for _, line := range strings.Split(body, "\n") {
-		lower := strings.ToLower(line)
+		lineAt += len(line) + 1
 		digits := 0
 		for i := 0; i < len(line); i++ {
 			if line[i] >= '0' && line[i] <= '9' {
 				digits++
 			}
 		}
+		// A line with no digits, no @, no colon, no Telegram link and no long token holds no
+		// target: skip it before the costlier reading.
+		if digits < 4 && !strings.ContainsAny(line, "@:") && !mayLinkTelegram(line) && !hasLongToken(line, 26) {
+			if !isASCII(line) && hasMixedScripts(line) {
+				notes = append(notes, "mixed scripts in a line (possible homoglyphs)")
+			}
+			continue
+		}
+		lower := strings.ToLower(line)
 		// Only a short line with a number or an address can give the sender's own contact;
 		// a paragraph is not a signature line.
 		if len(line) <= maxContactLine && (digits >= 6 || strings.Contains(line, "@")) &&
-			contactGate.open(0, &scan{text: lower, bits: allBits}) && contactLine.MatchString(lower) && !mentionsTargetWords(lower) {
+			contactGated(lower) && contactLine.MatchString(lower) && !mentionsTargetWords(lower) {
 			continue
 		}
 		has := func(subs ...string) bool {
@@ -166,6 +194,9 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 			if !isASCII(u.Host) {
 				notes = append(notes, "non-ASCII host in a link: "+u.Host)
 			}
+			if officialSender("x@"+u.Hostname()) != "" {
+				continue // an authority's own portal or page, not what is asked about
+			}
 			add("url", u.String())
 		}
 		for _, loc := range reEmail.FindAllStringIndex(ifHas(line, has("@")), -1) {
@@ -191,12 +222,18 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 			{reETH, strings.Contains(line, "0x")},
 			{reTON, longToken && has("eq", "uq", "kq", "0q")},
 			{reBTC58, longToken},
+			{reTRON, longToken},
 		} {
 			re := w.re
 			for _, loc := range re.FindAllStringIndex(ifHas(line, w.ok && digits >= 6), -1) {
 				w := line[loc[0]:loc[1]]
-				if validWallet(w) && take(loc) {
+				switch {
+				case validWallet(w) && take(loc):
 					add("wallet", w)
+				case shapedWallet(w) && take(loc):
+					// A wallet typed by hand may carry a typo: it still names what is asked.
+					add("wallet", w)
+					notes = append(notes, "wallet "+w+" has the shape of an address but its checksum fails")
 				}
 			}
 		}
@@ -205,19 +242,44 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 				add("ip", ip.String())
 			}
 		}
-		for _, loc := range reIPv6.FindAllStringIndex(ifHas(line, strings.Count(line, ":") >= 2), -1) {
+		for _, loc := range reIPv6.FindAllStringIndex(ifHas(line, mayHoldIPv6(line)), -1) {
 			if ip := net.ParseIP(line[loc[0]:loc[1]]); ip != nil && strings.Contains(line[loc[0]:loc[1]], ":") && take(loc) {
 				add("ip", ip.String())
 			}
 		}
 		for _, loc := range rePhone.FindAllStringIndex(ifHas(line, digits >= 8), -1) {
-			if n, ok := phone(line[loc[0]:loc[1]], country); ok && take(loc) {
-				add("phone", n)
+			num, ok := phone(line[loc[0]:loc[1]], country)
+			if !ok || !take(loc) {
+				continue
 			}
+			// A fixed line on a short line (a signature, a switchboard) or in the last part of
+			// the letter is the sender's own, unless the line says whose it is.
+			if (utf8.RuneCountInString(line) <= 140 || lineAt > len(body)*6/10) && !mentionsTargetWords(lower) &&
+				phonenumbers.GetNumberType(num) == phonenumbers.FIXED_LINE {
+				continue
+			}
+			add("phone", phonenumbers.Format(num, phonenumbers.E164))
 		}
 	}
 	return out, notes
 }
+
+// mayHoldIPv6 reports whether a line has "::" or two colons between hexadecimal digits, as
+// an IPv6 address does (a time, a URL's scheme or a label's colon do not).
+func mayHoldIPv6(line string) bool {
+	if strings.Contains(line, "::") {
+		return true
+	}
+	n := 0
+	for i := 1; i+1 < len(line); i++ {
+		if line[i] == ':' && isHex(line[i-1]) && isHex(line[i+1]) {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 // hasLongToken reports whether line holds a run of at least n letters and digits (a wallet
 // address is one).
@@ -262,9 +324,13 @@ func mentionsTargetWords(l string) bool {
 
 var citation = regexp.MustCompile(`^(19|20)\d{2}\s*/\s*\d+$`)
 
-func phone(candidate, country string) (string, bool) {
-	if citation.MatchString(strings.TrimSpace(candidate)) {
-		return "", false // 2022/2065 is a regulation, not a number
+// dateLike is a date (22.10.2026, 2026-10-22, 22/10/2026), not a number to parse.
+var dateLike = regexp.MustCompile(`^(\d{1,2}[./-]\d{1,2}[./-](19|20)?\d{2}|(19|20)\d{2}[./-]\d{1,2}[./-]\d{1,2})$`)
+
+// phone reads a phone number.
+func phone(candidate, country string) (*phonenumbers.PhoneNumber, bool) {
+	if citation.MatchString(strings.TrimSpace(candidate)) || dateLike.MatchString(strings.TrimSpace(candidate)) {
+		return nil, false // 2022/2065 is a regulation, not a number
 	}
 	digits := 0
 	for _, r := range candidate {
@@ -273,7 +339,7 @@ func phone(candidate, country string) (string, bool) {
 		}
 	}
 	if digits < 8 || digits > 15 {
-		return "", false
+		return nil, false
 	}
 	c := strings.TrimSpace(candidate)
 	if strings.HasPrefix(c, "00") {
@@ -284,13 +350,13 @@ func phone(candidate, country string) (string, bool) {
 		region = "ZZ"
 	}
 	if !strings.HasPrefix(c, "+") && region == "ZZ" {
-		return "", false
+		return nil, false
 	}
 	num, err := phonenumbers.Parse(c, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", false
+		return nil, false
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), true
+	return num, true
 }
 
 func isASCII(s string) bool {
@@ -305,15 +371,15 @@ func isASCII(s string) bool {
 // hasMixedScripts reports a word mixing Latin with Cyrillic or Greek letters, the usual
 // homoglyph trick.
 func hasMixedScripts(line string) bool {
-	for _, w := range strings.FieldsFunc(line, func(r rune) bool { return !unicode.IsLetter(r) && r != '.' && r != '/' }) {
-		latin, other := false, false
-		for _, r := range w {
-			switch {
-			case unicode.Is(unicode.Latin, r):
-				latin = true
-			case unicode.Is(unicode.Cyrillic, r), unicode.Is(unicode.Greek, r):
-				other = true
-			}
+	latin, other := false, false
+	for _, r := range line {
+		switch {
+		case !unicode.IsLetter(r) && r != '.' && r != '/':
+			latin, other = false, false // a word ends
+		case r < 0x80 || unicode.Is(unicode.Latin, r):
+			latin = true
+		case unicode.Is(unicode.Cyrillic, r), unicode.Is(unicode.Greek, r):
+			other = true
 		}
 		if latin && other {
 			return true
@@ -323,6 +389,19 @@ func hasMixedScripts(line string) bool {
 }
 
 const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+// shapedWallet reports an address of the exact shape of a Bitcoin segwit (bc1q, 42 or 62
+// characters) or a TRON (T, 34 characters) address, whatever its checksum.
+func shapedWallet(w string) bool {
+	lw := strings.ToLower(w)
+	switch {
+	case strings.HasPrefix(lw, "bc1q") && (len(w) == 42 || len(w) == 62) && (lw == w || strings.ToUpper(w) == w):
+		return strings.Trim(lw[4:], "qpzry9x8gf2tvdw0s3jn54khce6mua7l") == ""
+	case w[0] == 'T' && len(w) == 34:
+		return true
+	}
+	return false
+}
 
 func validWallet(w string) bool {
 	switch {

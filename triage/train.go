@@ -112,7 +112,7 @@ func Train(examples []Example, cfg TrainConfig) *Model {
 			if len(f) == 0 {
 				continue
 			}
-			p := m.Scores(f)
+			p := m.scoresClassMajor(f)
 			step := rate * weight[ys[i]] / math.Sqrt(float64(len(f)))
 			for c := range k {
 				g := p[c]

@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -30,6 +31,9 @@ type Input struct {
 	Kind   docket.Kind `json:"kind,omitempty"`
 	// Emergency is the requester's own flag.
 	Emergency bool `json:"emergency,omitempty"`
+	// Authority is the registered authority that sent the request, if any: an official
+	// sender whatever its address.
+	Authority string `json:"authority,omitempty"`
 }
 
 // Result is the sort of one request.
@@ -91,14 +95,18 @@ func (t *Triager) Triage(in Input) Result {
 	}
 	full := strings.TrimSpace(in.Subject + "\n" + text)
 	lower := strings.ToLower(prefix(full, MaxClassifiedBytes))
+	if strings.Contains(lower, "’") {
+		lower = strings.ReplaceAll(lower, "’", "'")
+	}
 	sc := newScan(lower)
+	defer sc.release()
 	if len(full) > MaxClassifiedBytes {
 		sig("long text: the first %d KB were classified", MaxClassifiedBytes>>10)
 		res.Confidence *= 0.9
 	}
 
 	// Language.
-	lang, conf := Language(prefix(full, 320))
+	lang, conf := language(prefix(lower, 480), true)
 	res.Language = lang
 	sig("language %s (confidence %.2f)", lang, conf)
 	if conf < 0.3 {
@@ -116,39 +124,51 @@ func (t *Triager) Triage(in Input) Result {
 		country = languageCountry[lang]
 	}
 
+	// The lexicons of the text's language, English (the second language of letters) and
+	// what all share; every lexicon when the language is unknown.
+	var hits *lexHits
+	if lang == "und" {
+		hits = book.match(sc, allLexicons...)
+	} else {
+		hits = book.match(sc, lang, "en", "xx")
+	}
+	official := officialSender(in.From)
+	if in.Authority != "" {
+		official = "registered authority " + in.Authority
+	}
+	if official != "" {
+		sig("official sender: %s", official)
+	}
+
 	// Regime and kind.
 	res.Regime, res.Kind = in.Regime, in.Kind
-	matched := ""
-	for _, r := range regimeRules {
-		if m := r.re.find(sc); m != "" {
-			if res.Regime == "" {
-				res.Regime = r.regime
-			}
-			matched = r.regime
-			sig("regime %s: %q (%s)", r.regime, m, r.why)
-			break
+	matched, why := regimeOf(sc, hits)
+	if matched != "" {
+		if res.Regime == "" {
+			res.Regime = matched
 		}
+		sig("regime %s: %s", matched, why)
 	}
 	if in.Regime != "" && matched != "" && matched != in.Regime && matched != "national-other" {
 		sig("the requester named regime %s but the text cites %s", in.Regime, matched)
 	}
 	if res.Kind == "" {
-		best := 0
-		var hits []string
-		for _, k := range kindRules {
-			if m := k.re.findAll(sc); len(m) > best {
-				best, res.Kind, hits = len(m), k.kind, m
-			}
-		}
-		if best > 0 {
-			sig("kind %s: %s", res.Kind, strings.Join(uniq(hits), ", "))
-		}
+		res.Kind = kindOf(sc, hits, matched, len(strings.TrimSpace(in.Subject)), sig)
 	}
 
 	// Emergency.
-	if m := emergencyTerms.find(sc); m != "" {
+	officialWords := hits.count(cOfficial)
+	removalOrder := removalRegimes[matched] || (in.Channel != docket.ChannelNotice && res.Kind == docket.KindRemoval &&
+		(matched != "" || officialWords >= 2 || official != "" || hits.count(cRemoval) >= 2))
+	rk := assessRisk(hits, sc, matched, removalOrder, official == "" && officialWords < 2)
+	for _, n := range rk.notes {
+		sig("%s", n)
+	}
+	if rk.emergency {
 		res.Emergency = true
-		sig("emergency: %q", m)
+		for _, r := range rk.reasons {
+			sig("emergency: %s", r)
+		}
 	}
 	if in.Emergency {
 		res.Emergency = true
@@ -156,21 +176,63 @@ func (t *Triager) Triage(in Input) Result {
 	}
 
 	// Content harm and spam.
-	label, p := t.model.Classify(full)
+	label, p := t.model.classifyLower(prefix(lower, ContentBytes))
 	res.Label = label
 	sig("content label %s (p=%.2f)", label, p)
-	spamHits := spamTerms.findAll(sc)
-	legal := matched != "" || res.Emergency
-	switch {
-	case legal:
-		if label == "spam" {
-			res.Label = "none"
-			sig("classifier said spam but the text cites a legal basis: kept as a request")
+	score, strong, words := spamOf(sc, hits, label, p, in.Channel)
+	lookalike := lookalikeSender(in.From)
+	if lookalike != "" {
+		score, strong = score+2, strong+1
+		words = append(words, "sender named like an authority or the platform: "+lookalike)
+	}
+	if d := senderDomain(in.From); slices.Contains(junkTLDs, d[strings.LastIndexByte(d, '.')+1:]) && d != "" {
+		score++
+		words = append(words, "sender's domain "+d)
+	}
+	if m := credentialAsk.find(sc); m != "" && strings.Contains(lower, "http") {
+		score, strong = score+2, strong+1
+		words = append(words, "asks to log in through a link ("+m+")")
+	}
+	noLegal := matched == "" && official == "" && officialWords == 0 && !res.Emergency
+	if noLegal {
+		if m := priceTag.FindString(lower); m != "" {
+			score++
+			words = append(words, "prices ("+m+")")
 		}
-	case len(spamHits) >= 2 || (label == "spam" && p > 0.6) || (len(spamHits) == 1 && label == "spam"):
+	}
+	why = strings.Join(words, ", ")
+	threshold := 3
+	switch {
+	case in.Channel == docket.ChannelNotice:
+		threshold = 4
+	case noLegal && strings.Contains(lower, "http") && reFraud.find(sc) == "":
+		threshold = 1 // no authority, no citation, a link and a selling or scam word (and no report of a fraud)
+	case noLegal:
+		threshold = 2
+	}
+	legal := matched != ""
+	switch {
+	case score < threshold:
+		if label == "spam" && (legal || res.Emergency) {
+			res.Label = "none"
+			sig("classifier said spam but the text cites a legal basis or a risk to life: kept as a request")
+		}
+	case res.Emergency:
+		res.Label = "none"
+		sig("spam words (%s), but a risk to life outweighs them", why)
+	case official != "":
+		res.Label = "none"
+		sig("spam words (%s), but the sender is official (%s): kept as a request", why, official)
+	case lookalike != "" && score >= 4:
 		res.Spam = true
 		res.Label = "spam"
-		sig("spam: %s", strings.Join(uniq(spamHits), ", "))
+		sig("spam: a lookalike of an authority or of the platform (%s)", why)
+	case (legal || officialWords >= 2 || caseReference(lower) != "") && strong < 2:
+		sig("spam words (%s), but the text cites a legal basis, an authority or a case reference: kept as a request", why)
+	default:
+		res.Spam = true
+		res.Label = "spam"
+		sig("spam: %s", why)
 	}
 
 	// Defaults for what the text did not say.
@@ -180,15 +242,20 @@ func (t *Triager) Triage(in Input) Result {
 	if res.Kind == "" {
 		res.Kind = docket.KindOther
 	}
-	if res.Emergency && res.Kind == docket.KindDisclosure {
+	if res.Emergency && (res.Kind == docket.KindDisclosure || (in.Channel != docket.ChannelNotice && in.Kind == "" && in.From != "" && official == "" && res.Kind != docket.KindPreservation)) {
+		// A life at risk: what is asked first, by an authority or for a person who wrote
+		// to us, is who and where the people are.
 		res.Kind = docket.KindEmergencyDisclosure
 	}
 	switch {
 	case res.Spam:
 		res.Regime, res.Kind = "none", docket.KindOther
-	case res.Regime == "" && res.Emergency:
+	case res.Emergency && (res.Regime == "" || ((res.Regime == "national-other" || res.Regime == "fr-requisition") && in.Regime == "")):
 		res.Regime = "emergency"
-		sig("regime emergency: a threat to life without a cited legal basis")
+		sig("regime emergency: a threat to life without a cited instrument of its own")
+	case res.Regime == "" && official == "" && officialWords == 0 && (hits.count(cSupport) > 0 || hits.count(cSpam) > 0 || hits.count(cScam) > 0):
+		res.Regime, res.Kind = "none", docket.KindOther
+		sig("regime none: no legal request (no authority, no citation; %s)", strings.Join(append(hits.terms(cSupport), hits.terms(cSpam)...), ", "))
 	case res.Regime == "":
 		res.Regime = "national-other"
 		sig("regime national-other: no citation recognised")

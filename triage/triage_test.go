@@ -34,10 +34,39 @@ func TestLanguage(t *testing.T) {
 		"ar": "نطلب منكم تزويدنا بالمعلومات المتعلقة بهذا الحساب في أقرب وقت ممكن.",
 		"fa": "از شما درخواست می‌کنیم اطلاعات مربوط به این حساب را هر چه سریع‌تر ارائه دهید.",
 		"tr": "Bu hesapla ilgili bilgileri en kısa sürede bize iletmenizi rica ederiz.",
+		"uk": "Просимо надати інформацію щодо цього облікового запису якнайшвидше.",
+		"el": "Παρακαλούμε να μας παράσχετε τις πληροφορίες σχετικά με αυτόν τον λογαριασμό το συντομότερο δυνατό.",
+		"ro": "Vă rugăm să ne furnizați informațiile privind acest cont cât mai curând posibil.",
+		"sv": "Vi ber er att lämna ut uppgifterna om det här kontot så snart som möjligt.",
+		"id": "Kami meminta Anda untuk memberikan informasi terkait akun ini sesegera mungkin.",
+		"vi": "Chúng tôi đề nghị quý công ty cung cấp thông tin liên quan đến tài khoản này càng sớm càng tốt.",
+		"hi": "कृपया इस खाते से संबंधित जानकारी जल्द से जल्द उपलब्ध कराएं।",
+		"zh": "请尽快向我们提供与该账户有关的信息。",
+		"ja": "このアカウントに関する情報をできるだけ早くご提供ください。",
+		"ko": "이 계정과 관련된 정보를 가능한 한 빨리 제공해 주시기 바랍니다.",
 	}
 	for want, text := range tests {
 		if got, _ := triage.Language(text); got != want {
 			t.Errorf("Language(%q) = %s, want %s", text, got, want)
+		}
+	}
+	// Romanised Hindi is Hindi.
+	if got, _ := triage.Language("mera dost kal se ghar nahi aaya hai aur uska phone bhi band hai, kya aap madad kar sakte hain"); got != "hi" {
+		t.Errorf("romanised Hindi: %s", got)
+	}
+	// Outside the set: an honest "und", never a neighbour.
+	for name, text := range map[string]string{
+		"Danish":    "Vi beder jer om at udlevere oplysningerne om denne konto hurtigst muligt, og ikke senere end fredag.",
+		"Czech":     "Žádáme vás, abyste nám co nejdříve poskytli informace týkající se tohoto účtu, který byl použit.",
+		"Bulgarian": "Молим ви да ни предоставите информацията за този профил възможно най-скоро, ако е възможно.",
+		"Serbian":   "Молимо вас да нам доставите информације о овом налогу што је пре могуће, јер је хитно.",
+		"Urdu":      "براہ کرم ہمیں اس اکاؤنٹ سے متعلق معلومات جلد از جلد فراہم کریں، یہ بہت ضروری ہے۔",
+		"Hebrew":    "אנו מבקשים שתמסרו לנו את המידע הנוגע לחשבון זה בהקדם האפשרי.",
+		"Thai":      "เราขอให้คุณให้ข้อมูลเกี่ยวกับบัญชีนี้โดยเร็วที่สุด",
+		"Hungarian": "Kérjük, hogy a lehető leghamarabb adja meg nekünk a fiókkal kapcsolatos információkat, és ez nem vár.",
+	} {
+		if got, _ := triage.Language(text); got != "und" {
+			t.Errorf("%s: Language = %s, want und", name, got)
 		}
 	}
 	if got, _ := triage.Language("12345 https://t.me/x"); got != "und" && got != "en" {

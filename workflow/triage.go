@@ -58,12 +58,12 @@ func TriageInput(req *docket.Request, c *docket.Case) triage.Input {
 			text.WriteString("\n")
 		}
 	}
-	subject := req.Body.Reference
+	subject, from := req.Body.Reference, ""
 	if req.Body.Email != nil {
-		subject = req.Body.Email.Subject
+		subject, from = req.Body.Email.Subject, req.Body.Email.From
 	}
-	in := triage.Input{ID: req.ID, Channel: req.Channel, Subject: subject, Text: text.String(),
-		Country: c.Country, Emergency: req.Body.Emergency}
+	in := triage.Input{ID: req.ID, Channel: req.Channel, From: from, Subject: subject, Text: text.String(),
+		Country: c.Country, Emergency: req.Body.Emergency, Authority: req.AuthorityID}
 	if req.Body.RegimeSource != "default" {
 		in.Regime, in.Kind = req.Body.Regime, req.Body.Kind
 	}
@@ -148,7 +148,9 @@ func (s *Service) sortEvents(req *docket.Request, c *docket.Case, res triage.Res
 	d := docket.Sorting{Language: res.Language, Label: res.Label, Category: res.Category, Spam: &spam,
 		Confidence: res.Confidence, Targets: res.Targets, Signals: res.Signals}
 	regimeID, emergency := c.Regime, c.Emergency
-	if req.Body.RegimeSource == "default" && !res.Spam && res.Regime != c.Regime {
+	// A regime left to triage is set from the sort, "none" included: spam, a scam or a
+	// misdirected question is no legal request, has no legal clock and is never overdue.
+	if req.Body.RegimeSource == "default" && res.Regime != c.Regime {
 		if _, ok := s.regimes.Lookup(res.Regime); ok {
 			regimeID = res.Regime
 			d.Regime = res.Regime

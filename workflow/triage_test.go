@@ -207,3 +207,65 @@ func TestNearDuplicateNoticesThread(t *testing.T) {
 		t.Fatal("no event says why the notice joined the case")
 	}
 }
+
+// TestNoRegimeNoClock: a message sent to the legal address that is no legal request (spam, a
+// scam, a support question) takes the regime "none" from the sort: no deadline, and never
+// counted overdue, however long it waits.
+func TestNoRegimeNoClock(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			store := storetest.Open(t, engine)
+			tr, err := triage.New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+			clock := func() time.Time { return now }
+			svc := workflow.New(workflow.Config{Store: store, Now: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Triager: tr})
+			svc.Start(ctx)
+			defer svc.Stop()
+			submit := func(text string) *docket.Case {
+				res, err := svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelEmail, Raw: []byte(text),
+					Body: docket.RequestBody{Regime: "national-other", RegimeSource: "default", Kind: docket.KindOther, Description: text,
+						Email: &docket.Email{From: "sales@accounts-bulk.shop", Subject: "Offer"}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, err := store.Case(ctx, res.Receipt.CaseID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			for _, text := range []string{
+				"Verified accounts in bulk: 100 accounts for 90 USDT, wholesale price list, buy now: https://accounts-bulk.shop/order",
+				"Hello, I forgot my password and cannot log in to my account since yesterday, how do I reset it?",
+			} {
+				c := submit(text)
+				if c.Triage == nil || c.Regime != "none" || !c.DeadlineAt.IsZero() || !c.DueSoonAt.IsZero() {
+					t.Fatalf("%q: regime %s deadline %v due soon %v triage %+v", text, c.Regime, c.DeadlineAt, c.DueSoonAt, c.Triage)
+				}
+			}
+			// A legal request beside them keeps its clock, and is the only one overdue later.
+			res, err := svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelEmail, Raw: []byte("legal"),
+				Body: docket.RequestBody{Regime: "national-other", RegimeSource: "default", Kind: docket.KindDisclosure,
+					Description: "Réquisition judiciaire (article 60-1 du code de procédure pénale) : identité du titulaire du compte @faux_papiers."}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			legal, _ := store.Case(ctx, res.Receipt.CaseID)
+			if legal.Regime != "fr-requisition" || legal.DeadlineAt.IsZero() {
+				t.Fatalf("legal request: regime %s deadline %v", legal.Regime, legal.DeadlineAt)
+			}
+			st, err := store.Stats(ctx, now.Add(90*24*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Overdue != 1 || st.OldestOverdueCase != legal.ID {
+				t.Fatalf("90 days later: %d overdue (oldest %s), want only the legal request %s", st.Overdue, st.OldestOverdueCase, legal.ID)
+			}
+		})
+	}
+}

@@ -75,32 +75,45 @@ type evalLine struct {
 	} `json:"expect"`
 }
 
-func evaluate(tr *triage.Triager, r io.Reader, w io.Writer) error {
-	fields := []string{"language", "regime", "kind", "emergency", "spam", "label", "category"}
-	overall := map[string]*triage.Confusion{}
-	perLang := map[string]map[string]*triage.Confusion{}
-	var tp, fp, fn int
-	langTargets := map[string][3]int{}
+// evalStats are the figures of an evaluation: every field's confusion overall and per
+// language (the expected language, so that a wrong detection does not move a request to
+// another row), and target counts.
+type evalStats struct {
+	n          int
+	elapsed    time.Duration
+	overall    map[string]*triage.Confusion
+	perLang    map[string]map[string]*triage.Confusion
+	langN      map[string]int
+	tp, fp, fn int
+	langTarget map[string][3]int
+	misses     []string
+}
+
+var evalFields = []string{"language", "regime", "kind", "emergency", "spam", "label", "category"}
+
+// runEval triages every line of an --eval file and gathers the figures.
+func runEval(tr *triage.Triager, r io.Reader) (*evalStats, error) {
+	st := &evalStats{overall: map[string]*triage.Confusion{}, perLang: map[string]map[string]*triage.Confusion{},
+		langN: map[string]int{}, langTarget: map[string][3]int{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	n := 0
-	var elapsed time.Duration
 	for sc.Scan() {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
 		var l evalLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return fmt.Errorf("eval line %d: %w", n+1, err)
+			return nil, fmt.Errorf("eval line %d: %w", st.n+1, err)
 		}
-		n++
+		st.n++
 		start := time.Now()
 		res := tr.Triage(l.Input)
-		elapsed += time.Since(start)
+		st.elapsed += time.Since(start)
 		lang := res.Language
 		if l.Expect.Language != nil {
 			lang = *l.Expect.Language
 		}
+		st.langN[lang]++
 		got := map[string]string{"language": res.Language, "regime": res.Regime, "kind": string(res.Kind),
 			"emergency": fmt.Sprint(res.Emergency), "spam": fmt.Sprint(res.Spam), "label": res.Label, "category": res.Category}
 		want := map[string]*string{"language": l.Expect.Language, "regime": l.Expect.Regime, "kind": l.Expect.Kind, "label": l.Expect.Label, "category": l.Expect.Category}
@@ -112,84 +125,180 @@ func evaluate(tr *triage.Triager, r io.Reader, w io.Writer) error {
 			s := fmt.Sprint(*l.Expect.Spam)
 			want["spam"] = &s
 		}
-		for _, f := range fields {
+		for _, f := range evalFields {
 			if want[f] == nil {
 				continue
 			}
-			if overall[f] == nil {
-				overall[f] = &triage.Confusion{}
+			if st.overall[f] == nil {
+				st.overall[f] = &triage.Confusion{}
 			}
-			overall[f].Add(*want[f], got[f])
-			if perLang[lang] == nil {
-				perLang[lang] = map[string]*triage.Confusion{}
+			st.overall[f].Add(*want[f], got[f])
+			if st.perLang[lang] == nil {
+				st.perLang[lang] = map[string]*triage.Confusion{}
 			}
-			if perLang[lang][f] == nil {
-				perLang[lang][f] = &triage.Confusion{}
+			if st.perLang[lang][f] == nil {
+				st.perLang[lang][f] = &triage.Confusion{}
 			}
-			perLang[lang][f].Add(*want[f], got[f])
+			st.perLang[lang][f].Add(*want[f], got[f])
 			if *want[f] != got[f] {
-				fmt.Fprintf(w, "miss %s %s: want %s, got %s\n", l.ID, f, *want[f], got[f])
+				st.misses = append(st.misses, fmt.Sprintf("miss %s %s: want %s, got %s", l.ID, f, *want[f], got[f]))
 			}
 		}
 		if l.Expect.Targets != nil {
 			a, b, c := targetCounts(*l.Expect.Targets, res.Targets)
-			tp, fp, fn = tp+a, fp+b, fn+c
-			lt := langTargets[lang]
-			langTargets[lang] = [3]int{lt[0] + a, lt[1] + b, lt[2] + c}
+			st.tp, st.fp, st.fn = st.tp+a, st.fp+b, st.fn+c
+			lt := st.langTarget[lang]
+			st.langTarget[lang] = [3]int{lt[0] + a, lt[1] + b, lt[2] + c}
 			if b+c > 0 {
-				fmt.Fprintf(w, "miss %s targets: want %v, got %v\n", l.ID, *l.Expect.Targets, res.Targets)
+				st.misses = append(st.misses, fmt.Sprintf("miss %s targets: want %v, got %v", l.ID, *l.Expect.Targets, res.Targets))
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
+	return st, sc.Err()
+}
+
+// accuracy of a field overall ("" for a field no line expected).
+func (st *evalStats) accuracy(field string) float64 {
+	if c := st.overall[field]; c != nil {
+		return c.Accuracy()
+	}
+	return 0
+}
+
+// prf of the class "true" of a yes/no field (emergency, spam).
+func (st *evalStats) prf(field string) (p, r, f float64) {
+	if c := st.overall[field]; c != nil {
+		p, r, f, _ = c.PRF("true")
+	}
+	return p, r, f
+}
+
+func (st *evalStats) targetsF1() float64 {
+	_, _, f := triage.Scores(st.tp, st.fp, st.fn)
+	return f
+}
+
+// yesNo formats precision, recall or F1 of the class "true" of a yes/no field in one
+// language: "–" where the language has neither a true case nor a false alarm.
+func yesNo(c *triage.Confusion, which int) string {
+	if c == nil {
+		return "–"
+	}
+	p, r, f, support := c.PRF("true")
+	predicted := 0
+	for _, row := range c.Counts {
+		predicted += row["true"]
+	}
+	if support == 0 && predicted == 0 {
+		return "–"
+	}
+	switch which {
+	case 0:
+		if predicted == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f", p)
+	case 1:
+		if support == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f", r)
+	}
+	return fmt.Sprintf("%.2f", f)
+}
+
+func evaluate(tr *triage.Triager, r io.Reader, w io.Writer) error {
+	st, err := runEval(tr, r)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%d requests, %.0f µs each on average\n\n", n, float64(elapsed.Microseconds())/float64(max(n, 1)))
+	st.write(w)
+	return nil
+}
+
+func (st *evalStats) write(w io.Writer) {
+	for _, m := range st.misses {
+		fmt.Fprintln(w, m)
+	}
+	fmt.Fprintf(w, "\n%d requests, %.0f µs each on average\n\n", st.n, float64(st.elapsed.Microseconds())/float64(max(st.n, 1)))
 	fmt.Fprintf(w, "| field | accuracy | macro-F1 |\n| --- | ---: | ---: |\n")
-	for _, f := range fields {
-		if c := overall[f]; c != nil {
+	for _, f := range evalFields {
+		if c := st.overall[f]; c != nil {
 			fmt.Fprintf(w, "| %s | %.3f | %.3f |\n", f, c.Accuracy(), c.MacroF1())
 		}
 	}
-	p, rc, f1 := triage.Scores(tp, fp, fn)
+	p, rc, f1 := triage.Scores(st.tp, st.fp, st.fn)
 	fmt.Fprintf(w, "| targets | | P %.3f R %.3f F1 %.3f |\n", p, rc, f1)
-	for _, f := range fields {
-		c := overall[f]
+	if st.overall["emergency"] != nil {
+		p, r, _ := st.prf("emergency")
+		fmt.Fprintf(w, "\nemergency: recall %.3f, precision %.3f\n", r, p)
+	}
+	if st.overall["spam"] != nil {
+		p, r, f := st.prf("spam")
+		fmt.Fprintf(w, "spam: precision %.3f, recall %.3f, F1 %.3f\n", p, r, f)
+	}
+	for _, f := range evalFields {
+		c := st.overall[f]
 		if c == nil {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s: per class\n\n| class | precision | recall | F1 | n |\n| --- | ---: | ---: | ---: | ---: |\n", f)
-		classes := make([]string, 0, len(c.Counts))
-		for k := range c.Counts {
-			classes = append(classes, k)
-		}
-		sort.Strings(classes)
-		for _, k := range classes {
+		for _, k := range sortedKeys(c.Counts) {
 			p, r, f1, s := c.PRF(k)
 			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %d |\n", k, p, r, f1, s)
 		}
 	}
-	langs := make([]string, 0, len(perLang))
-	for l := range perLang {
-		langs = append(langs, l)
+
+	langs := sortedKeys(st.langN)
+	fmt.Fprintf(w, "\nper language\n\n| language | n | emergency recall | emergency precision | kind | regime | spam F1 | targets F1 | language |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	acc := func(c *triage.Confusion) string {
+		if c == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f", c.Accuracy())
 	}
-	sort.Strings(langs)
-	fmt.Fprintf(w, "\nper language (accuracy)\n\n| language | %s | targets F1 |\n|%s\n", strings.Join(fields, " | "), strings.Repeat(" --- |", len(fields)+2))
 	for _, l := range langs {
-		row := []string{l}
-		for _, f := range fields {
-			if c := perLang[l][f]; c != nil {
-				row = append(row, fmt.Sprintf("%.2f", c.Accuracy()))
-			} else {
-				row = append(row, "")
+		pl := st.perLang[l]
+		t := st.langTarget[l]
+		_, _, tf := triage.Scores(t[0], t[1], t[2])
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %.2f | %s |\n", l, st.langN[l], yesNo(pl["emergency"], 1), yesNo(pl["emergency"], 0),
+			acc(pl["kind"]), acc(pl["regime"]), yesNo(pl["spam"], 2), tf, acc(pl["language"]))
+	}
+	for _, f := range []string{"regime", "kind"} {
+		c := st.overall[f]
+		if c == nil {
+			continue
+		}
+		classes := map[string]bool{}
+		for g, row := range c.Counts {
+			classes[g] = true
+			for p := range row {
+				classes[p] = true
 			}
 		}
-		t := langTargets[l]
-		_, _, f1 := triage.Scores(t[0], t[1], t[2])
-		row = append(row, fmt.Sprintf("%.2f", f1))
-		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+		cols := sortedKeys(classes)
+		fmt.Fprintf(w, "\n%s: confusion (rows: expected, columns: given)\n\n| expected \\ given | %s |\n|%s\n", f, strings.Join(cols, " | "), strings.Repeat(" --- |", len(cols)+1))
+		for _, g := range sortedKeys(c.Counts) {
+			row := []string{g}
+			for _, p := range cols {
+				if n := c.Counts[g][p]; n > 0 {
+					row = append(row, fmt.Sprint(n))
+				} else {
+					row = append(row, "·")
+				}
+			}
+			fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+		}
 	}
-	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func targetCounts(want, got []docket.Target) (tp, fp, fn int) {
