@@ -1,15 +1,21 @@
 package api_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/api"
 )
 
 // TestPermissions is the matrix of who may call what.
@@ -304,4 +310,36 @@ func TestMergeAndSplitAPI(t *testing.T) {
 	if st := h.expect(h.do("GET", "/api/v1/requests/"+reqB, "authority", nil), 200).json(t); str(st, "case_id") != str(data, "to") {
 		t.Fatalf("after the split the request is in case %s, want %s", str(st, "case_id"), str(data, "to"))
 	}
+}
+
+// TestRequesterLimit: one authority sending faster than its limit gets 429 with a
+// Retry-After of the time until its next request is allowed, and nothing is stored; another
+// authority is not held back.
+func TestRequesterLimit(t *testing.T) {
+	t.Parallel()
+	h := setup(t, "sqlite")
+	h.srv = httptest.NewServer(api.New(api.Config{Service: h.svc, Store: h.store, RequestsPerSecond: 0.5, RequestBurst: 3}))
+	t.Cleanup(h.srv.Close)
+	count := func() int {
+		n := 0
+		if err := h.store.ScanRequests(context.Background(), func(*docket.Request) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for range 3 {
+		h.expect(h.do("POST", "/api/v1/requests", "authority", frRequisition()), 201)
+	}
+	before := count()
+	r := h.do("POST", "/api/v1/requests", "authority", frRequisition())
+	if r.status != http.StatusTooManyRequests || r.header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("over the limit: %d %s", r.status, r.body)
+	}
+	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 || ra > 2 {
+		t.Errorf("Retry-After %q, want the 2 s until the next token", r.header.Get("Retry-After"))
+	}
+	if count() != before {
+		t.Error("a refused request was stored")
+	}
+	h.expect(h.do("POST", "/api/v1/requests", "other", frRequisition()), 201)
 }

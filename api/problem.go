@@ -43,7 +43,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="docket"`)
 	case http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", strconv.Itoa(60))
+		if w.Header().Get("Retry-After") == "" { // a limiter that knows better set it
+			w.Header().Set("Retry-After", strconv.Itoa(60))
+		}
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,6 +37,12 @@ func (s *Server) writeReceipt(w http.ResponseWriter, res *workflow.Result) {
 
 func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r.Context())
+	if s.requesters != nil {
+		if ok, wait := s.requesters.Wait(p.authority.ID); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			return docket.Errorf(docket.ERATELIMIT, "Too many requests from your authority at once; send again after the time in Retry-After. Nothing of this request was kept.")
+		}
+	}
 	key, err := idempotencyKey(r)
 	if err != nil {
 		return err

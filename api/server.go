@@ -3,6 +3,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -41,6 +42,11 @@ type Config struct {
 	// Notices, when set, is the limiter of public notices, shared with the notice form so
 	// that the limit holds across both; otherwise the API makes its own.
 	Notices *ratelimit.Limiter
+	// RequestsPerSecond and RequestBurst limit the requests each authority submits (default
+	// 50 a second with bursts of 500): one requester flooding the API does not slow the
+	// others. A negative rate turns the limit off (load tests).
+	RequestsPerSecond float64
+	RequestBurst      int
 	// Keeper signs package download links; without it no package is offered.
 	Keeper *evidence.Keeper
 	// MetricsToken, when set, serves /metrics with the API to callers that present it as a
@@ -57,10 +63,12 @@ type Server struct {
 	maxBody int64
 	tokens  *tokenCache
 	notices *ratelimit.Limiter
-	metrics *metrics
-	proxies *ratelimit.Proxies
-	keeper  *evidence.Keeper
-	mux     *http.ServeMux
+	// requesters limits submissions per authority; nil when off.
+	requesters *ratelimit.Limiter
+	metrics    *metrics
+	proxies    *ratelimit.Proxies
+	keeper     *evidence.Keeper
+	mux        *http.ServeMux
 	// metricsHandler serves the Prometheus metrics (with the token check when one is set).
 	metricsHandler http.Handler
 }
@@ -113,6 +121,9 @@ func New(cfg Config) *Server {
 	}
 	if s.notices == nil {
 		s.notices = ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst)
+	}
+	if cfg.RequestsPerSecond >= 0 {
+		s.requesters = ratelimit.New(cmp.Or(cfg.RequestsPerSecond, 50), cmp.Or(cfg.RequestBurst, 500))
 	}
 	s.metrics = newMetrics(cfg.Registry, cfg.Store, cfg.Service)
 	for _, rt := range s.routes() {

@@ -1,5 +1,5 @@
-// Package ratelimit keeps a token bucket per client address, for the public entry points
-// (notices by API and by form).
+// Package ratelimit keeps a token bucket per client: per address for the public entry points
+// (notices by API and by form, sign-ins), per authority for the requests it submits.
 package ratelimit
 
 import (
@@ -35,6 +35,13 @@ func New(perSec float64, burst int) *Limiter {
 
 // Allow reports whether the client at addr may go on now, and counts it.
 func (l *Limiter) Allow(addr string) bool {
+	ok, _ := l.Wait(addr)
+	return ok
+}
+
+// Wait reports whether the client at addr may go on now, and counts it; when it may not,
+// it also says how long until it may (for Retry-After).
+func (l *Limiter) Wait(addr string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
@@ -52,7 +59,15 @@ func (l *Limiter) Allow(addr string) bool {
 		l.clients[addr] = c
 	}
 	c.seen = now
-	return c.l.AllowN(now, 1)
+	r := c.l.ReserveN(now, 1)
+	if !r.OK() {
+		return false, time.Minute
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
 }
 
 // Proxies says which peers in front of docket may name the client in X-Forwarded-For.

@@ -81,6 +81,8 @@ Common flags (each also read from the environment, and from --config FILE):
   --config FILE     a JSON file with any of: data, db, addr, public_url (DOCKET_PUBLIC_URL:
                     the site's address, base of links in mail), regimes, rules, clock_interval,
                     max_body, notices_per_minute, notice_burst, trust_proxy, trusted_proxies, log_level,
+                    requests_per_second (DOCKET_REQUESTS_PER_SECOND), request_burst (each
+                    authority's submissions; defaults 50 and 500; negative: no limit),
                     signins_per_minute, signin_burst, max_hashes (sign-ins per address, and
                     password hashes at once; defaults 10, 20, GOMAXPROCS),
                     pprof_addr (DOCKET_PPROF_ADDR: profiling on a separate listener),
@@ -117,8 +119,12 @@ type Config struct {
 	ClockInterval    string  `json:"clock_interval"`
 	MaxBody          int64   `json:"max_body"`
 	NoticesPerMinute float64 `json:"notices_per_minute"`
-	NoticeBurst      int     `json:"notice_burst"`
-	TrustProxy       bool    `json:"trust_proxy"`
+	// RequestsPerSecond and RequestBurst limit each authority's submissions (default 50/s,
+	// bursts of 500; negative: no limit).
+	RequestsPerSecond float64 `json:"requests_per_second"`
+	RequestBurst      int     `json:"request_burst"`
+	NoticeBurst       int     `json:"notice_burst"`
+	TrustProxy        bool    `json:"trust_proxy"`
 	// TrustedProxies are the CIDR ranges of the proxies in front of docket whose
 	// X-Forwarded-For entries count (with trust_proxy and none, the connection's peer).
 	TrustedProxies []string `json:"trusted_proxies"`
@@ -226,6 +232,9 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		}
 		if v, err := strconv.Atoi(m.Getenv("DOCKET_INTAKE_BATCH")); err == nil && v > 0 {
 			out.IntakeBatch = v
+		}
+		if v, err := strconv.ParseFloat(m.Getenv("DOCKET_REQUESTS_PER_SECOND"), 64); err == nil {
+			out.RequestsPerSecond = v
 		}
 		out.PublicURL = pick("", "DOCKET_PUBLIC_URL", base.PublicURL, "")
 		out.MetricsAddr = pick("", "DOCKET_METRICS_ADDR", base.MetricsAddr, "")

@@ -169,7 +169,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	reg := prometheus.NewRegistry()
 	apiHandler := api.New(api.Config{
 		Service: svc, Store: store, Logger: log, Registry: reg, MaxBody: cfg.MaxBody,
-		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, Proxies: proxies, Notices: notices, Keeper: keeper, MetricsToken: cfg.MetricsToken,
+		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, Proxies: proxies, Notices: notices,
+		RequestsPerSecond: cfg.RequestsPerSecond, RequestBurst: cfg.RequestBurst, Keeper: keeper, MetricsToken: cfg.MetricsToken,
 	})
 	sessionTTL, err := time.ParseDuration(cfg.SessionTTL)
 	if err != nil || sessionTTL <= 0 {
