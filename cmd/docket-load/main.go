@@ -8,6 +8,7 @@
 //	docket-load run   --url URL --token T [--rate R]
 //	docket-load mail  --docket ./docket [--duration 10s] [--concurrency 16] [--rate 200] [--size 20000]
 //	docket-load page  --docket ./docket [--duration 20s] [--rate 1000] [--every 100ms]
+//	docket-load flood --docket ./docket [--duration 10s] [--rate 50] [--flood-conns 32]
 package main
 
 import (
@@ -55,6 +56,8 @@ func main() {
 		err = mailBench(os.Args[2:])
 	case "page":
 		err = pageBench(os.Args[2:])
+	case "flood":
+		err = floodBench(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -405,5 +408,64 @@ func seed(args []string) error {
 		return err
 	}
 	fmt.Printf("seeded %d requests (%d events) in %s\n", n, n+1, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// floodBench measures flood fairness: one authority sends at a steady rate (open loop)
+// alone, then while another floods the API as fast as its connections go; the steady one's
+// p99 should barely move. It runs once with docket's per-requester limit (the default) and
+// once without it, for comparison.
+func floodBench(args []string) error {
+	fs := flag.NewFlagSet("flood", flag.ExitOnError)
+	docketBin := fs.String("docket", "./docket", "the docket binary")
+	db := fs.String("db", "", "postgres://… to measure PostgreSQL instead of SQLite")
+	duration := fs.Duration("duration", 10*time.Second, "length of each run")
+	rate := fs.Float64("rate", 50, "requests per second of the steady authority")
+	floodConns := fs.Int("flood-conns", 32, "connections of the flooding authority")
+	fs.Parse(args)
+	fmt.Printf("machine: %d CPUs (GOMAXPROCS), %s; load generator in this process\n", runtime.NumCPU(), runtime.Version())
+	for _, limit := range []string{"", "-1"} {
+		dir, env, engine, err := benchData("docket-flood-", *db)
+		if err != nil {
+			return err
+		}
+		env = slices.DeleteFunc(env, func(e string) bool { return strings.HasPrefix(e, "DOCKET_REQUESTS_PER_SECOND=") })
+		if limit != "" {
+			env = append(env, "DOCKET_REQUESTS_PER_SECOND="+limit)
+		}
+		steady, err := addAuthority(*docketBin, env)
+		if err != nil {
+			return err
+		}
+		flooder, err := addAuthority(*docketBin, env)
+		if err != nil {
+			return err
+		}
+		srv, err := start(*docketBin, []string{"serve", "--addr", "127.0.0.1:0"}, env)
+		if err != nil {
+			return err
+		}
+		url := "http://" + srv.addr + "/api/v1/requests"
+		load(url, steady, 8, *rate, 2*time.Second) // warm up
+		alone := load(url, steady, 16, *rate, *duration)
+		var flood *result
+		done := make(chan struct{})
+		go func() { flood = load(url, flooder, *floodConns, 0, *duration); close(done) }()
+		during := load(url, steady, 16, *rate, *duration)
+		<-done
+		srv.stop()
+		os.RemoveAll(dir)
+		name := "per-requester limit on (default)"
+		if limit != "" {
+			name = "per-requester limit off"
+		}
+		fmt.Printf("%s, %s:\n", name, engine)
+		fmt.Printf("  steady authority alone     %6.0f/s  p50 %7.2fms  p99 %7.2fms  statuses %v\n", alone.rate(), ms(alone.pct(0.5)), ms(alone.pct(0.99)), alone.statuses)
+		fmt.Printf("  steady, during the flood   %6.0f/s  p50 %7.2fms  p99 %7.2fms  statuses %v\n", during.rate(), ms(during.pct(0.5)), ms(during.pct(0.99)), during.statuses)
+		fmt.Printf("  flooding authority         %6.0f/s accepted, statuses %v\n", flood.rate(), flood.statuses)
+		if a := alone.pct(0.99); a > 0 {
+			fmt.Printf("  steady p99 during / alone: %.2f×\n", float64(during.pct(0.99))/float64(a))
+		}
+	}
 	return nil
 }
