@@ -189,3 +189,45 @@ func ftsQuery(q string) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// Backup writes a consistent copy of the database in data folder dir to dest, a folder
+// that must not hold a database yet, while docket may be serving: VACUUM INTO reads one
+// snapshot (one read transaction in WAL mode) and writes a compact, self-contained file.
+// The files beside the database that docket needs to read what it sealed (the evidence key)
+// are copied too. The copy opens as a data folder: docket serve --data dest.
+func Backup(ctx context.Context, dir, dest string) error {
+	src := filepath.Join(dir, FileName)
+	if _, err := os.Stat(src); err != nil {
+		return fmt.Errorf("backup: no docket database at %s: %w", src, err)
+	}
+	if err := os.MkdirAll(dest, 0o700); err != nil {
+		return fmt.Errorf("backup: create %s: %w", dest, err)
+	}
+	out := filepath.Join(dest, FileName)
+	if _, err := os.Stat(out); err == nil {
+		return fmt.Errorf("backup: %s already holds a database; choose an empty folder", dest)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+src+"?"+q.Encode())
+	if err != nil {
+		return fmt.Errorf("backup: open %s: %w", src, err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, out); err != nil {
+		os.Remove(out)
+		return fmt.Errorf("backup: copy %s to %s: %w", src, out, err)
+	}
+	for _, name := range []string{"evidence.key"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("backup: read %s: %w", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dest, name), b, 0o600); err != nil {
+			return fmt.Errorf("backup: write %s: %w", name, err)
+		}
+	}
+	return nil
+}

@@ -64,6 +64,7 @@ Usage:
                        (a portal sign-in for an officer, on a domain of the authority)
   docket audit verify  [--head SEQ:HASH] [--json]
   docket audit head
+  docket backup        [common flags] DEST   (a consistent copy of the SQLite database while serving)
   docket triage        < requests.jsonl      (no server, no database)
   docket triage --eval FILE
   docket triage export-corrections [common flags]   (people's corrections as --eval lines)
@@ -363,6 +364,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.auditVerify(ctx, rest)
 	case "audit head":
 		return m.auditHead(ctx, rest)
+	case "backup":
+		return m.backup(ctx, rest)
 	case "triage":
 		return m.triageCmd(ctx, rest)
 	case "triage export-corrections":
@@ -413,6 +416,7 @@ var descriptions = map[string]string{
 	"officer add":               "Give an officer of an authority a portal sign-in, on a domain of the authority.",
 	"audit verify":              "Check the hash chain and every table against it, read-only; exit 1 naming the first problem.",
 	"audit head":                "Print the chain's head (SEQ:HASH), to keep somewhere else.",
+	"backup":                    "Copy the SQLite database (and the evidence key) to a folder, consistently, while docket serves.",
 	"triage":                    "Sort requests given as JSON lines on stdin (no server, no database); --eval scores a labelled file.",
 	"triage export-corrections": "Write people's corrections of the sort as --eval lines.",
 	"train":                     "Re-train the content classifier (triage/model.bin).",
@@ -738,6 +742,34 @@ func (m *Main) auditHead(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "%d:%s\n", seq, hash)
 		return nil
 	})
+}
+
+// backup copies the SQLite database, consistently, while docket may be serving.
+func (m *Main) backup(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	var dest string
+	if n := len(args); n > 0 && !strings.HasPrefix(args[n-1], "-") {
+		dest, args = args[n-1], args[:n-1]
+	}
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if dest == "" {
+		return exitError{2, "backup needs a destination folder: docket backup [--data DIR] DEST"}
+	}
+	cfg, err := resolve()
+	if err != nil {
+		return err
+	}
+	if cfg.DB != "" {
+		return exitError{2, "backup copies the embedded SQLite database; for PostgreSQL use pg_basebackup or pg_dump (docs/OPERATIONS.md)"}
+	}
+	if err := sqlite.Backup(ctx, cfg.Data, dest); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "backed up %s to %s; check it with: docket audit verify --data %s\n", cfg.Data, dest, dest)
+	return nil
 }
 
 func loadRegimes(cfg *Config) (*regime.Table, error) { return regime.Load(cfg.Regimes) }
