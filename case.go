@@ -221,6 +221,9 @@ func (c *Case) applyMerged(d *Merged) {
 	if d.Discloses {
 		c.Discloses = true
 	}
+	if d.Unverified {
+		c.Sender, c.SenderVerified = SenderUnverified, nil
+	}
 	if d.Queue != "" {
 		c.Queue = d.Queue
 	}

@@ -156,6 +156,9 @@ type Merged struct {
 	Targets   []Target `json:"targets,omitempty"` // the merged case's sorted targets, added
 	// Discloses is set when the merged case disclosed and this one did not.
 	Discloses bool `json:"discloses,omitempty"`
+	// Unverified is set when the merged case came from an unverified sender that no person
+	// verified: the case is then unverified, and a verification must be recorded again.
+	Unverified bool `json:"unverified,omitempty"`
 }
 
 // MergedInto records, on the case that ends, that it was merged into another.
@@ -177,6 +180,9 @@ type RequestReceived struct {
 	RequestID string `json:"request_id"`
 	Channel   string `json:"channel"`
 	SHA256    string `json:"sha256"`
+	// Unverified is set when the request came from an unverified sender: the case is then
+	// unverified, and an earlier verification no longer covers it.
+	Unverified bool `json:"unverified,omitempty"`
 	// Why the request joined this case rather than opening its own.
 	Why string `json:"why,omitempty"`
 	// DeadlineAt and DueSoonAt are set when the new request's own clock runs out sooner:

@@ -69,6 +69,9 @@ var eventKinds = map[EventType]eventKind{
 		if d.Discloses {
 			c.Discloses = true
 		}
+		if d.Unverified {
+			c.Sender, c.SenderVerified = SenderUnverified, nil
+		}
 		return nil
 	}),
 	EventAssigned: with(func(c *Case, e *Event, d *Assigned) error {

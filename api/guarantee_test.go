@@ -1,12 +1,17 @@
 package api_test
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/audit"
+	"github.com/docket-dev/docket/sqlstore"
 	"github.com/docket-dev/docket/storetest"
+	"github.com/docket-dev/docket/workflow"
 )
 
 // The walk-arounds of issue 13, replayed through the API on each engine: each ended with
@@ -179,6 +184,87 @@ func TestWalkAroundApprovalDoesNotBind(t *testing.T) {
 			f.expect(f.act("reviewer", caseID, map[string]any{"type": "approve", "targets": []map[string]string{target("@a")}, "categories": []string{"subscriber"}}), 201)
 			f.expect(f.do("GET", url, "authority", nil), 200)
 			f.verify()
+		})
+	}
+}
+
+// mailFrom stores a mail from `from` at the given sender level, replying to the earlier
+// request inReplyTo when set (as the mail receiver threads it), and returns its case.
+func (f *full) mailFrom(from, level, ref, threadCase string, targets ...docket.Target) string {
+	f.t.Helper()
+	raw := fmt.Appendf(nil, "From: %s\r\nSubject: %s\r\n\r\nPlease disclose the subscriber data of the accounts.\r\n", from, ref)
+	res, err := f.svc.Submit(context.Background(), &workflow.Submission{
+		Channel: docket.ChannelEmail, Raw: raw, ContentType: "message/rfc822", Sender: level, ThreadCase: threadCase, ThreadWhy: "it replies to the earlier mail",
+		Body: docket.RequestBody{Kind: docket.KindDisclosure, Regime: "national-other", Reference: ref,
+			Description: "Please disclose the subscriber data of the accounts.", Targets: targets,
+			Email: &docket.Email{From: from, Subject: ref, Sender: docket.SenderCheck{Level: level}}},
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return res.Receipt.CaseID
+}
+
+// TestForgedMailCannotRideOnAVerification (found by an outside review): a forged mail
+// merged into an official sender's case, or threaded into an unverified case that a person
+// verified, makes the case unverified again: no approval, no data, before a person verifies
+// the sender once more.
+func TestForgedMailCannotRideOnAVerification(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			f := setupFull(t, engine)
+			// Merged into an official sender's case.
+			official := f.mailFrom("officer@police.example", docket.SenderOfficial, "OFF-1", "", docket.Target{Kind: "username", Value: "@a"})
+			_, forged := f.emailEmergency("officer@police.example", "FORGED-1", docket.Target{Kind: "username", Value: "@victim2"})
+			f.expect(f.act("agent", official, map[string]any{"type": "merge", "case": forged}), 201)
+			f.expect(f.act("agent", official, map[string]any{"type": "decide", "outcome": "comply", "statement": "Disclose subscriber data."}), 201)
+			f.expect(f.act("reviewer", official, map[string]any{"type": "approve"}), 409)
+			if got := f.act("agent", official, map[string]any{"type": "answer", "text": "Subscriber data of @victim2: …"}); got.status < 400 {
+				t.Fatalf("an answer with data left on a forged mail merged into an official case: %d %s", got.status, got.body)
+			}
+			f.expect(f.act("reviewer", official, map[string]any{"type": "verify_sender", "method": "callback", "text": "Called the police station back on its published number."}), 201)
+			f.expect(f.act("reviewer", official, map[string]any{"type": "approve"}), 201)
+
+			// Threaded into an unverified case a person had verified.
+			first := f.mailFrom("officer@small-police.example", docket.SenderUnverified, "SP-1", "", docket.Target{Kind: "username", Value: "@b"})
+			f.expect(f.act("agent2", first, map[string]any{"type": "verify_sender", "method": "callback", "text": "Call-back."}), 201)
+			if joined := f.mailFrom("officer@small-police.example", docket.SenderUnverified, "SP-1 bis", first, docket.Target{Kind: "username", Value: "@victim3"}); joined != first {
+				t.Fatalf("the reply did not join the case: %s, want %s", joined, first)
+			}
+			f.expect(f.act("agent", first, map[string]any{"type": "decide", "outcome": "comply", "statement": "Disclose subscriber data."}), 201)
+			f.expect(f.act("reviewer", first, map[string]any{"type": "approve"}), 409)
+			if got := f.act("agent", first, map[string]any{"type": "answer", "text": "Subscriber data of @victim3: …"}); got.status < 400 {
+				t.Fatalf("an answer with data left on an unverified mail threaded after the verification: %d %s", got.status, got.body)
+			}
+			f.verify()
+		})
+	}
+}
+
+// TestVerifyChecksRolesAtTheTime (found by an outside review): an agent's role raised to
+// reviewer behind docket's back for one approval, then put back, leaves the tables as they
+// were; audit verify still finds the approval by someone whose role, in the chain, was agent.
+func TestVerifyChecksRolesAtTheTime(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			f := setupFull(t, engine)
+			caseID := str(f.expect(f.do("POST", "/api/v1/requests", "authority", frRequisition()), 201).json(t), "case_id")
+			f.expect(f.act("agent", caseID, map[string]any{"type": "decide", "outcome": "comply", "statement": "Disclose."}), 201)
+			s := f.store.(*sqlstore.Store)
+			setRole := func(role string) {
+				if _, err := s.DB().Exec(s.Rebind(`UPDATE users SET role = ? WHERE id = ?`), role, f.ids["agent2"]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			setRole("reviewer")
+			f.expect(f.act("agent2", caseID, map[string]any{"type": "approve"}), 201)
+			setRole("agent")
+			_, err := audit.Verify(context.Background(), f.store, 0, "")
+			if err == nil || !strings.Contains(err.Error(), "whose role was agent") {
+				t.Fatalf("audit verify after a role raised for one approval: %v", err)
+			}
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/docket-dev/docket"
@@ -213,6 +214,9 @@ func (v *verifier) chain(ctx context.Context, expectSeq int64, expectHash string
 			}
 			return nil
 		}
+		if p := v.creds.mayHaveActed(e); p != "" {
+			return fail(&Problem{Seq: e.Seq, CaseID: e.CaseID, What: p})
+		}
 		batch = append(batch, e)
 		if len(batch) == cap(batch) {
 			batches <- batch
@@ -281,7 +285,9 @@ func (v *verifier) checkCases(ctx context.Context) error {
 			if err := json.Unmarshal(doc, &stored); err != nil {
 				return &Problem{CaseID: id, Table: "cases", What: "unreadable stored state: " + err.Error()}
 			}
-			stored.ID = id
+			if stored.ID != id {
+				return &Problem{CaseID: id, Table: "cases", What: fmt.Sprintf("the row holds the state of case %q", stored.ID)}
+			}
 			if diff := caseDiff(&stored, replayed); diff != "" {
 				return &Problem{CaseID: id, Table: "cases", What: "stored state differs from the state its events produce: " + diff}
 			}
@@ -456,6 +462,32 @@ type credentials struct {
 	authorities map[string]docket.AuthorityRegistered
 	logins      map[string]docket.LoginState
 	sessions    map[string]docket.SessionOpened // by digest of the cookie's hash
+}
+
+// mayHaveActed checks a staff member's act against the role the chain gave them at that
+// moment: a decision and an answer by someone who may work cases, an approval or a refusal
+// of one by a reviewer or an admin. A role raised behind docket's back for one act and put
+// back is caught here. It returns what is wrong, or "".
+func (c *credentials) mayHaveActed(e *docket.Event) string {
+	id, ok := strings.CutPrefix(string(e.Actor), "user:")
+	if !ok {
+		return ""
+	}
+	u, known := c.users[id]
+	if !known {
+		return "" // stores older than the staff events: nothing to compare with
+	}
+	switch e.Type {
+	case docket.EventApproved, docket.EventApprovalRejected:
+		if !u.Role.CanApprove() {
+			return fmt.Sprintf("%s by user %s, whose role was %s at the time: only a reviewer or an admin may", e.Type, id, u.Role)
+		}
+	case docket.EventDecided, docket.EventAnswered:
+		if !u.Role.CanWork() {
+			return fmt.Sprintf("%s by user %s, whose role was %s at the time", e.Type, id, u.Role)
+		}
+	}
+	return ""
 }
 
 func (c *credentials) apply(e *docket.Event) error {

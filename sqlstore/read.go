@@ -67,6 +67,9 @@ func notFoundOr(err error, what string) error {
 // Case returns one case.
 func (s *Store) Case(ctx context.Context, id string) (*docket.Case, error) {
 	c, err := scanCase(s.queryRow(ctx, `SELECT doc FROM cases WHERE id = ?`, id))
+	if err == nil {
+		err = sameCase(c, id)
+	}
 	return c, notFoundOr(err, "read case "+id)
 }
 

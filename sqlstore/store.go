@@ -428,10 +428,22 @@ func (t *tx) Case(ctx context.Context, id string) (*docket.Case, error) {
 		return nil, err
 	}
 	c, err := scanCase(t.queryRow(ctx, `SELECT doc FROM cases WHERE id = ?`+t.s.d.ForUpdate, id))
+	if err == nil {
+		err = sameCase(c, id)
+	}
 	if err != nil && !errors.Is(err, docket.ErrNotFound) {
 		return nil, fmt.Errorf("read case %s: %w", id, err)
 	}
 	return c, err
+}
+
+// sameCase refuses a case row whose stored document is another case's: an edit of the
+// database, which no action may build on (it would record its events on the other case).
+func sameCase(c *docket.Case, id string) error {
+	if c.ID != id {
+		return fmt.Errorf("the row of case %s holds the state of case %q: the database was edited (run docket audit verify)", id, c.ID)
+	}
+	return nil
 }
 
 func (t *tx) CaseRequests(ctx context.Context, caseID string) ([]*docket.Request, error) {

@@ -399,6 +399,7 @@ func (s *Service) thread(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 		e = docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, docket.RequestReceived{
 			RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256, Why: p.sub.ThreadWhy, Emergency: p.c.Emergency && !c.Emergency,
 			Discloses:     p.c.Discloses && !c.Discloses,
+			Unverified:    p.c.Sender == docket.SenderUnverified,
 			StoredRequest: stored,
 		})
 	}
@@ -479,6 +480,7 @@ func (s *Service) attach(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 	}
 	d.Emergency = p.c.Emergency && !c.Emergency
 	d.Discloses = p.c.Discloses && !c.Discloses
+	d.Unverified = p.c.Sender == docket.SenderUnverified
 	req.CaseID = c.ID
 	if err := s.join(ctx, tx, p, c, docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, d)); err != nil {
 		return false, err

@@ -106,6 +106,8 @@ func (s *Service) merge(ctx context.Context, u *docket.User, intoID string, a Ac
 			d.Emergency, d.Queue = true, from.Queue
 		}
 		d.Discloses = from.Discloses && !into.Discloses
+		// A forged mail merged into a verified case does not ride on its verification.
+		d.Unverified = from.Sender == docket.SenderUnverified && from.SenderVerified == nil
 		if from.Priority > into.Priority {
 			d.Priority = from.Priority
 		}

@@ -9,6 +9,7 @@
 //	docket-load mail  --docket ./docket [--duration 10s] [--concurrency 16] [--rate 200] [--size 20000]
 //	docket-load page  --docket ./docket [--duration 20s] [--rate 1000] [--every 100ms]
 //	docket-load flood --docket ./docket [--duration 10s] [--rate 50] [--flood-conns 32]
+//	docket-load chaos --docket ./docket [--rounds 10] [--clients 16] [--db postgres://…] [--json]
 package main
 
 import (
@@ -58,6 +59,8 @@ func main() {
 		err = pageBench(os.Args[2:])
 	case "flood":
 		err = floodBench(os.Args[2:])
+	case "chaos":
+		err = chaos(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
