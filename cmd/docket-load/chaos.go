@@ -30,15 +30,19 @@ import (
 // sent again with their Idempotency-Key. Then it proves that every receipt given exists,
 // exactly once, with its hash, and that `docket audit verify` passes.
 //
-//	docket-load chaos --docket ./docket [--rounds 10] [--clients 16] [--db postgres://…]
+//	docket-load chaos --docket ./docket [--rounds 10] [--clients 16] [--db postgres://… [--nodes 2]]
 func chaos(args []string) error {
 	fs := flag.NewFlagSet("chaos", flag.ExitOnError)
 	docketBin := fs.String("docket", "./docket", "the docket binary")
 	db := fs.String("db", "", "postgres://… (an empty schema) to run on PostgreSQL instead of SQLite")
 	rounds := fs.Int("rounds", 10, "crashes")
 	clients := fs.Int("clients", 16, "concurrent clients")
+	nodeCount := fs.Int("nodes", 1, "docket serve processes on the one database (PostgreSQL for more than one); each round kills one")
 	asJSON := fs.Bool("json", false, "end with one JSON line")
 	fs.Parse(args)
+	if *nodeCount > 1 && *db == "" {
+		return fmt.Errorf("several nodes share a PostgreSQL database: give --db")
+	}
 
 	dir, env, engine, err := benchData("docket-chaos-", *db)
 	if err != nil {
@@ -93,15 +97,17 @@ func chaos(args []string) error {
 		return true
 	}
 	var restarts []time.Duration
-	serveOnce := func(crash bool) error {
+	startNode := func() (*server, error) {
 		t0 := time.Now()
 		srv, err := start(*docketBin, []string{"serve", "--addr", "127.0.0.1:0"}, env)
-		if err != nil {
-			return err
+		if err == nil {
+			restarts = append(restarts, time.Since(t0))
 		}
-		restarts = append(restarts, time.Since(t0))
-		url := "http://" + srv.addr + "/api/v1/requests"
-		// First what the last crash left unsure, with the same key and body.
+		return srv, err
+	}
+	urlOf := func(srv *server) string { return "http://" + srv.addr + "/api/v1/requests" }
+	// settle sends again, with the same key and body, what a crash left unsure.
+	settle := func(url string) {
 		mu.Lock()
 		retry := unsure
 		unsure = nil
@@ -116,20 +122,35 @@ func chaos(args []string) error {
 				mu.Unlock()
 			}
 		}
-		if !crash {
-			srv.stop()
-			return nil
+	}
+	nodes := make([]*server, *nodeCount)
+	for i := range nodes {
+		if nodes[i], err = startNode(); err != nil {
+			return err
+		}
+	}
+	start0 := time.Now()
+	for r := range *rounds {
+		settle(urlOf(nodes[0]))
+		var live sync.Map // node index → url, while it serves
+		for i, n := range nodes {
+			live.Store(i, urlOf(n))
 		}
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
-		for range *clients {
+		for c := range *clients {
 			wg.Go(func() {
-				for {
+				for k := 0; ; k++ {
 					select {
 					case <-stop:
 						return
 					default:
 					}
+					u, ok := live.Load((c + k) % len(nodes))
+					if !ok {
+						u, _ = live.Load((c + k + 1) % len(nodes))
+					}
+					url, _ := u.(string)
 					mu.Lock()
 					next++
 					i := next
@@ -137,35 +158,39 @@ func chaos(args []string) error {
 					body := requestBody(i)
 					bodies[key] = body
 					mu.Unlock()
-					if !send(url, key, body) {
+					if url == "" || !send(url, key, body) {
 						mu.Lock()
 						unsure = append(unsure, key)
 						mu.Unlock()
-						time.Sleep(10 * time.Millisecond) // the server is down: do not spin
+						time.Sleep(10 * time.Millisecond) // the node is down: do not spin
 					}
 				}
 			})
 		}
 		time.Sleep(time.Second + time.Duration(rand.Int64N(int64(3*time.Second))))
-		srv.cmd.Process.Kill() // SIGKILL: no shutdown, no flush
-		srv.cmd.Wait()
+		victim := rand.IntN(len(nodes))
+		nodes[victim].cmd.Process.Kill() // SIGKILL: no shutdown, no flush
+		nodes[victim].cmd.Wait()
+		if len(nodes) > 1 {
+			// The others keep serving while the victim is down.
+			time.Sleep(time.Second)
+			live.Delete(victim)
+			time.Sleep(time.Second)
+		}
 		close(stop)
 		wg.Wait()
-		return nil
-	}
-	start0 := time.Now()
-	for r := range *rounds {
-		if err := serveOnce(true); err != nil {
-			return fmt.Errorf("round %d: %w", r+1, err)
+		if nodes[victim], err = startNode(); err != nil {
+			return fmt.Errorf("round %d: restart: %w", r+1, err)
 		}
 	}
-	for range 3 { // settle what is still unsure, then stop cleanly
-		if err := serveOnce(false); err != nil {
-			return err
-		}
+	for range 3 { // settle what is still unsure
+		settle(urlOf(nodes[0]))
 		if len(unsure) == 0 {
 			break
 		}
+	}
+	for _, n := range nodes {
+		n.stop()
 	}
 
 	// The proof, from the store itself, read-only.
@@ -207,11 +232,11 @@ func chaos(args []string) error {
 	vout, verr := verify.CombinedOutput()
 	auditOK := verr == nil
 	slices.Sort(restarts)
-	fmt.Printf("chaos on %s: %d kill -9 rounds, %d clients, %s; %d receipts given, %d lost, %d duplicates, %d with a wrong hash, %d keys answered with two receipts, %d unsure at the end\n",
-		engine, *rounds, *clients, time.Since(start0).Round(time.Second), len(receipts), lost, duplicates, wrongHash, changed, len(unsure))
+	fmt.Printf("chaos on %s, %d node(s): %d kill -9 rounds, %d clients, %s; %d receipts given, %d lost, %d duplicates, %d with a wrong hash, %d keys answered with two receipts, %d unsure at the end\n",
+		engine, *nodeCount, *rounds, *clients, time.Since(start0).Round(time.Second), len(receipts), lost, duplicates, wrongHash, changed, len(unsure))
 	fmt.Printf("restart to listening: min %s, max %s; audit verify: %s\n", restarts[0].Round(time.Millisecond), restarts[len(restarts)-1].Round(time.Millisecond), strings.TrimSpace(string(vout)))
 	if *asJSON {
-		js, _ := json.Marshal(map[string]any{"engine": engine, "rounds": *rounds, "receipts": len(receipts), "lost": lost, "duplicates": duplicates,
+		js, _ := json.Marshal(map[string]any{"engine": engine, "nodes": *nodeCount, "rounds": *rounds, "receipts": len(receipts), "lost": lost, "duplicates": duplicates,
 			"wrong_hash": wrongHash, "changed": changed, "unsure": len(unsure), "audit_ok": auditOK,
 			"restart_ms_max": restarts[len(restarts)-1].Milliseconds()})
 		fmt.Println(string(js))
