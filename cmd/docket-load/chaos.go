@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/smtp"
 	"os"
 	"os/exec"
 	"slices"
@@ -39,6 +40,7 @@ func chaos(args []string) error {
 	clients := fs.Int("clients", 16, "concurrent clients")
 	nodeCount := fs.Int("nodes", 1, "docket serve processes on the one database (PostgreSQL for more than one); each round kills one")
 	asJSON := fs.Bool("json", false, "end with one JSON line")
+	withMail := fs.Bool("smtp", false, "half the clients send e-mail to docket's SMTP listener instead (every 250 must exist once)")
 	fs.Parse(args)
 	if *nodeCount > 1 && *db == "" {
 		return fmt.Errorf("several nodes share a PostgreSQL database: give --db")
@@ -49,6 +51,13 @@ func chaos(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	serveArgs := []string{"serve", "--addr", "127.0.0.1:0"}
+	if *withMail {
+		// Sender checks go to a resolver that does not answer: every sender is unverified,
+		// and nothing leaves the machine.
+		env = append(env, "DOCKET_DNS=127.0.0.1:9")
+		serveArgs = append(serveArgs, "--smtp-addr", "127.0.0.1:0", "--smtp-domain", "chaos.test")
+	}
 	cmd := exec.Command(*docketBin, "authority", "add", "--name", "Chaos", "--country", "FR", "--json")
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.Output()
@@ -70,8 +79,28 @@ func chaos(args []string) error {
 		next     int64
 	)
 	client := &http.Client{Timeout: 30 * time.Second}
-	send := func(url, key string, body []byte) (ok bool) {
-		req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+	// mails maps a mail's key (sha256:… of its bytes, as docket keys it) to true.
+	mails := map[string]bool{}
+	sendMail := func(mx, key string, raw []byte) bool {
+		if err := smtp.SendMail(mx, nil, "officer@police.example", []string{"legal@chaos.test"}, raw); err != nil {
+			return false
+		}
+		mu.Lock()
+		receipts[key] = receipt{SHA256: strings.TrimPrefix(key, "sha256:")}
+		mu.Unlock()
+		return true
+	}
+	send := func(n *node, key string, body []byte) (ok bool) {
+		if n == nil {
+			return false
+		}
+		mu.Lock()
+		mail := mails[key]
+		mu.Unlock()
+		if mail {
+			return sendMail(n.mx, key, body)
+		}
+		req, _ := http.NewRequest("POST", n.url, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+auth.Token)
 		req.Header.Set("Idempotency-Key", key)
@@ -97,17 +126,26 @@ func chaos(args []string) error {
 		return true
 	}
 	var restarts []time.Duration
-	startNode := func() (*server, error) {
+	startNode := func() (*node, error) {
 		t0 := time.Now()
-		srv, err := start(*docketBin, []string{"serve", "--addr", "127.0.0.1:0"}, env)
-		if err == nil {
-			restarts = append(restarts, time.Since(t0))
+		srv, err := start(*docketBin, serveArgs, env)
+		if err != nil {
+			return nil, err
 		}
-		return srv, err
+		restarts = append(restarts, time.Since(t0))
+		n := &node{server: srv, url: "http://" + srv.addr + "/api/v1/requests"}
+		for _, l := range srv.lines {
+			if rest, ok := strings.CutPrefix(l, "docket smtp listening on "); ok {
+				n.mx = strings.Fields(rest)[0]
+			}
+		}
+		if *withMail && n.mx == "" {
+			return nil, fmt.Errorf("docket did not say where it listens for SMTP: %q", srv.lines)
+		}
+		return n, nil
 	}
-	urlOf := func(srv *server) string { return "http://" + srv.addr + "/api/v1/requests" }
 	// settle sends again, with the same key and body, what a crash left unsure.
-	settle := func(url string) {
+	settle := func(n *node) {
 		mu.Lock()
 		retry := unsure
 		unsure = nil
@@ -116,14 +154,14 @@ func chaos(args []string) error {
 			mu.Lock()
 			body := bodies[key]
 			mu.Unlock()
-			if !send(url, key, body) {
+			if !send(n, key, body) {
 				mu.Lock()
 				unsure = append(unsure, key)
 				mu.Unlock()
 			}
 		}
 	}
-	nodes := make([]*server, *nodeCount)
+	nodes := make([]*node, *nodeCount)
 	for i := range nodes {
 		if nodes[i], err = startNode(); err != nil {
 			return err
@@ -131,10 +169,10 @@ func chaos(args []string) error {
 	}
 	start0 := time.Now()
 	for r := range *rounds {
-		settle(urlOf(nodes[0]))
-		var live sync.Map // node index → url, while it serves
+		settle(nodes[0])
+		var live sync.Map // node index → *node, while it serves
 		for i, n := range nodes {
-			live.Store(i, urlOf(n))
+			live.Store(i, n)
 		}
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -150,15 +188,21 @@ func chaos(args []string) error {
 					if !ok {
 						u, _ = live.Load((c + k + 1) % len(nodes))
 					}
-					url, _ := u.(string)
+					n, _ := u.(*node)
 					mu.Lock()
 					next++
 					i := next
 					key := fmt.Sprintf("chaos-%d", i)
 					body := requestBody(i)
+					if *withMail && c%2 == 1 {
+						body = fmt.Appendf(nil, "From: officer@police.example\r\nTo: legal@chaos.test\r\nSubject: Requisition %d\r\nMessage-ID: <chaos-%d@police.example>\r\n\r\nPlease identify the holder of @suspect%d (art. 60-1 CPP), matter %d.\r\n", i, i, i, i)
+						sum := sha256.Sum256(body)
+						key = "sha256:" + hex.EncodeToString(sum[:])
+						mails[key] = true
+					}
 					bodies[key] = body
 					mu.Unlock()
-					if url == "" || !send(url, key, body) {
+					if !send(n, key, body) {
 						mu.Lock()
 						unsure = append(unsure, key)
 						mu.Unlock()
@@ -184,7 +228,7 @@ func chaos(args []string) error {
 		}
 	}
 	for range 3 { // settle what is still unsure
-		settle(urlOf(nodes[0]))
+		settle(nodes[0])
 		if len(unsure) == 0 {
 			break
 		}
@@ -206,9 +250,13 @@ func chaos(args []string) error {
 	}
 	lost, wrongHash := 0, 0
 	for key, r := range receipts {
-		got, err := store.RequestByIdempotencyKey(ctx, auth.ID, key)
+		owner := auth.ID
+		if mails[key] {
+			owner = "" // unverified mail belongs to no authority
+		}
+		got, err := store.RequestByIdempotencyKey(ctx, owner, key)
 		switch {
-		case errors.Is(err, docket.ErrNotFound) || (err == nil && got.ID != r.ID):
+		case errors.Is(err, docket.ErrNotFound) || (err == nil && r.ID != "" && got.ID != r.ID):
 			lost++
 		case err != nil:
 			store.Close()
@@ -232,8 +280,8 @@ func chaos(args []string) error {
 	vout, verr := verify.CombinedOutput()
 	auditOK := verr == nil
 	slices.Sort(restarts)
-	fmt.Printf("chaos on %s, %d node(s): %d kill -9 rounds, %d clients, %s; %d receipts given, %d lost, %d duplicates, %d with a wrong hash, %d keys answered with two receipts, %d unsure at the end\n",
-		engine, *nodeCount, *rounds, *clients, time.Since(start0).Round(time.Second), len(receipts), lost, duplicates, wrongHash, changed, len(unsure))
+	fmt.Printf("chaos on %s, %d node(s): %d kill -9 rounds, %d clients, %s; %d receipts given (%d of them mails answered 250), %d lost, %d duplicates, %d with a wrong hash, %d keys answered with two receipts, %d unsure at the end\n",
+		engine, *nodeCount, *rounds, *clients, time.Since(start0).Round(time.Second), len(receipts), countMails(receipts, mails), lost, duplicates, wrongHash, changed, len(unsure))
 	fmt.Printf("restart to listening: min %s, max %s; audit verify: %s\n", restarts[0].Round(time.Millisecond), restarts[len(restarts)-1].Round(time.Millisecond), strings.TrimSpace(string(vout)))
 	if *asJSON {
 		js, _ := json.Marshal(map[string]any{"engine": engine, "nodes": *nodeCount, "rounds": *rounds, "receipts": len(receipts), "lost": lost, "duplicates": duplicates,
@@ -245,4 +293,22 @@ func chaos(args []string) error {
 		return fmt.Errorf("the campaign found a broken promise")
 	}
 	return nil
+}
+
+// node is one docket serve of the campaign.
+type node struct {
+	*server
+	url string // the API's requests endpoint
+	mx  string // the SMTP listener, with --smtp
+}
+
+// countMails counts the mails among the receipts.
+func countMails[R any](receipts map[string]R, mails map[string]bool) int {
+	n := 0
+	for k := range receipts {
+		if mails[k] {
+			n++
+		}
+	}
+	return n
 }
