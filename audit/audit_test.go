@@ -332,6 +332,8 @@ func TestVerifyCoversWhatGrantsPower(t *testing.T) {
 			func(f *fixture) []any { return []any{f.caseID} }, "cases", "column answered_at"},
 		{"cases.queue", `UPDATE cases SET queue = 'later' WHERE id = ?`,
 			func(f *fixture) []any { return []any{f.openCase} }, "cases", "column queue"},
+		{"case_counts (the stats by state)", `UPDATE case_counts SET n = n + 5 WHERE state = 'open'`,
+			nil, "case_counts", "cases counted in state open"},
 		// A case's stored state given another case's id: actions on the row would record
 		// their events on the other case (found by an outside review).
 		{"cases.doc given another case's id", `UPDATE cases SET doc = REPLACE(doc, '"id":"' || id || '"', '"id":"' || ? || '"') WHERE id = ?`,

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -75,6 +76,8 @@ type Source interface {
 	ScanLogins(ctx context.Context, fn func(l *docket.Login) error) error
 	ScanSessions(ctx context.Context, fn func(se *docket.Session) error) error
 	ScanJobs(ctx context.Context, fn func(j *docket.Job) error) error
+	// CaseCounts gives the counts of cases by state the database keeps for the figures.
+	CaseCounts(ctx context.Context) (map[string]int64, error)
 }
 
 // RequestRow is a request's row as stored: Body is the stored encoding of its normalised
@@ -269,6 +272,12 @@ func (v *verifier) chain(ctx context.Context, expectSeq int64, expectHash string
 // events produce.
 func (v *verifier) checkCases(ctx context.Context) error {
 	cases := v.rp.cases
+	// The counts by state that stats and gauges show must be those of the replayed cases
+	// (compared once the rows are, so that an edited row is named first).
+	want := map[string]int64{}
+	for _, c := range cases {
+		want[string(c.State)]++
+	}
 	cols := v.src.CaseIndexColumns()
 	err := v.src.ScanCaseRows(ctx, func(id string, doc []byte, index []string) error {
 		v.rep.Cases++
@@ -306,6 +315,22 @@ func (v *verifier) checkCases(ctx context.Context) error {
 	}
 	for id := range cases {
 		return &Problem{CaseID: id, Table: "cases", What: "the chain has events of this case but the case is gone"}
+	}
+	got, err := v.src.CaseCounts(ctx)
+	if err != nil {
+		return wrap(err, "read case counts")
+	}
+	states := slices.Collect(maps.Keys(want))
+	for st := range got {
+		if _, ok := want[st]; !ok {
+			states = append(states, st)
+		}
+	}
+	slices.Sort(states)
+	for _, st := range states {
+		if got[st] != want[st] {
+			return &Problem{Table: "case_counts", What: fmt.Sprintf("%d cases counted in state %s, but the chain's cases make it %d", got[st], st, want[st])}
+		}
 	}
 	return nil
 }

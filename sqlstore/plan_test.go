@@ -23,7 +23,7 @@ import (
 )
 
 // smallTables may be read whole: they hold a handful of rows whatever the traffic.
-var smallTables = map[string]bool{"authorities": true, "users": true, "audit_head": true, "schema_migrations": true}
+var smallTables = map[string]bool{"authorities": true, "users": true, "audit_head": true, "schema_migrations": true, "case_counts": true}
 
 // wholeReads are the queries allowed to read a large table whole, each with the reason it is
 // not on a hot path.
@@ -33,7 +33,8 @@ var wholeReads = map[string]string{
 
 // TestHotPathsUseIndexes runs the hot paths — intake with and without idempotency keys, the
 // idempotency look-up of the API, related-case joining, the console's and the portal's queue
-// pages, full-text search, the clock sweep and the job claim — against a seeded store,
+// pages and their counts, full-text search, the clock sweep and the job claim — against a
+// seeded store,
 // collects every query they send, and asks the engine for each one's plan: a full scan of a
 // table that grows with traffic fails the test. On SQLite the plan is EXPLAIN QUERY PLAN
 // without statistics (the planner assumes large tables, as in a store that was never
@@ -159,6 +160,10 @@ func runHotPaths(ctx context.Context, t *testing.T, store docket.Store) {
 		if _, err := store.Cases(ctx, f); err != nil {
 			t.Fatalf("cases %+v: %v", f, err)
 		}
+	}
+	// The counts every queue page, the dashboard and the gauges show.
+	if _, err := store.Stats(ctx, clock()); err != nil {
+		t.Fatalf("stats: %v", err)
 	}
 	// The clock sweep, then the job claim (the sweep's follow-ups queue jobs).
 	if _, err := svc.MarkClocks(ctx); err != nil {
@@ -358,6 +363,14 @@ func BenchmarkKeyedLookup(b *testing.B) {
 				// The console's first page: 200 pending cases, emergencies first, by deadline.
 				for b.Loop() {
 					if _, err := store.Cases(ctx, docket.CaseFilter{Sort: "queue", Pending: true, Limit: 200}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("stats", func(b *testing.B) {
+				// The counts the queue page, the dashboard, /api/v1/stats and the gauges show.
+				for b.Loop() {
+					if _, err := store.Stats(ctx, time.Now()); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -321,3 +321,20 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 	}
 	return nil
 }
+
+// CaseCounts returns the counts of cases by state that the database keeps (case_counts).
+func (s *Store) CaseCounts(ctx context.Context) (map[string]int64, error) {
+	out := map[string]int64{}
+	err := s.scanAll(ctx, "case counts", `SELECT state, n FROM case_counts`, func(rows *sql.Rows) error {
+		var state string
+		var n int64
+		if err := rows.Scan(&state, &n); err != nil {
+			return fmt.Errorf("scan case counts: %w", err)
+		}
+		if n != 0 {
+			out[state] = n
+		}
+		return nil
+	})
+	return out, err
+}
