@@ -48,7 +48,7 @@ var (
 // contactLine marks a line that gives the requester's own details: a labelled phone or
 // address ("Tél :", "Phone:"), a call-back offer, an officer's title. What is on it is not
 // a target, unless the line also says whose it is (the suspect's, the account's).
-var contactLine = regexp.MustCompile(`(` + strings.Join([]string{
+var contactLabels = []string{
 	`\btel\s*[.:]`, `\btél\s*[.:]`, `t[ée]l[ée]phone\s*:`, `\bphone\s*:`, `\bfax\s*:`, `\bmobile\s*:`, `\bportable\s*:`, `\bcontact\s*:`,
 	`courriel\s*:`, `e-?mail\s*:`, `telefon\s*:`, `tel[ée]fono\s*:`, `телефон\s*:`, `هاتف\s*:`, `تلفن\s*:`,
 	`call\s*back`, `call me`, `reach me`, `joignable`, `rappeler`, `me joindre`, `nous joindre`, `erreichbar`, `r[üu]ckruf`, `ulaşabilirsiniz`,
@@ -57,7 +57,9 @@ var contactLine = regexp.MustCompile(`(` + strings.Join([]string{
 	`\btfn\b`, `växel`, `telefoon\s*:`, `\bdesk\s*:`, `\bcell\s*:`, `\boffice\s*:`, `switchboard`, `duty officer`, `dyżurny\s*:`,
 	`дежурн\S*\s*:`, `черговий\s*:`, `ضابط الخفر`, `संपर्क\s*:`, `電話\s*[:：]`, `电话\s*[:：]`, `전화\s*[:：]`, `연락처\s*[:：]`,
 	`đt\s*:`, `điện thoại\s*:`, `τηλ\.?\s*:`, `тел\.?\s*:`, `telp\.?\s*:`, `puh\.?\s*:`,
-}, "|") + `)`)
+}
+
+var contactLine = regexp.MustCompile(`(` + strings.Join(contactLabels, "|") + `)`)
 
 // labelBefore is a contact label that ends just before a number ("… Dyżurny: 47 835 23 00",
 // "… tfn 010-563 70 00", "Tel. +33 …"): the number is the sender's own.
@@ -107,8 +109,19 @@ func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' 
 // maxContactLine is the longest line read as a contact line ("Tél : 01 53 71 53 71").
 const maxContactLine = 160
 
-// contactGate holds the literals without which contactLine cannot match.
-var contactGate = gate(contactLine.String())
+// contactGate holds the literals without which contactLine cannot match (gathered label by
+// label: the parser's factoring of the whole alternation hides them).
+var contactGate = func() []string {
+	var out []string
+	for _, l := range contactLabels {
+		g := gate(l)
+		if g == nil {
+			return nil
+		}
+		out = append(out, g...)
+	}
+	return out
+}()
 
 // contactGated reports whether a lower-cased line holds one of contactGate's literals.
 func contactGated(lower string) bool {
