@@ -77,6 +77,10 @@ func labelBefore(line string, at int) bool {
 	if !labelBeforeRx.MatchString(w) {
 		return false
 	}
+	// Whose it is is said in the same clause: "…konto @x. Dyżurny: …" is the officer's.
+	if i := strings.LastIndexAny(strings.TrimRight(w, " :."), ".;,"); i >= 0 {
+		w = w[i+1:]
+	}
 	for _, n := range numberWords {
 		if strings.Contains(w, n) {
 			return false
