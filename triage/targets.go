@@ -48,17 +48,84 @@ var (
 // contactLine marks a line that gives the requester's own details: a labelled phone or
 // address ("Tél :", "Phone:"), a call-back offer, an officer's title. What is on it is not
 // a target, unless the line also says whose it is (the suspect's, the account's).
-var contactLine = regexp.MustCompile(`(` + strings.Join([]string{
+var contactLabels = []string{
 	`\btel\s*[.:]`, `\btél\s*[.:]`, `t[ée]l[ée]phone\s*:`, `\bphone\s*:`, `\bfax\s*:`, `\bmobile\s*:`, `\bportable\s*:`, `\bcontact\s*:`,
 	`courriel\s*:`, `e-?mail\s*:`, `telefon\s*:`, `tel[ée]fono\s*:`, `телефон\s*:`, `هاتف\s*:`, `تلفن\s*:`,
 	`call\s*back`, `call me`, `reach me`, `joignable`, `rappeler`, `me joindre`, `nous joindre`, `erreichbar`, `r[üu]ckruf`, `ulaşabilirsiniz`,
-}, "|") + `)`)
+	// Labels of letterheads and signature blocks in the other languages (with their colon
+	// where the bare word is also what a letter asks about: "電話番号 080-…" is the suspect's).
+	`\btfn\b`, `växel`, `telefoon\s*:`, `\bdesk\s*:`, `\bcell\s*:`, `\boffice\s*:`, `switchboard`, `duty officer`, `dyżurny\s*:`,
+	`дежурн\S*\s*:`, `черговий\s*:`, `ضابط الخفر`, `संपर्क\s*:`, `電話\s*[:：]`, `电话\s*[:：]`, `전화\s*[:：]`, `연락처\s*[:：]`,
+	`đt\s*:`, `điện thoại\s*:`, `τηλ\.?\s*:`, `тел\.?\s*:`, `telp\.?\s*:`, `puh\.?\s*:`,
+}
+
+var contactLine = regexp.MustCompile(`(` + strings.Join(contactLabels, "|") + `)`)
+
+// labelBefore is a contact label that ends just before a number ("… Dyżurny: 47 835 23 00",
+// "… tfn 010-563 70 00", "Tel. +33 …"): the number is the sender's own.
+var labelBeforeRx = regexp.MustCompile(`(?:\btel|\btél|\btfn|\btelf|\btelp|\btlf|\bph|\bfax|växel|switchboard|hotline|dyżurny|дежурн\S*|черговий|\bтел|τηλ|đt|(?:phone|mobile|telefon|telefoon|telefone|tel[ée]fono|desk|cell|office|standard|電話|电话|전화|điện thoại|फ़ोन|फोन|दूरभाष|هاتف|تلفن)\s*[:：])\s*(?:\.|:|：|nr\.?|no\.?|n°)?\s*[:.]?\s*$`)
+
+// numberWords say "the number": "numero di telefono +39 …" is what is asked about.
+var numberWords = []string{"number", "numero", "número", "nummer", "numer", "номер", "số", "رقم", "شماره", "नंबर", "번호", "番号", "号码", "號碼", "αριθμ"}
+
+// labelBefore reports whether a contact label ends just before a number in a line.
+func labelBefore(line string, at int) bool {
+	w := strings.ToLower(line[max(0, at-24):at])
+	for i := 0; i < 3 && len(w) > 0 && !utf8.RuneStart(w[0]); i++ {
+		w = w[1:]
+	}
+	if !labelBeforeRx.MatchString(w) {
+		return false
+	}
+	// Whose it is is said in the same clause: "…konto @x. Dyżurny: …" is the officer's.
+	if i := strings.LastIndexAny(strings.TrimRight(w, " :."), ".;,"); i >= 0 {
+		w = w[i+1:]
+	}
+	for _, n := range numberWords {
+		if strings.Contains(w, n) {
+			return false
+		}
+	}
+	return !mentionsTargetWords(w)
+}
+
+// inIdentifier reports whether the digits at line[a:b] are part of a file number or a
+// reference ("TCO-SE-2026-0041", "1400-K2014477-26", "DI-2026-7712"): a letter or a hyphen
+// after a letter or digit just before them, or a hyphen and a letter just after.
+func inIdentifier(line string, a, b int) bool {
+	if a > 0 {
+		c := line[a-1]
+		if isAlpha(c) || (c == '-' || c == '/' || c == '_') && a > 1 && (isAlpha(line[a-2]) || line[a-2] >= '0' && line[a-2] <= '9') {
+			return true
+		}
+	}
+	if b < len(line) {
+		c := line[b]
+		if isAlpha(c) || c == '-' && b+1 < len(line) && isAlpha(line[b+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // maxContactLine is the longest line read as a contact line ("Tél : 01 53 71 53 71").
 const maxContactLine = 160
 
-// contactGate holds the literals without which contactLine cannot match.
-var contactGate = gate(contactLine.String())
+// contactGate holds the literals without which contactLine cannot match (gathered label by
+// label: the parser's factoring of the whole alternation hides them).
+var contactGate = func() []string {
+	var out []string
+	for _, l := range contactLabels {
+		g := gate(l)
+		if g == nil {
+			return nil
+		}
+		out = append(out, g...)
+	}
+	return out
+}()
 
 // contactGated reports whether a lower-cased line holds one of contactGate's literals.
 func contactGated(lower string) bool {
@@ -145,7 +212,7 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 		lower := strings.ToLower(line)
 		// Only a short line with a number or an address can give the sender's own contact;
 		// a paragraph is not a signature line.
-		if len(line) <= maxContactLine && (digits >= 6 || strings.Contains(line, "@")) &&
+		if utf8.RuneCountInString(line) <= maxContactLine && (digits >= 6 || strings.Contains(line, "@")) &&
 			contactGated(lower) && contactLine.MatchString(lower) && !mentionsTargetWords(lower) {
 			continue
 		}
@@ -248,20 +315,32 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 			}
 		}
 		for _, loc := range rePhone.FindAllStringIndex(ifHas(line, digits >= 8), -1) {
+			if line[loc[0]] != '+' && inIdentifier(line, loc[0], loc[1]) {
+				continue
+			}
 			num, ok := phone(line[loc[0]:loc[1]], country)
 			if !ok || !take(loc) {
 				continue
 			}
+			if labelBefore(line, loc[0]) {
+				continue // the sender's own number, after its label
+			}
 			// A fixed line on a short line (a signature, a switchboard) or in the last part of
 			// the letter is the sender's own, unless the line says whose it is.
 			if (utf8.RuneCountInString(line) <= 140 || lineAt > len(body)*6/10) && !mentionsTargetWords(lower) &&
-				phonenumbers.GetNumberType(num) == phonenumbers.FIXED_LINE {
+				switchboard(phonenumbers.GetNumberType(num)) {
 				continue
 			}
 			add("phone", phonenumbers.Format(num, phonenumbers.E164))
 		}
 	}
 	return out, notes
+}
+
+// switchboard reports a number type that is an office's, not a person's: a fixed line, a
+// universal access or shared-cost number, a toll-free line.
+func switchboard(t phonenumbers.PhoneNumberType) bool {
+	return t == phonenumbers.FIXED_LINE || t == phonenumbers.UAN || t == phonenumbers.SHARED_COST || t == phonenumbers.TOLL_FREE
 }
 
 // mayHoldIPv6 reports whether a line has "::" or two colons between hexadecimal digits, as
@@ -309,13 +388,29 @@ func ifHas(line string, ok bool) string {
 }
 
 // targetWords say whose a number or address is: the suspect's, the account's.
-var targetWords = []string{"suspect", "titulaire", "کاربر", "المستخدم", "صاحب", "пользовател", "abonné", "account", "compte", "utilisateur", "user", "inhaber", "nutzer", "cuenta", "usuario", "utente", "conta", "gebruiker", "konto", "użytkownik", "абонент", "аккаунт", "حساب", "kullanıcı", "hesap", "victim", "victime", "opfer", "víctima", "vittima", "vítima", "slachtoffer", "ofiara", "жертв", "ضحية", "قربانی", "mağdur", "target", "cible", "ziel"}
+var targetWords = []string{"suspect", "titulaire", "کاربر", "المستخدم", "صاحب", "пользовател", "abonné", "account", "compte", "utilisateur", "user", "inhaber", "nutzer", "cuenta", "usuario", "utente", "conta", "gebruiker", "konto", "użytkownik", "абонент", "аккаунт", "حساب", "kullanıcı", "hesap", "victim", "victime", "opfer", "víctima", "vittima", "vítima", "slachtoffer", "ofiara", "жертв", "ضحية", "قربانی", "mağdur", "target", "cible", "ziel",
+	"titular", "sospech", "sospett", "verdächt", "verdacht", "đối tượng", "犯人", "容疑者", "被疑者", "嫌疑人", "अभियुक्त", "आरोपी",
+	"подозрева", "підозрюван", "şüpheli", "ύποπτ", "podejrzan", "suspeit", "misstänkt", "tersangka", "متهم", "المشتبه", "مظنون", "als kontakt", "como contacto", "como contato", "come contatto"}
 
 // mentionsTargetWords tells a line that gives a suspect's number ("the number 06… used by
 // the suspect") from a contact line.
+// A Latin target word must start a word, and "conta" (Portuguese: account) end one, so that
+// "contact", "contato" and "contatto" are not read as an account.
 func mentionsTargetWords(l string) bool {
 	for _, w := range targetWords {
-		if strings.Contains(l, w) {
+		for off := 0; off < len(l); {
+			i := strings.Index(l[off:], w)
+			if i < 0 {
+				break
+			}
+			i += off
+			off = i + 1
+			if w[0] < 0x80 && i > 0 && isAlpha(l[i-1]) {
+				continue
+			}
+			if w == "conta" && i+len(w) < len(l) && isAlpha(l[i+len(w)]) {
+				continue
+			}
 			return true
 		}
 	}

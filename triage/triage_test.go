@@ -105,6 +105,13 @@ func TestExtractTargets(t *testing.T) {
 		{"german mobile", "Die Nummer 0151 23456789 gehört dem Beschuldigten.", "DE", "", []docket.Target{{Kind: "phone", Value: "+4915123456789"}}},
 		{"arabic text with handle", "صاحب الحساب @nassab_ar", "MA", "", []docket.Target{{Kind: "username", Value: "@nassab_ar"}}},
 		{"other urls", "see https://example.net/post?id=7.", "", "", []docket.Target{{Kind: "url", Value: "https://example.net/post?id=7"}}},
+		{"duty officer after a label in a one-line message", "Zamach zapowiedziany na 17:30 przez konto @x_krk. Dyżurny: 12 615 20 00.", "PL", "",
+			[]docket.Target{{Kind: "username", Value: "@x_krk"}}},
+		{"swedish switchboard after tfn", "Kontaktuppgifter: NOA, tfn 010-563 70 00", "SE", "", []docket.Target{}},
+		{"file numbers are not phones", "Ärendenummer: TCO-SE-2026-0041, DI-2026-7712", "SE", "", []docket.Target{}},
+		{"contact is not conta", "Contact details of the issuing authority: Garda HQ, tel. +353 1 666 2000", "IE", "", []docket.Target{}},
+		{"the number asked about keeps its word", "Identificativi: numero di telefono +39 388 912 4470", "IT", "",
+			[]docket.Target{{Kind: "phone", Value: "+393889124470"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
