@@ -125,7 +125,7 @@ type Case struct {
 	UpdatedAt       time.Time       `json:"updated_at"`
 	// AcknowledgedAt is when receipt was first acknowledged to the requester.
 	AcknowledgedAt time.Time `json:"acknowledged_at"`
-	// Triage is the latest sort: automatic, or corrected by a person.
+	// Triage is the latest triage: automatic, or corrected by a person.
 	Triage *CaseTriage `json:"triage,omitempty"`
 	// Actions on the platform, holds on evidence, disclosure packages, emergency paging.
 	Actions  []CaseAction `json:"actions,omitempty"`
@@ -142,7 +142,7 @@ type Case struct {
 	Events int `json:"events"`
 }
 
-// CaseTriage is what the sort said of a case, and why.
+// CaseTriage is what the triage said of a case, and why.
 type CaseTriage struct {
 	Language   string    `json:"language,omitempty"`
 	Label      string    `json:"label,omitempty"`
@@ -251,7 +251,7 @@ func mergeTargets(a, b []Target) []Target {
 	return out
 }
 
-func (c *Case) applySorting(e *Event, d *Sorting) {
+func (c *Case) applyTriage(e *Event, d *Triaged) {
 	t := CaseTriage{}
 	if c.Triage != nil {
 		t = *c.Triage

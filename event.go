@@ -29,8 +29,8 @@ const (
 	EventRequesterReplied EventType = "requester_replied"
 	EventDueSoon          EventType = "deadline_due_soon"
 	EventOverdue          EventType = "deadline_overdue"
-	EventTriaged          EventType = "triaged"   // the automatic sort
-	EventRetriaged        EventType = "retriaged" // a person corrected the sort
+	EventTriaged          EventType = "triaged"   // automatic triage
+	EventRetriaged        EventType = "retriaged" // a person corrected the triage
 	EventAcknowledged     EventType = "acknowledged"
 	// A person merges case B into case A: B records merged_into and A records merged, with
 	// B's requests now A's. A person splits requests off case A: A records split, and the
@@ -240,7 +240,7 @@ type Approved struct {
 
 // Coverage is what an approval covers: the requests of the case when it was given, the
 // targets whose data and the data categories that may be handed over, the regime and kind
-// the case was sorted under, and the SHA-256 of the decision approved (DecisionSHA256).
+// the case was triaged under, and the SHA-256 of the decision approved (DecisionSHA256).
 // An effect that hands user data over (a disclosure package, its download, an answer to a
 // decision to comply on a disclosing case) is allowed only while the case still has exactly
 // these requests, this regime, this kind and this decision, and only for these targets and
@@ -287,9 +287,9 @@ type RequesterReplied struct {
 	StoredRequest
 }
 
-// Sorting is how a case is sorted, by triage (EventTriaged) or by a person correcting it
+// Triaged is how a case is triaged, by triage (EventTriaged) or by a person correcting it
 // (EventRetriaged). Empty fields leave the case as it was.
-type Sorting struct {
+type Triaged struct {
 	Language   string   `json:"language,omitempty"`
 	Regime     string   `json:"regime,omitempty"`
 	Kind       Kind     `json:"kind,omitempty"`
@@ -302,7 +302,7 @@ type Sorting struct {
 	Targets    []Target `json:"targets,omitempty"`
 	Signals    []string `json:"signals,omitempty"`
 	Confidence float64  `json:"confidence,omitempty"`
-	// Reason is why a person corrected the sort.
+	// Reason is why a person corrected the triage.
 	Reason string `json:"reason,omitempty"`
 	// Rules that routed the case, and shadow rules that would have acted.
 	Rules       []string `json:"rules,omitempty"`

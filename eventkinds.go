@@ -140,8 +140,8 @@ var eventKinds = map[EventType]eventKind{
 		}
 		return nil
 	}),
-	EventTriaged:   with(func(c *Case, e *Event, d *Sorting) error { c.applySorting(e, d); return nil }),
-	EventRetriaged: with(func(c *Case, e *Event, d *Sorting) error { c.applySorting(e, d); return nil }),
+	EventTriaged:   with(func(c *Case, e *Event, d *Triaged) error { c.applyTriage(e, d); return nil }),
+	EventRetriaged: with(func(c *Case, e *Event, d *Triaged) error { c.applyTriage(e, d); return nil }),
 	EventAcknowledged: bare(func(c *Case, e *Event) error {
 		if c.AcknowledgedAt.IsZero() {
 			c.AcknowledgedAt = e.At

@@ -20,8 +20,8 @@ import (
 // moment of effect.
 
 // TestWalkAroundOneAgentNoReviewer: on a preservation case the agent decides to comply
-// (no approval needed), re-sorts the case as a disclosure and an emergency, then discloses
-// every category. The re-sort voids the decision's standing (approval_voided): the case
+// (no approval needed), re-triages the case as a disclosure and an emergency, then discloses
+// every category. The re-triage voids the decision's standing (approval_voided): the case
 // waits for a second person, and no package is built.
 func TestWalkAroundOneAgentNoReviewer(t *testing.T) {
 	for _, engine := range storetest.Engines {
@@ -38,7 +38,7 @@ func TestWalkAroundOneAgentNoReviewer(t *testing.T) {
 			}
 			r := f.expect(f.act("agent", caseID, map[string]any{"type": "retriage", "kind": "disclosure", "text": "It asks for data."}), 201).json(t)
 			if str(r, "case", "state") != "awaiting_approval" {
-				t.Errorf("after the re-sort to a disclosure, the decision must wait for approval: %v", r["case"])
+				t.Errorf("after the re-triage to a disclosure, the decision must wait for approval: %v", r["case"])
 			}
 			f.expect(f.act("agent", caseID, map[string]any{"type": "retriage", "emergency": true, "text": "Urgent."}), 201)
 			disclose := map[string]any{"type": "disclose", "target": map[string]string{"kind": "username", "value": "@a"},
@@ -69,9 +69,9 @@ func TestWalkAroundOneAgentNoReviewer(t *testing.T) {
 }
 
 // TestWalkAroundUnverifiedEmergency: a forged threat-to-life mail; the reviewer rejects;
-// the agent re-sorts it under a regime that does not disclose, decides to comply, re-sorts
+// the agent re-triages it under a regime that does not disclose, decides to comply, re-triages
 // it back and answers with subscriber data. No answer carrying data leaves before a person
-// verified the sender, whatever the sort.
+// verified the sender, whatever the triage.
 func TestWalkAroundUnverifiedEmergency(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -84,7 +84,7 @@ func TestWalkAroundUnverifiedEmergency(t *testing.T) {
 			f.expect(f.act("agent", caseID, map[string]any{"type": "retriage", "regime": "dsa-art16", "emergency": false, "text": "A notice."}), 201)
 			d := f.expect(f.act("agent", caseID, map[string]any{"type": "decide", "outcome": "comply", "statement": "Comply."}), 201).json(t)
 			if str(d, "case", "state") != "awaiting_approval" {
-				t.Errorf("a re-sort took the four eyes off a case that asked for data: %v", d["case"])
+				t.Errorf("a re-triage took the four eyes off a case that asked for data: %v", d["case"])
 			}
 			f.expect(f.act("agent", caseID, map[string]any{"type": "retriage", "regime": "emergency", "emergency": true, "text": "Back."}), 201)
 			if got := f.act("agent", caseID, map[string]any{"type": "answer", "text": "Subscriber data of @victim: +33 6 12 34 56 78, 203.0.113.7."}); got.status < 400 {

@@ -8,7 +8,7 @@ import (
 	"github.com/abadojack/whatlanggo"
 )
 
-// Languages are the languages the sort tells apart (ISO 639-1). A text in another language
+// Languages are the languages the triage tells apart (ISO 639-1). A text in another language
 // is "und" (undetermined), never a neighbour in the set.
 var Languages = strings.Fields("ar de el en es fa fr hi id it ja ko nl pl pt ro ru sv tr uk vi zh")
 

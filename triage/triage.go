@@ -36,7 +36,7 @@ type Input struct {
 	Authority string `json:"authority,omitempty"`
 }
 
-// Result is the sort of one request.
+// Result is the triage of one request.
 type Result struct {
 	ID         string          `json:"id"`
 	Language   string          `json:"language"`

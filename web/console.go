@@ -323,7 +323,7 @@ func (s *Server) resolveShort(ctx context.Context, c *docket.Case, typed string)
 	return typed, nil
 }
 
-// bulk closes the selected cases as spam: each is re-sorted as spam, decided not
+// bulk closes the selected cases as spam: each is re-triaged as spam, decided not
 // actionable and answered, three events on each case.
 func (s *Server) bulk(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err := parseForm(w, r, smallForm); err != nil {

@@ -20,7 +20,7 @@ const (
 	ActApprove = "approve"
 	ActReject  = "reject"
 	ActAnswer  = "answer"
-	// ActRetriage corrects the automatic sort.
+	// ActRetriage corrects automatic triage.
 	ActRetriage = "retriage"
 	// ActVerifySender records that a person verified an e-mail's sender independently.
 	ActVerifySender = "verify_sender"
@@ -48,7 +48,7 @@ type Action struct {
 	Outcome    docket.Outcome `json:"outcome,omitempty"`
 	ReasonCode string         `json:"reason_code,omitempty"`
 	Statement  string         `json:"statement,omitempty"`
-	// Retriage: the corrected sort (any of these); Text says why.
+	// Retriage: the corrected triage (any of these); Text says why.
 	Regime    string      `json:"regime,omitempty"`
 	Kind      docket.Kind `json:"kind,omitempty"`
 	Emergency *bool       `json:"emergency,omitempty"`

@@ -61,10 +61,10 @@ type pending struct {
 	req    *docket.Request
 	c      *docket.Case
 	opened *docket.Event
-	job    *docket.Job // the triage job, when the sort could not be done at receipt
-	// sorted are the events of the sort done at receipt (triaged, and the rules' steps),
+	job    *docket.Job // the triage job, when the triage could not be done at receipt
+	// triaged are the events of the triage done at receipt (triaged, and the rules' steps),
 	// already applied to c; they are sealed after opened, in the same transaction.
-	sorted []*docket.Event
+	triaged []*docket.Event
 	// related is an open case of the same requester that this request belongs to, found
 	// before the commit; why says how.
 	related, why string
@@ -220,10 +220,10 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 	}
 	p := &pending{sub: sub, req: req, c: c, opened: opened, done: make(chan struct{})}
 	if s.triager != nil {
-		if err := s.sortAtReceipt(p); err != nil {
-			// The sort failed here: a job will try again right after the receipt.
+		if err := s.triageAtReceipt(p); err != nil {
+			// The triage failed here: a job will try again right after the receipt.
 			s.log.Warn("triage at receipt failed; queued as a job", slog.String("request", req.ID), slog.Any("err", err))
-			p.sorted = nil
+			p.triaged = nil
 			payload, _ := json.Marshal(triagePayload{RequestID: req.ID})
 			p.job = &docket.Job{Kind: JobTriage, Payload: payload, RunAt: req.ReceivedAt, MaxAttempts: 10}
 		}
@@ -252,12 +252,12 @@ func opening(req *docket.Request, r *docket.Regime, country, sender, queue strin
 	}
 }
 
-// sortAtReceipt triages a new request before its commit, in the submitter's goroutine, so
-// that the sort is recorded in the receipt's own transaction: no request is ever stored
+// triageAtReceipt triages a new request before its commit, in the submitter's goroutine, so
+// that the triage is recorded in the receipt's own transaction: no request is ever stored
 // unsorted, and the single writer is not taken twice per request.
-func (s *Service) sortAtReceipt(p *pending) error {
+func (s *Service) triageAtReceipt(p *pending) error {
 	c := *p.c // the events are applied to a copy first: on error, p.c stays as it was
-	events, err := s.sort(p.req, &c, p.req.ReceivedAt)
+	events, err := s.triage(p.req, &c, p.req.ReceivedAt)
 	if err != nil {
 		return err
 	}
@@ -266,20 +266,20 @@ func (s *Service) sortAtReceipt(p *pending) error {
 			return err
 		}
 	}
-	*p.c, p.sorted = c, events
+	*p.c, p.triaged = c, events
 	return nil
 }
 
-// sort triages req, the request that opens case c, and returns the events that record the
-// sort (see sortEvents) without applying them. A triager that panics is an error: the
+// triage triages req, the request that opens case c, and returns the events that record the
+// triage (see triageEvents) without applying them. A triager that panics is an error: the
 // request is stored all the same.
-func (s *Service) sort(req *docket.Request, c *docket.Case, now time.Time) (events []*docket.Event, err error) {
+func (s *Service) triage(req *docket.Request, c *docket.Case, now time.Time) (events []*docket.Event, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("triage panicked: %v", r)
 		}
 	}()
-	return s.sortEvents(req, c, s.triager.Triage(TriageInput(req, c)), now)
+	return s.triageEvents(req, c, s.triager.Triage(TriageInput(req, c)), now)
 }
 
 // store1 writes one prepared submission inside the batch's transaction. Refusals that
@@ -310,7 +310,7 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 	if err := tx.Append(ctx, p.opened); err != nil {
 		return err
 	}
-	for _, e := range p.sorted {
+	for _, e := range p.triaged {
 		if err := tx.Append(ctx, e); err != nil {
 			return err
 		}

@@ -147,7 +147,7 @@ func mergeState(c *docket.Case) error {
 }
 
 // split moves requests a.Requests of case caseID to a new case, opened as the earliest of
-// them would have opened it (its regime and clock from its time of receipt) and sorted
+// them would have opened it (its regime and clock from its time of receipt) and triaged
 // again. The case that keeps the rest keeps its deadline and flags (a retriage corrects
 // them). The request that opened the case stays; the case must be open.
 func (s *Service) split(ctx context.Context, u *docket.User, caseID string, a Action) (*docket.Case, *docket.Event, error) {
@@ -180,7 +180,7 @@ func (s *Service) split(ctx context.Context, u *docket.User, caseID string, a Ac
 	slices.SortFunc(reqs, func(x, y *docket.Request) int { return x.ReceivedAt.Compare(y.ReceivedAt) })
 	now := s.Now().Truncate(time.Microsecond)
 	actor := docket.UserActor(u.ID)
-	opened, c2, sorted, err := s.splitCase(ctx, reqs, caseID, actor, now)
+	opened, c2, triaged, err := s.splitCase(ctx, reqs, caseID, actor, now)
 	if err != nil {
 		return nil, nil, fmt.Errorf("split case %s: %w", caseID, err)
 	}
@@ -203,7 +203,7 @@ func (s *Service) split(ctx context.Context, u *docket.User, caseID string, a Ac
 		if err := record(ctx, tx, c, ev); err != nil {
 			return err
 		}
-		for _, e := range append([]*docket.Event{opened}, sorted...) {
+		for _, e := range append([]*docket.Event{opened}, triaged...) {
 			if err := tx.Append(ctx, e); err != nil {
 				return err
 			}
@@ -225,7 +225,7 @@ func splitState(c *docket.Case) error {
 }
 
 // splitCase prepares the new case of a split: its case_opened event, its projection, and
-// its sort (the triaged event only: the rules' automatic steps ran at receipt).
+// its triage (the triaged event only: the rules' automatic steps ran at receipt).
 func (s *Service) splitCase(ctx context.Context, reqs []*docket.Request, from string, actor docket.Actor, now time.Time) (*docket.Event, *docket.Case, []*docket.Event, error) {
 	first := reqs[0]
 	r, ok := s.regimes.Lookup(first.Body.Regime)
@@ -272,22 +272,22 @@ func (s *Service) splitCase(ctx context.Context, reqs []*docket.Request, from st
 	if s.triager == nil {
 		return opened, c, nil, nil
 	}
-	sorted, err := s.sortSplit(first, c, now)
+	triaged, err := s.triageSplit(first, c, now)
 	if err != nil {
-		// The sort is a help, not a condition: the case opens unsorted, and says so.
+		// The triage is a help, not a condition: the case opens unsorted, and says so.
 		s.log.Warn("triage of a split case failed", "case", c.ID, "err", err)
 		return opened, c, nil, nil
 	}
-	return opened, c, sorted, nil
+	return opened, c, triaged, nil
 }
 
-func (s *Service) sortSplit(first *docket.Request, c *docket.Case, now time.Time) ([]*docket.Event, error) {
-	all, err := s.sort(first, c, now)
+func (s *Service) triageSplit(first *docket.Request, c *docket.Case, now time.Time) ([]*docket.Event, error) {
+	all, err := s.triage(first, c, now)
 	if err != nil {
 		return nil, err
 	}
 	if len(all) == 0 || all[0].Type != docket.EventTriaged {
-		return nil, errors.New("the sort recorded no triaged event")
+		return nil, errors.New("the triage recorded no triaged event")
 	}
 	if err := c.Apply(all[0]); err != nil {
 		return nil, err

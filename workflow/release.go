@@ -39,7 +39,7 @@ type Effect struct {
 }
 
 // Disclosing reports whether a case's decisions to comply hand user data over: the case is
-// sorted as disclosing, or one of its requests asks for user data by its own kind.
+// triaged as disclosing, or one of its requests asks for user data by its own kind.
 func Disclosing(c *docket.Case, reqs []*docket.Request) bool {
 	if c.Discloses {
 		return true
@@ -130,7 +130,7 @@ func requestIDs(reqs []*docket.Request) []string {
 	return ids
 }
 
-// namedTargets returns the targets a case names: those of its sort and of its requests.
+// namedTargets returns the targets a case names: those of its triage and of its requests.
 func namedTargets(c *docket.Case, reqs []*docket.Request) []docket.Target {
 	var out []docket.Target
 	add := func(ts []docket.Target) {

@@ -22,7 +22,7 @@ type triagePayload struct {
 	RequestID string `json:"request_id"`
 }
 
-// TriageJob runs the sort of the request named in a JobTriage job.
+// TriageJob runs the triage of the request named in a JobTriage job.
 func (s *Service) TriageJob(ctx context.Context, j *docket.Job) error {
 	return s.TriageJobs(ctx, []*docket.Job{j})
 }
@@ -104,7 +104,7 @@ func (s *Service) TriageRequests(ctx context.Context, requestIDs ...string) erro
 	}
 	return s.store.Update(ctx, func(tx docket.Tx) error {
 		for _, w := range work {
-			if err := s.recordSort(ctx, tx, w.req, w.res); err != nil {
+			if err := s.recordTriage(ctx, tx, w.req, w.res); err != nil {
 				return err
 			}
 		}
@@ -117,7 +117,7 @@ func (s *Service) TriageRequest(ctx context.Context, requestID string) error {
 	return s.TriageRequests(ctx, requestID)
 }
 
-func (s *Service) recordSort(ctx context.Context, tx docket.Tx, req *docket.Request, res triage.Result) error {
+func (s *Service) recordTriage(ctx context.Context, tx docket.Tx, req *docket.Request, res triage.Result) error {
 	c, err := tx.Case(ctx, req.CaseID)
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func (s *Service) recordSort(ctx context.Context, tx docket.Tx, req *docket.Requ
 	if c.Triage != nil {
 		return nil // sorted meanwhile, or corrected by a person
 	}
-	events, err := s.sortEvents(req, c, res, s.Now().Truncate(time.Microsecond))
+	events, err := s.triageEvents(req, c, res, s.Now().Truncate(time.Microsecond))
 	if err != nil {
 		return err
 	}
@@ -141,14 +141,14 @@ func (s *Service) recordSort(ctx context.Context, tx docket.Tx, req *docket.Requ
 	return tx.UpdateCase(ctx, c)
 }
 
-// sortEvents returns the events that record a sort on a case not sorted yet: the triaged
+// triageEvents returns the events that record a triage on a case not sorted yet: the triaged
 // event, then the automatic steps the routing rules take. It changes nothing itself.
-func (s *Service) sortEvents(req *docket.Request, c *docket.Case, res triage.Result, now time.Time) ([]*docket.Event, error) {
+func (s *Service) triageEvents(req *docket.Request, c *docket.Case, res triage.Result, now time.Time) ([]*docket.Event, error) {
 	spam := res.Spam
-	d := docket.Sorting{Language: res.Language, Label: res.Label, Category: res.Category, Spam: &spam,
+	d := docket.Triaged{Language: res.Language, Label: res.Label, Category: res.Category, Spam: &spam,
 		Confidence: res.Confidence, Targets: res.Targets, Signals: res.Signals}
 	regimeID, emergency := c.Regime, c.Emergency
-	// A regime left to triage is set from the sort, "none" included: spam, a scam or a
+	// A regime left to triage is set from the triage, "none" included: spam, a scam or a
 	// misdirected question is no legal request, has no legal clock and is never overdue.
 	if req.Body.RegimeSource == "default" && res.Regime != c.Regime {
 		if _, ok := s.regimes.Lookup(res.Regime); ok {
@@ -199,7 +199,7 @@ func (s *Service) sortEvents(req *docket.Request, c *docket.Case, res triage.Res
 	return events, nil
 }
 
-// facts are what the routing rules see of a request and its sort.
+// facts are what the routing rules see of a request and its triage.
 func facts(req *docket.Request, c *docket.Case, res triage.Result, emergency bool) rules.Facts {
 	targets := make([]map[string]string, 0, len(res.Targets))
 	for _, t := range res.Targets {
@@ -215,7 +215,7 @@ func facts(req *docket.Request, c *docket.Case, res triage.Result, emergency boo
 }
 
 // reclock recomputes a case's clock from its receipt under another regime or emergency flag.
-func (s *Service) reclock(c *docket.Case, regimeID string, emergency bool, d *docket.Sorting) {
+func (s *Service) reclock(c *docket.Case, regimeID string, emergency bool, d *docket.Triaged) {
 	r, ok := s.regimes.Lookup(regimeID)
 	if !ok {
 		return
@@ -227,13 +227,13 @@ func (s *Service) reclock(c *docket.Case, regimeID string, emergency bool, d *do
 	d.Discloses, d.PauseOnNeedInfo = &discloses, &pause
 }
 
-// retriage corrects the sort of a case; the correction is an event, and a training line
+// retriage corrects the triage of a case; the correction is an event, and a training line
 // for `docket triage export-corrections`.
 func (s *Service) retriage(c *docket.Case, u *docket.User, a Action, now time.Time) (*docket.Event, error) {
 	if a.Text == "" {
-		return nil, &docket.Error{Code: docket.EINVALID, Message: "Field text is required for retriage: say why the sort was wrong.", Fields: map[string]string{"text": "required"}}
+		return nil, &docket.Error{Code: docket.EINVALID, Message: "Field text is required for retriage: say why the triage was wrong.", Fields: map[string]string{"text": "required"}}
 	}
-	d := docket.Sorting{Reason: a.Text, Label: a.Label, Category: a.Category, Queue: a.Queue, Spam: a.Spam, Priority: a.Priority, Kind: a.Kind}
+	d := docket.Triaged{Reason: a.Text, Label: a.Label, Category: a.Category, Queue: a.Queue, Spam: a.Spam, Priority: a.Priority, Kind: a.Kind}
 	if a.Label != "" && !slices.Contains(triage.Labels, a.Label) {
 		return nil, &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field label must be one of %v.", triage.Labels), Fields: map[string]string{"label": "unknown"}}
 	}

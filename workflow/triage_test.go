@@ -19,7 +19,7 @@ import (
 
 // TestTriageOnReceipt: a request that leaves its regime to triage is sorted in its receipt's
 // transaction; the regime found sets the deadline from the time of receipt; a person's
-// correction is an event that moves the clock again. A request stored without a sort (triage
+// correction is an event that moves the clock again. A request stored without a triage (triage
 // off, or failed at receipt) is sorted by the job.
 func TestTriageOnReceipt(t *testing.T) {
 	for _, engine := range storetest.Engines {
@@ -54,7 +54,7 @@ func TestTriageOnReceipt(t *testing.T) {
 				t.Fatal(err)
 			}
 			if n := runner.RunDue(ctx); n != 0 {
-				t.Fatalf("ran %d jobs: the sort was due at receipt", n)
+				t.Fatalf("ran %d jobs: the triage was due at receipt", n)
 			}
 			c, _ := store.Case(ctx, res.Receipt.CaseID)
 			if c.Triage == nil || c.Regime != "fr-requisition" || c.Triage.Language != "fr" {

@@ -12,7 +12,7 @@ import (
 )
 
 // TestMailEmergencyPages: a message to legal@ (not emergency@) from a member of the public,
-// in Portuguese or Japanese, that says a life is at risk is sorted as an emergency at
+// in Portuguese or Japanese, that says a life is at risk is triaged as an emergency at
 // receipt, goes to the emergency queue and pages the person on call.
 func TestMailEmergencyPages(t *testing.T) {
 	if _, err := exec.LookPath("swaks"); err != nil {

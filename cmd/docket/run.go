@@ -90,7 +90,7 @@ Common flags (each also read from the environment, and from --config FILE):
                     metrics_addr (DOCKET_METRICS_ADDR: /metrics on a separate listener),
                     metrics_token (DOCKET_METRICS_TOKEN: /metrics for this bearer token),
                     intake_batch (DOCKET_INTAKE_BATCH: receipts per commit, default 256),
-                    no_triage (DOCKET_NO_TRIAGE=true: no automatic sort on receipt),
+                    no_triage (DOCKET_NO_TRIAGE=true: no automatic triage on receipt),
                     admin_email (DOCKET_ADMIN_EMAIL: the first admin, created and printed by
                     serve on first start; default admin@docket.local), session_ttl (default 8h),
                     sso (object: name, issuer, client_id, client_secret
@@ -418,7 +418,7 @@ var descriptions = map[string]string{
 	"audit head":                "Print the chain's head (SEQ:HASH), to keep somewhere else.",
 	"backup":                    "Copy the SQLite database (and the evidence key) to a folder, consistently, while docket serves.",
 	"triage":                    "Sort requests given as JSON lines on stdin (no server, no database); --eval scores a labelled file.",
-	"triage export-corrections": "Write people's corrections of the sort as --eval lines.",
+	"triage export-corrections": "Write people's corrections of the triage as --eval lines.",
 	"train":                     "Re-train the content classifier (triage/model.bin).",
 	"mail-sink":                 "A local relay that prints the mail it is given and delivers none, for trying docket out.",
 	"refplatform":               "The reference platform: a small messenger that implements the connector.",

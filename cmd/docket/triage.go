@@ -397,8 +397,8 @@ func (m *Main) train(ctx context.Context, args []string) error {
 	return nil
 }
 
-// exportCorrections writes every correction people made to the automatic sort as a JSON
-// line in the --eval format: the request's text and what the sort should have said.
+// exportCorrections writes every correction people made to automatic triage as a JSON
+// line in the --eval format: the request's text and what the triage should have said.
 func (m *Main) exportCorrections(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("triage export-corrections", flag.ContinueOnError)
 	resolve := m.flags(fs)
@@ -412,7 +412,7 @@ func (m *Main) exportCorrections(ctx context.Context, args []string) error {
 			if e.Type != docket.EventRetriaged {
 				return nil
 			}
-			var d docket.Sorting
+			var d docket.Triaged
 			if err := json.Unmarshal(e.Data, &d); err != nil {
 				return fmt.Errorf("event %d: %w", e.Seq, err)
 			}
