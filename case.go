@@ -210,20 +210,27 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 	return nil
 }
 
-func (c *Case) applyMerged(d *Merged) {
-	c.MergedFrom = append(c.MergedFrom, d.From)
-	if d.DeadlineAt != nil {
-		c.DeadlineAt, c.DueSoonAt = d.DeadlineAt.orZero(), d.DueSoonAt.orZero()
+// applyJoined applies what a request or a case joining c brings with it: an earlier clock,
+// the emergency flag, user data asked for (four eyes), an unverified sender (a verification
+// recorded before no longer covers the case).
+func (c *Case) applyJoined(deadline, dueSoon *Time, emergency, discloses, unverified bool) {
+	if deadline != nil {
+		c.DeadlineAt, c.DueSoonAt = deadline.orZero(), dueSoon.orZero()
 	}
-	if d.Emergency {
+	if emergency {
 		c.Emergency = true
 	}
-	if d.Discloses {
+	if discloses {
 		c.Discloses = true
 	}
-	if d.Unverified {
+	if unverified {
 		c.Sender, c.SenderVerified = SenderUnverified, nil
 	}
+}
+
+func (c *Case) applyMerged(d *Merged) {
+	c.MergedFrom = append(c.MergedFrom, d.From)
+	c.applyJoined(d.DeadlineAt, d.DueSoonAt, d.Emergency, d.Discloses, d.Unverified)
 	if d.Queue != "" {
 		c.Queue = d.Queue
 	}

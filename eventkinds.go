@@ -60,18 +60,7 @@ var eventKinds = map[EventType]eventKind{
 	}),
 	EventRequestReceived: with(func(c *Case, e *Event, d *RequestReceived) error {
 		// The request row carries its content; the event fixes its hash in the chain.
-		if d.DeadlineAt != nil {
-			c.DeadlineAt, c.DueSoonAt = d.DeadlineAt.orZero(), d.DueSoonAt.orZero()
-		}
-		if d.Emergency {
-			c.Emergency = true
-		}
-		if d.Discloses {
-			c.Discloses = true
-		}
-		if d.Unverified {
-			c.Sender, c.SenderVerified = SenderUnverified, nil
-		}
+		c.applyJoined(d.DeadlineAt, d.DueSoonAt, d.Emergency, d.Discloses, d.Unverified)
 		return nil
 	}),
 	EventAssigned: with(func(c *Case, e *Event, d *Assigned) error {
