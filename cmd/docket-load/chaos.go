@@ -58,15 +58,9 @@ func chaos(args []string) error {
 		env = append(env, "DOCKET_DNS=127.0.0.1:9")
 		serveArgs = append(serveArgs, "--smtp-addr", "127.0.0.1:0", "--smtp-domain", "chaos.test")
 	}
-	cmd := exec.Command(*docketBin, "authority", "add", "--name", "Chaos", "--country", "FR", "--json")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.Output()
+	auth, err := registerAuthority(*docketBin, env)
 	if err != nil {
-		return fmt.Errorf("authority add: %w", err)
-	}
-	var auth struct{ ID, Token string }
-	if err := json.Unmarshal(out, &auth); err != nil {
-		return fmt.Errorf("authority add: %w", err)
+		return err
 	}
 
 	type receipt struct{ ID, SHA256 string }
@@ -133,12 +127,7 @@ func chaos(args []string) error {
 			return nil, err
 		}
 		restarts = append(restarts, time.Since(t0))
-		n := &node{server: srv, url: "http://" + srv.addr + "/api/v1/requests"}
-		for _, l := range srv.lines {
-			if rest, ok := strings.CutPrefix(l, "docket smtp listening on "); ok {
-				n.mx = strings.Fields(rest)[0]
-			}
-		}
+		n := &node{server: srv, url: "http://" + srv.addr + "/api/v1/requests", mx: srv.smtpAddr()}
 		if *withMail && n.mx == "" {
 			return nil, fmt.Errorf("docket did not say where it listens for SMTP: %q", srv.lines)
 		}

@@ -79,12 +79,7 @@ func mailBench(args []string) error {
 		return err
 	}
 	defer srv.stop()
-	var mx string
-	for _, l := range srv.lines {
-		if rest, ok := strings.CutPrefix(l, "docket smtp listening on "); ok {
-			mx = strings.Fields(rest)[0]
-		}
-	}
+	mx := srv.smtpAddr()
 	if mx == "" {
 		return fmt.Errorf("docket did not say where it listens for SMTP: %q", srv.lines)
 	}

@@ -277,17 +277,38 @@ func benchData(prefix, db string) (dir string, env []string, engine string, err 
 
 // addAuthority registers the authority that sends the load and returns its token.
 func addAuthority(docketBin string, env []string) (string, error) {
-	cmd := exec.Command(docketBin, "authority", "add", "--name", "Bench", "--country", "FR", "--json")
+	a, err := registerAuthority(docketBin, env)
+	return a.Token, err
+}
+
+// authority is what `docket authority add --json` prints.
+type authority struct{ ID, Token string }
+
+// registerAuthority runs `docket authority add` with extra flags (a name and country are
+// given by default) and returns the new authority.
+func registerAuthority(docketBin string, env []string, flags ...string) (authority, error) {
+	args := append([]string{"authority", "add", "--name", "Bench", "--country", "FR", "--json"}, flags...)
+	cmd := exec.Command(docketBin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("authority add: %w", err)
+		return authority{}, fmt.Errorf("authority add: %w", err)
 	}
-	var auth struct{ Token string }
-	if err := json.Unmarshal(out, &auth); err != nil {
-		return "", fmt.Errorf("authority add: %w", err)
+	var a authority
+	if err := json.Unmarshal(out, &a); err != nil {
+		return authority{}, fmt.Errorf("authority add: %w", err)
 	}
-	return auth.Token, nil
+	return a, nil
+}
+
+// smtpAddr is where a started docket said it listens for SMTP, or "".
+func (s *server) smtpAddr() string {
+	for _, l := range s.lines {
+		if rest, ok := strings.CutPrefix(l, "docket smtp listening on "); ok {
+			return strings.Fields(rest)[0]
+		}
+	}
+	return ""
 }
 
 func bench(args []string) error {
