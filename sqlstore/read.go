@@ -31,7 +31,7 @@ func (s *Store) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) rowScanner {
 	if s.snap != nil {
-		return s.snap.QueryRowContext(ctx, s.d.Rebind(q), args...)
+		return s.snap.QueryRowContext(ctx, s.rebind(q), args...)
 	}
 	if s.d.CachesStatements {
 		return s.read.QueryRowContext(ctx, s.rebind(q), args...)
@@ -45,7 +45,7 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) rowScanner 
 
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	if s.snap != nil {
-		return s.snap.QueryContext(ctx, s.d.Rebind(q), args...)
+		return s.snap.QueryContext(ctx, s.rebind(q), args...)
 	}
 	if s.d.CachesStatements {
 		return s.read.QueryContext(ctx, s.rebind(q), args...)
