@@ -274,7 +274,7 @@ var actionKinds = map[string]actionKind{
 	docket.OpTerminate:    {check: checkPlatform, event: platformOp},
 	docket.OpPreserve:     {check: checkPlatform, event: platformOp},
 	docket.OpDisclose:     {check: checkPlatform, requests: true, event: platformOp},
-	docket.OpNotify:       {check: checkPlatform, event: platformOp},
+	docket.OpNotify:       {check: checkPlatform, requests: true, event: platformOp},
 	docket.OpReportThreat: {check: checkPlatform, event: platformOp},
 	ActExtendHold:         {check: checkPlatform, event: extendHold},
 	ActAcknowledgePage:    {check: checkPlatform, event: acknowledgePage},

@@ -120,8 +120,7 @@ func checkPlatformAction(a Action) error {
 
 // platformFacts are what an action needs read from the store before its transaction.
 type platformFacts struct {
-	authority     *docket.Authority
-	nonDisclosure bool
+	authority *docket.Authority
 }
 
 func (s *Service) readPlatformFacts(ctx context.Context, caseID string, a Action) (*platformFacts, error) {
@@ -142,14 +141,6 @@ func (s *Service) readPlatformFacts(ctx context.Context, caseID string, a Action
 		}
 		if f.authority.AgeRecipient == "" {
 			return nil, docket.Errorf(docket.ESTATE, "Authority %s has no encryption key (age recipient) on record: register it before disclosing.", f.authority.Name)
-		}
-	case docket.OpNotify:
-		reqs, err := s.store.CaseRequests(ctx, caseID)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range reqs {
-			f.nonDisclosure = f.nonDisclosure || r.Body.NonDisclosure
 		}
 	}
 	return f, nil
@@ -214,7 +205,9 @@ func platformOp(x *effect) (*docket.Event, error) {
 		}
 		d.Statement = &sor
 	case a.Type == docket.OpNotify:
-		if f.nonDisclosure {
+		// A gag order on any request of the case, as this transaction reads them: a request
+		// that joined since the action was asked for counts too.
+		if slices.ContainsFunc(reqs, func(r *docket.Request) bool { return r.Body.NonDisclosure }) {
 			return nil, docket.Errorf(docket.ESTATE, "A request of this case forbids telling the user (non-disclosure order).")
 		}
 		var last *docket.CaseAction
