@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -327,8 +328,10 @@ func TestRequesterLimit(t *testing.T) {
 		}
 		return n
 	}
+	var first string
 	for range 3 {
-		h.expect(h.do("POST", "/api/v1/requests", "authority", frRequisition()), 201)
+		rc := h.expect(h.do("POST", "/api/v1/requests", "authority", frRequisition()), 201).json(t)
+		first = cmp.Or(first, str(rc, "id"))
 	}
 	before := count()
 	r := h.do("POST", "/api/v1/requests", "authority", frRequisition())
@@ -340,6 +343,10 @@ func TestRequesterLimit(t *testing.T) {
 	}
 	if count() != before {
 		t.Error("a refused request was stored")
+	}
+	// A reply is a submission too: the same limit.
+	if r := h.do("POST", "/api/v1/requests/"+first+"/replies", "authority", map[string]any{"text": "More."}); r.status != http.StatusTooManyRequests {
+		t.Errorf("a reply over the limit: %d %s", r.status, r.body)
 	}
 	h.expect(h.do("POST", "/api/v1/requests", "other", frRequisition()), 201)
 }

@@ -37,11 +37,8 @@ func (s *Server) writeReceipt(w http.ResponseWriter, res *workflow.Result) {
 
 func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r.Context())
-	if s.requesters != nil {
-		if ok, wait := s.requesters.Wait(p.authority.ID); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			return docket.Errorf(docket.ERATELIMIT, "Too many requests from your authority at once; send again after the time in Retry-After. Nothing of this request was kept.")
-		}
+	if err := s.allowRequester(w, p.authority.ID); err != nil {
+		return err
 	}
 	key, err := idempotencyKey(r)
 	if err != nil {
@@ -144,8 +141,24 @@ func (s *Server) getRequestRaw(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// allowRequester counts a submission (a request or a reply) against its authority's limit;
+// beyond it, 429 with the seconds until the next one is allowed.
+func (s *Server) allowRequester(w http.ResponseWriter, authorityID string) error {
+	if s.requesters == nil {
+		return nil
+	}
+	if ok, wait := s.requesters.Wait(authorityID); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return docket.Errorf(docket.ERATELIMIT, "Too many requests from your authority at once; send again after the time in Retry-After. Nothing of this request was kept.")
+	}
+	return nil
+}
+
 func (s *Server) createReply(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r.Context())
+	if err := s.allowRequester(w, p.authority.ID); err != nil {
+		return err
+	}
 	raw, ct, err := s.readBody(w, r)
 	if err != nil {
 		return err

@@ -120,13 +120,15 @@ func chaos(args []string) error {
 		return true
 	}
 	var restarts []time.Duration
-	startNode := func() (*node, error) {
+	startNode := func(restart bool) (*node, error) {
 		t0 := time.Now()
 		srv, err := start(*docketBin, serveArgs, env)
 		if err != nil {
 			return nil, err
 		}
-		restarts = append(restarts, time.Since(t0))
+		if restart { // the first starts are no restart after a crash
+			restarts = append(restarts, time.Since(t0))
+		}
 		n := &node{server: srv, url: "http://" + srv.addr + "/api/v1/requests", mx: srv.smtpAddr()}
 		if *withMail && n.mx == "" {
 			return nil, fmt.Errorf("docket did not say where it listens for SMTP: %q", srv.lines)
@@ -152,7 +154,7 @@ func chaos(args []string) error {
 	}
 	nodes := make([]*node, *nodeCount)
 	for i := range nodes {
-		if nodes[i], err = startNode(); err != nil {
+		if nodes[i], err = startNode(false); err != nil {
 			return err
 		}
 	}
@@ -212,7 +214,7 @@ func chaos(args []string) error {
 		}
 		close(stop)
 		wg.Wait()
-		if nodes[victim], err = startNode(); err != nil {
+		if nodes[victim], err = startNode(true); err != nil {
 			return fmt.Errorf("round %d: restart: %w", r+1, err)
 		}
 	}
