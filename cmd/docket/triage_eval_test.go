@@ -49,7 +49,7 @@ func TestTriageEvalFloor(t *testing.T) {
 		{"emergency precision", ep, 0.97},
 		{"kind accuracy", st.accuracy("kind"), 0.96},
 		{"regime accuracy", st.accuracy("regime"), 0.97},
-		{"spam F1", sf, 0.98},
+		{"spam F1", sf, 0.96}, // 0.973 once the sender words matching single development items were removed
 		{"targets F1", st.targetsF1(), 0.97},
 		{"language accuracy", st.accuracy("language"), 0.99},
 	} {
