@@ -246,7 +246,7 @@ func opening(req *docket.Request, r *docket.Regime, country, sender, queue strin
 		RequestID: req.ID, SHA256: req.SHA256, Regime: r.ID, Kind: b.Kind, Channel: req.Channel,
 		AuthorityID: req.AuthorityID, Country: country, Reference: b.Reference, Emergency: emergency,
 		Sender: sender, Queue: queue, Priority: priority,
-		Discloses:       b.Kind.Discloses() || (b.Kind == docket.KindOther && r.Discloses),
+		Discloses:       kindDiscloses(b.Kind, r.Discloses),
 		PauseOnNeedInfo: r.PauseOnNeedInfo, ReceivedAt: req.ReceivedAt,
 		DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
 	}

@@ -38,6 +38,13 @@ type Effect struct {
 	Categories []string
 }
 
+// kindDiscloses reports whether a case of this kind under a regime that does (or does not)
+// disclose hands user data over: a disclosure kind, or a kind left open ("other") under a
+// regime whose requests ask for data.
+func kindDiscloses(k docket.Kind, regimeDiscloses bool) bool {
+	return k.Discloses() || (k == docket.KindOther && regimeDiscloses)
+}
+
 // Disclosing reports whether a case's decisions to comply hand user data over: the case is
 // triaged as disclosing, or one of its requests asks for user data by its own kind.
 func Disclosing(c *docket.Case, reqs []*docket.Request) bool {

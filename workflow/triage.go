@@ -221,7 +221,7 @@ func (s *Service) reclock(c *docket.Case, regimeID string, emergency bool, d *do
 		return
 	}
 	deadline, dueSoon := r.Deadlines(c.ReceivedAt, emergency || r.Emergency)
-	discloses := c.Kind.Discloses() || (c.Kind == docket.KindOther && r.Discloses)
+	discloses := kindDiscloses(c.Kind, r.Discloses)
 	pause := r.PauseOnNeedInfo
 	d.ClockChanged, d.DeadlineAt, d.DueSoonAt = true, docket.OptTime(deadline), docket.OptTime(dueSoon)
 	d.Discloses, d.PauseOnNeedInfo = &discloses, &pause
@@ -265,7 +265,7 @@ func (s *Service) retriage(c *docket.Case, u *docket.User, a Action, now time.Ti
 	// for data.
 	if r, ok := s.regimes.Lookup(regimeID); ok && (d.Discloses != nil || (a.Kind != "" && a.Kind != c.Kind)) {
 		kind := cmp.Or(a.Kind, c.Kind)
-		discloses := c.Discloses || kind.Discloses() || (kind == docket.KindOther && r.Discloses)
+		discloses := c.Discloses || kindDiscloses(kind, r.Discloses)
 		d.Discloses = &discloses
 	}
 	return docket.NewEvent(c.ID, docket.EventRetriaged, docket.UserActor(u.ID), now, d), nil
