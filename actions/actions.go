@@ -226,25 +226,25 @@ func (c *Carrier) disclose(ctx context.Context, cs *docket.Case, req *docket.Act
 	if req.Recipient == "" {
 		return permanent("the authority has no encryption key on record")
 	}
-	if err := c.Service.Releasable(ctx, cs, workflow.Effect{Kind: workflow.EffectPackage, Target: &req.Target, Categories: req.Categories}); err != nil {
+	// An early refusal, before the platform's export: the check that counts is made again
+	// in the transaction that records the package (see Action).
+	reqs, err := c.Store.CaseRequests(ctx, cs.ID)
+	if err != nil {
+		return err
+	}
+	if err := workflow.Releasable(cs, reqs, workflow.Effect{Kind: workflow.EffectPackage, Target: &req.Target, Categories: req.Categories}); err != nil {
 		return permanent("%s", docket.ErrorMessage(err))
 	}
 	x, err := c.Platform.Export(ctx, req.Key, docket.ExportRequest{Target: req.Target, Categories: req.Categories, From: req.From, To: req.To})
 	if err != nil {
 		return err
 	}
-	reqs, err := c.Store.CaseRequests(ctx, cs.ID)
-	if err != nil {
-		return err
-	}
 	m := &evidence.Manifest{CaseID: cs.ID, Reference: cs.Reference, Regime: cs.Regime, Authority: cs.AuthorityID,
 		Asked:   evidence.ManifestAsk{Target: req.Target, Categories: req.Categories, From: req.From, To: req.To},
 		Missing: x.Missing, CreatedAt: c.Service.Now()}
-	if cs.Decision != nil {
-		m.DecidedBy, m.ApprovedBy = cs.Decision.DecidedBy, cs.Decision.ApprovedBy
-	}
 	var approval int64
 	if cs.Decision != nil {
+		m.DecidedBy, m.ApprovedBy = cs.Decision.DecidedBy, cs.Decision.ApprovedBy
 		approval = cs.Decision.ApprovalSeq
 	}
 	for _, r := range reqs {

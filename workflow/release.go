@@ -240,14 +240,10 @@ func voidIfChanged(ctx context.Context, tx docket.Tx, c *docket.Case, e *docket.
 	return nil
 }
 
-// Releasable is MayRelease on the case as the store's readers see it now: a refusal before
-// work that would be wasted (the platform's export). It does not replace MayRelease in the
-// transaction that records the effect.
-func (s *Service) Releasable(ctx context.Context, c *docket.Case, eff Effect) error {
-	reqs, err := s.store.CaseRequests(ctx, c.ID)
-	if err != nil {
-		return fmt.Errorf("check approval of case %s: %w", c.ID, err)
-	}
+// Releasable is MayRelease on facts the caller read outside a transaction: a refusal
+// before work that would be wasted (the platform's export). It does not replace MayRelease
+// in the transaction that records the effect.
+func Releasable(c *docket.Case, reqs []*docket.Request, eff Effect) error {
 	return mayRelease(c, reqs, eff)
 }
 
