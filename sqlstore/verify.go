@@ -170,6 +170,13 @@ const (
 // session the store holds (a store created before their changes were events), so that audit verify can
 // check those tables against the chain from then on. A new, empty store records no event.
 func (s *Store) RecordBaseline(ctx context.Context, at time.Time) error {
+	// Once recorded, a plain read says so: no write transaction at every start.
+	var done int
+	if err := s.write.QueryRowContext(ctx, s.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), baselineVersion).Scan(&done); err != nil {
+		return fmt.Errorf("record credentials baseline: check: %w", err)
+	} else if done > 0 {
+		return nil
+	}
 	err := s.Update(ctx, func(dtx docket.Tx) error {
 		t := dtx.(*tx)
 		// Update holds the audit head: nodes starting at once take turns here.
