@@ -73,8 +73,9 @@ func chaos(args []string) error {
 		next     int64
 	)
 	client := &http.Client{Timeout: 30 * time.Second}
-	// mails maps a mail's key (sha256:… of its bytes, as docket keys it) to true.
-	mails := map[string]bool{}
+	// A mail's key is "sha256:" and the hash of its bytes, as docket keys it; a request's
+	// is "chaos-N".
+	isMail := func(key string) bool { return strings.HasPrefix(key, "sha256:") }
 	sendMail := func(mx, key string, raw []byte) bool {
 		if err := smtp.SendMail(mx, nil, "officer@police.example", []string{"legal@chaos.test"}, raw); err != nil {
 			return false
@@ -88,10 +89,7 @@ func chaos(args []string) error {
 		if n == nil {
 			return false
 		}
-		mu.Lock()
-		mail := mails[key]
-		mu.Unlock()
-		if mail {
+		if isMail(key) {
 			return sendMail(n.mx, key, body)
 		}
 		req, _ := http.NewRequest("POST", n.url, bytes.NewReader(body))
@@ -189,7 +187,6 @@ func chaos(args []string) error {
 						body = fmt.Appendf(nil, "From: officer@police.example\r\nTo: legal@chaos.test\r\nSubject: Requisition %d\r\nMessage-ID: <chaos-%d@police.example>\r\n\r\nPlease identify the holder of @suspect%d (art. 60-1 CPP), matter %d.\r\n", i, i, i, i)
 						sum := sha256.Sum256(body)
 						key = "sha256:" + hex.EncodeToString(sum[:])
-						mails[key] = true
 					}
 					bodies[key] = body
 					mu.Unlock()
@@ -242,7 +239,7 @@ func chaos(args []string) error {
 	lost, wrongHash := 0, 0
 	for key, r := range receipts {
 		owner := auth.ID
-		if mails[key] {
+		if isMail(key) {
 			owner = "" // unverified mail belongs to no authority
 		}
 		got, err := store.RequestByIdempotencyKey(ctx, owner, key)
@@ -272,7 +269,7 @@ func chaos(args []string) error {
 	auditOK := verr == nil
 	slices.Sort(restarts)
 	fmt.Printf("chaos on %s, %d node(s): %d kill -9 rounds, %d clients, %s; %d receipts given (%d of them mails answered 250), %d lost, %d duplicates, %d with a wrong hash, %d keys answered with two receipts, %d unsure at the end\n",
-		engine, *nodeCount, *rounds, *clients, time.Since(start0).Round(time.Second), len(receipts), countMails(receipts, mails), lost, duplicates, wrongHash, changed, len(unsure))
+		engine, *nodeCount, *rounds, *clients, time.Since(start0).Round(time.Second), len(receipts), countMails(receipts, isMail), lost, duplicates, wrongHash, changed, len(unsure))
 	fmt.Printf("restart to listening: min %s, max %s; audit verify: %s\n", restarts[0].Round(time.Millisecond), restarts[len(restarts)-1].Round(time.Millisecond), strings.TrimSpace(string(vout)))
 	if *asJSON {
 		js, _ := json.Marshal(map[string]any{"engine": engine, "nodes": *nodeCount, "rounds": *rounds, "receipts": len(receipts), "lost": lost, "duplicates": duplicates,
@@ -294,10 +291,10 @@ type node struct {
 }
 
 // countMails counts the mails among the receipts.
-func countMails[R any](receipts map[string]R, mails map[string]bool) int {
+func countMails[R any](receipts map[string]R, isMail func(string) bool) int {
 	n := 0
 	for k := range receipts {
-		if mails[k] {
+		if isMail(k) {
 			n++
 		}
 	}

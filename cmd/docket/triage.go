@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -243,13 +244,13 @@ func (st *evalStats) write(w io.Writer) {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s: per class\n\n| class | precision | recall | F1 | n |\n| --- | ---: | ---: | ---: | ---: |\n", f)
-		for _, k := range sortedKeys(c.Counts) {
+		for _, k := range slices.Sorted(maps.Keys(c.Counts)) {
 			p, r, f1, s := c.PRF(k)
 			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %d |\n", k, p, r, f1, s)
 		}
 	}
 
-	langs := sortedKeys(st.langN)
+	langs := slices.Sorted(maps.Keys(st.langN))
 	fmt.Fprintf(w, "\nper language\n\n| language | n | emergency recall | emergency precision | kind | regime | spam F1 | targets F1 | language |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	acc := func(c *triage.Confusion) string {
 		if c == nil {
@@ -276,9 +277,9 @@ func (st *evalStats) write(w io.Writer) {
 				classes[p] = true
 			}
 		}
-		cols := sortedKeys(classes)
+		cols := slices.Sorted(maps.Keys(classes))
 		fmt.Fprintf(w, "\n%s: confusion (rows: expected, columns: given)\n\n| expected \\ given | %s |\n|%s\n", f, strings.Join(cols, " | "), strings.Repeat(" --- |", len(cols)+1))
-		for _, g := range sortedKeys(c.Counts) {
+		for _, g := range slices.Sorted(maps.Keys(c.Counts)) {
 			row := []string{g}
 			for _, p := range cols {
 				if n := c.Counts[g][p]; n > 0 {
@@ -290,15 +291,6 @@ func (st *evalStats) write(w io.Writer) {
 			fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func targetCounts(want, got []docket.Target) (tp, fp, fn int) {
