@@ -32,7 +32,8 @@ type Config struct {
 	Registry *prometheus.Registry
 	// MaxBody limits a request body in bytes (default 16 MiB).
 	MaxBody int64
-	// NoticesPerMinute and NoticeBurst limit public notices per client address.
+	// NoticesPerMinute and NoticeBurst limit public notices per client address when Notices
+	// is not given (see ratelimit.NewNotices).
 	NoticesPerMinute float64
 	NoticeBurst      int
 	// TokenTTL is how long a token lookup is cached (default 30 s).
@@ -99,12 +100,6 @@ func New(cfg Config) *Server {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 16 << 20
 	}
-	if cfg.NoticesPerMinute <= 0 {
-		cfg.NoticesPerMinute = 10
-	}
-	if cfg.NoticeBurst <= 0 {
-		cfg.NoticeBurst = 20
-	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 30 * time.Second
 	}
@@ -120,7 +115,7 @@ func New(cfg Config) *Server {
 		mux:     http.NewServeMux(),
 	}
 	if s.notices == nil {
-		s.notices = ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst)
+		s.notices = ratelimit.NewNotices(cfg.NoticesPerMinute, cfg.NoticeBurst)
 	}
 	if cfg.RequestsPerSecond >= 0 {
 		s.requesters = ratelimit.New(cmp.Or(cfg.RequestsPerSecond, 50), cmp.Or(cfg.RequestBurst, 500))

@@ -33,6 +33,19 @@ func New(perSec float64, burst int) *Limiter {
 	return &Limiter{perSec: rate.Limit(perSec), burst: burst, clients: map[string]*client{}}
 }
 
+// NewNotices returns the limiter of public notices per client address: perMinute a minute
+// with bursts of burst, 10 and 20 when not given (zero or less). The API and the notice
+// form share one.
+func NewNotices(perMinute float64, burst int) *Limiter {
+	if perMinute <= 0 {
+		perMinute = 10
+	}
+	if burst <= 0 {
+		burst = 20
+	}
+	return New(perMinute/60, burst)
+}
+
 // Allow reports whether the client at addr may go on now, and counts it.
 func (l *Limiter) Allow(addr string) bool {
 	ok, _ := l.Wait(addr)

@@ -51,7 +51,8 @@ type Config struct {
 	NoticeReceipt string
 	// MaxUpload limits a form with files, in bytes (default 16 MiB).
 	MaxUpload int64
-	// NoticesPerMinute and NoticeBurst limit notices per client address (defaults 10, 20).
+	// NoticesPerMinute and NoticeBurst limit notices per client address when Notices is not
+	// given (see ratelimit.NewNotices).
 	NoticesPerMinute float64
 	NoticeBurst      int
 	// SignInsPerMinute and SignInBurst limit sign-ins (and registrations and confirmations)
@@ -112,12 +113,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = 16 << 20
 	}
-	if cfg.NoticesPerMinute <= 0 {
-		cfg.NoticesPerMinute = 10
-	}
-	if cfg.NoticeBurst <= 0 {
-		cfg.NoticeBurst = 20
-	}
 	if cfg.SignInsPerMinute <= 0 {
 		cfg.SignInsPerMinute = 10
 	}
@@ -136,7 +131,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.cfg.PublicURL = base
 	if s.notices == nil {
-		s.notices = ratelimit.New(cfg.NoticesPerMinute/60, cfg.NoticeBurst)
+		s.notices = ratelimit.NewNotices(cfg.NoticesPerMinute, cfg.NoticeBurst)
 	}
 	if cfg.SSO != nil {
 		if err := cfg.SSO.Validate(); err != nil {

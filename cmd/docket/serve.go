@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -165,11 +164,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	// One limiter for notices by API and by form: the documented limit holds across both.
-	notices := ratelimit.New(cmp.Or(cfg.NoticesPerMinute, 10)/60, cmp.Or(cfg.NoticeBurst, 20))
+	notices := ratelimit.NewNotices(cfg.NoticesPerMinute, cfg.NoticeBurst)
 	reg := prometheus.NewRegistry()
 	apiHandler := api.New(api.Config{
 		Service: svc, Store: store, Logger: log, Registry: reg, MaxBody: cfg.MaxBody,
-		NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst, Proxies: proxies, Notices: notices,
+		Proxies: proxies, Notices: notices,
 		RequestsPerSecond: cfg.RequestsPerSecond, RequestBurst: cfg.RequestBurst, Keeper: keeper, MetricsToken: cfg.MetricsToken,
 	})
 	sessionTTL, err := time.ParseDuration(cfg.SessionTTL)
@@ -182,7 +181,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		noticeReceipt = mailout.JobReceipt
 	}
 	pages, err := web.New(web.Config{Service: svc, Store: store, Accounts: accounts, Logger: log, Mailer: mailer, PublicURL: cfg.PublicURL,
-		NoticeReceipt: noticeReceipt, MaxUpload: cfg.MaxBody, NoticesPerMinute: cfg.NoticesPerMinute, NoticeBurst: cfg.NoticeBurst,
+		NoticeReceipt: noticeReceipt, MaxUpload: cfg.MaxBody,
 		SignInsPerMinute: cfg.SignInsPerMinute, SignInBurst: cfg.SignInBurst, Proxies: proxies, Notices: notices, SSO: cfg.SSO})
 	if err != nil {
 		return err
