@@ -3,10 +3,8 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/docket-dev/docket"
-	"github.com/docket-dev/docket/evidence"
 )
 
 // UserChange is a change of a staff member: a new role, and/or a new API token.
@@ -56,20 +54,13 @@ type AuthorityChange struct {
 func (s *Service) ChangeAuthority(ctx context.Context, by docket.Actor, id string, ch AuthorityChange) (token string, err error) {
 	d := &docket.AuthorityChanged{ID: id}
 	if ch.Domains != nil {
-		domains := make([]string, 0, len(ch.Domains))
-		for _, dom := range ch.Domains {
-			if dom = strings.ToLower(strings.TrimSpace(dom)); dom != "" {
-				domains = append(domains, dom)
-			}
-		}
+		domains := normalDomains(ch.Domains)
 		d.Domains = &domains
 	}
 	if ch.AgeRecipient != nil {
-		key := strings.TrimSpace(*ch.AgeRecipient)
-		if key != "" {
-			if _, err := evidence.ParseRecipient(key); err != nil {
-				return "", &docket.Error{Code: docket.EINVALID, Message: "Field age_recipient: " + err.Error(), Fields: map[string]string{"age_recipient": "invalid"}}
-			}
+		key, err := checkAgeRecipient(*ch.AgeRecipient)
+		if err != nil {
+			return "", err
 		}
 		d.AgeRecipient = &key
 	}

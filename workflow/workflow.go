@@ -152,13 +152,9 @@ func (s *Service) RegisterAuthority(ctx context.Context, by docket.Actor, a *doc
 	case len(a.Country) != 2 || strings.Trim(a.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "":
 		return "", docket.Errorf(docket.EINVALID, "An authority needs a two-letter ISO 3166 country code.")
 	}
-	for i, d := range a.Domains {
-		a.Domains[i] = strings.ToLower(strings.TrimSpace(d))
-	}
-	if a.AgeRecipient = strings.TrimSpace(a.AgeRecipient); a.AgeRecipient != "" {
-		if _, err := evidence.ParseRecipient(a.AgeRecipient); err != nil {
-			return "", &docket.Error{Code: docket.EINVALID, Message: "Field age_recipient: " + err.Error(), Fields: map[string]string{"age_recipient": "invalid"}}
-		}
+	a.Domains = normalDomains(a.Domains)
+	if a.AgeRecipient, err = checkAgeRecipient(a.AgeRecipient); err != nil {
+		return "", err
 	}
 	a.ID, a.CreatedAt = docket.NewID(), s.Now()
 	token, hash := docket.NewToken("dka")
@@ -212,6 +208,29 @@ func record(ctx context.Context, tx docket.Tx, c *docket.Case, e *docket.Event) 
 }
 
 // notFound hides whether a thing exists from those who may not see it.
+// normalDomains returns an authority's domains lower-cased and trimmed, without empty ones.
+func normalDomains(domains []string) []string {
+	out := make([]string, 0, len(domains))
+	for _, d := range domains {
+		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// checkAgeRecipient trims an authority's age key and checks it ("" means none).
+func checkAgeRecipient(key string) (string, error) {
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return "", nil
+	}
+	if _, err := evidence.ParseRecipient(key); err != nil {
+		return "", &docket.Error{Code: docket.EINVALID, Message: "Field age_recipient: " + err.Error(), Fields: map[string]string{"age_recipient": "invalid"}}
+	}
+	return key, nil
+}
+
 func notFound(what string) error { return docket.Errorf(docket.ENOTFOUND, "No such %s.", what) }
 
 func isNotFound(err error) bool { return errors.Is(err, docket.ErrNotFound) }
