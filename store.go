@@ -48,6 +48,9 @@ type Store interface {
 	// ScanEvents calls fn for every event in Seq order; ScanCases for every case, and
 	// ScanRequests for every request (ID, CaseID, SHA256 and Raw only), in no particular order.
 	ScanEvents(ctx context.Context, fn func(*Event) error) error
+	// ScanCorrections calls fn for every retriaged event (people's corrections of the
+	// triage) in Seq order, without reading the rest of the log.
+	ScanCorrections(ctx context.Context, fn func(*Event) error) error
 	ScanCases(ctx context.Context, fn func(*Case) error) error
 	ScanRequests(ctx context.Context, fn func(*Request) error) error
 	// Head returns the last event's Seq and Hash, as the store records them apart from the log.

@@ -165,6 +165,10 @@ func runHotPaths(ctx context.Context, t *testing.T, store docket.Store) {
 	if _, err := store.Stats(ctx, clock()); err != nil {
 		t.Fatalf("stats: %v", err)
 	}
+	// The corrections the triage learns at start-up.
+	if err := store.ScanCorrections(ctx, func(*docket.Event) error { return nil }); err != nil {
+		t.Fatalf("corrections: %v", err)
+	}
 	// The clock sweep, then the job claim (the sweep's follow-ups queue jobs).
 	if _, err := svc.MarkClocks(ctx); err != nil {
 		t.Fatalf("mark clocks: %v", err)

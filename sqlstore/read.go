@@ -411,6 +411,18 @@ func (s *Store) ScanEvents(ctx context.Context, fn func(*docket.Event) error) er
 	})
 }
 
+// ScanCorrections calls fn for every retriaged event (people's corrections of the
+// triage), in Seq order, through their partial index.
+func (s *Store) ScanCorrections(ctx context.Context, fn func(*docket.Event) error) error {
+	return s.scanAll(ctx, "events", `SELECT `+eventCols+` FROM events WHERE type = 'retriaged' ORDER BY seq`, func(rows *sql.Rows) error {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return fmt.Errorf("scan corrections: %w", err)
+		}
+		return fn(e)
+	})
+}
+
 // ScanCases calls fn for every case.
 func (s *Store) ScanCases(ctx context.Context, fn func(*docket.Case) error) error {
 	return s.scanAll(ctx, "cases", `SELECT doc FROM cases`, func(rows *sql.Rows) error {

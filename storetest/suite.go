@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) docket.Store) {
 		{"CaseTimes", testCaseTimes},
 		{"MoveRequests", testMoveRequests},
 		{"Jobs", testJobs},
+		{"Corrections", testCorrections},
 		{"JobsClaimedOnce", testJobsClaimedOnce},
 		{"ConcurrentWritersKeepChain", testConcurrentWriters},
 	}
@@ -160,6 +162,11 @@ func testChainAndHead(t *testing.T, s docket.Store) {
 	var events []*docket.Event
 	if err := s.ScanEvents(ctx, func(e *docket.Event) error { events = append(events, e); return nil }); err != nil {
 		t.Fatal(err)
+	}
+	// A comment is no correction; a retriage is.
+	n := 0
+	if err := s.ScanCorrections(ctx, func(*docket.Event) error { n++; return nil }); err != nil || n != 0 {
+		t.Fatalf("ScanCorrections before any retriage: %d events, %v", n, err)
 	}
 	if len(events) != 3 {
 		t.Fatalf("got %d events, want 3", len(events))
@@ -828,5 +835,45 @@ func testMoveRequests(t *testing.T, s docket.Store) {
 	c, _, err := s.RelatedOpenCase(ctx, "auth", "", []docket.Target{{Kind: "username", Value: "@b"}})
 	if err != nil || c.ID != a.ID {
 		t.Fatalf("the moved request's target points to %v (%v), want case a", c, err)
+	}
+}
+
+// testCorrections: ScanCorrections finds the retriaged events, in order, and no others.
+func testCorrections(t *testing.T, s docket.Store) {
+	ctx := context.Background()
+	c, _ := mustOpenCase(t, s, caseSpec{regime: "eu-epoc", authority: "a1"})
+	spam := true
+	for i, e := range []*docket.Event{
+		docket.NewEvent(c.ID, docket.EventCommented, docket.UserActor("u1"), t0.Add(time.Minute), docket.Commented{Text: "hello"}),
+		docket.NewEvent(c.ID, docket.EventRetriaged, docket.UserActor("u1"), t0.Add(2*time.Minute), docket.Triaged{Reason: "a scam", Spam: &spam}),
+		docket.NewEvent(c.ID, docket.EventRetriaged, docket.UserActor("u2"), t0.Add(3*time.Minute), docket.Triaged{Reason: "no: real", Regime: "eu-epoc"}),
+	} {
+		err := s.Update(ctx, func(tx docket.Tx) error {
+			cc, err := tx.Case(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			if err := tx.Append(ctx, e); err != nil {
+				return err
+			}
+			if err := cc.Apply(e); err != nil {
+				return err
+			}
+			return tx.UpdateCase(ctx, cc)
+		})
+		if err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+	var got []string
+	if err := s.ScanCorrections(ctx, func(e *docket.Event) error {
+		got = append(got, fmt.Sprintf("%s %s", e.Type, e.Actor))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"retriaged user:u1", "retriaged user:u2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ScanCorrections = %q, want %q", got, want)
 	}
 }

@@ -57,6 +57,7 @@ type Result struct {
 type Triager struct {
 	model   *Model
 	profile Profile
+	memory  *Memory
 }
 
 // New returns a Triager with the shipped model and the default platform profile.
@@ -65,11 +66,20 @@ func New() (*Triager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("triage: %w", err)
 	}
-	return &Triager{model: m, profile: DefaultProfile}, nil
+	return WithModel(m), nil
 }
 
 // WithModel returns a Triager using another model.
-func WithModel(m *Model) *Triager { return &Triager{model: m, profile: DefaultProfile} }
+func WithModel(m *Model) *Triager {
+	return &Triager{model: m, profile: DefaultProfile, memory: NewMemory()}
+}
+
+// Learn keeps a person's correction: requests like the corrected one are triaged as the
+// person said from now on (see Memory).
+func (t *Triager) Learn(c Correction) { t.memory.Learn(c) }
+
+// Corrections is the number of corrections the triager has learnt.
+func (t *Triager) Corrections() int { return t.memory.Len() }
 
 // languageCountry guesses a sender's country from the language it writes in.
 var languageCountry = map[string]string{"fr": "FR", "de": "DE", "es": "ES", "it": "IT", "pt": "PT", "nl": "NL", "pl": "PL", "ru": "RU", "fa": "IR", "tr": "TR", "en": "GB", "uk": "UA"}
@@ -235,6 +245,9 @@ func (t *Triager) Triage(in Input) Result {
 		sig("spam: %s", why)
 	}
 
+	// People's corrections of requests like this one.
+	corrected := t.recall(in, &res, official != "", sig)
+
 	// Defaults for what the text did not say.
 	if in.Channel == docket.ChannelNotice && !res.Spam {
 		res.Regime, res.Kind = cmp.Or(in.Regime, "dsa-art16"), docket.KindNotice
@@ -250,6 +263,7 @@ func (t *Triager) Triage(in Input) Result {
 	switch {
 	case res.Spam:
 		res.Regime, res.Kind = "none", docket.KindOther
+	case corrected:
 	case res.Emergency && (res.Regime == "" || ((res.Regime == "national-other" || res.Regime == "fr-requisition") && in.Regime == "")):
 		res.Regime = "emergency"
 		sig("regime emergency: a threat to life without a cited instrument of its own")
@@ -277,6 +291,48 @@ func (t *Triager) Triage(in Input) Result {
 	res.Category = category(res, sc)
 	res.Priority, res.Queue = priority(res, sc)
 	return res
+}
+
+// recall applies the correction of the request most like this one, if any, and reports
+// whether it set the regime. It raises the emergency flag but never lowers it; it marks
+// spam only when the sender is not official.
+func (t *Triager) recall(in Input, res *Result, official bool, sig func(string, ...any)) bool {
+	c, sim, ok := t.memory.like(in.Subject, in.Text)
+	if !ok {
+		return false
+	}
+	ref := cmp.Or(c.Ref, "a corrected request")
+	sig("like %s (similarity %.2f): triaged as the person who corrected it said", ref, sim)
+	if c.Emergency != nil {
+		switch {
+		case *c.Emergency && !res.Emergency:
+			res.Emergency = true
+			sig("emergency: like %s, which a person marked an emergency", ref)
+		case !*c.Emergency && res.Emergency:
+			sig("like %s, which a person said is no emergency; kept as one (a correction never lowers the flag)", ref)
+		}
+	}
+	if c.Spam != nil {
+		switch {
+		case *c.Spam && !res.Spam && !res.Emergency && !official:
+			res.Spam, res.Label = true, "spam"
+			sig("spam: like %s, which a person marked spam", ref)
+		case !*c.Spam && res.Spam:
+			res.Spam, res.Label = false, "none"
+			sig("not spam: like %s, which a person said is no spam", ref)
+		}
+	}
+	if c.Label != "" && !res.Spam {
+		res.Label = c.Label
+	}
+	if c.Kind != "" {
+		res.Kind = c.Kind
+	}
+	if c.Regime != "" && !res.Spam {
+		res.Regime = c.Regime
+		return true
+	}
+	return false
 }
 
 func prefix(s string, n int) string {

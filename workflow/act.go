@@ -154,6 +154,9 @@ func (s *Service) Act(ctx context.Context, u *docket.User, caseID string, a Acti
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s on case %s: %w", a.Type, caseID, err)
 	}
+	if ev.Type == docket.EventRetriaged {
+		s.learn(ctx, ev)
+	}
 	s.wake()
 	return c, ev, nil
 }

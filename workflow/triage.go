@@ -270,3 +270,49 @@ func (s *Service) retriage(c *docket.Case, u *docket.User, a Action, now time.Ti
 	}
 	return docket.NewEvent(c.ID, docket.EventRetriaged, docket.UserActor(u.ID), now, d), nil
 }
+
+// LearnCorrections teaches the triager every correction people have made (retriaged
+// events), so that requests like a corrected one are triaged as the person said; serve
+// calls it at start, and each new correction is learnt as it commits. It returns how many
+// were learnt.
+func (s *Service) LearnCorrections(ctx context.Context) (int, error) {
+	if s.triager == nil {
+		return 0, nil
+	}
+	n := 0
+	err := s.store.ScanCorrections(ctx, func(e *docket.Event) error {
+		if s.learn(ctx, e) {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("learn corrections: %w", err)
+	}
+	return n, nil
+}
+
+// learn teaches the triager one retriaged event, read with the request that opened its case.
+func (s *Service) learn(ctx context.Context, e *docket.Event) bool {
+	if s.triager == nil {
+		return false
+	}
+	var d docket.Triaged
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		s.log.WarnContext(ctx, "correction not learnt: unreadable event", slog.Int64("seq", e.Seq), slog.Any("err", err))
+		return false
+	}
+	req, err := s.store.FirstRequest(ctx, e.CaseID)
+	if err != nil {
+		s.log.WarnContext(ctx, "correction not learnt: the request of its case", slog.String("case", e.CaseID), slog.Any("err", err))
+		return false
+	}
+	c, err := s.store.Case(ctx, e.CaseID)
+	if err != nil {
+		s.log.WarnContext(ctx, "correction not learnt: its case", slog.String("case", e.CaseID), slog.Any("err", err))
+		return false
+	}
+	s.triager.Learn(triage.Correction{Input: TriageInput(req, c), Regime: d.Regime, Kind: d.Kind,
+		Emergency: d.Emergency, Spam: d.Spam, Label: d.Label, Ref: "case " + e.CaseID})
+	return true
+}

@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -265,6 +266,77 @@ func TestNoRegimeNoClock(t *testing.T) {
 			}
 			if st.Overdue != 1 || st.OldestOverdueCase != legal.ID {
 				t.Fatalf("90 days later: %d overdue (oldest %s), want only the legal request %s", st.Overdue, st.OldestOverdueCase, legal.ID)
+			}
+		})
+	}
+}
+
+// TestCorrectionsAreLearnt: a person corrects a missed emergency; the next request like it
+// is triaged as one at receipt, and so is one after a restart (the corrections are read
+// back from the log).
+func TestCorrectionsAreLearnt(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			store := storetest.Open(t, engine)
+			now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+			clock := func() time.Time { return now }
+			start := func() *workflow.Service {
+				tr, err := triage.New()
+				if err != nil {
+					t.Fatal(err)
+				}
+				svc := workflow.New(workflow.Config{Store: store, Now: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Triager: tr})
+				if _, err := svc.LearnCorrections(ctx); err != nil {
+					t.Fatal(err)
+				}
+				svc.Start(ctx)
+				t.Cleanup(svc.Stop)
+				return svc
+			}
+			svc := start()
+			agent := &docket.User{Email: "agent@x.org", Role: docket.RoleAgent}
+			if _, err := svc.AddUser(ctx, "test", agent); err != nil {
+				t.Fatal(err)
+			}
+			// A letter that says nothing the triage reads as a risk to life; the officer
+			// knows better.
+			letter := func(name, ref string) string {
+				return fmt.Sprintf("Polizeiinspektion Musterstadt, Sachgebiet Vermisste, Az. %s. Wir bitten um Auskunft über die "+
+					"letzten Anmeldungen und die hinterlegte Rufnummer des Kontos @%s. Die Person hat ihre Wohnung ohne Schuhe "+
+					"und ohne Medikamente verlassen und seit dem Vormittag keinen Kontakt mehr zu ihrer Familie gehabt. Bitte "+
+					"antworten Sie an die Dienststelle.", ref, name)
+			}
+			submit := func(svc *workflow.Service, text string) *docket.Case {
+				res, err := svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelEmail, Raw: []byte(text),
+					Body: docket.RequestBody{Regime: "national-other", RegimeSource: "default", Kind: docket.KindDisclosure, Description: text,
+						Email: &docket.Email{From: "pi.musterstadt@polizei.example.de", Subject: "Auskunftsersuchen"}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, err := store.Case(ctx, res.Receipt.CaseID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			first := submit(svc, letter("wanderer_91", "VM-2026-0117"))
+			if first.Emergency {
+				t.Fatalf("test premise: the letter should not be read as an emergency: %q", first.Triage.Signals)
+			}
+			yes := true
+			if _, _, err := svc.Act(ctx, agent, first.ID, workflow.Action{Type: "retriage", Emergency: &yes, Regime: "emergency", Text: "A missing person without her medication: a life at risk."}); err != nil {
+				t.Fatal(err)
+			}
+			learnt := func(c *docket.Case) bool {
+				return c.Emergency && slices.ContainsFunc(c.Triage.Signals, func(s string) bool { return strings.Contains(s, "like case "+first.ID) })
+			}
+			if c := submit(svc, letter("nachtfalter_7", "VM-2026-0121")); !learnt(c) {
+				t.Fatalf("the next letter like the corrected one: emergency %v, signals %q", c.Emergency, c.Triage.Signals)
+			}
+			if c := submit(start(), letter("sternschnuppe", "VM-2026-0133")); !learnt(c) {
+				t.Fatalf("after a restart: emergency %v, signals %q", c.Emergency, c.Triage.Signals)
 			}
 		})
 	}

@@ -133,6 +133,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log, MaxBatch: cfg.IntakeBatch,
 		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh, Paging: cfg.Pager != nil, Now: m.Now})
+	if n, err := svc.LearnCorrections(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("triage learnt people's corrections", slog.Int("corrections", n))
+	}
 	svc.Start(ctx)
 	defer svc.Stop()
 

@@ -26,12 +26,20 @@ import (
 func (m *Main) triageCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("triage", flag.ContinueOnError)
 	eval := fs.String("eval", "", "a JSON-lines file whose lines also carry \"expect\": {…}; prints accuracy per field, and precision, recall and F1 per class")
+	learn := fs.String("learn", "", "a JSON-lines file in the --eval format (or from export-corrections) whose lines are learnt as people's corrections before triaging")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
 	tr, err := triage.New()
 	if err != nil {
 		return err
+	}
+	if *learn != "" {
+		n, err := learnCorrections(tr, *learn)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stderr, "learnt %d corrections from %s\n", n, *learn)
 	}
 	if *eval != "" {
 		f, err := os.Open(*eval)
@@ -60,6 +68,40 @@ func (m *Main) triageCmd(ctx context.Context, args []string) error {
 		enc.Encode(tr.Triage(input))
 	}
 	return in.Err()
+}
+
+// learnCorrections teaches tr every line of an --eval file as a person's correction.
+func learnCorrections(tr *triage.Triager, path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	n := 0
+	for line := 1; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var l evalLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return n, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		c := triage.Correction{Input: l.Input, Emergency: l.Expect.Emergency, Spam: l.Expect.Spam, Ref: l.ID}
+		if l.Expect.Regime != nil {
+			c.Regime = *l.Expect.Regime
+		}
+		if l.Expect.Kind != nil {
+			c.Kind = docket.Kind(*l.Expect.Kind)
+		}
+		if l.Expect.Label != nil {
+			c.Label = *l.Expect.Label
+		}
+		tr.Learn(c)
+		n++
+	}
+	return n, sc.Err()
 }
 
 type evalLine struct {
