@@ -293,3 +293,13 @@ func abs(n int) int {
 	}
 	return n
 }
+
+// nearAny is near for the first of several classes b that is within dist of a hit of a.
+func (h *lexHits) nearAny(a int16, dist int, bs ...int16) (string, string, bool) {
+	for _, b := range bs {
+		if x, y, ok := h.near(a, b, dist); ok {
+			return x, y, true
+		}
+	}
+	return "", "", false
+}

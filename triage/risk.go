@@ -29,6 +29,7 @@ var (
 	cSpam      = book.classOf("spam")
 	cScam      = book.classOf("scam")
 	cSupport   = book.classOf("support")
+	cPress     = book.classOf("press")
 	cRemove    = book.classOf("kind.removal")
 	cPreserve  = book.classOf("kind.preservation")
 	cDisclose  = book.classOf("kind.disclosure")
@@ -104,7 +105,9 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder, public bool) 
 		switch {
 		case !removalOrder:
 			r.flag("threat to kill: %s", quote(t))
-		case timed:
+		case timed && !removalRegimes[regime]:
+			// An order under a removal regime speaks of its own deadline ("as soon as
+			// possible, within one hour"): its time words are not the threat's.
 			r.flag("threat to kill with a time (%q), though in a removal order: %s", tw, quote(t))
 		case addr:
 			r.flag("threat to kill with an address (%q), though in a removal order: %s", aw, quote(t))
@@ -124,6 +127,8 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder, public bool) 
 	}
 	if c, m, ok := h.near(cChild, cMissing, near); ok {
 		r.flag("a missing child: %q, %q", c, m)
+	} else if m, x, ok := h.nearAny(cMissing, near, cDanger, cMeans, cFarewell); ok && !removalOrder {
+		r.flag("a missing person at risk: %q, %q", m, x)
 	}
 	if c, d, ok := h.near(cChild, cDanger, near); ok && !removalOrder {
 		r.flag("a child in danger: %q, %q", c, d)

@@ -236,8 +236,21 @@ func lookalikeSender(from string) string {
 			return domain
 		}
 	}
+	// Names of authorities that are also a country's own domains (ministeriopublico.pt):
+	// a lookalike only under a generic top-level domain (poliziadistato-it.org).
+	if tld := domain[strings.LastIndexByte(domain, '.')+1:]; len(tld) != 2 {
+		for _, w := range lookalikeAbroad {
+			if strings.Contains(domain, w) {
+				return domain
+			}
+		}
+	}
 	return ""
 }
+
+// lookalikeAbroad are authorities' names that count as a lookalike under a generic
+// top-level domain only.
+var lookalikeAbroad = []string{"polizi", "policj", "policia", "gendarm", "carabinier", "procura", "fiscalia", "parquet", "tribunal", "govern", "minist", "guardia"}
 
 func senderDomain(from string) string {
 	addr := strings.ToLower(senderAddress(from))

@@ -153,6 +153,7 @@ func (t *Triager) Triage(in Input) Result {
 	// Regime and kind.
 	res.Regime, res.Kind = in.Regime, in.Kind
 	matched, why := regimeOf(sc, hits)
+	cited := matched != "" && matched != "national-other" // an instrument of its own, not national words
 	if matched != "" {
 		if res.Regime == "" {
 			res.Regime = matched
@@ -204,7 +205,8 @@ func (t *Triager) Triage(in Input) Result {
 		words = append(words, "asks to log in through a link ("+m+")")
 	}
 	noLegal := matched == "" && official == "" && officialWords == 0 && !res.Emergency
-	if noLegal {
+	if noLegal || lookalike != "" {
+		// Prices are the stuff of offers, and of the forged fine "payable within 48 hours".
 		if m := priceTag.FindString(lower); m != "" {
 			score++
 			words = append(words, "prices ("+m+")")
@@ -267,6 +269,9 @@ func (t *Triager) Triage(in Input) Result {
 	case res.Emergency && (res.Regime == "" || ((res.Regime == "national-other" || res.Regime == "fr-requisition") && in.Regime == "")):
 		res.Regime = "emergency"
 		sig("regime emergency: a threat to life without a cited instrument of its own")
+	case (res.Regime == "" || (res.Regime == "national-other" && in.Regime == "" && !cited)) && official == "" && in.Channel != docket.ChannelNotice && hits.count(cPress) > 0:
+		res.Regime, res.Kind = "none", docket.KindOther
+		sig("regime none: a journalist's question, not a legal request (%s)", quote(hits.terms(cPress)))
 	case res.Regime == "" && official == "" && officialWords == 0 && (hits.count(cSupport) > 0 || hits.count(cSpam) > 0 || hits.count(cScam) > 0):
 		res.Regime, res.Kind = "none", docket.KindOther
 		sig("regime none: no legal request (no authority, no citation; %s)", strings.Join(append(hits.terms(cSupport), hits.terms(cSpam)...), ", "))

@@ -300,13 +300,13 @@ func TestCorrectionsAreLearnt(t *testing.T) {
 			if _, err := svc.AddUser(ctx, "test", agent); err != nil {
 				t.Fatal(err)
 			}
-			// A letter that says nothing the triage reads as a risk to life; the officer
-			// knows better.
+			// A letter that says nothing of a risk to life; the officer, on the phone,
+			// says there is one.
 			letter := func(name, ref string) string {
-				return fmt.Sprintf("Polizeiinspektion Musterstadt, Sachgebiet Vermisste, Az. %s. Wir bitten um Auskunft über die "+
-					"letzten Anmeldungen und die hinterlegte Rufnummer des Kontos @%s. Die Person hat ihre Wohnung ohne Schuhe "+
-					"und ohne Medikamente verlassen und seit dem Vormittag keinen Kontakt mehr zu ihrer Familie gehabt. Bitte "+
-					"antworten Sie an die Dienststelle.", ref, name)
+				return fmt.Sprintf("Polizeiinspektion Musterstadt, Sachgebiet 3, Az. %s. Wir bitten um Auskunft über die "+
+					"letzten Anmeldungen und die hinterlegte Rufnummer des Kontos @%s, das in einem Ermittlungsverfahren "+
+					"genannt ist. Bitte übermitteln Sie die Angaben an die Dienststelle; Rückfragen richten Sie bitte an "+
+					"das Sachgebiet unter Angabe des Aktenzeichens.", ref, name)
 			}
 			submit := func(svc *workflow.Service, text string) *docket.Case {
 				res, err := svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelEmail, Raw: []byte(text),
@@ -326,7 +326,7 @@ func TestCorrectionsAreLearnt(t *testing.T) {
 				t.Fatalf("test premise: the letter should not be read as an emergency: %q", first.Triage.Signals)
 			}
 			yes := true
-			if _, _, err := svc.Act(ctx, agent, first.ID, workflow.Action{Type: "retriage", Emergency: &yes, Regime: "emergency", Text: "A missing person without her medication: a life at risk."}); err != nil {
+			if _, _, err := svc.Act(ctx, agent, first.ID, workflow.Action{Type: "retriage", Emergency: &yes, Regime: "emergency", Text: "The officer called: the account holder is a missing person at risk."}); err != nil {
 				t.Fatal(err)
 			}
 			learnt := func(c *docket.Case) bool {
