@@ -9,6 +9,7 @@ import (
 var (
 	cForm      = book.classOf("form")
 	cKill      = book.classOf("kill")
+	cThreat    = book.classOf("threat")
 	cSelfharm  = book.classOf("selfharm")
 	cFarewell  = book.classOf("farewell")
 	cMeans     = book.classOf("means")
@@ -151,6 +152,11 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder, public bool) 
 		}
 	}
 	if !removalOrder {
+		if th, t, ok := h.near(cThreat, cTime, near); ok {
+			r.flag("a threat with a time: %q, %q", th, t)
+		} else if th, a, ok := h.near(cThreat, cAddress, near); ok && public {
+			r.flag("a threat with someone's address: %q, %q", th, a)
+		}
 		if w, t, ok := h.near(cWeapon, cTime, near); ok {
 			r.flag("a weapon with a time: %q, %q", w, t)
 		}
