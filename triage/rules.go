@@ -243,8 +243,11 @@ var regimeRules = []regimeRule{
 	{"eu-epoc-pr", rx(`EPOC[- ]?PR`, `european preservation order`, `ordonnance européenne de conservation`, `europäische sicherungsanordnung`, `orden europea de conservación`, `ordine europeo di conservazione`, `ordem europeia de conservação`, `europees bewaringsbevel`, `europejski nakaz zabezpieczenia`), "European preservation order (EPOC-PR)"},
 	{"eu-epoc", rx(`\bEPOC\b`, `2023/1543`, `european production order`, `ordonnance européenne de production`, `europäische herausgabeanordnung`, `orden europea de entrega`, `ordine europeo di produzione`, `ordem europeia de entrega`, `europees verstrekkingsbevel`, `europejski nakaz wydania`), "European production order (Reg. 2023/1543)"},
 	{"eu-tco-removal", rx(`2021/784`, `\bTCO\b`, `terrorist content online`, `removal order`, `injonction de retrait`, `entfernungsanordnung`, `orden de retirada`, `ordine di rimozione`, `decisão de supressão`, `verwijderingsbevel`, `nakaz usunięcia`), "Terrorist content removal order (Reg. 2021/784)"},
-	{"fr-lcen-6-1", rx(`article 6-1 de la loi`, `6-1 (de la )?(loi|LCEN)`, `\bLCEN\b`, `\bPHAROS\b`, `\bOFAC\b`), "France, LCEN art. 6-1 (OFAC/PHAROS)"},
+	{"fr-lcen-6-1", rx(`article 6-1 de la loi`, `6-1 (de la )?(loi|LCEN)`, `\bLCEN\b`), "France, LCEN art. 6-1 (OFAC/PHAROS)"},
 	{"fr-requisition", rx(`(60-1|60-2|77-1-1|77-1-2|99-3|99-4)[^\n]{0,60}(code de procédure pénale|procédure pénale|C\.?P\.?P)`, `réquisition judiciaire`, `réquisition à personne`, `officier de police judiciaire`, `code de procédure pénale`), "France, requisition (CPP art. 60-1, 77-1-1, 99-3)"},
+	// OFAC and PHAROS also send requisitions: their name alone says LCEN only when nothing
+	// above was cited.
+	{"fr-lcen-6-1", rx(`\bPHAROS\b`, `\bOFAC\b`), "France, LCEN art. 6-1 (OFAC/PHAROS)"},
 	{"us-emergency", rx(`2702\s*\(b\)\s*\(8\)`, `2702\s*\(c\)\s*\(4\)`, `2702[^\n]{0,80}emergenc`, `emergenc[^\n]{0,80}2702`), "US emergency disclosure (18 U.S.C. 2702)"},
 	{"us-2703f", rx(`2703\s*\(f\)`, `preservation letter`), "US preservation (18 U.S.C. 2703(f))"},
 	{"us-legal-process", rx(`18 U\.?S\.?C\.?\s*§*\s*2703`, `\bsubpoena\b`, `search warrant`, `grand jury`, `2703\s*\(d\)`), "US legal process (18 U.S.C. 2703)"},

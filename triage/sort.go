@@ -95,6 +95,9 @@ func kindOf(sc *scan, h *lexHits, regime string, subject int, sig func(string, .
 		for _, x := range h.hits {
 			if x.class == lex[k.kind] && int(x.pos) < subject {
 				n += 2 // the subject line says what is asked
+				if k.kind == docket.KindPreservation {
+					n += 3 // and a preservation asked there is what the letter is (its body lists the data, in disclosure's words)
+				}
 			}
 		}
 		if k.kind == docket.KindPreservation {
