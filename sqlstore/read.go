@@ -302,13 +302,24 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (*docket.Stats, error)
 	}
 	rows.Close()
 	us := docket.Micros(now)
-	if err := s.queryRow(ctx, `SELECT
-		COALESCE(SUM(CASE WHEN paused_at = 0 AND deadline_at > 0 AND deadline_at <= ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN paused_at = 0 AND due_soon_at > 0 AND due_soon_at <= ? AND deadline_at > ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN paused_at > 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(emergency), 0)
-		FROM cases WHERE pending = 1`, us, us, us).Scan(&st.Overdue, &st.DueSoon, &st.Paused, &st.Emergencies); err != nil {
-		return nil, fmt.Errorf("stats: clocks: %w", err)
+	// Each count reads only the cases it counts, through an index: overdue and due soon
+	// through the pending cases' deadlines, emergencies through the queue's index, paused
+	// through its own partial index. A queue of any length costs what is late, due,
+	// paused or urgent in it.
+	for _, c := range []struct {
+		n    *int
+		what string
+		q    string
+		args []any
+	}{
+		{&st.Overdue, "overdue", `SELECT COUNT(*) FROM cases WHERE pending = 1 AND deadline_at > 0 AND deadline_at <= ? AND paused_at = 0`, []any{us}},
+		{&st.DueSoon, "due soon", `SELECT COUNT(*) FROM cases WHERE pending = 1 AND due_soon_at > 0 AND due_soon_at <= ? AND deadline_at > ? AND paused_at = 0`, []any{us, us}},
+		{&st.Paused, "paused", `SELECT COUNT(*) FROM cases WHERE pending = 1 AND paused_at > 0`, nil},
+		{&st.Emergencies, "emergencies", `SELECT COUNT(*) FROM cases WHERE pending = 1 AND emergency = 1`, nil},
+	} {
+		if err := s.queryRow(ctx, c.q, c.args...).Scan(c.n); err != nil {
+			return nil, fmt.Errorf("stats: %s: %w", c.what, err)
+		}
 	}
 	if st.Overdue > 0 {
 		if err := s.queryRow(ctx, `SELECT id FROM cases WHERE pending = 1 AND paused_at = 0 AND deadline_at > 0 AND deadline_at <= ? ORDER BY deadline_at LIMIT 1`, us).Scan(&st.OldestOverdueCase); err != nil && !errors.Is(err, sql.ErrNoRows) {
