@@ -1,0 +1,55 @@
+package triage
+
+import (
+	"bufio"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The hand-written scanners find exactly what the regular expressions they replace find.
+func TestUsernameSpansAgreeWithTheRegexp(t *testing.T) {
+	check := func(line string) {
+		t.Helper()
+		want := reUsername.FindAllStringSubmatchIndex(line, -1)
+		got := usernameSpans(line)
+		if !slices.EqualFunc(got, want, slices.Equal[[]int]) {
+			t.Fatalf("%q: got %v, want %v", line, got, want)
+		}
+	}
+	for _, line := range []string{"", "@", "@abc", "@abcd", " @abcd", "x@abcd", "é@abcd", "«@abcd»", "@abcd@efgh", "@abcd @efgh", "@a_b1 .@abcd /@abcd",
+		"(@Name_2026)", "@1abc", "@" + strings.Repeat("a", 32), "@" + strings.Repeat("a", 33), "@abcdé", "@abcd-ef", "mail@example.org", "Ник: @ivan_petrov;"} {
+		check(line)
+	}
+	alphabet := []string{"@", "@", "a", "Z", "_", "1", " ", ".", "/", "é", "ж", "-", "\t", "b", "c", "d"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(24) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		check(b.String())
+	}
+	files, _ := filepath.Glob("../testdata/eval/*.jsonl")
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(nil, 1<<22)
+		for sc.Scan() {
+			var in Input
+			if json.Unmarshal(sc.Bytes(), &in) == nil {
+				for _, line := range strings.Split(in.Text, "\n") {
+					check(line)
+				}
+			}
+		}
+		fh.Close()
+	}
+}
