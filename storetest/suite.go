@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) docket.Store) {
 		{"MoveRequests", testMoveRequests},
 		{"Jobs", testJobs},
 		{"JobsClaimedOnce", testJobsClaimedOnce},
+		{"Statements", testStatements},
+		{"StatementsClaimedOnce", testStatementsClaimedOnce},
 		{"ConcurrentWritersKeepChain", testConcurrentWriters},
 	}
 	for _, tt := range tests {
