@@ -17,10 +17,12 @@ import (
 )
 
 // startTransparency registers the job that submits statements of reasons to the EU
-// Transparency Database, when sor_url is set.
+// Transparency Database, when sor_url is set. Without it the job does nothing (a database
+// that once had it set keeps the recurring job's row: it must not fail every minute).
 func startTransparency(cfg *Config, log *slog.Logger, store docket.Store, svc *workflow.Service, runner *jobs.Runner) {
 	if cfg.SORURL == "" {
 		log.Info("statements of reasons are kept, not submitted: sor_url is not set")
+		runner.Every(workflow.JobSubmitStatements, time.Minute, func(context.Context, *docket.Job) error { return nil })
 		return
 	}
 	interval, _ := time.ParseDuration(cfg.SORInterval) // checked when the config was read
