@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/sor"
@@ -253,6 +254,10 @@ func checkStatement(c *docket.Case, a *docket.CaseAction) error {
 	} else if err != nil {
 		return err
 	}
+	if field, t := namesTarget(c, a); field != "" {
+		return &docket.Error{Code: docket.EINVALID, Fields: map[string]string{"statement." + field: "names " + t.Kind + " " + t.Value},
+			Message: fmt.Sprintf("The statement of reasons names %s %q in %s: it is published in the EU Transparency Database, which must receive no personal data. Describe the content without naming it.", t.Kind, t.Value, field)}
+	}
 	errs := sor.Check(st)
 	if len(errs) == 0 {
 		return nil
@@ -263,6 +268,30 @@ func checkStatement(c *docket.Case, a *docket.CaseAction) error {
 	}
 	return &docket.Error{Code: docket.EINVALID, Fields: fields,
 		Message: "The EU Transparency Database would refuse this statement of reasons: " + errs.Summary()}
+}
+
+// namesTarget returns the published text of a statement (legal_ground, explanation,
+// decision_facts) that names the action's target or a target of the case (an account, a
+// handle, a number, a link: personal data, or a way to it), and the target. Values shorter
+// than three characters (a message's number) are not looked for.
+func namesTarget(c *docket.Case, a *docket.CaseAction) (string, docket.Target) {
+	targets := []docket.Target{a.Target}
+	if c.Triage != nil {
+		targets = append(targets, c.Triage.Targets...)
+	}
+	for _, t := range targets {
+		v := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t.Value), "@"))
+		if utf8.RuneCountInString(v) < 3 {
+			continue
+		}
+		for _, f := range []struct{ name, text string }{{"legal_ground", a.Statement.LegalGround},
+			{"explanation", a.Statement.Explanation}, {"decision_facts", a.Statement.Facts}} {
+			if strings.Contains(strings.ToLower(f.text), v) {
+				return f.name, t
+			}
+		}
+	}
+	return "", docket.Target{}
 }
 
 // agentField names a field of the Transparency Database as the agent gives it: in the

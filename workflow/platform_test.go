@@ -58,6 +58,7 @@ func TestPlatformActionRules(t *testing.T) {
 		{"remove with another content type but no word for it", agent, removal, workflow.Action{Type: docket.OpRemove, Target: target, Reasons: with(sor, func(s *docket.StatementOfReasons) { s.ContentType = []string{"CONTENT_TYPE_OTHER"} })}, docket.EINVALID},
 		{"remove with an unknown source", agent, removal, workflow.Action{Type: docket.OpRemove, Target: target, Reasons: with(sor, func(s *docket.StatementOfReasons) { s.SourceType = "SOURCE_POLICE" })}, docket.EINVALID},
 		{"suspend beyond the database's last date", agent, removal, workflow.Action{Type: docket.OpSuspend, Target: &docket.Target{Kind: "account", Value: "7"}, Until: &docket.Time{Time: time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)}, Reasons: sor}, docket.EINVALID},
+		{"remove with facts that name the content", agent, removal, workflow.Action{Type: docket.OpRemove, Target: target, Reasons: with(sor, func(s *docket.StatementOfReasons) { s.Facts = "Message HTTPS://ref.example/m/2 of the channel." })}, docket.EINVALID},
 		{"restrict outside the EEA only: no statement for the database", agent, removal, workflow.Action{Type: docket.OpRestrict, Target: target, Countries: []string{"TR"}, Reasons: sor}, ""},
 		{"answer while the removal is not confirmed", agent, removal, workflow.Action{Type: workflow.ActAnswer, Text: "done"}, docket.ESTATE},
 		// Disclosure: the authority has no key; the four eyes come first anyway.
@@ -106,6 +107,12 @@ func TestStatementRefusedByTheDatabaseNamesTheField(t *testing.T) {
 	if !errors.As(err, &de) || de.Code != docket.EINVALID || de.Fields["statement.account_type"] == "" || de.Fields["statement.category_specification"] == "" ||
 		!strings.Contains(de.Message, "Transparency Database") {
 		t.Fatalf("err = %#v", err)
+	}
+	// The statement is published: it must not name the account.
+	_, _, err = f.svc.Act(ctx, agent, id, workflow.Action{Type: docket.OpSuspend, Target: &docket.Target{Kind: "username", Value: "@NightWolf"},
+		Reasons: &docket.StatementOfReasons{DecisionGround: docket.GroundIllegal, LegalGround: "law", Explanation: "why", Facts: "nightwolf posted an attack plan."}})
+	if !errors.As(err, &de) || de.Code != docket.EINVALID || de.Fields["statement.decision_facts"] != "names username @NightWolf" {
+		t.Fatalf("facts naming the account: %#v", err)
 	}
 }
 
