@@ -88,4 +88,7 @@ const (
 	ActorPlatform Actor = "system:platform"
 	// ActorPager records pages sent for emergencies.
 	ActorPager Actor = "system:pager"
+	// ActorTransparency records what the EU Transparency Database answered of a statement
+	// of reasons (or docket's own check by its rules).
+	ActorTransparency Actor = "system:transparency"
 )

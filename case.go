@@ -83,6 +83,11 @@ func DecisionSHA256(d *Decision) string {
 	return hex.EncodeToString(sum[:])
 }
 
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
 // Releases reports whether the outcome, on a case that discloses, hands user data over.
 func (o Outcome) Releases() bool { return o == OutcomeComply || o == OutcomePartial }
 
@@ -367,6 +372,9 @@ type CaseAction struct {
 	EffectiveAt *Time     `json:"effective_at,omitempty"`
 	Ref         string    `json:"ref,omitempty"`
 	Detail      string    `json:"detail,omitempty"`
+	// Submission is where the action's statement of reasons stands with the EU
+	// Transparency Database, once queued.
+	Submission *Submission `json:"submission,omitempty"`
 }
 
 // Action statuses.
@@ -506,6 +514,45 @@ func (c *Case) applyPlatform(e *Event, data any) error {
 			if c.Packages[i].Blob == d.Blob {
 				c.Packages[i].Downloads++
 			}
+		}
+	case EventStatementQueued:
+		d := data.(*StatementQueued)
+		a, err := c.actionOf(e, d.Action)
+		if err != nil {
+			return err
+		}
+		switch {
+		case a.Status != ActionDoneStatus || a.Statement == nil:
+			return fmt.Errorf("apply event %d: action %d of case %s has no statement of reasons in effect", e.Seq, d.Action, c.ID)
+		case a.Submission != nil:
+			return fmt.Errorf("apply event %d: the statement of action %d of case %s was queued already", e.Seq, d.Action, c.ID)
+		case d.PUID != a.Statement.PUID:
+			return fmt.Errorf("apply event %d: puid %q is not the one of action %d's statement", e.Seq, d.PUID, d.Action)
+		case sha256Hex(d.Statement) != d.SHA256:
+			return fmt.Errorf("apply event %d: the statement it queues does not match its SHA-256", e.Seq)
+		}
+		a.Submission = &Submission{PUID: d.PUID, SHA256: d.SHA256, State: SubmissionPending, QueuedAt: e.At}
+	case EventStatementAccepted, EventStatementRefused:
+		var action int64
+		var puid string
+		switch d := data.(type) {
+		case *StatementAccepted:
+			action, puid = d.Action, d.PUID
+		case *StatementRefused:
+			action, puid = d.Action, d.PUID
+		}
+		a, err := c.actionOf(e, action)
+		if err != nil {
+			return err
+		}
+		if a.Submission == nil || a.Submission.PUID != puid || a.Submission.State != SubmissionPending {
+			return fmt.Errorf("apply event %d: the statement %q of action %d of case %s is not waiting for the database", e.Seq, puid, action, c.ID)
+		}
+		a.Submission.DecidedAt = &Time{e.At}
+		if d, ok := data.(*StatementAccepted); ok {
+			a.Submission.State, a.Submission.ID = SubmissionAccepted, d.ID
+		} else {
+			a.Submission.State, a.Submission.Error = SubmissionRefused, data.(*StatementRefused).Error
 		}
 	case EventPaged, EventPageFailed:
 		d := data.(*Paged)

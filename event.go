@@ -56,6 +56,12 @@ const (
 	// Disclosure packages: built after approval, downloaded by the requesting authority.
 	EventPackageReady      EventType = "package_ready"
 	EventPackageDownloaded EventType = "package_downloaded"
+	// Statements of reasons for the EU Transparency Database (DSA art. 24(5)): queued when
+	// the platform applied an action on content or an account, then accepted with the
+	// database's id or refused with its reasons.
+	EventStatementQueued   EventType = "statement_queued"
+	EventStatementAccepted EventType = "statement_accepted"
+	EventStatementRefused  EventType = "statement_refused"
 	// Emergency paging: each page sent (or failed) and its acknowledgement.
 	EventPaged            EventType = "paged"
 	EventPageFailed       EventType = "page_failed"

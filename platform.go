@@ -160,6 +160,14 @@ type StatementOfReasons struct {
 	AutomatedDetection bool     `json:"automated_detection"`
 	AutomatedDecision  string   `json:"automated_decision"`
 	Redress            string   `json:"redress"`
+	// Optional details of the Transparency Database that the agent may give: the type of
+	// the content (CONTENT_TYPE_…, with content_type_other for CONTENT_TYPE_OTHER; by
+	// default from the target's kind), the account's type (ACCOUNT_TYPE_BUSINESS or
+	// _PRIVATE) and keywords (KEYWORD_…). Package sor checks them.
+	ContentType           []string `json:"content_type,omitempty"`
+	ContentTypeOther      string   `json:"content_type_other,omitempty"`
+	AccountType           string   `json:"account_type,omitempty"`
+	CategorySpecification []string `json:"category_specification,omitempty"`
 }
 
 // DefaultRedress is the redress a statement names when the agent gives none.

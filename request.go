@@ -164,6 +164,9 @@ type Receipt struct {
 // Time is a time that marshals to null when zero.
 type Time struct{ time.Time }
 
+// OrZero returns the time, or the zero time for nil.
+func (t *Time) OrZero() time.Time { return t.orZero() }
+
 // OptTime returns nil for the zero time, else a *Time.
 func OptTime(t time.Time) *Time {
 	if t.IsZero() {

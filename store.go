@@ -80,6 +80,18 @@ type Store interface {
 	// after since.
 	CaseTimes(ctx context.Context, since time.Time) ([]CaseTime, error)
 
+	// Statements calls fn for each statement of reasons kept for the EU Transparency
+	// Database that f selects, in the order they were queued (then by puid); Statement finds
+	// one by its puid.
+	Statements(ctx context.Context, f StatementFilter, fn func(*StatementRecord) error) error
+	Statement(ctx context.Context, puid string) (*StatementRecord, error)
+	// ClaimStatements takes up to n pending statements due at now (NextAt) for lease, counts
+	// the attempt, and returns them in the order they fell due. On PostgreSQL several nodes
+	// may claim at once: each statement goes to one of them. RetryStatements puts pending
+	// statements back for at, with the error of the attempt (an empty one keeps the last).
+	ClaimStatements(ctx context.Context, now time.Time, n int, lease time.Duration) ([]*StatementRecord, error)
+	RetryStatements(ctx context.Context, puids []string, at time.Time, lastErr string) error
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -139,6 +151,12 @@ type Tx interface {
 	// Enqueue adds a job. A job with a UniqueKey is not added while another with the same key
 	// waits or runs.
 	Enqueue(ctx context.Context, j *Job) error
+	// InsertStatement keeps a statement of reasons queued for the EU Transparency Database,
+	// due at r.NextAt; a puid kept already is an ECONFLICT error. DecideStatement records
+	// the outcome of a pending one (State, RemoteID, Error, DecidedAt), as the event
+	// appended in the same transaction says; one not pending is an ECONFLICT error.
+	InsertStatement(ctx context.Context, r *StatementRecord) error
+	DecideStatement(ctx context.Context, r *StatementRecord) error
 }
 
 // CaseFilter selects cases for Store.Cases.
@@ -165,15 +183,18 @@ type CaseFilter struct {
 
 // Stats are the figures that must be visible at all times.
 type Stats struct {
-	Open              int            `json:"open"`
-	ByState           map[string]int `json:"by_state"`
-	DueSoon           int            `json:"due_soon"`
-	Overdue           int            `json:"overdue"`
-	Paused            int            `json:"paused"`
-	Emergencies       int            `json:"emergencies_open"`
-	JobsWaiting       int            `json:"jobs_waiting"`
-	JobsFailed        int            `json:"jobs_failed"`
-	OldestOverdueCase string         `json:"oldest_overdue_case,omitempty"`
+	Open        int            `json:"open"`
+	ByState     map[string]int `json:"by_state"`
+	DueSoon     int            `json:"due_soon"`
+	Overdue     int            `json:"overdue"`
+	Paused      int            `json:"paused"`
+	Emergencies int            `json:"emergencies_open"`
+	JobsWaiting int            `json:"jobs_waiting"`
+	JobsFailed  int            `json:"jobs_failed"`
+	// Statements of reasons not yet accepted by the EU Transparency Database, and refused.
+	StatementsPending int    `json:"statements_pending"`
+	StatementsRefused int    `json:"statements_refused"`
+	OldestOverdueCase string `json:"oldest_overdue_case,omitempty"`
 }
 
 // Job is a unit of background work kept in the database.

@@ -58,6 +58,9 @@ type outcome struct {
 	blobs []docket.Blob
 	holds []docket.HoldPlaced
 	pkg   *docket.PackageReady
+	// posted is when the content acted on was published (its statement of reasons'
+	// content_date), zero when the platform did not say.
+	posted time.Time
 }
 
 // Action carries out one action_requested event.
@@ -113,8 +116,12 @@ func (c *Carrier) Action(ctx context.Context, j *docket.Job) error {
 				return err
 			}
 		}
-		_, err := rec(docket.EventActionDone, docket.ActionDone{Action: p.Seq, Op: req.Op, EffectiveAt: out.res.EffectiveAt.UTC(), Ref: out.res.Ref, Detail: out.res.Detail})
-		return err
+		if _, err := rec(docket.EventActionDone, docket.ActionDone{Action: p.Seq, Op: req.Op, EffectiveAt: out.res.EffectiveAt.UTC(), Ref: out.res.Ref, Detail: out.res.Detail}); err != nil {
+			return err
+		}
+		// The statement of reasons goes to the EU Transparency Database once the action
+		// took effect: queued in this transaction.
+		return c.Service.QueueStatement(ctx, tx, cs, p.Seq, out.posted)
 	})
 	if err != nil {
 		return fmt.Errorf("record %s done: %w", req.Op, err)
@@ -170,6 +177,7 @@ func (c *Carrier) carry(ctx context.Context, cs *docket.Case, req *docket.Action
 				return nil, fmt.Errorf("preserve before removal: %w", err)
 			}
 		}
+		out.posted = c.published(ctx, req.Target)
 		out.res, err = c.Platform.Act(ctx, req.Key, docket.PlatformAction{Op: req.Op, Target: req.Target, Countries: req.Countries, Until: req.Until, Statement: req.Statement})
 	case docket.OpPreserve:
 		hold, ext, basis := DefaultHold, time.Duration(0), "operator default (the regime names no period)"
@@ -196,6 +204,23 @@ func (c *Carrier) carry(ctx context.Context, cs *docket.Case, req *docket.Action
 		return nil, err
 	}
 	return out, nil
+}
+
+// published asks the platform, before it acts, when the content was published: the
+// statement of reasons' content_date. The platform may not say (an error, an unknown time):
+// the action goes on and the statement falls back (see sor.FromAction).
+func (c *Carrier) published(ctx context.Context, t docket.Target) time.Time {
+	info, err := c.Platform.Lookup(ctx, t)
+	if err != nil || info == nil || !info.Exists || info.CreatedAt == "" {
+		c.log().DebugContext(ctx, "no time of publication for the statement of reasons", slog.String("target", t.Value), slog.Any("err", err))
+		return time.Time{}
+	}
+	at, err := time.Parse(time.RFC3339Nano, info.CreatedAt)
+	if err != nil {
+		c.log().DebugContext(ctx, "unreadable time of publication", slog.String("created_at", info.CreatedAt), slog.Any("err", err))
+		return time.Time{}
+	}
+	return at
 }
 
 // preserve takes a snapshot, seals it into out's blobs with a hold, and returns it.

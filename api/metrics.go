@@ -64,10 +64,11 @@ var (
 	descJobs    = prometheus.NewDesc("docket_jobs_waiting", "Background jobs queued or running.", nil, nil)
 	descFailed  = prometheus.NewDesc("docket_jobs_failed", "Background jobs that failed for good.", nil, nil)
 	descUp      = prometheus.NewDesc("docket_store_up", "1 when the case figures could be read from the store.", nil, nil)
+	descSOR     = prometheus.NewDesc("docket_statements", "Statements of reasons for the EU Transparency Database not yet accepted (pending) and refused.", []string{"state"}, nil)
 )
 
 func (c *caseCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOpen, descOverdue, descDueSoon, descPaused, descEmerg, descState, descJobs, descFailed, descUp} {
+	for _, d := range []*prometheus.Desc{descOpen, descOverdue, descDueSoon, descPaused, descEmerg, descState, descJobs, descFailed, descUp, descSOR} {
 		ch <- d
 	}
 }
@@ -94,6 +95,8 @@ func (c *caseCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descEmerg, prometheus.GaugeValue, float64(st.Emergencies))
 	ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(st.JobsWaiting))
 	ch <- prometheus.MustNewConstMetric(descFailed, prometheus.GaugeValue, float64(st.JobsFailed))
+	ch <- prometheus.MustNewConstMetric(descSOR, prometheus.GaugeValue, float64(st.StatementsPending), docket.SubmissionPending)
+	ch <- prometheus.MustNewConstMetric(descSOR, prometheus.GaugeValue, float64(st.StatementsRefused), docket.SubmissionRefused)
 	for _, s := range docket.CaseStates {
 		ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, float64(st.ByState[string(s)]), string(s))
 	}

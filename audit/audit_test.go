@@ -34,6 +34,9 @@ type fixture struct {
 	openCase, mailReq  string // the open case of the e-mail, and its request
 	attachment, pkg    string // SHA-256 of the attachment's blob and of the package's
 	authorityID, agent string // the agent's e-mail address
+	// Statements of reasons of two removals the platform applied: one accepted by the
+	// Transparency Database, one refused.
+	accepted, refused string
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -113,6 +116,48 @@ func build(t *testing.T, s docket.Store) *fixture {
 		return err
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Two removals carried out on the platform: their statements of reasons queued for the
+	// Transparency Database, then one accepted and one refused.
+	res, err = svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelAPI, Authority: a, Raw: []byte(`{"n":"removals"}`),
+		Body: docket.RequestBody{Regime: "eu-tco-removal", Kind: docket.KindRemoval, Reference: "T",
+			Targets: []docket.Target{{Kind: "message", Value: "https://ref.example/m/2"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	removals := res.Receipt.CaseID
+	if _, _, err := svc.Act(ctx, u, removals, workflow.Action{Type: "decide", Outcome: "comply", Statement: "remove"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"2", "3"} {
+		if _, _, err := svc.Act(ctx, u, removals, workflow.Action{Type: docket.OpRemove, Target: &docket.Target{Kind: "message", Value: "https://ref.example/m/" + m},
+			Reasons: &docket.StatementOfReasons{DecisionGround: docket.GroundIllegal, LegalGround: "Regulation (EU) 2021/784", Explanation: "Terrorist content.", Facts: "Order T."}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := s.Case(ctx, removals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, act := range c.Actions {
+		err := svc.Change(ctx, removals, docket.ActorPlatform, func(tx docket.Tx, cs *docket.Case, rec func(docket.EventType, any) (*docket.Event, error)) error {
+			if _, err := rec(docket.EventActionDone, docket.ActionDone{Action: act.Seq, Op: act.Op, EffectiveAt: svc.Now()}); err != nil {
+				return err
+			}
+			return svc.QueueStatement(ctx, tx, cs, act.Seq, time.Time{})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent, err := s.ClaimStatements(ctx, svc.Now().Add(time.Hour), 10, time.Minute)
+	if err != nil || len(sent) != 2 {
+		t.Fatalf("claimed %d statements: %v", len(sent), err)
+	}
+	f.accepted, f.refused = sent[0].PUID, sent[1].PUID
+	if err := svc.RecordStatements(ctx, []workflow.StatementOutcome{{Statement: sent[0], Accepted: true, ID: "4b989c23-3736-4fd9-8612-a975b98d88d6"},
+		{Statement: sent[1], Status: 422, Error: `{"message":"The selected category is invalid."}`}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := audit.Verify(ctx, s, 0, ""); err != nil {
@@ -332,6 +377,21 @@ func TestVerifyCoversWhatGrantsPower(t *testing.T) {
 			func(f *fixture) []any { return []any{f.caseID} }, "cases", "column answered_at"},
 		{"cases.queue", `UPDATE cases SET queue = 'later' WHERE id = ?`,
 			func(f *fixture) []any { return []any{f.openCase} }, "cases", "column queue"},
+		{"statement refused made accepted", `UPDATE statements SET state = 'accepted', remote_id = 'forged' WHERE puid = ?`,
+			func(f *fixture) []any { return []any{f.refused} }, "statements", `its state is "accepted" but its events make it "refused"`},
+		{"statement's id at the database", `UPDATE statements SET remote_id = 'forged' WHERE puid = ?`,
+			func(f *fixture) []any { return []any{f.accepted} }, "statements", "the database's id"},
+		{"statement's refusal rewritten", `UPDATE statements SET error = 'nothing' WHERE puid = ?`,
+			func(f *fixture) []any { return []any{f.refused} }, "statements", "its refusal reads"},
+		{"statement rewritten", `UPDATE statements SET payload = REPLACE(payload, 'Order T.', 'Order U.') WHERE puid = ?`,
+			func(f *fixture) []any { return []any{f.accepted} }, "statements", "differs from the one its statement_queued event recorded"},
+		{"statement moved to another case", `UPDATE statements SET case_id = ? WHERE puid = ?`,
+			func(f *fixture) []any { return []any{f.caseID, f.accepted} }, "statements", "is filed under action"},
+		{"statement deleted", `DELETE FROM statements WHERE puid = ?`,
+			func(f *fixture) []any { return []any{f.refused} }, "statements", "was queued by an event of the chain but is gone"},
+		{"statement added behind docket's back", `INSERT INTO statements (puid, case_id, action, payload, state, remote_id, error, queued_at, decided_at, attempts, next_at, locked_until, last_error)
+			VALUES ('forged', ?, 1, '{}', 'pending', '', '', 0, 0, 0, 0, 0, '')`,
+			func(f *fixture) []any { return []any{f.caseID} }, "statements", "no statement_queued event"},
 		{"case_counts (the stats by state)", `UPDATE case_counts SET n = n + 5 WHERE state = 'open'`,
 			nil, "case_counts", "cases counted in state open"},
 		// A case's stored state given another case's id: actions on the row would record
@@ -388,6 +448,7 @@ func TestVerifyLeavesCountersOutside(t *testing.T) {
 			}
 			exec(t, f.s, `UPDATE logins SET failures = 4, locked_until = 0, totp_step = 7`)
 			exec(t, f.s, `UPDATE jobs SET run_at = run_at + 1000000, attempts = 3, last_error = 'relay down'`)
+			exec(t, f.s, `UPDATE statements SET next_at = next_at + 1000000, attempts = 9, locked_until = 5, last_error = 'database down'`)
 			if _, err := audit.Verify(context.Background(), f.s, 0, ""); err != nil {
 				t.Fatalf("counters outside the proof fail verification: %v", err)
 			}

@@ -30,6 +30,7 @@ type Report struct {
 	Logins      int    `json:"logins"`
 	Sessions    int    `json:"sessions"`
 	Jobs        int    `json:"jobs"`
+	Statements  int    `json:"statements"`
 	HeadSeq     int64  `json:"head_seq"`
 	HeadHash    string `json:"head_hash"`
 }
@@ -105,7 +106,7 @@ func Verify(ctx context.Context, s docket.Store, expectSeq int64, expectHash str
 	}
 	v := &verifier{src: src, rep: &Report{}}
 	steps := []func(context.Context) error{v.scanJobs, func(ctx context.Context) error { return v.chain(ctx, expectSeq, expectHash) },
-		v.checkCases, v.checkRequests, v.checkTargets, v.checkBlobs, v.checkCredentials, v.checkJobs}
+		v.checkCases, v.checkRequests, v.checkTargets, v.checkBlobs, v.checkCredentials, v.checkJobs, v.checkStatements}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return v.rep, err
@@ -127,6 +128,17 @@ type verifier struct {
 	jobEvents map[int64][]*jobRef
 	jobs      []*jobRef
 	creds     credentials
+	// statements are the statements of reasons the chain queued for the Transparency
+	// Database, by puid, with where each stands.
+	statements map[string]*queuedStatement
+}
+
+// queuedStatement is what the chain says of one statement of reasons.
+type queuedStatement struct {
+	caseID string
+	action int64
+	sub    docket.Submission
+	seen   bool
 }
 
 // jobRef is what a job's payload names.
@@ -252,8 +264,14 @@ func (v *verifier) chain(ctx context.Context, expectSeq int64, expectHash string
 	}
 	v.caseIDs = make(map[string]bool, len(rp.cases))
 	v.blobs = map[string]string{}
+	v.statements = map[string]*queuedStatement{}
 	for id, c := range rp.cases {
 		v.caseIDs[id] = true
+		for _, a := range c.Actions {
+			if a.Submission != nil {
+				v.statements[a.Submission.PUID] = &queuedStatement{caseID: id, action: a.Seq, sub: *a.Submission}
+			}
+		}
 		for _, h := range c.Holds {
 			if h.ReleasedAt == nil && h.Blob != "" {
 				v.blobs[h.Blob] = fmt.Sprintf("the hold placed by event %d of case %s", h.Seq, id)
@@ -475,6 +493,49 @@ func (v *verifier) checkJobs(ctx context.Context) error {
 		}
 		if want > 0 && (j.CaseID == "" || j.found < want) {
 			return fail("it names an event (%d) that is not an event of its case", max(j.Seq, j.Hold))
+		}
+	}
+	return nil
+}
+
+// checkStatements compares every statement of reasons kept for the Transparency Database
+// with its events: the statement itself (against the SHA-256 its statement_queued event
+// recorded), its case and action, where its submission stands; none is missing. The
+// scheduling of attempts is outside the proof, like the jobs'.
+func (v *verifier) checkStatements(ctx context.Context) error {
+	err := v.src.Statements(ctx, docket.StatementFilter{}, func(r *docket.StatementRecord) error {
+		v.rep.Statements++
+		fail := func(format string, args ...any) error {
+			return &Problem{CaseID: r.CaseID, Table: "statements", What: fmt.Sprintf("statement %s: ", r.PUID) + fmt.Sprintf(format, args...)}
+		}
+		q := v.statements[r.PUID]
+		if q == nil {
+			return fail("no statement_queued event in the chain queued it")
+		}
+		q.seen = true
+		sum := sha256.Sum256(r.Payload)
+		switch sub := q.sub; {
+		case r.CaseID != q.caseID || r.Action != q.action:
+			return fail("it is filed under action %d of case %s but its events are those of action %d of case %s", r.Action, r.CaseID, q.action, q.caseID)
+		case hex.EncodeToString(sum[:]) != sub.SHA256:
+			return fail("the statement differs from the one its statement_queued event recorded")
+		case r.State != sub.State:
+			return fail("its state is %q but its events make it %q", r.State, sub.State)
+		case r.RemoteID != sub.ID:
+			return fail("the database's id is %q but its events make it %q", r.RemoteID, sub.ID)
+		case r.Error != sub.Error:
+			return fail("its refusal reads %q but its events make it %q", r.Error, sub.Error)
+		case docket.Micros(r.QueuedAt) != docket.Micros(sub.QueuedAt) || docket.Micros(r.DecidedAt) != docket.Micros(sub.DecidedAt.OrZero()):
+			return fail("its times differ from those of its events")
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap(err, "scan statements")
+	}
+	for _, puid := range slices.Sorted(maps.Keys(v.statements)) {
+		if q := v.statements[puid]; !q.seen {
+			return &Problem{CaseID: q.caseID, Table: "statements", What: fmt.Sprintf("statement %s was queued by an event of the chain but is gone", puid)}
 		}
 	}
 	return nil

@@ -331,6 +331,11 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (*docket.Stats, error)
 		COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) FROM jobs`).Scan(&st.JobsWaiting, &st.JobsFailed); err != nil {
 		return nil, fmt.Errorf("stats: jobs: %w", err)
 	}
+	// Both counts read the index on (state, next_at): what is accepted is never counted.
+	if err := s.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM statements WHERE state = 'pending'),
+		(SELECT COUNT(*) FROM statements WHERE state = 'refused')`).Scan(&st.StatementsPending, &st.StatementsRefused); err != nil {
+		return nil, fmt.Errorf("stats: statements: %w", err)
+	}
 	return st, nil
 }
 

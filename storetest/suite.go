@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t *testing.T) docket.Store) {
 		{"Jobs", testJobs},
 		{"Corrections", testCorrections},
 		{"JobsClaimedOnce", testJobsClaimedOnce},
+		{"Statements", testStatements},
+		{"StatementsClaimedOnce", testStatementsClaimedOnce},
 		{"ConcurrentWritersKeepChain", testConcurrentWriters},
 	}
 	for _, tt := range tests {

@@ -3,12 +3,15 @@ package workflow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/sor"
 )
 
 // Actions on the platform, evidence and paging (POST /api/v1/cases/{id}/events). The
@@ -192,18 +195,21 @@ func platformOp(x *effect) (*docket.Event, error) {
 		if !decided {
 			return nil, stateError(c, "act on content only once a decision to comply is in effect (decide, and approve where needed).")
 		}
-		sor := *a.Reasons
-		sor.PUID = d.Key
+		reasons := *a.Reasons
+		reasons.PUID = d.Key
 		if c.Channel == docket.ChannelNotice {
-			sor.SourceType = "SOURCE_ARTICLE_16"
+			reasons.SourceType = sor.SourceArticle16
 		}
-		if sor.Category == "" && c.Triage != nil && strings.HasPrefix(c.Triage.Category, "STATEMENT_CATEGORY_") {
-			sor.Category = c.Triage.Category
+		if reasons.Category == "" && c.Triage != nil && strings.HasPrefix(c.Triage.Category, "STATEMENT_CATEGORY_") {
+			reasons.Category = c.Triage.Category
 		}
-		if err := sor.Complete(a.Type, a.Countries, a.Until); err != nil {
+		if err := reasons.Complete(a.Type, a.Countries, a.Until); err != nil {
 			return nil, err
 		}
-		d.Statement = &sor
+		d.Statement = &reasons
+		if err := checkStatement(c, &docket.CaseAction{ActionRequested: d, EffectiveAt: docket.OptTime(x.now)}); err != nil {
+			return nil, err
+		}
 	case a.Type == docket.OpNotify:
 		// A gag order on any request of the case, as this transaction reads them: a request
 		// that joined since the action was asked for counts too.
@@ -235,6 +241,71 @@ func platformOp(x *effect) (*docket.Event, error) {
 		// Preservation comes first, before any decision (EPOC: preserve on receipt).
 	}
 	return x.newEvent(docket.EventActionRequested, d), nil
+}
+
+// checkStatement refuses, when it is asked for, an action whose statement of reasons the
+// EU Transparency Database would refuse: the statement is built as it will be once the
+// platform has acted (a draft dated today) and checked by the database's rules. What the
+// agent wrote cannot be changed afterwards.
+func checkStatement(c *docket.Case, a *docket.CaseAction) error {
+	st, err := sor.FromAction(c, a, time.Time{})
+	if errors.Is(err, sor.ErrOutsideEEA) {
+		return nil // not a statement for the database
+	} else if err != nil {
+		return err
+	}
+	if field, t := namesTarget(c, a); field != "" {
+		return &docket.Error{Code: docket.EINVALID, Fields: map[string]string{"statement." + field: "names " + t.Kind + " " + t.Value},
+			Message: fmt.Sprintf("The statement of reasons names %s %q in %s: it is published in the EU Transparency Database, which must receive no personal data. Describe the content without naming it.", t.Kind, t.Value, field)}
+	}
+	errs := sor.Check(st)
+	if len(errs) == 0 {
+		return nil
+	}
+	fields := map[string]string{}
+	for _, f := range errs {
+		fields[agentField(f.Field)] = f.Messages[0]
+	}
+	return &docket.Error{Code: docket.EINVALID, Fields: fields,
+		Message: "The EU Transparency Database would refuse this statement of reasons: " + errs.Summary()}
+}
+
+// namesTarget returns the published text of a statement (legal_ground, explanation,
+// decision_facts) that names the action's target or a target of the case (an account, a
+// handle, a number, a link: personal data, or a way to it), and the target. Values shorter
+// than three characters (a message's number) are not looked for.
+func namesTarget(c *docket.Case, a *docket.CaseAction) (string, docket.Target) {
+	targets := []docket.Target{a.Target}
+	if c.Triage != nil {
+		targets = append(targets, c.Triage.Targets...)
+	}
+	for _, t := range targets {
+		v := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t.Value), "@"))
+		if utf8.RuneCountInString(v) < 3 {
+			continue
+		}
+		for _, f := range []struct{ name, text string }{{"legal_ground", a.Statement.LegalGround},
+			{"explanation", a.Statement.Explanation}, {"decision_facts", a.Statement.Facts}} {
+			if strings.Contains(strings.ToLower(f.text), v) {
+				return f.name, t
+			}
+		}
+	}
+	return "", docket.Target{}
+}
+
+// agentField names a field of the Transparency Database as the agent gives it: in the
+// statement of reasons, or the action's until.
+func agentField(api string) string {
+	switch {
+	case api == "illegal_content_legal_ground" || api == "incompatible_content_ground":
+		return "statement.legal_ground"
+	case strings.HasSuffix(api, "_explanation"):
+		return "statement.explanation"
+	case strings.HasPrefix(api, "end_date_"):
+		return "until"
+	}
+	return "statement." + api
 }
 
 // followUp queues the background work an event sets off, in the event's transaction:

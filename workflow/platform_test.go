@@ -2,8 +2,10 @@ package workflow_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/workflow"
@@ -51,6 +53,13 @@ func TestPlatformActionRules(t *testing.T) {
 		{"notify before any action was carried out", agent, removal, workflow.Action{Type: docket.OpNotify, Target: target}, docket.ESTATE},
 		{"decide the removal", agent, removal, workflow.Action{Type: workflow.ActDecide, Outcome: docket.OutcomeComply, Statement: "ok"}, ""},
 		{"remove once decided", agent, removal, workflow.Action{Type: docket.OpRemove, Target: target, Reasons: sor}, ""},
+		// The statement must be one the EU Transparency Database accepts.
+		{"remove under a category the database does not know", agent, removal, workflow.Action{Type: docket.OpRemove, Target: target, Reasons: with(sor, func(s *docket.StatementOfReasons) { s.Category = "STATEMENT_CATEGORY_FOO" })}, docket.EINVALID},
+		{"remove with another content type but no word for it", agent, removal, workflow.Action{Type: docket.OpRemove, Target: target, Reasons: with(sor, func(s *docket.StatementOfReasons) { s.ContentType = []string{"CONTENT_TYPE_OTHER"} })}, docket.EINVALID},
+		{"remove with an unknown source", agent, removal, workflow.Action{Type: docket.OpRemove, Target: target, Reasons: with(sor, func(s *docket.StatementOfReasons) { s.SourceType = "SOURCE_POLICE" })}, docket.EINVALID},
+		{"suspend beyond the database's last date", agent, removal, workflow.Action{Type: docket.OpSuspend, Target: &docket.Target{Kind: "account", Value: "7"}, Until: &docket.Time{Time: time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)}, Reasons: sor}, docket.EINVALID},
+		{"remove with facts that name the content", agent, removal, workflow.Action{Type: docket.OpRemove, Target: target, Reasons: with(sor, func(s *docket.StatementOfReasons) { s.Facts = "Message HTTPS://ref.example/m/2 of the channel." })}, docket.EINVALID},
+		{"restrict outside the EEA only: no statement for the database", agent, removal, workflow.Action{Type: docket.OpRestrict, Target: target, Countries: []string{"TR"}, Reasons: sor}, ""},
 		{"answer while the removal is not confirmed", agent, removal, workflow.Action{Type: workflow.ActAnswer, Text: "done"}, docket.ESTATE},
 		// Disclosure: the authority has no key; the four eyes come first anyway.
 		{"decide the disclosure", agent, disclosure, workflow.Action{Type: workflow.ActDecide, Outcome: docket.OutcomeComply, Statement: "ok"}, ""},
@@ -64,8 +73,46 @@ func TestPlatformActionRules(t *testing.T) {
 		}
 	}
 	c, _ := f.store.Case(ctx, removal)
-	if len(c.Actions) != 2 || c.Actions[1].Statement == nil || c.Actions[1].Statement.PUID == "" || c.Actions[1].Status != docket.ActionPending {
+	if len(c.Actions) != 3 || c.Actions[1].Statement == nil || c.Actions[1].Statement.PUID == "" || c.Actions[1].Status != docket.ActionPending {
 		t.Fatalf("actions = %+v", c.Actions)
+	}
+}
+
+// with returns a copy of s changed by fn.
+func with(s *docket.StatementOfReasons, fn func(*docket.StatementOfReasons)) *docket.StatementOfReasons {
+	c := *s
+	fn(&c)
+	return &c
+}
+
+// TestStatementRefusedByTheDatabaseNamesTheField: an action whose statement the EU
+// Transparency Database would refuse is refused when it is asked for, naming the field as
+// the agent gave it.
+func TestStatementRefusedByTheDatabaseNamesTheField(t *testing.T) {
+	f := setup(t, "sqlite")
+	ctx := context.Background()
+	agent := f.users[docket.RoleAgent]
+	res, err := f.submit(t, "eu-tco-removal", docket.KindRemoval, "tco", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Receipt.CaseID
+	if _, _, err := f.svc.Act(ctx, agent, id, workflow.Action{Type: workflow.ActDecide, Outcome: docket.OutcomeComply, Statement: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = f.svc.Act(ctx, agent, id, workflow.Action{Type: docket.OpRemove, Target: &docket.Target{Kind: "message", Value: "1"},
+		Reasons: &docket.StatementOfReasons{DecisionGround: docket.GroundIllegal, LegalGround: "law", Explanation: "why", Facts: "facts",
+			AccountType: "ACCOUNT_TYPE_GOVERNMENT", CategorySpecification: []string{"KEYWORD_TERRORIST_CONTENT", "KEYWORD_X"}}})
+	var de *docket.Error
+	if !errors.As(err, &de) || de.Code != docket.EINVALID || de.Fields["statement.account_type"] == "" || de.Fields["statement.category_specification"] == "" ||
+		!strings.Contains(de.Message, "Transparency Database") {
+		t.Fatalf("err = %#v", err)
+	}
+	// The statement is published: it must not name the account.
+	_, _, err = f.svc.Act(ctx, agent, id, workflow.Action{Type: docket.OpSuspend, Target: &docket.Target{Kind: "username", Value: "@NightWolf"},
+		Reasons: &docket.StatementOfReasons{DecisionGround: docket.GroundIllegal, LegalGround: "law", Explanation: "why", Facts: "nightwolf posted an attack plan."}})
+	if !errors.As(err, &de) || de.Code != docket.EINVALID || de.Fields["statement.decision_facts"] != "names username @NightWolf" {
+		t.Fatalf("facts naming the account: %#v", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -64,6 +65,8 @@ Usage:
                        (a portal sign-in for an officer, on a domain of the authority)
   docket audit verify  [--head SEQ:HASH] [--json]
   docket audit head
+  docket sor export    [common flags] [--since YYYY-MM-DD] [--state pending|accepted|refused]
+                       (the statements of reasons for the EU Transparency Database, one JSON per line)
   docket backup        [common flags] DEST   (a consistent copy of the SQLite database while serving)
   docket triage        < requests.jsonl      (no server, no database)
   docket triage --eval FILE
@@ -105,6 +108,8 @@ Common flags (each also read from the environment, and from --config FILE):
   Platform (see docs/OPERATIONS.md): platform_url, platform_secret (DOCKET_PLATFORM_URL,
                     DOCKET_PLATFORM_SECRET), platform_name, evidence_key (default DATA/evidence.key),
                     pager (object) or pager_file (DOCKET_PAGER_FILE), threat_contacts
+  Transparency Database (see docs/OPERATIONS.md): sor_url, sor_token (DOCKET_SOR_URL,
+                    DOCKET_SOR_TOKEN: statements of reasons are submitted when set), sor_interval
 `
 
 // Config is docket's configuration: flags over environment over the config file.
@@ -188,6 +193,12 @@ type Config struct {
 	// ThreatContacts maps a country code to its authority's address for threat-to-life
 	// notices; "*" is the fallback (Europol).
 	ThreatContacts map[string]string `json:"threat_contacts"`
+
+	// The EU Transparency Database (DSA art. 24(5)): its address and the platform's API
+	// token; statements of reasons are submitted when SORURL is set, every SORInterval.
+	SORURL      string `json:"sor_url"`
+	SORToken    string `json:"sor_token"`
+	SORInterval string `json:"sor_interval"`
 }
 
 // flags registers the common flags on fs and returns a function that resolves the config
@@ -256,6 +267,9 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		out.PlatformSecret = pick("", "DOCKET_PLATFORM_SECRET", base.PlatformSecret, "")
 		out.PlatformName = pick("", "DOCKET_PLATFORM_NAME", base.PlatformName, "the platform")
 		out.EvidenceKey = pick("", "DOCKET_EVIDENCE_KEY", base.EvidenceKey, filepath.Join(out.Data, "evidence.key"))
+		out.SORURL = pick("", "DOCKET_SOR_URL", base.SORURL, "")
+		out.SORToken = pick("", "DOCKET_SOR_TOKEN", base.SORToken, "")
+		out.SORInterval = pick("", "DOCKET_SOR_INTERVAL", base.SORInterval, "10s")
 		out.PagerFile = pick("", "DOCKET_PAGER_FILE", base.PagerFile, "")
 		if out.PagerFile != "" {
 			pc, err := pager.Load(out.PagerFile)
@@ -276,6 +290,17 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		}
 		if out.PlatformURL != "" && out.PlatformSecret == "" {
 			return nil, errors.New("platform_url needs platform_secret (DOCKET_PLATFORM_SECRET): calls to the platform are signed")
+		}
+		if out.SORURL != "" {
+			if u, err := url.Parse(out.SORURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return nil, fmt.Errorf("sor_url %q: want the Transparency Database's address, such as https://transparency.dsa.ec.europa.eu", out.SORURL)
+			}
+			if out.SORToken == "" {
+				return nil, errors.New("sor_url needs sor_token (DOCKET_SOR_TOKEN): the platform's API token of the Transparency Database")
+			}
+		}
+		if d, err := time.ParseDuration(out.SORInterval); err != nil || d <= 0 {
+			return nil, fmt.Errorf("sor_interval %q: want a positive duration such as 10s", out.SORInterval)
 		}
 		return &out, nil
 	}
@@ -340,7 +365,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return exitError{2, "no command given"}
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || (cmd == "triage" && rest[0] == "export-corrections")) {
+	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || (cmd == "triage" && rest[0] == "export-corrections")) {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -364,6 +389,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.auditVerify(ctx, rest)
 	case "audit head":
 		return m.auditHead(ctx, rest)
+	case "sor export":
+		return m.sorExport(ctx, rest)
 	case "backup":
 		return m.backup(ctx, rest)
 	case "triage":
@@ -402,6 +429,7 @@ var subcommands = map[string][]string{
 	"user":      {"add", "change", "reset-login"},
 	"officer":   {"add"},
 	"audit":     {"verify", "head"},
+	"sor":       {"export"},
 }
 
 // descriptions are the one line each command's --help begins with.
@@ -416,6 +444,7 @@ var descriptions = map[string]string{
 	"officer add":               "Give an officer of an authority a portal sign-in, on a domain of the authority.",
 	"audit verify":              "Check the hash chain and every table against it, read-only; exit 1 naming the first problem.",
 	"audit head":                "Print the chain's head (SEQ:HASH), to keep somewhere else.",
+	"sor export":                "Write the statements of reasons kept for the EU Transparency Database to stdout, one JSON object per line with the API's field names, read-only.",
 	"backup":                    "Copy the SQLite database (and the evidence key) to a folder, consistently, while docket serves.",
 	"triage":                    "Sort requests given as JSON lines on stdin (no server, no database); --eval scores a labelled file.",
 	"triage export-corrections": "Write people's corrections of the triage as --eval lines.",
@@ -722,8 +751,8 @@ func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, ha
 		json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": true, "report": rep, "seconds": time.Since(start).Seconds()})
 		return nil
 	}
-	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs verified in %s; head %d:%s\n",
-		rep.Events, rep.Cases, rep.Requests, rep.Targets, rep.Blobs, rep.Users, rep.Authorities, rep.Logins, rep.Sessions, rep.Jobs,
+	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs, %d statements verified in %s; head %d:%s\n",
+		rep.Events, rep.Cases, rep.Requests, rep.Targets, rep.Blobs, rep.Users, rep.Authorities, rep.Logins, rep.Sessions, rep.Jobs, rep.Statements,
 		time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash)
 	return nil
 }

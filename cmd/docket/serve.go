@@ -158,6 +158,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	startTransparency(cfg, log, store, svc, runner)
 	defer stopMail() // before the service stops: messages in DATA are committed first
 	if err := runner.Start(ctx); err != nil {
 		return err
