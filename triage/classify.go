@@ -41,7 +41,13 @@ type Model struct {
 var shippedModel []byte
 
 // ShippedModel returns the model trained by `docket train` and embedded in the binary.
-func ShippedModel() (*Model, error) { return ReadModel(bytes.NewReader(shippedModel)) }
+func ShippedModel() (*Model, error) {
+	m, err := ReadModel(bytes.NewReader(shippedModel))
+	if err == nil && len(m.Bias) != len(Labels) {
+		err = fmt.Errorf("read model: %d classes, want %d", len(m.Bias), len(Labels))
+	}
+	return m, err
+}
 
 const modelMagic = "DKTM1\n"
 
@@ -87,7 +93,7 @@ func ReadModel(r io.Reader) (*Model, error) {
 			return nil, fmt.Errorf("read model header: %w", err)
 		}
 	}
-	if bits < 10 || bits > 24 || int(classes) != len(Labels) {
+	if bits < 10 || bits > 24 || classes < 2 || classes > 16 {
 		return nil, fmt.Errorf("read model: %d bits and %d classes are not supported", bits, classes)
 	}
 	m := &Model{Bits: uint(bits), Bias: make([]float32, classes)}

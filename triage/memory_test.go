@@ -200,3 +200,17 @@ func TestCorrectionsOnAMailStream(t *testing.T) {
 		t.Errorf("corrections marked more legitimate mail spam: %d → %d", hamBefore, hamAfter)
 	}
 }
+
+func TestShippedRiskModel(t *testing.T) {
+	m, err := triage.ShippedRiskModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Bits != triage.RiskBits {
+		t.Errorf("risk model has %d bits, want %d", m.Bits, triage.RiskBits)
+	}
+	p := m.ScoresOf("une réquisition judiciaire", triage.RiskBytes)
+	if len(p) != len(triage.RiskLabels) || p[0]+p[1] < 0.999 || p[0]+p[1] > 1.001 {
+		t.Errorf("risk model scores %v", p)
+	}
+}

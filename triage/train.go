@@ -66,6 +66,8 @@ type TrainConfig struct {
 	Rate   float64 // default 0.2
 	L2     float64 // default 1e-6
 	Seed   uint64
+	// Labels are the classes (default Labels, the content labels).
+	Labels []string
 }
 
 // Train fits a model on the examples (multinomial logistic regression, SGD, classes
@@ -83,14 +85,18 @@ func Train(examples []Example, cfg TrainConfig) *Model {
 	if cfg.L2 == 0 {
 		cfg.L2 = 1e-6
 	}
-	k, size := len(Labels), 1<<cfg.Bits
+	labels := cfg.Labels
+	if labels == nil {
+		labels = Labels
+	}
+	k, size := len(labels), 1<<cfg.Bits
 	m := &Model{Bits: cfg.Bits, Weights: make([]float32, k*size), Bias: make([]float32, k)}
 	feats := make([][]uint32, len(examples))
 	ys := make([]int, len(examples))
 	count := make([]float64, k)
 	for i, e := range examples {
 		feats[i] = Features(e.Text, cfg.Bits, nil)
-		ys[i] = slices.Index(Labels, e.Label)
+		ys[i] = slices.Index(labels, e.Label)
 		count[ys[i]]++
 	}
 	weight := make([]float64, k)

@@ -56,6 +56,7 @@ type Result struct {
 // Triager sorts requests. It is safe for concurrent use.
 type Triager struct {
 	model   *Model
+	risk    *Model
 	profile Profile
 	memory  *Memory
 }
@@ -71,7 +72,11 @@ func New() (*Triager, error) {
 
 // WithModel returns a Triager using another model.
 func WithModel(m *Model) *Triager {
-	return &Triager{model: m, profile: DefaultProfile, memory: NewMemory()}
+	risk, err := ShippedRiskModel()
+	if err != nil {
+		panic("triage: the embedded risk model: " + err.Error()) // the build embeds it; a test checks it
+	}
+	return &Triager{model: m, risk: risk, profile: DefaultProfile, memory: NewMemory()}
 }
 
 // Learn keeps a person's correction: requests like the corrected one are triaged as the
@@ -179,6 +184,16 @@ func (t *Triager) Triage(in Input) Result {
 		res.Emergency = true
 		for _, r := range rk.reasons {
 			sig("emergency: %s", r)
+		}
+	}
+	if !res.Emergency && !removalOrder && t.risk != nil {
+		if p := riskOf(t.risk, lower); p >= RiskThreshold {
+			if in.Channel != docket.ChannelNotice || riskWords(hits) > 0 {
+				res.Emergency = true
+				sig("emergency: the risk model reads a risk to life (p=%.2f) where no rule did", p)
+			} else {
+				sig("the risk model reads a risk to life (p=%.2f), but the notice has no word of one: not flagged", p)
+			}
 		}
 	}
 	if in.Emergency {

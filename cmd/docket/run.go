@@ -72,6 +72,7 @@ Usage:
   docket triage --eval FILE
   docket triage export-corrections [common flags]   (people's corrections as --eval lines)
   docket train         [--data ../shared/data/text/train.tsv] [--out triage/model.bin]
+  docket train risk    [--eval-dir testdata/eval] [--hold blind3-g2.jsonl,blind3-g3.jsonl] [--data …] [--out triage/risk.bin]
   docket mail-sink     [--addr 127.0.0.1:2526]   (a local relay that prints mail, for trying docket out)
   docket refplatform   [--addr 127.0.0.1:8090] [--data DIR] [--secret S] [--seed]   (the reference platform)
   docket demo          [--addr 127.0.0.1:8080] [--platform-addr 127.0.0.1:8090] [--data DIR]
@@ -365,7 +366,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return exitError{2, "no command given"}
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || (cmd == "triage" && rest[0] == "export-corrections")) {
+	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || (cmd == "triage" && rest[0] == "export-corrections") || (cmd == "train" && rest[0] == "risk")) {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -399,6 +400,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.exportCorrections(ctx, rest)
 	case "train":
 		return m.train(ctx, rest)
+	case "train risk":
+		return m.trainRisk(ctx, rest)
 	case "mail-sink":
 		return m.mailSink(ctx, rest)
 	case "refplatform":
@@ -449,6 +452,7 @@ var descriptions = map[string]string{
 	"triage":                    "Sort requests given as JSON lines on stdin (no server, no database); --eval scores a labelled file.",
 	"triage export-corrections": "Write people's corrections of the triage as --eval lines.",
 	"train":                     "Re-train the content classifier (triage/model.bin).",
+	"train risk":                "Re-train the risk model (triage/risk.bin) on the labelled requests and ordinary posts.",
 	"mail-sink":                 "A local relay that prints the mail it is given and delivers none, for trying docket out.",
 	"refplatform":               "The reference platform: a small messenger that implements the connector.",
 	"demo":                      "docket and the reference platform together, with a few requests acted on.",
