@@ -121,6 +121,7 @@ func summary(ds []int) (mean float64, most int) {
 // q0003 is nearly flat (quality 2): its bits are noise, and it alone is 12 bits away (Meta's
 // C++ tool is 10 bits from its Python tool on it), which makes the mean 2.2.
 func TestReferenceHashes(t *testing.T) {
+	t.Parallel()
 	ds := distances(t, readExpected(t, "testdata/expected.tsv"))
 	mean, most := summary(ds)
 	t.Logf("testdata: %d images, mean distance %.2f bits, max %d", len(ds), mean, most)
@@ -131,6 +132,7 @@ func TestReferenceHashes(t *testing.T) {
 
 // TestSharedReferenceHashes: every image of the shared reference data (expected.tsv).
 func TestSharedReferenceHashes(t *testing.T) {
+	t.Parallel()
 	dir := sharedPDQ(t)
 	ds := distances(t, readExpected(t, filepath.Join(dir, "expected.tsv")))
 	mean, most := summary(ds)

@@ -86,6 +86,16 @@ func (h *Hasher) HashFile(name string) (Result, error) {
 	return h.Hash(f)
 }
 
+// DihedralFile returns the dihedral hashes of the image in the named file.
+func (h *Hasher) DihedralFile(name string) (Dihedral, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return Dihedral{}, err
+	}
+	defer f.Close()
+	return h.Dihedral(f)
+}
+
 // HashImage hashes a decoded image as it is (no orientation is applied).
 func HashImage(img image.Image) Result {
 	b, q, ok := dctOf(lumaOf(img), 1)
