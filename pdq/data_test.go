@@ -56,14 +56,20 @@ func readExpected(t testing.TB, path string) []expected {
 // holds expected.tsv.
 func sharedPDQ(t testing.TB) string {
 	t.Helper()
-	var tried []string
+	dir, tried := findSharedPDQ()
+	if dir == "" {
+		wd, _ := os.Getwd()
+		t.Skipf("the shared PDQ reference data is absent (no expected.tsv in DOCKET_SHARED_DATA/pdq, in a shared/data/pdq above %s, nor in /work/shared/data/pdq): tried %s",
+			wd, strings.Join(tried, ", "))
+	}
+	return dir
+}
+
+func findSharedPDQ() (dir string, tried []string) {
 	if dir := os.Getenv("DOCKET_SHARED_DATA"); dir != "" {
 		tried = append(tried, filepath.Join(dir, "pdq"))
 	} else {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
+		wd, _ := os.Getwd()
 		for dir := wd; ; dir = filepath.Dir(dir) {
 			tried = append(tried, filepath.Join(dir, "shared", "data", "pdq"))
 			if filepath.Dir(dir) == dir {
@@ -74,12 +80,10 @@ func sharedPDQ(t testing.TB) string {
 	}
 	for _, dir := range tried {
 		if _, err := os.Stat(filepath.Join(dir, "expected.tsv")); err == nil {
-			return dir
+			return dir, tried
 		}
 	}
-	t.Skipf("the shared PDQ reference data is absent (no expected.tsv in DOCKET_SHARED_DATA/pdq, in a shared/data/pdq above %s, nor in /work/shared/data/pdq): tried %s",
-		func() string { wd, _ := os.Getwd(); return wd }(), strings.Join(tried, ", "))
-	return ""
+	return "", tried
 }
 
 // distances hashes every file of rows and checks each against its reference; it returns

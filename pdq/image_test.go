@@ -411,6 +411,17 @@ func TestSmallPictures(t *testing.T) {
 	if r := HashImage(tiny); r != (Result{}) {
 		t.Errorf("4×100: %v", r)
 	}
+	// Thin pictures whose short side is shrunk too (6×600 becomes 5×512).
+	for w := 5; w <= 16; w++ {
+		for _, h := range []int{513, 600, 700, 1000, 2600} {
+			g := image.NewGray(image.Rect(0, 0, w, h))
+			for i := range g.Pix {
+				g.Pix[i] = uint8(i * 7)
+			}
+			HashImage(g)
+			HashImage(orient(picture2NRGBA(g), 6))
+		}
+	}
 	sq := image.NewGray(image.Rect(0, 0, 64, 64))
 	var a [64][64]float32
 	for y := range 64 {
@@ -427,3 +438,9 @@ func TestSmallPictures(t *testing.T) {
 }
 
 func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
+
+func picture2NRGBA(img image.Image) *image.NRGBA {
+	out := image.NewNRGBA(image.Rect(0, 0, img.Bounds().Dx(), img.Bounds().Dy()))
+	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Src)
+	return out
+}

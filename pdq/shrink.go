@@ -60,10 +60,12 @@ func bicubic(x float64) float64 {
 }
 
 // taps are the weights that make each output pixel of a resampling from in to out pixels:
-// output i is the sum of weights[i][k]·input[first[i]+k].
+// output i is the sum over k of weights[i*size+k]·input[first[i]+k], k from 0 to size-1
+// (the weights past an output's window are zero).
 type taps struct {
+	size    int
 	first   []int
-	weights [][]float32
+	weights []float32
 }
 
 // newTaps computes the weights as PIL does: the kernel is stretched by the scale when
@@ -72,35 +74,59 @@ func newTaps(in, out int) taps {
 	scale := float64(in) / float64(out)
 	filterScale := max(scale, 1)
 	support := 2 * filterScale
-	t := taps{first: make([]int, out), weights: make([][]float32, out)}
+	// PIL's largest window; never more than the input (a window is within it).
+	t := taps{size: min(int(math.Ceil(support))*2+1, in), first: make([]int, out)}
+	t.weights = make([]float32, t.size*out)
 	for i := range out {
 		center := (float64(i) + 0.5) * scale
 		lo := max(int(center-support+0.5), 0)
 		hi := min(int(center+support+0.5), in)
+		// Keep the window inside the input with its full size, so that every output reads
+		// size pixels; the weights outside [lo, hi) stay zero.
+		first := max(0, min(lo, in-t.size))
 		w := make([]float64, hi-lo)
 		var total float64
 		for k := range w {
 			w[k] = bicubic((float64(k+lo) - center + 0.5) / filterScale)
 			total += w[k]
 		}
-		ws := make([]float32, len(w))
 		for k := range w {
 			if total != 0 {
 				w[k] /= total
 			}
-			ws[k] = float32(w[k])
+			t.weights[i*t.size+k+lo-first] = float32(w[k])
 		}
-		t.first[i], t.weights[i] = lo, ws
+		t.first[i] = first
 	}
 	return t
 }
 
-func (t taps) apply(i int, in []float32) float32 {
-	var s float32
-	for k, w := range t.weights[i] {
-		s += w * in[t.first[i]+k]
+// apply resamples one row. Each sum is taken in the order of k, as PIL does; four outputs
+// are summed side by side so that the additions do not wait on each other.
+func (t taps) apply(in, out []float32) {
+	n, size := len(out), t.size
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		w := t.weights[i*size : (i+4)*size]
+		w0, w1, w2, w3 := w[:size], w[size:2*size], w[2*size:3*size], w[3*size:4*size]
+		r0, r1, r2, r3 := in[t.first[i]:][:size], in[t.first[i+1]:][:size], in[t.first[i+2]:][:size], in[t.first[i+3]:][:size]
+		var s0, s1, s2, s3 float32
+		for k := range w0 {
+			s0 += w0[k] * r0[k]
+			s1 += w1[k] * r1[k]
+			s2 += w2[k] * r2[k]
+			s3 += w3[k] * r3[k]
+		}
+		out[i], out[i+1], out[i+2], out[i+3] = s0, s1, s2, s3
 	}
-	return s
+	for ; i < n; i++ {
+		w, r := t.weights[i*size:][:size], in[t.first[i]:][:size]
+		var s float32
+		for k := range w {
+			s += w[k] * r[k]
+		}
+		out[i] = s
+	}
 }
 
 // shrinker resamples a picture pushed row by row to its thumbnail size, then pushes the
@@ -127,9 +153,7 @@ func (s *shrinker) push(row []float32) {
 	if s.tw == s.w {
 		copy(out, row)
 	} else {
-		for i := range out {
-			out[i] = s.horiz.apply(i, row)
-		}
+		s.horiz.apply(row, out)
 	}
 	s.n++
 }
@@ -146,10 +170,20 @@ func (s *shrinker) finish() {
 	for y := range s.th {
 		clear(out)
 		first := s.vert.first[y]
-		for k, w := range s.vert.weights[y] {
+		w := s.vert.weights[y*s.vert.size:][:s.vert.size]
+		k := 0
+		for ; k+4 <= len(w); k += 4 { // four rows at a time, added in order
+			w0, w1, w2, w3 := w[k], w[k+1], w[k+2], w[k+3]
+			r := s.rows[(first+k)*s.tw : (first+k+4)*s.tw]
+			a, b, c, d := r[:s.tw], r[s.tw:2*s.tw], r[2*s.tw:3*s.tw], r[3*s.tw:]
+			for x := range out {
+				out[x] = out[x] + w0*a[x] + w1*b[x] + w2*c[x] + w3*d[x]
+			}
+		}
+		for ; k < len(w); k++ {
 			src := s.rows[(first+k)*s.tw : (first+k+1)*s.tw]
 			for x, v := range src {
-				out[x] += w * v
+				out[x] += w[k] * v
 			}
 		}
 		s.next(out)

@@ -80,7 +80,7 @@ func (r *yCbCrReader) chromaRow(plane []uint8, row int) []uint8 {
 	return plane[off : off+r.c1-r.c0+1]
 }
 
-// upsample fills out (one row of the image) from a chroma plane.
+// upsample fills out (one row of the image, absolute row y) from a chroma plane.
 func (r *yCbCrReader) upsample(plane []uint8, y int, out []uint8) {
 	x0 := r.m.Rect.Min.X
 	cy := y >> r.sy
@@ -91,27 +91,27 @@ func (r *yCbCrReader) upsample(plane []uint8, y int, out []uint8) {
 		}
 		return
 	}
-	// Vertically: 3/4 of this chroma row and 1/4 of the next one towards y.
-	var scale uint
-	sum := r.sum
+	if r.sx == 0 && r.sy == 0 {
+		copy(out, this[x0-r.c0:])
+		return
+	}
+	// Vertically: 3/4 of this chroma row and 1/4 of the one nearer to y.
+	sum := r.sum[:len(this)]
 	if r.sy == 1 {
 		near := cy - 1
 		if y&1 == 1 {
 			near = cy + 1
 		}
-		other := r.chromaRow(plane, max(r.r0, min(r.r1, near)))
+		other := r.chromaRow(plane, max(r.r0, min(r.r1, near)))[:len(this)]
 		for i, v := range this {
 			sum[i] = 3*int32(v) + int32(other[i])
 		}
-		scale = 2
 	} else {
 		for i, v := range this {
 			sum[i] = int32(v)
 		}
 	}
-	last := len(sum) - 1
-	switch {
-	case r.sx == 0 && r.sy == 1: // h1v2
+	if r.sx == 0 { // h1v2
 		bias := int32(1)
 		if y&1 == 1 {
 			bias = 2
@@ -119,27 +119,54 @@ func (r *yCbCrReader) upsample(plane []uint8, y int, out []uint8) {
 		for i := range out {
 			out[i] = uint8((sum[x0+i-r.c0] + bias) >> 2)
 		}
-	case r.sx == 0: // no subsampling
-		for i := range out {
-			out[i] = uint8(sum[x0+i-r.c0])
-		}
-	default: // 2:1 horizontally, with the vertical sums if any
-		shift, biasEven, biasOdd := uint(2), int32(1), int32(2) // h2v1
-		if scale == 2 {
-			shift, biasEven, biasOdd = 4, 8, 7 // h2v2
-		}
+		return
+	}
+	// 2:1 horizontally: pixel 2c gets 3/4 of column c and 1/4 of c-1, pixel 2c+1 of c+1,
+	// the nearest column standing in past the ends.
+	shift, biasEven, biasOdd := uint(2), int32(1), int32(2) // h2v1
+	if r.sy == 1 {
+		shift, biasEven, biasOdd = 4, 8, 7 // h2v2
+	}
+	if x0&1 != 0 || r.c0 != 0 {
+		// A sub-image starting at an odd column or past the origin: pixel by pixel.
+		last := len(sum) - 1
 		for i := range out {
 			x := x0 + i
 			c := x>>1 - r.c0
-			n := c + 1
-			bias := biasOdd
+			n, bias := c+1, biasOdd
 			if x&1 == 0 {
 				n, bias = c-1, biasEven
 			}
 			n = max(0, min(last, n))
 			out[i] = uint8((3*sum[c] + sum[n] + bias) >> shift)
 		}
+		return
 	}
+	w := len(out)
+	pairs := w / 2 // chroma columns with both pixels in the row
+	last := len(sum) - 1
+	for c := range pairs {
+		t := 3 * sum[c]
+		l, n := sum[max(c-1, 0)], sum[min(c+1, last)]
+		out[2*c] = uint8((t + l + biasEven) >> shift)
+		out[2*c+1] = uint8((t + n + biasOdd) >> shift)
+	}
+	if w&1 == 1 { // an odd width: the last pixel is an even one
+		c := pairs
+		out[w-1] = uint8((3*sum[c] + sum[max(c-1, 0)] + biasEven) >> shift)
+	}
+}
+
+// The luminance of libjpeg's RGB from Y plus a chroma term, clamped to a byte: index
+// Y+term+256 (all sums fall within -256..511; the mask lets the compiler drop the bounds
+// check).
+var lumaRc, lumaGc, lumaBc = clampedLuma(lumaR), clampedLuma(lumaG), clampedLuma(lumaB)
+
+func clampedLuma(t [256]float32) (c [1024]float32) {
+	for i := range c {
+		c[i] = t[clamp8(int32(i-256))]
+	}
+	return c
 }
 
 // row converts row y (0-based) to luminance.
@@ -151,7 +178,8 @@ func (r *yCbCrReader) row(y int, dst []float32) {
 	r.upsample(m.Cb, ay, cb)
 	r.upsample(m.Cr, ay, cr)
 	for i, v := range yy {
-		l := int32(v)
-		dst[i] = luma(clamp8(l+crToR[cr[i]]), clamp8(l+(cbToG[cb[i]]+crToG[cr[i]])>>16), clamp8(l+cbToB[cb[i]]))
+		l := int32(v) + 256
+		b, c := cb[i], cr[i]
+		dst[i] = lumaRc[(l+crToR[c])&1023] + lumaGc[(l+(cbToG[b]+crToG[c])>>16)&1023] + lumaBc[(l+cbToB[b])&1023]
 	}
 }
