@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -79,5 +80,45 @@ func TestHashCommands(t *testing.T) {
 				t.Errorf("stderr %q: want %q, without %q", stderr, c.errHas, c.errLacking)
 			}
 		})
+	}
+}
+
+// TestHashKeepsOrder: with several files hashed at once, the lines come in the order of
+// the files, the same as one at a time, and a failure in the middle stops nothing.
+func TestHashKeepsOrder(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("../../pdq/testdata/*.jpg")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("%v %v", files, err)
+	}
+	files = append(files[:3:3], append([]string{"no-such.jpg"}, files[3:]...)...)
+	outputs := map[string]string{}
+	for _, jobs := range []string{"1", "4"} {
+		for _, alg := range []string{"pdq", "sha256"} {
+			var out, errb bytes.Buffer
+			m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+			err := m.Run(context.Background(), append([]string{"hash", alg, "--jobs", jobs}, files...))
+			if code, _ := exitStatus(err); code != 1 || !strings.Contains(errb.String(), "no-such.jpg") {
+				t.Errorf("%s --jobs %s: exit %d, stderr %q", alg, jobs, code, errb.String())
+			}
+			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+			if len(lines) != len(files)-1 {
+				t.Fatalf("%s --jobs %s: %d lines for %d files", alg, jobs, len(lines), len(files)-1)
+			}
+			k := 0
+			for _, f := range files {
+				if f == "no-such.jpg" {
+					continue
+				}
+				if !strings.HasSuffix(lines[k], f) {
+					t.Errorf("%s --jobs %s: line %d is %q, want it for %s", alg, jobs, k, lines[k], f)
+				}
+				k++
+			}
+			if prev, ok := outputs[alg]; ok && prev != out.String() {
+				t.Errorf("%s: --jobs %s printed otherwise than --jobs 1", alg, jobs)
+			}
+			outputs[alg] = out.String()
+		}
 	}
 }
