@@ -8,9 +8,12 @@ import "math"
 // 512×512. The expected hashes of the reference test come from the Python tool, so a
 // picture wider or taller than thumbSide is shrunk the same way here, on the luminance:
 // the reference's eight 1600×1004 photographs then get its hashes exactly (4 to 12 bits
-// away when filtered at full size). (PIL's thumbnail
-// first shrinks a picture more than four times too large by a whole factor, decoding a
-// JPEG at 1/2, 1/4 or 1/8 of its size; that shortcut is not reproduced.)
+// away when filtered at full size). PIL takes a shortcut for a picture four times the
+// thumbnail or more: it decodes a JPEG at 1/2, 1/4 or 1/8 of its size, or averages blocks
+// of pixels, before the bicubic step. That is not reproduced; the bridge photo enlarged to
+// 2600 and 4000 pixels (JPEG and PNG) and another picture enlarged to 2100 still get PIL's
+// hashes exactly, but enlargements are smooth, and a large sharp photo may differ by a few
+// bits.
 
 // thumbSide is the largest width or height that is filtered as it is.
 const thumbSide = 512
@@ -74,16 +77,21 @@ func newTaps(in, out int) taps {
 	scale := float64(in) / float64(out)
 	filterScale := max(scale, 1)
 	support := 2 * filterScale
-	// PIL's largest window; never more than the input (a window is within it).
-	t := taps{size: min(int(math.Ceil(support))*2+1, in), first: make([]int, out)}
+	window := func(i int) (center float64, lo, hi int) {
+		center = (float64(i) + 0.5) * scale
+		return center, max(int(center-support+0.5), 0), min(int(center+support+0.5), in)
+	}
+	// Every output reads the same number of pixels: the widest window (never more than
+	// the input), the weights past an output's own window being zero.
+	t := taps{first: make([]int, out)}
+	for i := range out {
+		_, lo, hi := window(i)
+		t.size = max(t.size, hi-lo)
+	}
 	t.weights = make([]float32, t.size*out)
 	for i := range out {
-		center := (float64(i) + 0.5) * scale
-		lo := max(int(center-support+0.5), 0)
-		hi := min(int(center+support+0.5), in)
-		// Keep the window inside the input with its full size, so that every output reads
-		// size pixels; the weights outside [lo, hi) stay zero.
-		first := max(0, min(lo, in-t.size))
+		center, lo, hi := window(i)
+		first := max(0, min(lo, in-t.size)) // the window kept inside the input
 		w := make([]float64, hi-lo)
 		var total float64
 		for k := range w {
