@@ -73,9 +73,9 @@ Usage:
   docket refplatform   [--addr 127.0.0.1:8090] [--data DIR] [--secret S] [--seed]   (the reference platform)
   docket demo          [--addr 127.0.0.1:8080] [--platform-addr 127.0.0.1:8090] [--data DIR]
                        (docket and the reference platform together, with a few requests acted on)
-  docket hash pdq      [--dihedral] [--max-pixels N] FILE…   (HASH,QUALITY,FILE per image, as Meta's
-                       pdq-photo-hasher: JPEG, PNG, GIF, WebP, BMP)
-  docket hash sha256 FILE…   docket hash md5 FILE…   (HEX  FILE per file, any kind, as sha256sum)
+  docket hash pdq      [--dihedral] [--max-pixels N] [--jobs N] FILE…   (HASH,QUALITY,FILE per
+                       image, as Meta's pdq-photo-hasher: JPEG, PNG, GIF, WebP, BMP)
+  docket hash sha256|md5 [--jobs N] FILE…   (HEX  FILE per file of any kind, as sha256sum)
 
 Common flags (each also read from the environment, and from --config FILE):
   --data DIR        data folder of the embedded SQLite database (DOCKET_DATA, default ./docket-data)
