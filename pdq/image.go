@@ -53,7 +53,8 @@ func (h *Hasher) maxPixels() int64 {
 
 // Hash decodes an image and returns its PDQ hash and quality. A JPEG is turned as its EXIF
 // orientation says first. r is read whole into memory unless it is an io.ReadSeeker (an
-// *os.File, a *bytes.Reader), which is read from its current offset.
+// *os.File, a *bytes.Reader), which is read from its current offset. A picture less than
+// 5 pixels wide or high gets the zero hash and quality 0, as in the reference.
 func (h *Hasher) Hash(r io.Reader) (Result, error) {
 	src, orientation, err := h.decode(r)
 	if err != nil {
