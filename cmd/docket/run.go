@@ -77,6 +77,9 @@ Usage:
   docket refplatform   [--addr 127.0.0.1:8090] [--data DIR] [--secret S] [--seed]   (the reference platform)
   docket demo          [--addr 127.0.0.1:8080] [--platform-addr 127.0.0.1:8090] [--data DIR]
                        (docket and the reference platform together, with a few requests acted on)
+  docket hash pdq      [--dihedral] [--max-pixels N] [--jobs N] FILE…   (HASH,QUALITY,FILE per
+                       image, as Meta's pdq-photo-hasher: JPEG, PNG, GIF, WebP, BMP)
+  docket hash sha256|md5 [--jobs N] FILE…   (HEX  FILE per file of any kind, as sha256sum)
 
 Common flags (each also read from the environment, and from --config FILE):
   --data DIR        data folder of the embedded SQLite database (DOCKET_DATA, default ./docket-data)
@@ -366,7 +369,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return exitError{2, "no command given"}
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || (cmd == "triage" && rest[0] == "export-corrections") || (cmd == "train" && rest[0] == "risk")) {
+	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || cmd == "hash" || (cmd == "triage" && rest[0] == "export-corrections") || (cmd == "train" && rest[0] == "risk")) {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -408,6 +411,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.refPlatform(ctx, rest)
 	case "demo":
 		return m.demo(ctx, rest)
+	case "hash pdq":
+		return m.hashPDQ(ctx, rest)
+	case "hash sha256", "hash md5":
+		return m.hashExact(ctx, strings.TrimPrefix(cmd, "hash "), rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
@@ -433,6 +440,7 @@ var subcommands = map[string][]string{
 	"officer":   {"add"},
 	"audit":     {"verify", "head"},
 	"sor":       {"export"},
+	"hash":      {"pdq", "sha256", "md5"},
 }
 
 // descriptions are the one line each command's --help begins with.
@@ -456,16 +464,32 @@ var descriptions = map[string]string{
 	"mail-sink":                 "A local relay that prints the mail it is given and delivers none, for trying docket out.",
 	"refplatform":               "The reference platform: a small messenger that implements the connector.",
 	"demo":                      "docket and the reference platform together, with a few requests acted on.",
+	"hash pdq":                  "Print each image's PDQ perceptual hash and quality (0-100; below 50, do not trust the hash) as HASH,QUALITY,FILE, like Meta's pdq-photo-hasher; --dihedral adds its 7 rotations and flips.",
+	"hash sha256":               "Print each file's SHA-256 as HEX  FILE (any kind of file, videos included, read as a stream).",
+	"hash md5":                  "Print each file's MD5 as HEX  FILE (any kind of file, videos included, read as a stream).",
 }
 
 func (m *Main) parse(fs *flag.FlagSet, args []string) error {
+	rest, err := m.parseArgs(fs, args, "")
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return exitError{2, fmt.Sprintf("unexpected argument %q", rest[0])}
+	}
+	return nil
+}
+
+// parseArgs is parse for a command that takes arguments after its flags (operands names
+// them in the usage, "FILE…"): it returns them.
+func (m *Main) parseArgs(fs *flag.FlagSet, args []string, operands string) ([]string, error) {
 	// The flag package prints the usage itself on -h and on a bad flag: into out, which goes
 	// to stdout when asked for and to stderr with an error.
 	var out bytes.Buffer
 	fs.SetOutput(&out)
 	fs.Usage = func() {
 		out := fs.Output()
-		fmt.Fprintf(out, "usage: docket %s [flags]\n\n", fs.Name())
+		fmt.Fprintf(out, "usage: docket %s [flags]%s\n\n", fs.Name(), operands)
 		if d := descriptions[fs.Name()]; d != "" {
 			fmt.Fprintf(out, "%s\n\n", d)
 		}
@@ -477,16 +501,13 @@ func (m *Main) parse(fs *flag.FlagSet, args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		// Asked for: the usage goes to stdout and the command stops without an error.
 		m.Stdout.Write(out.Bytes())
-		return exitError{0, ""}
+		return nil, exitError{0, ""}
 	}
 	if err != nil {
 		m.Stderr.Write(out.Bytes())
-		return exitError{2, err.Error()}
+		return nil, exitError{2, err.Error()}
 	}
-	if fs.NArg() > 0 {
-		return exitError{2, fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
-	}
-	return nil
+	return fs.Args(), nil
 }
 
 // withStore resolves the configuration, opens the store (applying migrations) and runs fn.
