@@ -118,7 +118,9 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder, public bool) 
 	}
 	if f, m, ok := h.near(cFarewell, cMeans, near*2); ok {
 		r.flag("farewell with means of self-harm: %q, %q", f, m)
-	} else if f, t, ok := h.near(cFarewell, cTime, near); ok {
+	} else if f, t, ok := h.near(cFarewell, cTime, near); ok && (h.count(cFarewell) >= 2 || h.count(cSelfharm)+h.count(cMissing)+h.count(cDanger) > 0) {
+		// One farewell phrase and a time is also how people thank and greet ("thank you
+		// all, see you today"): a second farewell, or a word of danger, makes it one.
 		r.flag("farewell message with a time: %q, %q", f, t)
 	} else if t := h.terms(cFarewell); len(t) >= 2 && !removalOrder {
 		r.flag("farewell message: %s", quote(t))
