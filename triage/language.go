@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -40,19 +41,72 @@ var stopwords = map[string][]string{
 	"hi":  strings.Fields("hai hain ka ki ke ko mein nahi nahin aap kya ye yeh wo woh tha thi kar raha rahi mujhe tum bhi aur mera meri tera teri uska usne hum"),
 	"-da": strings.Fields("og ikke af jeg være hvad eller efter skal"),
 	"-no": strings.Fields("og ikke av jeg være hva eller etter skal ikkje"),
-	"-cs": strings.Fields("je že jsou nebo také jsem který která bylo jako"),
-	"-sk": strings.Fields("sa sú ako alebo som ktorý ktorá bolo tiež"),
+	"-cs": strings.Fields("je že jsou nebo také jsem který která bylo jako ve"),
+	"-sk": strings.Fields("sa sú ako alebo som ktorý ktorá bolo tiež vo"),
 	"-hu": strings.Fields("az és hogy nem egy van meg ez csak már mint volt vagy kell"),
 	"-fi": strings.Fields("ja on ei että oli hän mutta kun tai myös ovat tämä joka mitä niin"),
 	"-ca": strings.Fields("els les amb és però aquest aquesta seva també"),
-	"-hr": strings.Fields("je su kao ali što koji koja ili biti jer"),
-	"-sl": strings.Fields("je so kot ali ki pa tudi sem bilo"),
+	"-hr": strings.Fields("je su kao ali što koji koja ili biti jer sam smo ste će nije nisu kad ako bi bio bila samo još već može treba hoće"),
+	"-sl": strings.Fields("je so kot ali ki pa tudi sem bilo bo bom bomo v"),
 	"-lt": strings.Fields("ir yra kad su iš bet tai kaip buvo jis jie"),
 	"-lv": strings.Fields("ir ar uz tas kā bija viņš viņa"),
-	"-et": strings.Fields("ja on et see ei oli ka kui mis aga või nii"),
-	"-tl": strings.Fields("ang ng mga ay ko mo siya hindi para kung ito"),
+	"-et": strings.Fields("ja on et see ei oli ka kui mis aga või nii tema oma sest ning kuid selle seda kes ära"),
+	"-tl": strings.Fields("ang ng mga ay ko mo siya hindi para kung ito sa niya nila ako naman lang nang kay"),
 	"-sw": strings.Fields("na ya wa kwa ni za katika hii kuwa au lakini"),
 	"-af": strings.Fields("nie vir sy hy ons"),
+}
+
+// outOfSetKin are languages outside the set that the words above would give to a close
+// neighbour inside it: Danish and Norwegian share most of Swedish's frequent words, Malay
+// Indonesian's, Catalan those of Spanish, French, Italian and Portuguese. A text given to
+// one of the neighbours (of) that holds min or more of these words of its own is "und".
+var outOfSetKin = []struct {
+	name  string
+	of    []string
+	words []string
+	min   int
+}{
+	{"Danish or Norwegian", []string{"sv"}, strings.Fields("ikke jeg og at af til skal sier siden inden innen hun også når hvor hva hvad være meg deg seg dere jer deres noe noen noget nogen nogle blitt blevet fra etter"), 2},
+	{"Malay", []string{"id"}, strings.Fields("kerana bahawa iaitu sahaja awak korang mesej nak isteri"), 1},
+	{"Catalan", []string{"es", "fr", "it", "pt"}, strings.Fields("amb els perquè això aquest aquesta aquests aquestes meva seva vull també algú ningú demà avui ahir gràcies sisplau tinc estic sóc"), 1},
+}
+
+var kinWord = func() map[string]int {
+	m := map[string]int{}
+	for i, k := range outOfSetKin {
+		for _, w := range k.words {
+			m[w] = i
+		}
+	}
+	return m
+}()
+
+// kinOf reports the out-of-set neighbour of lang whose words the text holds (counts from
+// latinLanguage), or "".
+func kinOf(lang string, counts []int) string {
+	for i, k := range outOfSetKin {
+		if counts[i] >= k.min && slices.Contains(k.of, lang) {
+			return k.name
+		}
+	}
+	return ""
+}
+
+// foreignLetters are Latin letters that none of the set's Latin-script languages writes:
+// Czech and Slovak (č ď ě ľ ĺ ň ŕ ř š ť ů ž, the š ž č also of Croatian, Slovenian and
+// the Baltic languages), Hungarian ő ű, Danish and Norwegian æ ø, Lithuanian ė į ų,
+// Latvian ā ē ī ū ģ ķ ļ ņ. A Latin-script text in which they are common is "und" whatever
+// its frequent words (a Slovak "na", "a", "o" looks Portuguese, a Croatian "o", "po" Polish).
+const foreignLetters = "čďěľĺňŕřšťůžőűæøėįųāēīūģķļņČĎĚĽĹŇŔŘŠŤŮŽŐŰÆØĖĮŲĀĒĪŪĢĶĻŅ"
+
+// bulgarianWords are frequent Bulgarian (and a few Serbian) words that Russian does not
+// have, for a Cyrillic text without ъ, ј and the like, which would otherwise be Russian.
+var bulgarianWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields("ще са това тя довечера днес сега които който която защото утре ги нещо някой тук няма има сутра данас вечерас шта") {
+		bulgarianWords[w] = true
+	}
 }
 
 var stopwordLang = func() map[string][]string {
@@ -87,7 +141,7 @@ func language(text string, lowered bool) (string, float64) {
 		}
 		text = b.String()
 	}
-	var latin, cyr, arab, han, kana, hangul, deva, greek, other, letters int
+	var latin, cyr, arab, han, kana, hangul, deva, greek, other, letters, foreign int
 	var uk, ru, bg, cyrOut, fa, ur, vi bool
 	for _, r := range text {
 		if !unicode.IsLetter(r) {
@@ -97,6 +151,9 @@ func language(text string, lowered bool) (string, float64) {
 		switch {
 		case r < 0x250:
 			latin++
+			if r >= 0xC6 && strings.ContainsRune(foreignLetters, r) {
+				foreign++
+			}
 		case r >= 0x1E00 && r <= 0x1EFF:
 			latin++
 			vi = true
@@ -166,6 +223,8 @@ func language(text string, lowered bool) (string, float64) {
 		return "ru", share(cyr)
 	case share(cyr) > 0.5 && bg:
 		return "und", 0.5 // Bulgarian
+	case share(cyr) > 0.5 && (hasWord(text, bulgarianWords) || strings.Contains(text, "ията ") || strings.Contains(text, "ието ")):
+		return "und", 0.5 // Bulgarian or Serbian without ъ, ј…
 	case share(cyr) > 0.5:
 		return "ru", share(cyr) * 0.6
 	case share(other) > 0.5:
@@ -174,11 +233,17 @@ func language(text string, lowered bool) (string, float64) {
 	if share(latin) <= 0.5 {
 		return "und", 0
 	}
-	lang, conf, hits := latinLanguage(text, vi, lowered)
+	if foreign >= 2 && float64(foreign) >= 0.02*float64(letters) {
+		return "und", 0.5 // Czech, Slovak, Croatian, Slovenian, Baltic, Hungarian, Danish…
+	}
+	lang, conf, hits, kin := latinLanguage(text, vi, lowered)
 	switch {
 	case lang != "" && lang[0] == '-' && (conf >= 0.3 || hits >= 4):
 		return "und", conf
 	case lang != "" && lang[0] != '-' && (conf >= 0.5 || hits >= 4):
+		if kinOf(lang, kin) != "" {
+			return "und", 0.5
+		}
 		return lang, conf
 	}
 	info := whatlanggo.Detect(text)
@@ -189,14 +254,25 @@ func language(text string, lowered bool) (string, float64) {
 	case whatlanggo.Cmn:
 		code = "zh"
 	}
-	if !inSet[code] {
+	if !inSet[code] || kinOf(code, kin) != "" {
 		return "und", info.Confidence
 	}
 	return code, info.Confidence
 }
 
-func latinLanguage(text string, vietnamese, lowered bool) (string, float64, float64) {
+// hasWord reports whether the text holds one of the words (lower-cased).
+func hasWord(text string, words map[string]bool) bool {
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if words[w] {
+			return true
+		}
+	}
+	return false
+}
+
+func latinLanguage(text string, vietnamese, lowered bool) (string, float64, float64, []int) {
 	score := make(map[string]float64, 8)
+	kin := make([]int, len(outOfSetKin))
 	lower := text
 	if !lowered {
 		lower = strings.ToLower(text)
@@ -219,8 +295,12 @@ func latinLanguage(text string, vietnamese, lowered bool) (string, float64, floa
 			j += n
 		}
 		if j > i {
-			for _, lang := range stopwordLang[lower[i:j]] {
+			w := lower[i:j]
+			for _, lang := range stopwordLang[w] {
 				score[lang]++
+			}
+			if k, ok := kinWord[w]; ok {
+				kin[k]++
 			}
 		}
 		i = j
@@ -228,12 +308,17 @@ func latinLanguage(text string, vietnamese, lowered bool) (string, float64, floa
 	if vietnamese {
 		score["vi"] += 3
 	}
-	for _, r := range lower {
+	for i, r := range lower {
 		if r < 0x80 {
 			continue // the letters below are all beyond ASCII
 		}
 		switch {
-		case strings.ContainsRune("ąćęłńśźż", r):
+		case r == 'õ' && !strings.HasPrefix(lower[i+len("õ"):], "e"):
+			score["-et"] += 2 // Estonian: Portuguese writes õ before e (-ões, põe)
+		case r == 'ć':
+			score["pl"] += 2
+			score["-hr"]++ // Croatian, Serbian, Bosnian too
+		case strings.ContainsRune("ąęłńśźż", r):
 			score["pl"] += 2
 		case strings.ContainsRune("ığ", r):
 			score["tr"] += 2
@@ -282,7 +367,7 @@ func latinLanguage(text string, vietnamese, lowered bool) (string, float64, floa
 		}
 	}
 	if best < 2 {
-		return "", 0, best
+		return "", 0, best, kin
 	}
-	return lang, (best - second) / best, best
+	return lang, (best - second) / best, best, kin
 }

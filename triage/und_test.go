@@ -1,0 +1,253 @@
+package triage
+
+import (
+	"path"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// undLexicons are the lexicons of languages outside the set: their texts are "und", read
+// with every lexicon, and these files are there so that an emergency in them still pages.
+var undLexicons = strings.Fields("bg bn ca cs da et fi he hr hu lt lv ms no sk sl sr sw th tl ur")
+
+// undClasses are the only classes an out-of-set lexicon holds (no spam, official, kind or
+// regime words: those need a language's own reading).
+var undClasses = strings.Fields("form kill selfharm farewell means kidnap child meet time address threat missing danger weapon attack place removal")
+
+// TestUndLexicons: per out-of-set language, short emergencies (a farewell with pills, a
+// threat to kill tonight, an authority's letter saying a life is in danger) and an ordinary
+// request (a complaint, a removal order quoting violent propaganda). Each text is "und",
+// each emergency pages, each ordinary request does not — and each emergency is found by
+// its own language's lexicon alone, not by a neighbour's words.
+func TestUndLexicons(t *testing.T) {
+	t.Parallel()
+	tr, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const police = "duty@police.example"
+	tests := []struct {
+		lang, name string
+		in         Input
+		want       bool
+	}{
+		// Danish
+		{"da", "farewell with pills", Input{Text: "Min veninde har lagt et billede af en bunke sovepiller op med teksten: farvel til jer alle, I skal ikke lede efter mig."}, true},
+		{"da", "police: life in danger", Input{From: police, Text: "Københavns Politi anmoder om øjeblikkelig udlevering af abonnentoplysninger for brugeren @mads_k. Der er overhængende fare for en ung kvindes liv, og vi kan ikke vente på en retskendelse."}, true},
+		{"da", "removal order quoting an attack", Input{From: police, Text: "Påbud om fjernelse i henhold til forordning (EU) 2021/784: videoen på https://t.me/kanal_x/12 forherliger et angreb med bomber og skud mod en skole og skal fjernes inden for en time."}, false},
+		// Norwegian
+		{"no", "threat to kill tonight", Input{Text: "Eksen hennes skrev at han skal komme hjem til henne i kveld og drepe henne, og jeg er redd for at han mener det."}, true},
+		{"no", "police: life in danger", Input{From: police, Text: "Oslo politidistrikt ber om umiddelbar utlevering av opplysninger om brukeren @x_oslo. Det er fare for livet til en 15 år gammel jente, og saken haster."}, true},
+		{"no", "complaint", Input{Text: "Jeg vil klage på en bruker som har lagt ut bilder av bilen min uten tillatelse. Kan dere fjerne innlegget? Det er ikke første gang."}, false},
+		// Finnish
+		{"fi", "farewell with pills", Input{Text: "Ystäväni julkaisi kuvan, jossa on kasa unilääkkeitä, ja kirjoitti: hyvästi, en jaksa enää."}, true},
+		{"fi", "threat to kill tonight", Input{Text: "Entinen poikaystävä uhkasi viestissä, että hän tulee tänä iltana ja tappaa hänet. Hän tietää missä me asumme."}, true},
+		{"fi", "removal order quoting an attack", Input{From: police, Text: "Poistomääräys asetuksen (EU) 2021/784 nojalla: video osoitteessa https://t.me/kanava/5 ihannoi pommi-iskua kouluun, ja se on poistettava tunnin kuluessa."}, false},
+		// Hungarian
+		{"hu", "threat to kill tonight", Input{Text: "Az exférjem azt írta, hogy ma este megöl engem és a gyerekeket. Kérem, segítsenek!"}, true},
+		{"hu", "police: life in danger", Input{From: police, Text: "A rendőrség sürgősen kéri a @x_bp felhasználó adatait, mert egy nő élete közvetlen veszélyben van."}, true},
+		{"hu", "complaint", Input{Text: "Panaszt szeretnék tenni egy felhasználó ellen, aki hamis termékeket árul a csatornáján, és nem válaszol az üzeneteimre."}, false},
+		// Czech
+		{"cs", "farewell with pills", Input{Text: "Kamarádka dnes v noci napsala: sbohem, mám vás ráda. Na fotce je hromada prášků na spaní."}, true},
+		{"cs", "police: life in danger", Input{From: police, Text: "Policie České republiky žádá o okamžité poskytnutí údajů o uživateli @x_cz. Jde o bezprostřední ohrožení života nezletilé dívky."}, true},
+		{"cs", "removal order quoting an attack", Input{From: police, Text: "Příkaz k odstranění podle nařízení (EU) 2021/784: video na https://t.me/x/9 oslavuje útok na školu a střelbu, odstraňte ho do jedné hodiny."}, false},
+		// Slovak
+		{"sk", "threat to kill tonight", Input{Text: "Bývalý priateľ jej napísal, že dnes večer príde k nej domov a zabije ju. Prosím, pomôžte, je to vážne a ona sa bojí."}, true},
+		{"sk", "farewell with pills", Input{Text: "Môj kamarát napísal na sieti: zbohom, ďakujem za všetko. Na fotke sú tabletky, ktoré si nazbieral."}, true},
+		{"sk", "complaint", Input{Text: "Chcem sa sťažovať na používateľa, ktorý na svojom kanáli predáva falošné vstupenky a nereaguje na správy."}, false},
+		// Bulgarian
+		{"bg", "police: life in danger", Input{From: police, Text: "Столична дирекция на вътрешните работи моли за незабавно предоставяне на данни за потребителя @x_sof. Налице е пряка опасност за живота на непълнолетно момиче."}, true},
+		{"bg", "threat to kill tonight", Input{Text: "Бившият ѝ приятел ѝ писа, че довечера ще дойде у тях и ще я убие."}, true},
+		{"bg", "removal order quoting an attack", Input{From: police, Text: "Заповед за премахване съгласно Регламент (ЕС) 2021/784: видеото в https://t.me/x/3 възхвалява бомбен атентат и трябва да бъде премахнато до един час."}, false},
+		// Serbian, Cyrillic and Latin
+		{"sr", "threat to kill tonight (Cyrillic)", Input{Text: "Бивши момак јој је написао да ће вечерас доћи и да ће је убити."}, true},
+		{"sr", "police: life in danger (Cyrillic)", Input{From: police, Text: "Полицијска управа за град Београд тражи хитно достављање података о кориснику @x_bg, јер постоји непосредна опасност по живот малолетне девојке."}, true},
+		{"sr", "farewell with pills (Latin)", Input{Text: "Drugarica je noćas napisala: zbogom, volim vas sve. Na slici je gomila tableta za spavanje."}, true},
+		{"sr", "complaint (Latin)", Input{Text: "Želim da prijavim korisnika koji na svom kanalu prodaje lažne karte za koncert i ne odgovara na poruke."}, false},
+		// Croatian, Bosnian
+		{"hr", "threat to kill tonight", Input{Text: "Bivši dečko joj je poslao poruku da će je večeras ubiti i da zna gdje živi."}, true},
+		{"hr", "police: life in danger", Input{From: police, Text: "Policijska uprava zagrebačka traži hitnu dostavu podataka o korisniku @x_zg jer postoji opasnost po život maloljetne djevojke."}, true},
+		{"hr", "removal order quoting an attack", Input{From: police, Text: "Nalog za uklanjanje prema Uredbi (EU) 2021/784: video na https://t.me/x/4 veliča teroristički napad na školu i mora se ukloniti u roku od jednog sata."}, false},
+		// Slovenian
+		{"sl", "farewell with pills", Input{Text: "Prijateljica je ponoči objavila: zbogom, rada vas imam. Na sliki je kup tablet za spanje."}, true},
+		{"sl", "threat to kill tonight", Input{Text: "Nekdanji fant ji je napisal, da jo bo nocoj ubil, in zdaj se ne oglaša."}, true},
+		{"sl", "complaint", Input{Text: "Rad bi se pritožil nad uporabnikom, ki na svojem kanalu prodaja ponarejene vstopnice in ne odgovarja na sporočila."}, false},
+		// Hebrew
+		{"he", "threat to kill tonight", Input{Text: "האקס שלה כתב לה שהוא יבוא הלילה ויהרוג אותה."}, true},
+		{"he", "police: life in danger", Input{From: police, Text: "משטרת ישראל מבקשת מסירה מיידית של פרטי המשתמש @x_il. קיימת סכנת חיים ממשית לנערה בת 15."}, true},
+		{"he", "complaint", Input{Text: "אני רוצה להתלונן על משתמש שמוכר כרטיסים מזויפים בערוץ שלו ולא עונה להודעות."}, false},
+		// Catalan
+		{"ca", "farewell with pills", Input{Text: "La meva amiga ha penjat una foto amb un grapat de pastilles i ha escrit: adéu a tothom, gràcies per tot."}, true},
+		{"ca", "police: life in danger", Input{From: police, Text: "Els Mossos d'Esquadra sol·liciten les dades de l'usuari @x_bcn de manera immediata: hi ha un perill imminent per a la vida d'una menor."}, true},
+		{"ca", "complaint", Input{Text: "Vull queixar-me d'un usuari que ven entrades falses al seu canal i no respon mai als missatges."}, false},
+		// Thai
+		{"th", "threat to kill tonight", Input{Text: "แฟนเก่าส่งข้อความมาว่าคืนนี้จะมาฆ่าเธอที่บ้าน"}, true},
+		{"th", "farewell with pills", Input{Text: "เพื่อนโพสต์รูปยานอนหลับเต็มกำมือ แล้วเขียนว่า ลาก่อนนะทุกคน"}, true},
+		{"th", "complaint", Input{Text: "ผมอยากร้องเรียนผู้ใช้ที่ขายบัตรคอนเสิร์ตปลอมในช่องของเขา และไม่ตอบข้อความ"}, false},
+		// Malay
+		{"ms", "farewell with pills", Input{Text: "Kawan saya muat naik gambar pil tidur dan tulis: bila korang baca ni, aku dah tak ada."}, true},
+		{"ms", "police: life in danger", Input{From: police, Text: "Polis Diraja Malaysia memohon maklumat pengguna @x_kl dengan segera kerana terdapat ancaman terhadap nyawa seorang remaja perempuan."}, true},
+		{"ms", "complaint", Input{Text: "Saya ingin membuat aduan tentang pengguna yang menjual tiket palsu di salurannya dan tidak membalas mesej saya."}, false},
+		// Tagalog, Filipino
+		{"tl", "threat to kill tonight", Input{Text: "Sabi ng dati niyang kasintahan sa mensahe: pupuntahan kita mamayang gabi at papatayin kita."}, true},
+		{"tl", "farewell with pills", Input{Text: "Nag-post ang kaibigan ko ng litrato ng maraming tableta at sinulat: paalam na sa inyong lahat."}, true},
+		{"tl", "complaint", Input{Text: "Gusto kong magreklamo tungkol sa isang user na nagbebenta ng pekeng tiket sa kanyang channel at hindi sumasagot sa mga mensahe."}, false},
+		// Swahili
+		{"sw", "police: life in danger", Input{From: police, Text: "Jeshi la Polisi linaomba taarifa za mtumiaji @x_dar mara moja kwa sababu kuna hatari kwa maisha ya msichana mdogo."}, true},
+		{"sw", "threat to kill tonight", Input{Text: "Mpenzi wake wa zamani alimtumia ujumbe kwamba atakuja usiku wa leo na atamuua."}, true},
+		{"sw", "complaint", Input{Text: "Nataka kulalamika kuhusu mtumiaji anayeuza tiketi bandia kwenye chaneli yake na hajibu ujumbe wangu."}, false},
+		// Urdu
+		{"ur", "farewell with pills", Input{Text: "میری دوست نے نیند کی گولیوں کی تصویر لگائی اور لکھا: سب کو الوداع، مجھے معاف کر دینا۔"}, true},
+		{"ur", "threat to kill tonight", Input{Text: "اس کے سابق شوہر نے پیغام بھیجا کہ آج رات آ کر اسے جان سے مار دوں گا۔"}, true},
+		{"ur", "complaint", Input{Text: "میں ایک صارف کی شکایت کرنا چاہتا ہوں جو اپنے چینل پر جعلی ٹکٹ بیچ رہا ہے اور پیغامات کا جواب نہیں دیتا۔"}, false},
+		// Bengali
+		{"bn", "threat to kill tonight", Input{Text: "ওর প্রাক্তন স্বামী মেসেজে লিখেছে, আজ রাতে এসে ওকে মেরে ফেলবে।"}, true},
+		{"bn", "police: life in danger", Input{From: police, Text: "ঢাকা মেট্রোপলিটন পুলিশ ব্যবহারকারী @x_dhaka-এর তথ্য অবিলম্বে চাইছে, কারণ এক কিশোরীর জীবন বিপন্ন।"}, true},
+		{"bn", "complaint", Input{Text: "আমি একজন ব্যবহারকারীর বিরুদ্ধে অভিযোগ করতে চাই, যে তার চ্যানেলে নকল টিকিট বিক্রি করছে এবং বার্তার উত্তর দেয় না।"}, false},
+		// Lithuanian
+		{"lt", "farewell with pills", Input{Text: "Draugė naktį parašė: sudie visiems, atleiskite man. Nuotraukoje matyti krūva migdomųjų tablečių."}, true},
+		{"lt", "police: life in danger", Input{From: police, Text: "Lietuvos policija prašo nedelsiant pateikti naudotojo @x_vln duomenis, nes kyla tiesioginis pavojus nepilnametės gyvybei ir tai yra skubu."}, true},
+		{"lt", "removal order quoting an attack", Input{From: police, Text: "Įsakymas pašalinti pagal Reglamentą (ES) 2021/784: vaizdo įraše https://t.me/x/5 šlovinamas išpuolis mokykloje, jį būtina pašalinti per valandą."}, false},
+		// Latvian
+		{"lv", "threat to kill tonight", Input{Text: "Viņas bijušais draugs viņai rakstīja, ka šovakar atbrauks un viņu nogalinās."}, true},
+		{"lv", "farewell with pills", Input{Text: "Mans draugs ievietoja bildi ar miega zālēm un uzrakstīja: ardievas, piedodiet man."}, true},
+		{"lv", "complaint", Input{Text: "Es vēlos sūdzēties par lietotāju, kurš savā kanālā pārdod viltotas biļetes un neatbild uz ziņām."}, false},
+		// Estonian
+		{"et", "police: life in danger", Input{From: police, Text: "Politsei- ja Piirivalveamet palub viivitamata kasutaja @x_tln andmeid, sest tegemist on eluohtliku olukorraga."}, true},
+		{"et", "threat to kill tonight", Input{Text: "Tema endine poiss-sõber kirjutas, et tuleb täna õhtul ja tapab ta ära."}, true},
+		{"et", "removal order quoting an attack", Input{From: police, Text: "Eemaldamismäärus määruse (EL) 2021/784 alusel: video aadressil https://t.me/x/6 ülistab pommirünnakut koolile ja see tuleb eemaldada ühe tunni jooksul."}, false},
+	}
+	seen := map[string]int{}
+	for _, tt := range tests {
+		seen[tt.lang]++
+		res := tr.Triage(tt.in)
+		if res.Language != "und" {
+			t.Errorf("%s %s: language %s, want und", tt.lang, tt.name, res.Language)
+		}
+		if res.Emergency != tt.want {
+			t.Errorf("%s %s: emergency %v, want %v; signals %v", tt.lang, tt.name, res.Emergency, tt.want, res.Signals)
+			continue
+		}
+		if !tt.want {
+			continue
+		}
+		// The language's own lexicon finds it, without its neighbours'.
+		lower := strings.ToLower(strings.TrimSpace("\n" + tt.in.Text))
+		sc := newScan(lower)
+		own := assessRisk(book.match(sc, tt.lang), sc, "", false, tt.in.From != police)
+		sc.release()
+		if !own.emergency {
+			t.Errorf("%s %s: the emergency is not found by lexicon/%s.txt alone (signals %v)", tt.lang, tt.name, tt.lang, res.Signals)
+		}
+	}
+	for _, l := range undLexicons {
+		if seen[l] < 3 {
+			t.Errorf("%s: %d texts in the table, want at least 3", l, seen[l])
+		}
+	}
+}
+
+// TestUndLexiconFiles: the out-of-set lexicons hold only risk classes, 8 to 30 terms a
+// class; terms in alphabetic scripts are stems of four letters or more (or end a word);
+// and none of their farewell or meeting terms contains another lexicon's (or its own) —
+// two farewells, or two meeting words, page on their own, so that one phrase must not
+// count twice.
+func TestUndLexiconFiles(t *testing.T) {
+	t.Parallel()
+	type term struct {
+		lang, class, s string
+		t              lexTerm
+	}
+	var all []term
+	for lang, terms := range book.byLang {
+		for _, x := range terms {
+			all = append(all, term{lang, book.classes[x.class], x.s, x})
+		}
+	}
+	for _, lang := range undLexicons {
+		if slices.Contains(Languages, lang) {
+			t.Errorf("%s is in the set: its lexicon is not read as an out-of-set one", lang)
+		}
+		data, err := lexiconFiles.ReadFile(path.Join("lexicon", lang+".txt"))
+		if err != nil {
+			t.Errorf("%s: %v", lang, err)
+			continue
+		}
+		count := map[string]int{}
+		for _, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			class, rest, _ := strings.Cut(line, ":")
+			if !slices.Contains(undClasses, class) {
+				t.Errorf("%s: class %q is not one of %v", lang, class, undClasses)
+			}
+			for _, s := range strings.Split(rest, "|") {
+				s = strings.ToLower(strings.TrimSpace(s))
+				if s == "" {
+					continue
+				}
+				count[class]++
+				r, _ := utf8.DecodeRuneInString(s)
+				letters := 0
+				for _, c := range s {
+					if unicode.IsLetter(c) {
+						letters++
+					}
+				}
+				if spacedScript(r) && !strings.HasSuffix(s, "$") && !strings.Contains(s, " ") && letters < 4 {
+					t.Errorf("%s %s: %q is a stem shorter than four letters (end it with $)", lang, class, s)
+				}
+			}
+		}
+		for _, c := range undClasses {
+			if n := count[c]; n < 8 || n > 30 {
+				t.Errorf("%s: class %s has %d terms, want 8 to 30", lang, c, n)
+			}
+		}
+	}
+	for _, a := range all {
+		if !slices.Contains(undLexicons, a.lang) || (a.class != "farewell" && a.class != "meet") {
+			continue
+		}
+		for _, b := range all {
+			if b.class != a.class || (a.lang == b.lang && a.s == b.s) {
+				continue
+			}
+			// The same farewell in two lexicons is one term (distinct terms are counted);
+			// the same meeting word in two counts twice.
+			if a.s == b.s && a.class == "farewell" {
+				continue
+			}
+			if twice(a.t, b.t) || twice(b.t, a.t) {
+				t.Errorf("%s %s: %q (%s) and %q (%s): one phrase would count twice", a.class, a.lang, a.s, a.lang, b.s, b.lang)
+			}
+		}
+	}
+}
+
+// twice reports whether a text that holds term a holds term b at the same place (b inside
+// a, where a text would find it), so that one phrase counts as two terms.
+func twice(a, b lexTerm) bool {
+	for i := 0; i+len(b.s) <= len(a.s); i++ {
+		if !strings.HasPrefix(a.s[i:], b.s) {
+			continue
+		}
+		if b.wordStart && i > 0 {
+			if r, _ := utf8.DecodeLastRuneInString(a.s[:i]); wordRune(r) {
+				continue
+			}
+		}
+		if b.wordEnd && i+len(b.s) < len(a.s) {
+			if r, _ := utf8.DecodeRuneInString(a.s[i+len(b.s):]); wordRune(r) {
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
