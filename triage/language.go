@@ -61,14 +61,14 @@ var stopwords = map[string][]string{
 // Indonesian's, Catalan those of Spanish, French, Italian and Portuguese. A text given to
 // one of the neighbours (of) that holds min or more of these words of its own is "und".
 var outOfSetKin = []struct {
-	name  string
+	code  string // Danish stands for Norwegian too
 	of    []string
 	words []string
 	min   int
 }{
-	{"Danish or Norwegian", []string{"sv"}, strings.Fields("ikke jeg og at af til skal sier siden inden innen hun også når hvor hva hvad være meg deg seg dere jer deres noe noen noget nogen nogle blitt blevet fra etter"), 2},
-	{"Malay", []string{"id"}, strings.Fields("kerana bahawa iaitu sahaja awak korang mesej nak isteri"), 1},
-	{"Catalan", []string{"es", "fr", "it", "pt"}, strings.Fields("amb els perquè això aquest aquesta aquests aquestes meva seva vull també algú ningú demà avui ahir gràcies sisplau tinc estic sóc"), 1},
+	{"da", []string{"sv"}, strings.Fields("ikke jeg og at af til skal sier siden inden innen hun også når hvor hva hvad være meg deg seg dere jer deres noe noen noget nogen nogle blitt blevet fra etter"), 2},
+	{"ms", []string{"id"}, strings.Fields("kerana bahawa iaitu sahaja awak korang mesej nak isteri wang"), 1},
+	{"ca", []string{"es", "fr", "it", "pt"}, strings.Fields("amb els perquè això aquest aquesta aquests aquestes meva seva vull també algú ningú demà avui ahir gràcies sisplau tinc estic sóc"), 1},
 }
 
 var kinWord = func() map[string]int {
@@ -82,11 +82,11 @@ var kinWord = func() map[string]int {
 }()
 
 // kinOf reports the out-of-set neighbour of lang whose words the text holds (counts from
-// latinLanguage), or "".
+// latinLanguage): its code, or "".
 func kinOf(lang string, counts []int) string {
 	for i, k := range outOfSetKin {
 		if counts[i] >= k.min && slices.Contains(k.of, lang) {
-			return k.name
+			return k.code
 		}
 	}
 	return ""
@@ -104,7 +104,7 @@ const foreignLetters = "čďěľĺňŕřšťůžőűæøėįųāēīūģķļņČ
 var bulgarianWords = map[string]bool{}
 
 func init() {
-	for _, w := range strings.Fields("ще са това тя довечера днес сега които който която защото утре ги нещо някой тук няма има сутра данас вечерас шта") {
+	for _, w := range strings.Fields("ще са това тя довечера днес сега които който която защото утре ги нещо някой тук няма има беше бяха искат иска ми сутра данас вечерас шта") {
 		bulgarianWords[w] = true
 	}
 }
@@ -129,6 +129,14 @@ func Language(text string) (string, float64) { return language(text, false) }
 
 // language is Language; lowered says the text is lower-cased already.
 func language(text string, lowered bool) (string, float64) {
+	lang, conf, _ := detect(text, lowered)
+	return lang, conf
+}
+
+// detect is language, and for an "und" text the language outside the set that it is
+// written in when a strong sign shows it (its script or letters, its frequent words):
+// "he", "cs", "latin" (letters of a language outside the set)…, or "" when nothing does.
+func detect(text string, lowered bool) (string, float64, string) {
 	// Links, handles and addresses say nothing of the language.
 	if strings.ContainsAny(text, "/@") || strings.Contains(text, "t.me") {
 		var b strings.Builder
@@ -142,7 +150,8 @@ func language(text string, lowered bool) (string, float64) {
 		text = b.String()
 	}
 	var latin, cyr, arab, han, kana, hangul, deva, greek, other, letters, foreign int
-	var uk, ru, bg, cyrOut, fa, ur, vi bool
+	var uk, ru, bg, cyrOut, serbian, fa, ur, vi bool
+	var hebrew, thai, bengali int
 	for _, r := range text {
 		if !unicode.IsLetter(r) {
 			continue
@@ -168,7 +177,9 @@ func language(text string, lowered bool) (string, float64) {
 				ru = true
 			case r == 'ъ':
 				bg = true
-			case strings.ContainsRune("ўјљњћђџѓќѕәғқңөұүһ", r):
+			case strings.ContainsRune("јљњћђџ", r):
+				cyrOut, serbian = true, true
+			case strings.ContainsRune("ўѓќѕәғқңөұүһ", r):
 				cyrOut = true
 			}
 		case unicode.Is(unicode.Arabic, r):
@@ -189,62 +200,80 @@ func language(text string, lowered bool) (string, float64) {
 			deva++
 		default:
 			other++
+			switch {
+			case unicode.Is(unicode.Hebrew, r):
+				hebrew++
+			case unicode.Is(unicode.Thai, r):
+				thai++
+			case unicode.Is(unicode.Bengali, r):
+				bengali++
+			}
 		}
 	}
 	if letters < 3 {
-		return "und", 0
+		return "und", 0, ""
 	}
 	share := func(n int) float64 { return float64(n) / float64(letters) }
 	switch {
 	case share(hangul) > 0.3:
-		return "ko", share(hangul)
+		return "ko", share(hangul), ""
 	case kana > 0 && share(kana) > 0.05 && share(han+kana) > 0.3:
-		return "ja", share(han + kana)
+		return "ja", share(han + kana), ""
 	case share(han) > 0.3:
-		return "zh", share(han)
+		return "zh", share(han), ""
 	case share(greek) > 0.5:
-		return "el", share(greek)
+		return "el", share(greek), ""
 	case share(deva) > 0.5:
 		if strings.Contains(text, "आहे") || strings.Contains(text, "आणि") {
-			return "und", 0.5 // Marathi
+			return "und", 0.5, "mr" // Marathi
 		}
-		return "hi", share(deva)
+		return "hi", share(deva), ""
 	case share(arab) > 0.5 && ur:
-		return "und", 0.5 // Urdu
+		return "und", 0.5, "ur" // Urdu
 	case share(arab) > 0.5 && fa:
-		return "fa", share(arab)
+		return "fa", share(arab), ""
 	case share(arab) > 0.5:
-		return "ar", share(arab)
+		return "ar", share(arab), ""
+	case share(cyr) > 0.5 && serbian:
+		return "und", 0.5, "sr" // Serbian
 	case share(cyr) > 0.5 && cyrOut:
-		return "und", 0.5 // Belarusian, Serbian, Macedonian, Kazakh…
+		return "und", 0.5, "" // Belarusian, Macedonian, Kazakh…
 	case share(cyr) > 0.5 && uk && !ru:
-		return "uk", share(cyr)
+		return "uk", share(cyr), ""
 	case share(cyr) > 0.5 && ru:
-		return "ru", share(cyr)
+		return "ru", share(cyr), ""
 	case share(cyr) > 0.5 && bg:
-		return "und", 0.5 // Bulgarian
+		return "und", 0.5, "bg" // Bulgarian
 	case share(cyr) > 0.5 && (hasWord(text, bulgarianWords) || strings.Contains(text, "ията ") || strings.Contains(text, "ието ")):
-		return "und", 0.5 // Bulgarian or Serbian without ъ, ј…
+		return "und", 0.5, "bg" // Bulgarian or Serbian without ъ, ј…
 	case share(cyr) > 0.5:
-		return "ru", share(cyr) * 0.6
+		return "ru", share(cyr) * 0.6, ""
 	case share(other) > 0.5:
-		return "und", share(other)
+		switch {
+		case share(hebrew) > 0.5:
+			return "und", share(other), "he"
+		case share(thai) > 0.5:
+			return "und", share(other), "th"
+		case share(bengali) > 0.5:
+			return "und", share(other), "bn"
+		}
+		return "und", share(other), ""
 	}
 	if share(latin) <= 0.5 {
-		return "und", 0
+		return "und", 0, ""
 	}
 	if foreign >= 2 && float64(foreign) >= 0.02*float64(letters) {
-		return "und", 0.5 // Czech, Slovak, Croatian, Slovenian, Baltic, Hungarian, Danish…
+		return "und", 0.5, "latin" // Czech, Slovak, Croatian, Slovenian, Baltic, Hungarian, Danish…
 	}
 	lang, conf, hits, kin := latinLanguage(text, vi, lowered)
 	switch {
 	case lang != "" && lang[0] == '-' && (conf >= 0.3 || hits >= 4):
-		return "und", conf
+		return "und", conf, lang[1:]
 	case lang != "" && lang[0] != '-' && (conf >= 0.5 || hits >= 4):
-		if kinOf(lang, kin) != "" {
-			return "und", 0.5
+		if k := kinOf(lang, kin); k != "" {
+			return "und", 0.5, k
 		}
-		return lang, conf
+		return lang, conf, ""
 	}
 	info := whatlanggo.Detect(text)
 	code := info.Lang.Iso6391()
@@ -254,10 +283,26 @@ func language(text string, lowered bool) (string, float64) {
 	case whatlanggo.Cmn:
 		code = "zh"
 	}
-	if !inSet[code] || kinOf(code, kin) != "" {
-		return "und", info.Confidence
+	if k := kinOf(code, kin); k != "" {
+		return "und", info.Confidence, k
 	}
-	return code, info.Confidence
+	if !inSet[code] {
+		// The trigrams alone are no strong sign of which language outside the set it is;
+		// with the frequent words of one, they are.
+		guess := ""
+		if lang != "" && lang[0] == '-' {
+			guess = lang[1:]
+		} else {
+			for i, k := range outOfSetKin {
+				if kin[i] >= k.min {
+					guess = k.code
+					break
+				}
+			}
+		}
+		return "und", info.Confidence, guess
+	}
+	return code, info.Confidence, ""
 }
 
 // hasWord reports whether the text holds one of the words (lower-cased).

@@ -9,9 +9,9 @@ import (
 	"unicode/utf8"
 )
 
-// undLexicons are the lexicons of languages outside the set: their texts are "und", read
-// with every lexicon, and these files are there so that an emergency in them still pages.
-var undLexicons = strings.Fields("bg bn ca cs da et fi he hr hu lt lv ms no sk sl sr sw th tl ur")
+// undFiles are the lexicons of languages outside the set: their texts are "und", and these
+// files are there so that an emergency in them still pages.
+var undFiles = strings.Fields("bg bn ca cs da et fi he hr hu lt lv ms no sk sl sr sw th tl ur")
 
 // undClasses are the only classes an out-of-set lexicon holds (no spam, official, kind or
 // regime words: those need a language's own reading).
@@ -119,6 +119,16 @@ func TestUndLexicons(t *testing.T) {
 		{"et", "police: life in danger", Input{From: police, Text: "Politsei- ja Piirivalveamet palub viivitamata kasutaja @x_tln andmeid, sest tegemist on eluohtliku olukorraga."}, true},
 		{"et", "threat to kill tonight", Input{Text: "Tema endine poiss-sõber kirjutas, et tuleb täna õhtul ja tapab ta ära."}, true},
 		{"et", "removal order quoting an attack", Input{From: police, Text: "Eemaldamismäärus määruse (EL) 2021/784 alusel: video aadressil https://t.me/x/6 ülistab pommirünnakut koolile ja see tuleb eemaldada ühe tunni jooksul."}, false},
+		// Common words of these languages that are short terms of the set's lexicons (Dutch
+		// "mes", a knife; Indonesian "bom", "gang"; Hindi "gali"; Polish "most", a bridge),
+		// near the new time words: these texts are read without the set's other lexicons.
+		{"lt", "police letter: mes, nedelsiant", Input{From: police, Text: "Mes prašome nedelsiant pateikti naudotojo @x_lt duomenis dėl sukčiavimo bylos."}, false},
+		{"lt", "question: galite, šiandien", Input{Text: "Ar galite man padėti šiandien? Negaliu prisijungti prie paskyros."}, false},
+		{"sl", "complaint: bom, jutri", Input{Text: "Jutri bom poklical policijo, če ne odgovorite na mojo pritožbo."}, false},
+		{"da", "complaint: gang, i dag", Input{Text: "Det er tredje gang i dag, at han skriver grimme ting til mig. Kan I blokere ham?"}, false},
+		{"no", "complaint: gang, i dag", Input{Text: "Dette er andre gang i dag jeg skriver til dere om kontoen min."}, false},
+		{"ca", "complaint: mes, avui", Input{Text: "Aquest mes he pagat dues vegades i avui encara no tinc accés al compte."}, false},
+		{"hu", "question: eltűnt, most", Input{Text: "Eltűnt a bejegyzésem, most mit tegyek? Segítsenek kérem."}, false},
 	}
 	seen := map[string]int{}
 	for _, tt := range tests {
@@ -143,10 +153,68 @@ func TestUndLexicons(t *testing.T) {
 			t.Errorf("%s %s: the emergency is not found by lexicon/%s.txt alone (signals %v)", tt.lang, tt.name, tt.lang, res.Signals)
 		}
 	}
-	for _, l := range undLexicons {
+	for _, l := range undFiles {
 		if seen[l] < 3 {
 			t.Errorf("%s: %d texts in the table, want at least 3", l, seen[l])
 		}
+	}
+}
+
+// TestUndLanguage: texts outside the set are "und", with the language outside the set that
+// a strong sign shows, so that they are read with the out-of-set lexicons; their neighbours
+// in the set keep their language; and an "und" text that nothing places is read with every
+// lexicon.
+func TestUndLanguage(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ text, lang, guess string }{
+		{"Han sier at han skal drepe henne i kveld, og jeg er redd.", "und", "da"},
+		{"Det er tredje gang i dag, at han skriver grimme ting til mig.", "und", "da"},
+		{"Napísal, že ju dnes večer zabije.", "und", "latin"},
+		{"Policijska uprava traži hitnu dostavu podataka o korisniku jer postoji opasnost po život.", "und", "latin"},
+		{"Mans draugs ievietoja bildi ar miega zālēm un uzrakstīja: ardievas, piedodiet man.", "und", "latin"},
+		{"Tema endine poiss-sõber kirjutas, et tuleb täna õhtul ja tapab ta ära.", "und", "et"},
+		{"Els Mossos sol·liciten les dades de l'usuari: hi ha un perill imminent per a la vida d'una menor.", "und", "ca"},
+		{"Polis memohon maklumat pengguna dengan segera kerana terdapat ancaman terhadap nyawa.", "und", "ms"},
+		{"Sabi ng dati niyang kasintahan sa mensahe: pupuntahan kita mamayang gabi at papatayin kita.", "und", "tl"},
+		{"Той писа, че довечера ще я убие.", "und", "bg"},
+		{"Бивши момак јој је написао да ће вечерас доћи.", "und", "sr"},
+		{"האקס שלה כתב לה שהוא יבוא הלילה.", "und", "he"},
+		{"แฟนเก่าส่งข้อความมาว่าคืนนี้จะมาหาเธอที่บ้าน", "und", "th"},
+		{"ওর প্রাক্তন স্বামী মেসেজে লিখেছে, আজ রাতে আসবে।", "und", "bn"},
+		{"اس کے سابق شوہر نے پیغام بھیجا کہ آج رات آئے گا۔", "und", "ur"},
+		// the neighbours in the set
+		{"Han skriver att han ska döda henne i kväll och att han vet var hon bor.", "sv", ""},
+		{"Dia bilang mau membunuh istrinya malam ini karena dia tidak tahan lagi.", "id", ""},
+		{"Ha escrito que la matará esta noche y que sabe dónde vive.", "es", ""},
+		{"Ha scritto che la ucciderà stasera e che sa dove abita.", "it", ""},
+		{"Escreveu que a vai matar esta noite e que sabe onde ela mora.", "pt", ""},
+		{"Napisał, że dziś wieczorem ją zabije, bo wie, gdzie mieszka.", "pl", ""},
+		{"Он написал, что сегодня вечером убьёт её, потому что знает, где она живёт.", "ru", ""},
+	} {
+		lang, _, guess := detect(strings.ToLower(tt.text), true)
+		if lang != tt.lang || guess != tt.guess {
+			t.Errorf("%q: %s %q, want %s %q", tt.text, lang, guess, tt.lang, tt.guess)
+		}
+	}
+	if got := undLexicons(""); !slices.Equal(got, allLexicons) {
+		t.Errorf("an und text that nothing places reads %v, want every lexicon", got)
+	}
+	lt := undLexicons("lt")
+	for _, l := range []string{"lt", "sl", "en", "xx"} {
+		if !slices.Contains(lt, l) {
+			t.Errorf("a Lithuanian text does not read %s.txt: %v", l, lt)
+		}
+	}
+	for _, l := range []string{"nl", "id", "hi", "pl"} {
+		if slices.Contains(lt, l) {
+			t.Errorf("a Lithuanian text reads %s.txt", l)
+		}
+	}
+	if ur := undLexicons("ur"); !slices.Contains(ur, "fa") || !slices.Contains(ur, "ar") {
+		t.Errorf("an Urdu text does not read Persian and Arabic: %v", ur)
+	}
+	if !slices.Equal(outOfSetLexicons, undFiles) {
+		t.Errorf("lexicons outside the set: %v, want %v", outOfSetLexicons, undFiles)
 	}
 }
 
@@ -167,7 +235,7 @@ func TestUndLexiconFiles(t *testing.T) {
 			all = append(all, term{lang, book.classes[x.class], x.s, x})
 		}
 	}
-	for _, lang := range undLexicons {
+	for _, lang := range undFiles {
 		if slices.Contains(Languages, lang) {
 			t.Errorf("%s is in the set: its lexicon is not read as an out-of-set one", lang)
 		}
@@ -211,7 +279,7 @@ func TestUndLexiconFiles(t *testing.T) {
 		}
 	}
 	for _, a := range all {
-		if !slices.Contains(undLexicons, a.lang) || (a.class != "farewell" && a.class != "meet") {
+		if !slices.Contains(undFiles, a.lang) || (a.class != "farewell" && a.class != "meet") {
 			continue
 		}
 		for _, b := range all {
