@@ -66,7 +66,7 @@ var outOfSetKin = []struct {
 	words []string
 	min   int
 }{
-	{"da", []string{"sv"}, strings.Fields("ikke jeg og at af til skal sier siden inden innen hun også når hvor hva hvad være meg deg seg dere jer deres noe noen noget nogen nogle blitt blevet fra etter"), 2},
+	{"da", []string{"sv"}, strings.Fields("ikke jeg og at af et der til skal sier siden inden innen hun også når hvor hva hvad være meg deg seg dere jer deres noe noen noget nogen nogle blitt blevet fra etter"), 2},
 	{"ms", []string{"id"}, strings.Fields("kerana bahawa iaitu sahaja awak korang mesej nak isteri wang"), 1},
 	{"ca", []string{"es", "fr", "it", "pt"}, strings.Fields("amb els perquè això aquest aquesta aquests aquestes meva seva vull també algú ningú demà avui ahir gràcies sisplau tinc estic sóc"), 1},
 }

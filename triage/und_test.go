@@ -319,3 +319,194 @@ func twice(a, b lexTerm) bool {
 	}
 	return false
 }
+
+// undCase is a text of a language outside the set and whether it is an emergency.
+type undCase struct {
+	lang string
+	want bool
+	from string
+	text string
+}
+
+const undPolice = "duty@police.example"
+
+// undMore are more texts per language outside the set, written for these tests: missing
+// children, kidnappings, grooming, attacks announced, authorities' emergency wording, and
+// ordinary requests (a police inquiry with a deadline, a support question, a copyright
+// complaint).
+var undMore = []undCase{
+	// da
+	{"da", true, "", "Min søn på 14 år har været savnet siden i går, og han har skrevet til en ven, at han vil tage sit eget liv."},
+	{"da", true, "", "Nogen har skrevet i gruppen, at de vil skyde alle på skolen i morgen."},
+	{"da", true, "", "Min datter er blevet bortført, og de kræver løsepenge."},
+	{"da", false, undPolice, "Politiet efterforsker en sag om bedrageri og anmoder om oplysninger om brugeren @x inden 30 dage."},
+	{"da", false, "", "Hej, jeg kan ikke logge ind på min konto og har ikke fået en kode. Kan I hjælpe mig?"},
+	{"da", false, "", "Kanalen deler mine fotografier uden tilladelse. Det er en krænkelse af min ophavsret, og jeg beder jer fjerne dem."},
+	// no
+	{"no", true, "", "Venninnen min har skrevet at hun skal ta livet sitt i natt, og at dette er hennes siste melding."},
+	{"no", true, "", "En 13 år gammel jente er savnet, og en voksen mann har bedt henne komme alene til et hotell i kveld."},
+	{"no", false, undPolice, "Politiet etterforsker et bedrageri og ber om opplysninger om kontoen @x. Vi ber om svar innen 14 dager."},
+	{"no", false, "", "Jeg har glemt passordet mitt og får ikke logget inn. Hva gjør jeg?"},
+	// fi
+	{"fi", true, "", "Kaverini kirjoitti ryhmään, että hän aikoo tappaa itsensä tänä yönä."},
+	{"fi", true, "", "12-vuotias tyttö on kadonnut, ja aikuinen mies on sopinut tapaamisen hänen kanssaan huomenna koulun jälkeen."},
+	{"fi", false, undPolice, "Poliisi tutkii petosta ja pyytää käyttäjän @x tunnistetietoja 30 päivän kuluessa."},
+	{"fi", false, "", "En pääse kirjautumaan tililleni, koska vahvistuskoodi ei tule. Voitteko auttaa?"},
+	{"fi", false, "", "Kanava julkaisee valokuviani ilman lupaa. Pyydän poistamaan ne tekijänoikeuden loukkauksena."},
+	// hu
+	{"hu", true, "", "A barátnőm azt írta, hogy ma éjjel öngyilkos lesz, és ez az utolsó üzenete."},
+	{"hu", true, "", "Valaki azt írta a csoportban, hogy holnap lelövöldöz mindenkit az iskolában."},
+	{"hu", false, undPolice, "A rendőrség csalás miatt nyomoz, és kéri a @x felhasználó adatait 30 napon belül."},
+	{"hu", false, "", "Nem tudok bejelentkezni a fiókomba, mert nem kapom meg a kódot. Tudnának segíteni?"},
+	// cs
+	{"cs", true, "", "Můj syn (15 let) se pohřešuje od včerejška a kamarádům napsal, že chce umřít."},
+	{"cs", true, "", "Někdo napsal do skupiny, že zítra postřílí všechny ve škole."},
+	{"cs", true, "", "Moje dcera byla unesena a únosci chtějí výkupné."},
+	{"cs", false, undPolice, "Policie ČR prošetřuje podvod a žádá o poskytnutí údajů o uživateli @x do 30 dnů."},
+	{"cs", false, "", "Nemůžu se přihlásit ke svému účtu, nepřišel mi ověřovací kód. Můžete mi pomoct?"},
+	{"cs", false, "", "Kanál zveřejňuje moje fotografie bez souhlasu. Žádám o jejich odstranění kvůli porušení autorských práv."},
+	// sk
+	{"sk", true, "", "Moja dcéra (14 rokov) je nezvestná od včera a kamarátke napísala, že sa chce zabiť."},
+	{"sk", true, "", "Niekto napísal do skupiny, že zajtra postrieľa všetkých v škole."},
+	{"sk", false, undPolice, "Polícia vyšetruje podvod a žiada o poskytnutie údajov o používateľovi @x do 30 dní."},
+	{"sk", false, "", "Neviem sa prihlásiť do svojho účtu, neprišiel mi overovací kód. Môžete mi pomôcť?"},
+	// bg
+	{"bg", true, "", "Приятелката ми написа, че тази нощ ще се самоубие и че това е последното ѝ съобщение."},
+	{"bg", true, "", "Някой написа в групата, че утре ще направи стрелба в училището."},
+	{"bg", false, undPolice, "Полицията разследва измама и моли за данни за потребителя @x в срок от 30 дни."},
+	{"bg", false, "", "Не мога да вляза в профила си, защото не получавам код. Можете ли да помогнете?"},
+	// sr
+	{"sr", true, "", "Ćerka mi je nestala juče, a drugarici je napisala da hoće da se ubije."},
+	{"sr", true, "", "Неко је написао у групи да ће сутра бити пуцњава у школи."},
+	{"sr", false, undPolice, "Полиција истражује превару и тражи податке о кориснику @x у року од 30 дана."},
+	{"sr", false, "", "Ne mogu da se prijavim na svoj nalog jer mi ne stiže kod. Možete li da mi pomognete?"},
+	// hr
+	{"hr", true, "", "Moja kći (13) nestala je jučer, a prijateljici je napisala da se želi ubiti."},
+	{"hr", true, "", "Netko je napisao u grupi da će sutra biti pucnjava u školi."},
+	{"hr", false, undPolice, "Policija istražuje prijevaru i traži podatke o korisniku @x u roku od 30 dana."},
+	{"hr", false, "", "Ne mogu se prijaviti na svoj račun jer mi ne dolazi kod. Možete li mi pomoći?"},
+	// sl
+	{"sl", true, "", "Hči je včeraj izginila in prijateljici napisala, da hoče umreti."},
+	{"sl", true, "", "Nekdo je v skupini napisal, da bo jutri streljanje na šoli."},
+	{"sl", false, undPolice, "Policija preiskuje goljufijo in prosi za podatke o uporabniku @x v 30 dneh."},
+	{"sl", false, "", "Ne morem se prijaviti v svoj račun, ker ne dobim kode. Mi lahko pomagate?"},
+	// he
+	{"he", true, "", "חברה שלי כתבה שהיא רוצה למות ושזו ההודעה האחרונה שלה."},
+	{"he", true, "", "מישהו כתב בקבוצה שמחר יהיה ירי בבית הספר."},
+	{"he", true, "", "הבת שלי נחטפה והחוטפים דורשים דמי כופר."},
+	{"he", false, undPolice, "משטרת ישראל חוקרת הונאה ומבקשת את פרטי המשתמש @x בתוך 30 יום."},
+	{"he", false, "", "אני לא מצליח להתחבר לחשבון שלי כי לא מגיע לי קוד. אפשר עזרה?"},
+	{"he", false, "", "הערוץ מפרסם את התמונות שלי בלי רשות. אני מבקש להסיר אותן בגלל הפרת זכויות יוצרים."},
+	// ca
+	{"ca", true, "", "La meva filla de 14 anys ha desaparegut des d'ahir i ha escrit a una amiga que es vol suïcidar."},
+	{"ca", true, "", "Algú ha escrit al grup que demà farà un tiroteig a l'escola."},
+	{"ca", false, undPolice, "Els Mossos investiguen una estafa i sol·liciten les dades de l'usuari @x en un termini de 30 dies."},
+	{"ca", false, "", "No puc entrar al meu compte perquè no em arriba el codi. Em podeu ajudar?"},
+	// th
+	{"th", true, "", "ลูกสาวอายุ 13 ขวบหายตัวไปตั้งแต่เมื่อวาน และมีผู้ชายนัดเจอเธอคืนนี้"},
+	{"th", true, "", "มีคนโพสต์ในกลุ่มว่าพรุ่งนี้จะกราดยิงที่โรงเรียน"},
+	{"th", false, undPolice, "ตำรวจกำลังสอบสวนคดีฉ้อโกงและขอข้อมูลผู้ใช้ @x ภายใน 30 วัน"},
+	{"th", false, "", "ผมเข้าสู่ระบบบัญชีไม่ได้ เพราะไม่ได้รับรหัสยืนยัน ช่วยหน่อยครับ"},
+	// ms
+	{"ms", true, "", "Anak perempuan saya berumur 13 tahun hilang sejak semalam dan dia tulis kepada kawan bahawa dia nak bunuh diri."},
+	{"ms", true, "", "Seseorang tulis dalam kumpulan bahawa esok dia akan menembak semua orang di sekolah."},
+	{"ms", false, undPolice, "Polis sedang menyiasat penipuan dan memohon maklumat pengguna @x dalam tempoh 30 hari kerana ia diperlukan."},
+	{"ms", false, "", "Saya tak boleh log masuk ke akaun saya kerana kod tidak sampai. Boleh tolong?"},
+	// tl
+	{"tl", true, "", "Nawawala ang anak kong babae na 13 taong gulang at sinabi niya sa kaibigan na magpapakamatay siya."},
+	{"tl", true, "", "May nag-post sa grupo na bukas ay mamamaril siya sa paaralan."},
+	{"tl", false, undPolice, "Iniimbestigahan ng pulisya ang isang panloloko at hinihingi ang impormasyon ng user @x sa loob ng 30 araw."},
+	{"tl", false, "", "Hindi ako makapag-login sa account ko dahil hindi dumarating ang code. Pwede po bang tumulong?"},
+	// sw
+	{"sw", true, "", "Binti yangu wa miaka 13 amepotea tangu jana na alimwandikia rafiki yake kwamba anataka kujiua."},
+	{"sw", true, "", "Mtu ameandika kwenye kikundi kwamba kesho atawapiga risasi wote shuleni."},
+	{"sw", false, undPolice, "Polisi wanachunguza udanganyifu na wanaomba taarifa za mtumiaji @x ndani ya siku 30."},
+	{"sw", false, "", "Siwezi kuingia kwenye akaunti yangu kwa sababu sipati nambari ya uthibitisho. Mnaweza kunisaidia?"},
+	// ur
+	{"ur", true, "", "میری 13 سالہ بیٹی کل سے لاپتہ ہے اور اس نے سہیلی کو لکھا کہ وہ خودکشی کرنا چاہتی ہے۔"},
+	{"ur", true, "", "کسی نے گروپ میں لکھا ہے کہ کل وہ اسکول میں فائرنگ کرے گا۔"},
+	{"ur", false, undPolice, "پولیس دھوکہ دہی کی تحقیقات کر رہی ہے اور صارف @x کی معلومات 30 دن کے اندر فراہم کرنے کی درخواست کرتی ہے۔"},
+	{"ur", false, "", "میں اپنے اکاؤنٹ میں لاگ ان نہیں کر پا رہا کیونکہ کوڈ نہیں آ رہا۔ براہ کرم مدد کریں۔"},
+	// bn
+	{"bn", true, "", "আমার ১৩ বছরের মেয়ে গতকাল থেকে নিখোঁজ, আর সে বান্ধবীকে লিখেছে যে সে আত্মহত্যা করবে।"},
+	{"bn", true, "", "কেউ গ্রুপে লিখেছে যে আগামীকাল সে স্কুলে গুলি চালাবে।"},
+	{"bn", false, undPolice, "পুলিশ একটি প্রতারণার তদন্ত করছে এবং ৩০ দিনের মধ্যে ব্যবহারকারী @x-এর তথ্য চাইছে।"},
+	{"bn", false, "", "আমি আমার অ্যাকাউন্টে লগ ইন করতে পারছি না, কারণ কোড আসছে না। সাহায্য করবেন?"},
+	// lt
+	{"lt", true, "", "Mano dukra (13 m.) dingo vakar ir draugei parašė, kad nori mirti."},
+	{"lt", true, "", "Kažkas grupėje parašė, kad rytoj šaudys mokykloje."},
+	{"lt", false, undPolice, "Policija tiria sukčiavimą ir prašo pateikti naudotojo @x duomenis per 30 dienų."},
+	{"lt", false, "", "Negaliu prisijungti prie savo paskyros, nes negaunu kodo. Ar galite padėti?"},
+	// lv
+	{"lv", true, "", "Mana meita (13 gadi) ir pazudusi kopš vakardienas un draudzenei uzrakstīja, ka grib nomirt."},
+	{"lv", true, "", "Kāds grupā uzrakstīja, ka rīt skolā būs apšaude."},
+	{"lv", false, undPolice, "Policija izmeklē krāpšanu un lūdz lietotāja @x datus 30 dienu laikā."},
+	{"lv", false, "", "Es nevaru pieteikties savā kontā, jo nesaņemu kodu. Vai varat palīdzēt?"},
+	// et
+	{"et", true, "", "Mu tütar (13) on eilsest saadik kadunud ja kirjutas sõbrannale, et tahab surra."},
+	{"et", true, "", "Keegi kirjutas grupis, et homme tulistab ta koolis kõiki."},
+	{"et", false, undPolice, "Politsei uurib pettust ja palub kasutaja @x andmeid 30 päeva jooksul."},
+	{"et", false, "", "Ma ei saa oma kontole sisse logida, sest kood ei tule. Kas saate aidata?"},
+
+	{"da", true, "", "En voksen mand skriver til min datter på 12 og vil mødes med hende efter skole. Han siger, hun ikke må fortælle det til nogen."},
+	{"da", true, "", "Nogen har lagt hendes adresse ud og skriver, at de kommer i aften."},
+	{"da", true, "", "Han har en kniv og siger, han kommer hjem til hende i nat."},
+	{"da", true, undPolice, "Nødsituation: en person er i akut livsfare. Vi anmoder om øjeblikkelig udlevering af data."},
+	{"no", true, "", "Kjæresten min er bortført, og de krever løsepenger innen i morgen."},
+	{"no", true, "", "Han skriver at han vil ta livet av seg i kveld og har lagt ut bilde av et tau."},
+	{"fi", true, "", "Siskoni on siepattu ja sieppaajat vaativat lunnaita."},
+	{"fi", true, "", "Joku kirjoitti, että huomenna koulussa räjähtää pommi."},
+	{"fi", true, undPolice, "Kyseessä on hätätilanne: henkilö on välittömässä hengenvaarassa. Pyydämme tietoja heti."},
+	{"hu", true, "", "Elrabolták a húgomat, és váltságdíjat követelnek."},
+	{"hu", true, "", "Egy felnőtt férfi azt írta a 12 éves lányomnak, hogy találkozzanak holnap iskola után, és ne mondja el senkinek."},
+	{"cs", true, "", "Dospělý muž píše mé dvanáctileté dceři, že se s ní chce sejít po škole, a ať to nikomu neříká."},
+	{"cs", true, "", "Někdo zveřejnil její adresu a píše, že tam dnes večer přijde a zabije ji."},
+	{"sk", true, "", "Moju sestru uniesli a únoscovia žiadajú výkupné za jej prepustenie."},
+	{"sk", true, undPolice, "Ide o bezprostredné ohrozenie života maloletej osoby. Žiadame o okamžité poskytnutie údajov."},
+	{"bg", true, "", "Сестра ми беше отвлечена и похитителите искат откуп."},
+	{"bg", true, "", "Някой е публикувал адреса ѝ и пише, че довечера ще отиде там с нож."},
+	{"sr", true, "", "Моја сестра је отета и отмичари траже откупнину."},
+	{"sr", true, "", "Neko je objavio njenu adresu i piše da će večeras doći sa nožem."},
+	{"hr", true, "", "Moja sestra je oteta, otmičari traže otkupninu."},
+	{"hr", true, "", "Odrasli muškarac piše mojoj kćeri od 12 godina da se nađu sutra poslije škole i da ne govori nikome."},
+	{"sl", true, "", "Mojo sestro so ugrabili in ugrabitelji zahtevajo odkupnino."},
+	{"sl", true, undPolice, "Gre za neposredno nevarnost za življenje mladoletnice. Prosimo za takojšnje posredovanje podatkov."},
+	{"he", true, "", "מישהו פרסם את הכתובת שלה וכתב שהוא יבוא הערב עם סכין."},
+	{"he", true, "", "חבר שלי כתב שהוא הולך להתאבד הלילה."},
+	{"ca", true, "", "Han segrestat la meva germana i demanen un rescat."},
+	{"ca", true, "", "Algú ha publicat la seva adreça i diu que aquesta nit hi anirà amb un ganivet."},
+	{"th", true, "", "น้องสาวถูกลักพาตัวและคนร้ายเรียกค่าไถ่"},
+	{"th", true, undPolice, "เป็นกรณีฉุกเฉิน มีอันตรายต่อชีวิตของผู้เยาว์ ขอข้อมูลผู้ใช้โดยด่วน"},
+	{"ms", true, "", "Adik perempuan saya diculik dan penculik minta wang tebusan."},
+	{"ms", true, "", "Kawan saya kata dia nak bunuh diri malam ni sebab tak tahan lagi."},
+	{"tl", true, "", "Dinukot ang kapatid ko at humihingi sila ng pantubos."},
+	{"tl", true, undPolice, "May agarang panganib sa buhay ng isang menor de edad. Hinihiling namin ang impormasyon ng user."},
+	{"sw", true, "", "Dada yangu ametekwa nyara na watekaji wanadai pesa."},
+	{"sw", true, "", "Rafiki yangu ameandika kwamba atajiua usiku wa leo."},
+	{"ur", true, "", "میری بہن کو اغوا کر لیا گیا ہے اور اغوا کار تاوان مانگ رہے ہیں۔"},
+	{"ur", true, undPolice, "ایک نابالغ لڑکی کی جان کو خطرہ ہے، براہ کرم فوری طور پر معلومات فراہم کریں۔"},
+	{"bn", true, "", "আমার বোনকে অপহরণ করা হয়েছে এবং তারা মুক্তিপণ চাইছে।"},
+	{"bn", true, "", "আমার বন্ধু লিখেছে সে আজ রাতে আত্মহত্যা করবে।"},
+	{"lt", true, "", "Mano sesuo buvo pagrobta, pagrobėjai reikalauja išpirkos."},
+	{"lt", true, "", "Kažkas paskelbė jos adresą ir rašo, kad šįvakar ateis su peiliu."},
+	{"lv", true, "", "Manu māsu nolaupīja, un nolaupītāji pieprasa izpirkuma maksu."},
+	{"lv", true, undPolice, "Pastāv tieši draudi nepilngadīgās dzīvībai. Lūdzam nekavējoties sniegt datus."},
+	{"et", true, "", "Sõber kirjutas, et tahab surra ja on kogunud tablette."},
+
+	{"et", true, "", "Mu õde on pantvangis ja nad nõuavad lunaraha."},
+}
+
+// TestUndLexiconsMore: each of undMore is "und", and pages when it should.
+func TestUndLexiconsMore(t *testing.T) {
+	t.Parallel()
+	tr, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range undMore {
+		res := tr.Triage(Input{From: c.from, Text: c.text})
+		if res.Language != "und" || res.Emergency != c.want {
+			t.Errorf("%s %q: language %s emergency %v, want und %v; signals %v", c.lang, c.text, res.Language, res.Emergency, c.want, res.Signals)
+		}
+	}
+}
