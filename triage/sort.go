@@ -20,6 +20,50 @@ var allLexicons = func() []string {
 	return out
 }()
 
+// outOfSetLexicons are the lexicons of languages outside the set (lexicon/README.md):
+// risk words only, read in "und" texts.
+var outOfSetLexicons = func() []string {
+	var out []string
+	for _, l := range allLexicons {
+		if !inSet[l] && l != "xx" {
+			out = append(out, l)
+		}
+	}
+	return out
+}()
+
+// undKin are the lexicons of the set that a language outside it shares many words with:
+// Norwegian Swedish's (not Danish: Swedish "tak", a roof, is Danish for "thanks"), Malay
+// Indonesian's, Urdu Persian's and Arabic's.
+var undKin = map[string][]string{"no": {"sv"}, "ms": {"id"}, "ur": {"fa", "ar"}}
+
+// undLexicons are the lexicons read in an "und" text. When a strong sign shows the language
+// outside the set that it is in (guess, from detect: its script or letters, its frequent
+// words), they are the lexicons outside the set, the guess's kin in it, English and xx:
+// the other lexicons of the set would find their short words among the common words of
+// those languages (Dutch "mes", a knife, is Lithuanian for "we", Indonesian "bom" Slovenian
+// for "I will", Indonesian "gang", an alley, Danish for "time" as in "the third time
+// today"). When nothing shows it, every lexicon.
+func undLexicons(guess string) []string {
+	if guess == "" || (guess != "latin" && !slices.Contains(outOfSetLexicons, guess)) {
+		return allLexicons
+	}
+	if r, ok := undKinReading[guess]; ok {
+		return r
+	}
+	return undReading
+}
+
+var undReading = slices.Concat(outOfSetLexicons, []string{"en", "xx"})
+
+var undKinReading = func() map[string][]string {
+	m := map[string][]string{}
+	for l, kin := range undKin {
+		m[l] = slices.Concat(outOfSetLexicons, kin, []string{"en", "xx"})
+	}
+	return m
+}()
+
 // removalRegimes are orders to remove or block content: violent words there describe the
 // content, not a threat to a person.
 var removalRegimes = map[string]bool{"eu-tco-removal": true, "fr-lcen-6-1": true, "dsa-art9": true}

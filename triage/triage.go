@@ -121,7 +121,7 @@ func (t *Triager) Triage(in Input) Result {
 	}
 
 	// Language.
-	lang, conf := language(prefix(lower, 480), true)
+	lang, conf, guess := detect(prefix(lower, 480), true)
 	res.Language = lang
 	sig("language %s (confidence %.2f)", lang, conf)
 	if conf < 0.3 {
@@ -140,10 +140,11 @@ func (t *Triager) Triage(in Input) Result {
 	}
 
 	// The lexicons of the text's language, English (the second language of letters) and
-	// what all share; every lexicon when the language is unknown.
+	// what all share; for a language outside the set, the lexicons of those languages
+	// (undLexicons), or every lexicon when nothing shows which.
 	var hits *lexHits
 	if lang == "und" {
-		hits = book.match(sc, allLexicons...)
+		hits = book.match(sc, undLexicons(guess)...)
 	} else {
 		hits = book.match(sc, lang, "en", "xx")
 	}
