@@ -134,7 +134,16 @@ func Features(text string, bits uint, out []uint32) []uint32 {
 
 // features is Features of a lower-cased text.
 func features(text string, bits uint, out []uint32) []uint32 {
+	out, _ = featuresCut(text, bits, -1, out)
+	return out
+}
+
+// featuresCut is features, and how many of them come from the words that start before byte
+// cut: the features of the text's first cut bytes (but for the word cut there, kept whole),
+// so that one pass serves two models reading two lengths of the text.
+func featuresCut(text string, bits uint, cut int, out []uint32) ([]uint32, int) {
 	mask := uint32(1)<<bits - 1
+	nCut := -1
 	basisW, basisB, basisC := fnvAdd(fnvBasis, "w"), fnvAdd(fnvBasis, "b"), fnvAdd(fnvBasis, "c")
 	sep := func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '@' && r != '#' && r != '\''
@@ -150,6 +159,9 @@ func features(text string, bits uint, out []uint32) []uint32 {
 		if sep(r) {
 			i += n
 			continue
+		}
+		if nCut < 0 && cut >= 0 && i >= cut {
+			nCut = len(out)
 		}
 		j := i + n
 		for j < len(text) {
@@ -212,7 +224,10 @@ func features(text string, bits uint, out []uint32) []uint32 {
 			}
 		}
 	}
-	return out
+	if nCut < 0 {
+		nCut = len(out)
+	}
+	return out, nCut
 }
 
 const (
@@ -249,6 +264,13 @@ func (m *Model) Scores(feats []uint32) []float64 {
 			s0, s1, s2, s3 = s0+float64(w[0]), s1+float64(w[1]), s2+float64(w[2]), s3+float64(w[3])
 		}
 		z[0], z[1], z[2], z[3] = float64(s0), float64(s1), float64(s2), float64(s3)
+	} else if k == 2 {
+		var s0, s1 float64
+		for _, f := range feats {
+			w := m.fm[int(f)*2 : int(f)*2+2]
+			s0, s1 = s0+float64(w[0]), s1+float64(w[1])
+		}
+		z[0], z[1] = s0, s1
 	} else {
 		for _, f := range feats {
 			for c := range k {
@@ -301,6 +323,18 @@ func (m *Model) Classify(text string) (string, float64) {
 
 // featurePool recycles feature buffers between requests.
 var featurePool = sync.Pool{New: func() any { b := make([]uint32, 0, 4096); return &b }}
+
+// classifyFeats classifies by features already computed.
+func (m *Model) classifyFeats(feats []uint32) (string, float64) {
+	p := m.Scores(feats)
+	best := 0
+	for i := range p {
+		if p[i] > p[best] {
+			best = i
+		}
+	}
+	return Labels[best], p[best]
+}
 
 // classifyLower is Classify of a lower-cased text.
 func (m *Model) classifyLower(text string) (string, float64) {

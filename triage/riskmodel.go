@@ -37,13 +37,19 @@ var ShippedRiskModel = sync.OnceValues(func() (*Model, error) {
 })
 
 // riskOf is the risk model's probability that a lower-cased text tells of a risk to life.
-func riskOf(m *Model, lower string) float64 {
-	buf := featurePool.Get().(*[]uint32)
-	feats := features(prefix(lower, RiskBytes), m.Bits, (*buf)[:0])
-	p := m.Scores(feats)
-	*buf = feats
-	featurePool.Put(buf)
-	return p[1]
+// feats are the text's features with the content model's bits, over its first RiskBytes:
+// masked to the risk model's fewer bits they are its own (the same hash), and they are
+// masked in place.
+func (t *Triager) riskOf(feats []uint32, lower string) float64 {
+	m := t.risk
+	if m.Bits > t.model.Bits {
+		return m.ScoresOf(lower, RiskBytes)[1]
+	}
+	mask := uint32(1)<<m.Bits - 1
+	for i := range feats {
+		feats[i] &= mask
+	}
+	return m.Scores(feats)[1]
 }
 
 // riskWords counts the lexicon hits that speak of a risk to a person.

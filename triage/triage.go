@@ -187,8 +187,15 @@ func (t *Triager) Triage(in Input) Result {
 			sig("emergency: %s", r)
 		}
 	}
+	// One pass of feature hashing serves both models: the risk model's buckets are the
+	// content model's, masked to its fewer bits (the same hash), over a longer prefix.
+	buf := featurePool.Get().(*[]uint32)
+	defer func() { featurePool.Put(buf) }()
+	feats, nContent := featuresCut(prefix(lower, max(RiskBytes, ContentBytes)), t.model.Bits, ContentBytes, (*buf)[:0])
+	*buf = feats
+	label, p := t.model.classifyFeats(feats[:nContent])
 	if !res.Emergency && !removalOrder && t.risk != nil {
-		if p := riskOf(t.risk, lower); p >= RiskThreshold {
+		if p := t.riskOf(feats, lower); p >= RiskThreshold {
 			if in.Channel != docket.ChannelNotice || riskWords(hits) > 0 {
 				res.Emergency = true
 				sig("emergency: the risk model reads a risk to life (p=%.2f) where no rule did", p)
@@ -203,7 +210,6 @@ func (t *Triager) Triage(in Input) Result {
 	}
 
 	// Content harm and spam.
-	label, p := t.model.classifyLower(prefix(lower, ContentBytes))
 	res.Label = label
 	sig("content label %s (p=%.2f)", label, p)
 	score, strong, words := spamOf(sc, hits, label, p, in.Channel)
