@@ -1,6 +1,7 @@
 package hashindex
 
 import (
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -60,4 +61,17 @@ func BenchmarkBuild(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkAdd: adding hashes one by one to an index of a million, until they are in
+// segments (the background indexing and merging included). Each is found by searches as
+// soon as Add returns.
+func BenchmarkAdd(b *testing.B) {
+	x := benchSets["random"]().build(b, auto)
+	rng := rand.New(rand.NewPCG(54, 54))
+	b.ResetTimer()
+	for i := range b.N {
+		x.Add(uint32(2_000_000+i), randomHash(rng))
+	}
+	x.merges.Wait()
 }

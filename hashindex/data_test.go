@@ -130,9 +130,12 @@ func TestReferenceHaystack(t *testing.T) {
 	}
 	for name, x := range indexes {
 		t.Run(name, func(t *testing.T) {
+			// Each radius with a quarter of the needles (it is slow under -race), 31 with all.
 			for r := range 65 {
-				for _, q := range needles {
-					same(t, x, ids, hay, q, r)
+				for i, q := range needles {
+					if i%4 == r%4 || r == 31 {
+						same(t, x, ids, hay, q, r)
+					}
 				}
 			}
 			// The haystack against itself: its near-duplicate groups.
