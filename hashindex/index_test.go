@@ -290,7 +290,7 @@ func TestConcurrentAddAndSearch(t *testing.T) {
 	t.Parallel()
 	bulk := randomSet(31, 30000, 200)
 	x := bulk.build(t, auto)
-	const writers, each = 4, 3 * blockSize
+	const writers, each = 3, 2 * blockSize
 	added := make([][]Hash, writers)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -309,19 +309,24 @@ func TestConcurrentAddAndSearch(t *testing.T) {
 			}
 		})
 	}
+	// Bulk hashes are there all along.
+	want := make([][]Match, len(bulk.queries))
+	for i, q := range bulk.queries {
+		want[i] = BruteForce(bulk.ids, bulk.hs, q, 31)
+	}
 	var readers sync.WaitGroup
 	for r := range 2 {
 		readers.Go(func() {
-			for i := 0; ; i++ {
+			for i := r; ; i += 2 {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				q := bulk.queries[(i*2+r)%len(bulk.queries)]
-				// Bulk hashes are there all along.
-				for _, m := range BruteForce(bulk.ids, bulk.hs, q, 31) {
-					if !slices.Contains(x.Search(q, 31), m) {
+				k := i % len(bulk.queries)
+				got := x.Search(bulk.queries[k], 31)
+				for _, m := range want[k] {
+					if !slices.Contains(got, m) {
 						t.Errorf("reader %d: lost %v", r, m)
 						return
 					}
