@@ -223,30 +223,34 @@ func (s *segment) search(dst []Match, q *Hash, r int, force strategy, sc *scratc
 		return scan(dst, s.ids, s.hs, q, r)
 	}
 	radii := chunkRadii(r)
+	sc.nc = 0
 	for c, rc := range radii {
 		if rc >= 0 {
 			dst = s.probe(dst, q, r, c, &radii, sc)
 		}
 	}
-	return dst
+	return s.compare(dst, q, r, radii, sc)
 }
 
 // scratch is a search's working memory. The probe works in passes over many buckets and
 // candidates, each a tight loop without unpredictable branches, so that the cache misses
 // of a pass overlap instead of following one another: on a shared virtual machine a
-// lone miss costs 200 to 300 ns, overlapped ones 20 to 30 each.
+// lone miss costs 200 to 300 ns, overlapped ones 20 to 30 each. Candidates of every
+// chunk are gathered and fetched together, up to 1,024 at a time.
 type scratch struct {
 	// Buckets of the chunk being probed, the flips left for their low bits, their bounds.
 	nb         int
 	bucket     [256]uint32
 	left       [256]int32
 	start, end [256]uint32
-	// Entries whose low bits are near enough (positions), then those of them within the
-	// radius, with their distances.
-	nc   int
-	cand [1024]uint32
-	hit  [1024]uint32
-	dist [1024]int32
+	// Entries whose low bits are near enough (positions, and the chunk that found each),
+	// then those of them within the radius, with their distances.
+	nc      int
+	cand    [1024]uint32
+	from    [1024]uint8
+	hit     [1024]uint32
+	hitFrom [1024]uint8
+	dist    [1024]int32
 	// touch keeps the loads that bring buckets into the cache from being optimised away.
 	touch uint32
 }
@@ -259,7 +263,7 @@ func (s *segment) probe(dst []Match, q *Hash, r, c int, radii *[numChunks]int, s
 	rc := radii[c]
 	qtop := chunks[c].value(q) >> t.low
 	limit := uint64(1) << t.top
-	sc.nb, sc.nc = 0, 0
+	sc.nb = 0
 	for j := 0; j <= min(rc, int(t.top)); j++ {
 		// Every j-bit mask below limit, in increasing order (Gosper's hack).
 		for m := uint64(1)<<j - 1; m < limit; {
@@ -276,12 +280,11 @@ func (s *segment) probe(dst []Match, q *Hash, r, c int, radii *[numChunks]int, s
 			m = (next^m)>>2>>bits.TrailingZeros64(lo) | next
 		}
 	}
-	dst = s.visit(dst, q, r, c, radii, sc)
-	return s.compare(dst, q, r, c, radii, sc)
+	return s.visit(dst, q, r, c, radii, sc)
 }
 
-// visit reads the bounds of the buckets gathered, then their entries, keeping those whose
-// low bits are near enough as candidates.
+// visit reads the bounds of chunk c's buckets gathered, then their entries, keeping those
+// whose low bits are near enough as candidates (comparing them when there are 1,024).
 func (s *segment) visit(dst []Match, q *Hash, r, c int, radii *[numChunks]int, sc *scratch) []Match {
 	t := &s.tabs[c]
 	nb := sc.nb
@@ -307,14 +310,14 @@ func (s *segment) visit(dst []Match, q *Hash, r, c int, radii *[numChunks]int, s
 		ents := t.ent[sc.start[i]:sc.end[i]]
 		for len(ents) > 0 {
 			if sc.nc == len(sc.cand) {
-				dst = s.compare(dst, q, r, c, radii, sc)
+				dst = s.compare(dst, q, r, *radii, sc)
 			}
 			part := ents[:min(len(ents), len(sc.cand)-sc.nc)]
 			ents = ents[len(part):]
-			cand := sc.cand[sc.nc:]
+			cand, from := sc.cand[sc.nc:], sc.from[sc.nc:]
 			k := 0
 			for _, e := range part {
-				cand[k] = e >> shift
+				cand[k], from[k] = e>>shift, uint8(c)
 				// Kept (k moves on) when the low bits differ in at most left: without a
 				// branch.
 				k += int(1 ^ uint32(left-int32(bits.OnesCount32((e^qlow)&lowMask)))>>31)
@@ -326,23 +329,24 @@ func (s *segment) visit(dst []Match, q *Hash, r, c int, radii *[numChunks]int, s
 }
 
 // compare fetches the candidates, measures their distance to q, and appends those within
-// r that no chunk probed before c finds, with every ID of their hash.
-func (s *segment) compare(dst []Match, q *Hash, r, c int, radii *[numChunks]int, sc *scratch) []Match {
+// r that no chunk probed before the one that found them finds too, with every ID of their
+// hash.
+func (s *segment) compare(dst []Match, q *Hash, r int, radii [numChunks]int, sc *scratch) []Match {
 	nc := sc.nc
 	sc.nc = 0
 	q0, q1, q2, q3 := q[0], q[1], q[2], q[3]
 	hs := s.hs
 	found := 0
-	for _, p := range sc.cand[:nc] {
+	for i, p := range sc.cand[:nc] {
 		h := &hs[p]
 		d := bits.OnesCount64(h[0]^q0) + bits.OnesCount64(h[1]^q1) + bits.OnesCount64(h[2]^q2) + bits.OnesCount64(h[3]^q3)
-		sc.hit[found], sc.dist[found] = p, int32(d)
+		sc.hit[found], sc.dist[found], sc.hitFrom[found] = p, int32(d), sc.from[i]
 		found += int(1 ^ uint32(int32(r)-int32(d))>>31) // kept when d ≤ r, without a branch
 	}
 	for i, p := range sc.hit[:found] {
 		h := &hs[p]
 		x := Hash{h[0] ^ q0, h[1] ^ q1, h[2] ^ q2, h[3] ^ q3}
-		if foundBefore(&x, c, radii) {
+		if foundBefore(&x, int(sc.hitFrom[i]), &radii) {
 			continue
 		}
 		d := int(sc.dist[i])
