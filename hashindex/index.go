@@ -76,9 +76,10 @@ func New() *Index {
 var ErrLengths = errors.New("hashindex: as many IDs as hashes are needed")
 
 // Build adds many hashes at once, ids[i] being the ID of hs[i]: it indexes them before it
-// returns, much faster than as many calls to Add. The index takes both slices: it sorts
-// them in place and keeps them, so the caller must not use them afterwards. IDs are the
-// caller's; the index does not check that they are distinct.
+// returns, much faster than as many calls to Add. The index takes both slices (so that ten
+// million hashes are not held twice): it sorts them in place, IDs alongside, and keeps
+// them. The caller may still read them, the same pairs in another order, but must not
+// change them. IDs are the caller's; the index does not check that they are distinct.
 func (x *Index) Build(ids []uint32, hs []Hash) error {
 	if len(ids) != len(hs) {
 		return ErrLengths
