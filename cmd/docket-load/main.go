@@ -10,6 +10,7 @@
 //	docket-load page  --docket ./docket [--duration 20s] [--rate 1000] [--every 100ms]
 //	docket-load flood --docket ./docket [--duration 10s] [--rate 50] [--flood-conns 32]
 //	docket-load chaos --docket ./docket [--rounds 10] [--clients 16] [--db postgres://…] [--json]
+//	docket-load match --hashes N [--queries Q] [--radius 31] [--clustered] [--json]
 package main
 
 import (
@@ -40,7 +41,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: docket-load bench|bare|seed [flags]")
+		fmt.Fprintln(os.Stderr, "usage: docket-load bench|bare|seed|run|mail|page|flood|chaos|match [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -61,6 +62,8 @@ func main() {
 		err = floodBench(os.Args[2:])
 	case "chaos":
 		err = chaos(os.Args[2:])
+	case "match":
+		err = matchBench(os.Args[2:], os.Stdout)
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
