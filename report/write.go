@@ -171,8 +171,14 @@ type htmlTable struct {
 	Title string
 	File  string
 	Head  []string
-	Rows  [][]string
+	Rows  [][]htmlCell
 	Notes []string
+}
+
+// htmlCell is a cell of the page; figures are aligned right.
+type htmlCell struct {
+	Value  string
+	Figure bool
 }
 
 // svgChart is a horizontal bar chart, laid out here in whole numbers and fixed decimals so
@@ -241,9 +247,9 @@ func (rep *Report) page(fragment bool) htmlPage {
 			}
 		}
 		for _, r := range t.Rows {
-			row := make([]string, len(shown))
+			row := make([]htmlCell, len(shown))
 			for j, i := range shown {
-				row[j] = r.Cells[i].Value
+				row[j] = htmlCell{r.Cells[i].Value, t.Columns[i].Figure}
 			}
 			ht.Rows = append(ht.Rows, row)
 		}
