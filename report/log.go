@@ -88,7 +88,8 @@ type caseLog struct {
 var errStop = errors.New("stop")
 
 // Read reads the audit log of s in Seq order, up to and including event upTo (0: all of
-// it), and rebuilds every case from its events. The targets a request names are the one
+// it), checks that each event is sealed to the one before it, and rebuilds every case from
+// its events. The targets a request names are the one
 // thing of it the events do not hold: they are read from the request's target rows, which
 // its receipt event fixes by their digest (a row that differs is an error: docket audit
 // verify names it). It only reads.
@@ -99,6 +100,11 @@ func Read(ctx context.Context, s docket.Store, upTo int64) (*Log, error) {
 	err := s.ScanEvents(ctx, func(e *docket.Event) error {
 		if upTo > 0 && e.Seq > upTo {
 			return errStop
+		}
+		// Figures are computed from the chain only as it holds: a changed, missing or
+		// reordered event stops the report (docket audit verify says more).
+		if e.Seq != l.HeadSeq+1 || e.PrevHash != l.HeadHash || audit.Hash(l.HeadHash, e) != e.Hash {
+			return fmt.Errorf("the audit chain does not hold at event %d: run docket audit verify", e.Seq)
 		}
 		l.Events++
 		l.HeadSeq, l.HeadHash = e.Seq, e.Hash

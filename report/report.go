@@ -12,6 +12,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -210,11 +211,11 @@ func (rs *refs) add(cl *caseLog, evs ...event) {
 
 func (rs *refs) list() []Ref {
 	order := slices.Clone(rs.order)
-	slices.SortFunc(order, func(a, b *caseLog) int { return int(a.opened.Seq - b.opened.Seq) })
+	slices.SortFunc(order, func(a, b *caseLog) int { return cmp.Compare(a.opened.Seq, b.opened.Seq) })
 	out := make([]Ref, 0, len(order))
 	for _, cl := range order {
 		r := *rs.byCase[cl.c.ID]
-		slices.SortFunc(r.Events, func(a, b event) int { return int(a.Seq - b.Seq) })
+		slices.SortFunc(r.Events, func(a, b event) int { return cmp.Compare(a.Seq, b.Seq) })
 		out = append(out, r)
 	}
 	return out

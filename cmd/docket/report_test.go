@@ -1,12 +1,14 @@
 package main
 
 import (
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/docket-dev/docket/sqlite"
 	"github.com/docket-dev/docket/storetest"
 )
 
@@ -82,6 +84,26 @@ func TestReportCommand(t *testing.T) {
 			page := must(run(t, env, append([]string{"report", "dsa", "--format", "html"}, period...)...))
 			if !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, "<svg") || !strings.Contains(page, "appeals (DSA art. 20) are not built yet") {
 				t.Errorf("dsa page:\n%s", page)
+			}
+
+			// A decision edited behind docket's back: no report is made from that log.
+			var db *sql.DB
+			var err2 error
+			if engine == "postgres" {
+				db, err2 = sql.Open("pgx", env["DOCKET_DB"])
+			} else {
+				db, err2 = sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName))
+			}
+			if err2 != nil {
+				t.Fatal(err2)
+			}
+			defer db.Close()
+			if _, err := db.Exec(`UPDATE events SET data = REPLACE(data, 'no_legal_basis', 'principle_none') WHERE type = 'decided'`); err != nil {
+				t.Fatal(err)
+			}
+			_, err = run(t, env, append([]string{"report", "requests"}, period...)...)
+			if code, msg := exitStatus(err); code != 1 || !strings.Contains(msg, "the audit chain does not hold at event ") {
+				t.Errorf("a report from a tampered log: exit %d %q", code, msg)
 			}
 		})
 	}
