@@ -86,7 +86,7 @@ func TestReportCommand(t *testing.T) {
 				t.Errorf("dsa page:\n%s", page)
 			}
 
-			// A decision edited behind docket's back: no report is made from that log.
+			// Rows edited behind docket's back: no report is made from them.
 			var db *sql.DB
 			var err2 error
 			if engine == "postgres" {
@@ -98,6 +98,14 @@ func TestReportCommand(t *testing.T) {
 				t.Fatal(err2)
 			}
 			defer db.Close()
+			// A target of a request changed: its receipt's digest no longer matches.
+			if _, err := db.Exec(`UPDATE targets SET value = '@someone_else' WHERE value = '@suspect'`); err != nil {
+				t.Fatal(err)
+			}
+			_, err = run(t, env, append([]string{"report", "requests"}, period...)...)
+			if code, msg := exitStatus(err); code != 1 || !strings.Contains(msg, "differ from what its receipt (event ") {
+				t.Errorf("a report from tampered targets: exit %d %q", code, msg)
+			}
 			if _, err := db.Exec(`UPDATE events SET data = REPLACE(data, 'no_legal_basis', 'principle_none') WHERE type = 'decided'`); err != nil {
 				t.Fatal(err)
 			}
