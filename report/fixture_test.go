@@ -46,22 +46,24 @@ func (f *fixture) at(t time.Time) { f.mu.Lock(); f.now = t.UTC(); f.mu.Unlock() 
 // after moves the clock forward.
 func (f *fixture) after(d time.Duration) { f.mu.Lock(); f.now = f.now.Add(d); f.mu.Unlock() }
 
-var shared struct {
-	once    sync.Once
-	triager *triage.Triager
-	err     error
+// model is the shipped triage model, read once; each fixture triages with its own Triager,
+// since a Triager learns people's corrections.
+var model struct {
+	once sync.Once
+	m    *triage.Model
+	err  error
 }
 
 func setup(t *testing.T, engine string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	shared.once.Do(func() { shared.triager, shared.err = triage.New() })
-	if shared.err != nil {
-		t.Fatal(shared.err)
+	model.once.Do(func() { model.m, model.err = triage.ShippedModel() })
+	if model.err != nil {
+		t.Fatal(model.err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f := &fixture{t: t, store: storetest.Open(t, engine), now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), auth: map[string]*docket.Authority{}}
-	f.svc = workflow.New(workflow.Config{Store: f.store, Now: f.Now, Logger: quiet, Triager: shared.triager})
+	f.svc = workflow.New(workflow.Config{Store: f.store, Now: f.Now, Logger: quiet, Triager: triage.WithModel(model.m)})
 	f.svc.Start(ctx)
 	t.Cleanup(f.svc.Stop)
 
