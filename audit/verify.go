@@ -127,7 +127,7 @@ type verifier struct {
 	// jobs point at events: seq -> the job that names it, and its case.
 	jobEvents map[int64][]*jobRef
 	jobs      []*jobRef
-	creds     credentials
+	creds     *Credentials
 	// statements are the statements of reasons the chain queued for the Transparency
 	// Database, by puid, with where each stands.
 	statements map[string]*queuedStatement
@@ -186,10 +186,9 @@ func wrap(err error, doing string) error {
 // chain checks the hash chain and the head, replays the case events in a second goroutine
 // and the staff and authority events here.
 func (v *verifier) chain(ctx context.Context, expectSeq int64, expectHash string) error {
-	rp := &replay{cases: map[string]*docket.Case{}, requests: map[string]*requestFacts{}}
+	rp := &replay{cases: Cases{}, requests: map[string]*requestFacts{}}
 	v.rp = rp
-	v.creds = credentials{users: map[string]docket.UserAdded{}, authorities: map[string]docket.AuthorityRegistered{},
-		logins: map[string]docket.LoginState{}, sessions: map[string]docket.SessionOpened{}}
+	v.creds = NewCredentials()
 	batches := make(chan []*docket.Event, 16)
 	replayed := make(chan struct{})
 	go func() {
@@ -224,7 +223,7 @@ func (v *verifier) chain(ctx context.Context, expectSeq int64, expectHash string
 			}
 		}
 		if e.CaseID == "" {
-			if err := v.creds.apply(e); err != nil {
+			if err := v.creds.Apply(e); err != nil {
 				return fail(&Problem{Seq: e.Seq, What: err.Error()})
 			}
 			return nil
@@ -541,9 +540,10 @@ func (v *verifier) checkStatements(ctx context.Context) error {
 	return nil
 }
 
-// credentials are the staff, authorities and sign-in accounts as the chain's events left
-// them.
-type credentials struct {
+// Credentials are the staff, authorities and sign-in accounts as the chain's events leave
+// them: apply every event outside a case, in Seq order (Apply). audit verify compares the
+// tables with them; the reports (package report) read the authorities' kinds from them.
+type Credentials struct {
 	users       map[string]docket.UserAdded
 	authorities map[string]docket.AuthorityRegistered
 	logins      map[string]docket.LoginState
@@ -554,7 +554,7 @@ type credentials struct {
 // moment: a decision and an answer by someone who may work cases, an approval or a refusal
 // of one by a reviewer or an admin. A role raised behind docket's back for one act and put
 // back is caught here. It returns what is wrong, or "".
-func (c *credentials) mayHaveActed(e *docket.Event) string {
+func (c *Credentials) mayHaveActed(e *docket.Event) string {
 	id, ok := strings.CutPrefix(string(e.Actor), "user:")
 	if !ok {
 		return ""
@@ -576,7 +576,21 @@ func (c *credentials) mayHaveActed(e *docket.Event) string {
 	return ""
 }
 
-func (c *credentials) apply(e *docket.Event) error {
+// NewCredentials returns the credentials of an empty chain.
+func NewCredentials() *Credentials {
+	return &Credentials{users: map[string]docket.UserAdded{}, authorities: map[string]docket.AuthorityRegistered{},
+		logins: map[string]docket.LoginState{}, sessions: map[string]docket.SessionOpened{}}
+}
+
+// Authority returns an authority as the chain registered and changed it.
+func (c *Credentials) Authority(id string) (docket.Authority, bool) {
+	a, ok := c.authorities[id]
+	return a.Authority, ok
+}
+
+// Apply applies an event outside any case (user_added, authority_registered, …); other
+// events change nothing.
+func (c *Credentials) Apply(e *docket.Event) error {
 	switch e.Type {
 	case docket.EventUserAdded:
 		var d docket.UserAdded
@@ -778,7 +792,7 @@ type requestFacts struct {
 // replay applies events to the cases they belong to and collects what each receipt event
 // recorded of its request.
 type replay struct {
-	cases    map[string]*docket.Case
+	cases    Cases
 	requests map[string]*requestFacts
 	problem  *Problem
 }
@@ -788,15 +802,7 @@ func (rp *replay) apply(events []*docket.Event) {
 		if rp.problem != nil {
 			return
 		}
-		c := rp.cases[e.CaseID]
-		if c == nil {
-			c = &docket.Case{}
-			rp.cases[e.CaseID] = c
-		}
-		data, err := docket.DecodeEvent(e)
-		if err == nil {
-			err = c.ApplyDecoded(e, data)
-		}
+		_, data, err := rp.cases.Apply(e)
 		if err != nil {
 			rp.problem = &Problem{Seq: e.Seq, CaseID: e.CaseID, What: err.Error()}
 			return

@@ -32,6 +32,7 @@ func (s *Server) consoleRoutes() {
 	s.handle("GET /console/requests/{id}/raw", staffOnly, s.raw)
 	s.handle("GET /console/attachments/{sha256}", staffOnly, s.attachment)
 	s.handle("GET /console/dashboard", staffOnly, s.dashboard)
+	s.handle("GET /console/reports/{name}", staffOnly, s.reportPage)
 	s.handle("GET /console/accounts", staffOnly, s.accountsPage)
 	s.handle("POST /console/accounts/{id}/approve", staffOnly, s.approveAccount)
 	s.handle("POST /console/accounts/{id}/reset", staffOnly, s.resetAccount)

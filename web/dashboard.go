@@ -35,6 +35,7 @@ type dashboardData struct {
 	ByRegime            []median
 	ByCountry           []median
 	Acknowledge, Answer string
+	Reports             []reportLink
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -71,6 +72,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, p *page) erro
 	d.ByRegime = groupMedians(all, func(t docket.CaseTime) string { return t.Regime })
 	d.ByCountry = groupMedians(all, func(t docket.CaseTime) string { return cmp.Or(t.Country, "—") })
 	d.Chart = barChart(d.Days)
+	d.Reports = reportLinks(p.Now)
 	p.Title = "Dashboard"
 	return s.render(w, r, p, http.StatusOK, "dashboard", d)
 }

@@ -68,6 +68,8 @@ type Config struct {
 	SSO *SSO
 	// Now is the clock (default the service's).
 	Now func() time.Time
+	// PlatformName names the service in the DSA report (default "the platform").
+	PlatformName string
 }
 
 // Server serves the pages.
@@ -122,6 +124,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = cfg.Service.Now
 	}
+	cfg.PlatformName = cmp.Or(cfg.PlatformName, "the platform")
 	s := &Server{cfg: cfg, svc: cfg.Service, store: cfg.Store, accounts: cfg.Accounts, log: cfg.Logger,
 		notices: cfg.Notices,
 		signins: ratelimit.New(cfg.SignInsPerMinute/60, cfg.SignInBurst), mux: http.NewServeMux(), sso: newSSO(cfg.SSO)}

@@ -21,10 +21,10 @@ import (
 )
 
 // demo starts docket and the reference platform together, registers an authority and two
-// staff members, and works four requests through: a removal (the message answers 410), a
+// staff members, and works five requests through: a removal (the message answers 410), a
 // restriction in Germany only (451 there, 200 elsewhere), a preservation (a sealed
-// snapshot on hold for 60 days) and an emergency (the on-call person is paged; the pages
-// are printed here, as an incident tool would show them).
+// snapshot on hold for 60 days), an emergency (the on-call person is paged; the pages
+// are printed here, as an incident tool would show them) and a public notice found lawful.
 func (m *Main) demo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "docket's listen address")
@@ -111,7 +111,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	key, _ := age.GenerateX25519Identity()
 	keyFile := filepath.Join(*data, "authority-age.key")
 	os.WriteFile(keyFile, []byte(key.String()+"\n"), 0o600)
-	police, err := sub("authority", "add", "--name", "Demo Police", "--country", "FR", "--age-recipient", key.Recipient().String(), "--json")
+	police, err := sub("authority", "add", "--name", "Demo Police", "--country", "FR", "--kind", "police", "--age-recipient", key.Recipient().String(), "--json")
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,9 @@ func (d *demoClient) call(method, path, token string, body any) (map[string]any,
 		r = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, d.base+path, r)
-	req.Header.Set("Authorization", "Bearer "+token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -261,5 +263,22 @@ func (d *demoClient) run(out io.Writer, platform, police, agent string) error {
 		}
 		fmt.Fprintf(out, "  case %s: %s/api/v1/cases/%s\n", id, d.base, id)
 	}
+	// A notice from the public (DSA art. 16), about content that breaks no law: answered.
+	fmt.Fprintf(out, "\n5. A notice from the public → found lawful, the notifier told why\n")
+	r, err := d.call("POST", "/api/v1/notices", "", map[string]any{"explanation": "This message about a dinner is offensive to me.",
+		"locations": []string{platform + "/m/4"}, "name": "Jane Doe", "email": "jane@example.org", "good_faith": true, "country": "BE"})
+	if err != nil {
+		return err
+	}
+	id := r["case_id"].(string)
+	for _, a := range []map[string]any{
+		{"type": "decide", "outcome": "not_actionable", "reason_code": "not_illegal", "statement": "The message breaks no law and none of our terms."},
+		{"type": "answer", "text": "We looked at the message: it breaks no law and none of our terms, so it stays."},
+	} {
+		if _, err := d.call("POST", "/api/v1/cases/"+id+"/events", agent, a); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "  case %s: %s/api/v1/cases/%s\n", id, d.base, id)
 	return nil
 }

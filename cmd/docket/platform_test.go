@@ -469,8 +469,9 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // TestDemo runs `docket demo` as the README tells: docket and the reference platform start
-// together and the four requests are worked through.
+// together and the five requests are worked through; the transparency reports count them.
 func TestDemo(t *testing.T) {
+	data := t.TempDir()
 	out := &lockedBuffer{}
 	ready := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -478,7 +479,7 @@ func TestDemo(t *testing.T) {
 	m := &Main{Stdout: out, Stderr: io.Discard, Getenv: func(string) string { return "" }, Ready: func(a string) { ready <- a }}
 	done := make(chan error, 1)
 	go func() {
-		done <- m.Run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--platform-addr", "127.0.0.1:0", "--data", t.TempDir()})
+		done <- m.Run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--platform-addr", "127.0.0.1:0", "--data", data})
 	}()
 	select {
 	case <-ready:
@@ -494,7 +495,7 @@ func TestDemo(t *testing.T) {
 			platformURL = strings.TrimSuffix(f, "/m/2")
 		}
 	}
-	if platformURL == "" || !strings.Contains(text, "PAGE (step 0)") {
+	if platformURL == "" || !strings.Contains(text, "PAGE (step 0)") || !strings.Contains(text, "5. A notice from the public") {
 		t.Fatalf("demo output:\n%s", text)
 	}
 	for _, c := range []struct {
@@ -508,5 +509,18 @@ func TestDemo(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("demo ended with %v", err)
+	}
+	env := map[string]string{"DOCKET_DATA": filepath.Join(data, "docket")}
+	now := time.Now().UTC()
+	period := []string{"--from", now.AddDate(0, 0, -1).Format(time.DateOnly), "--to", now.AddDate(0, 0, 1).Format(time.DateOnly), "--figures"}
+	figs := must(run(t, env, append([]string{"report", "requests"}, period...)...))
+	for _, want := range []string{"requests/FR/police/requests\t4\n", "requests/FR/police/removal_orders\t2\n", "requests/BE/public/requests\t1\n",
+		"requests/removals/eu-tco-removal/removed\t1\n", "requests/emergencies/FR/emergencies\t1\n"} {
+		if !strings.Contains(figs, want) {
+			t.Errorf("the demo's requests report lacks %q:\n%s", want, figs)
+		}
+	}
+	if figs := must(run(t, env, append([]string{"report", "dsa"}, period...)...)); !strings.Contains(figs, "dsa/notices_by_submitter/public/notices\t1\n") {
+		t.Errorf("the demo's DSA report:\n%s", figs)
 	}
 }

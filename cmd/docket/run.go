@@ -67,6 +67,9 @@ Usage:
   docket audit head
   docket sor export    [common flags] [--since YYYY-MM-DD] [--state pending|accepted|refused]
                        (the statements of reasons for the EU Transparency Database, one JSON per line)
+  docket report requests|dsa [common flags] --from YYYY-MM-DD --to YYYY-MM-DD [--format csv|html|json] [--out DIR]
+                       [--explain FIGURE] [--figures] [--upto SEQ]
+                       (transparency reports from the audit log alone, read-only; dsa: csv or html)
   docket backup        [common flags] DEST   (a consistent copy of the SQLite database while serving)
   docket triage        < requests.jsonl      (no server, no database)
   docket triage --eval FILE
@@ -369,7 +372,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return exitError{2, "no command given"}
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || cmd == "hash" || (cmd == "triage" && rest[0] == "export-corrections") || (cmd == "train" && rest[0] == "risk")) {
+	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || cmd == "hash" || cmd == "report" || (cmd == "triage" && rest[0] == "export-corrections") || (cmd == "train" && rest[0] == "risk")) {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -395,6 +398,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.auditHead(ctx, rest)
 	case "sor export":
 		return m.sorExport(ctx, rest)
+	case "report requests":
+		return m.reportCmd(ctx, "requests", rest)
+	case "report dsa":
+		return m.reportCmd(ctx, "dsa", rest)
 	case "backup":
 		return m.backup(ctx, rest)
 	case "triage":
@@ -441,6 +448,7 @@ var subcommands = map[string][]string{
 	"audit":     {"verify", "head"},
 	"sor":       {"export"},
 	"hash":      {"pdq", "sha256", "md5"},
+	"report":    {"requests", "dsa"},
 }
 
 // descriptions are the one line each command's --help begins with.
@@ -456,6 +464,8 @@ var descriptions = map[string]string{
 	"audit verify":              "Check the hash chain and every table against it, read-only; exit 1 naming the first problem.",
 	"audit head":                "Print the chain's head (SEQ:HASH), to keep somewhere else.",
 	"sor export":                "Write the statements of reasons kept for the EU Transparency Database to stdout, one JSON object per line with the API's field names, read-only.",
+	"report requests":           "A government-requests report from the audit log alone, read-only: per country and requester type, accounts named, data produced, refusals by reason, emergencies and removal orders with their times.",
+	"report dsa":                "The DSA transparency report (Implementing Regulation 2024/2835's tables) from the audit log alone, read-only: orders, notices, own-initiative measures, complaints, automated means.",
 	"backup":                    "Copy the SQLite database (and the evidence key) to a folder, consistently, while docket serves.",
 	"triage":                    "Sort requests given as JSON lines on stdin (no server, no database); --eval scores a labelled file.",
 	"triage export-corrections": "Write people's corrections of the triage as --eval lines.",

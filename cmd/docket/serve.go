@@ -188,7 +188,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	pages, err := web.New(web.Config{Service: svc, Store: store, Accounts: accounts, Logger: log, Mailer: mailer, PublicURL: cfg.PublicURL,
 		NoticeReceipt: noticeReceipt, MaxUpload: cfg.MaxBody,
-		SignInsPerMinute: cfg.SignInsPerMinute, SignInBurst: cfg.SignInBurst, Proxies: proxies, Notices: notices, SSO: cfg.SSO})
+		SignInsPerMinute: cfg.SignInsPerMinute, SignInBurst: cfg.SignInBurst, Proxies: proxies, Notices: notices, SSO: cfg.SSO,
+		PlatformName: cfg.PlatformName})
 	if err != nil {
 		return err
 	}
