@@ -385,7 +385,7 @@ type byHash struct {
 }
 
 func (b byHash) Len() int           { return len(b.hs) }
-func (b byHash) Less(i, j int) bool { return b.hs[i].less(&b.hs[j]) }
+func (b byHash) Less(i, j int) bool { return less(&b.hs[i], &b.hs[j]) }
 func (b byHash) Swap(i, j int) {
 	b.hs[i], b.hs[j] = b.hs[j], b.hs[i]
 	b.ids[i], b.ids[j] = b.ids[j], b.ids[i]
