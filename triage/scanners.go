@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -48,3 +49,30 @@ func usernameSpans(line string) [][]int {
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 func isASCIIWord(c byte) bool { return isASCIILetter(c) || c >= '0' && c <= '9' || c == '_' }
+
+// emailSpans finds what reEmail finds, running it only from where the first address can
+// start: every match holds an '@', and its local part — letters, digits and "._%+-", which
+// include every character a \b can sit after — runs back from the first '@' at most to the
+// first character that cannot be in it. Before that point the expression can match nothing.
+func emailSpans(line string) [][]int {
+	at := strings.IndexByte(line, '@')
+	if at < 0 {
+		return nil
+	}
+	start := at
+	for start > 0 && isLocalPart(line[start-1]) {
+		start--
+	}
+	locs := reEmail.FindAllStringIndex(line[start:], -1)
+	for _, l := range locs {
+		l[0] += start
+		l[1] += start
+	}
+	return locs
+}
+
+// isLocalPart reports whether c may be in the local part reEmail reads ([a-z0-9._%+-],
+// either case).
+func isLocalPart(c byte) bool {
+	return isASCIIWord(c) || c == '.' || c == '%' || c == '+' || c == '-'
+}

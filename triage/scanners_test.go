@@ -53,3 +53,44 @@ func TestUsernameSpansAgreeWithTheRegexp(t *testing.T) {
 		fh.Close()
 	}
 }
+
+func TestEmailSpansAgreeWithTheRegexp(t *testing.T) {
+	check := func(line string) {
+		t.Helper()
+		want := reEmail.FindAllStringIndex(line, -1)
+		got := emailSpans(line)
+		if !slices.EqualFunc(got, want, slices.Equal[[]int]) {
+			t.Fatalf("%q: got %v, want %v", line, got, want)
+		}
+	}
+	for _, line := range []string{"", "@", "a@b.cd", "mail: a.b@c.de, x@y.org", " .x@y.org", "(x_y@y.org)", "x@y", "é@x.org", "jean.dupont@interieur.gouv.fr.", "a@b.c@d.ef", "%x+y-z@ex-ample.co.uk"} {
+		check(line)
+	}
+	alphabet := []string{"@", "a", "Z", "_", "1", " ", ".", "%", "+", "-", "é", "org", "de", ",", "(", "x"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(24) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		check(b.String())
+	}
+	files, _ := filepath.Glob("../testdata/eval/*.jsonl")
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(nil, 1<<22)
+		for sc.Scan() {
+			var in Input
+			if json.Unmarshal(sc.Bytes(), &in) == nil {
+				for _, line := range strings.Split(in.Text, "\n") {
+					check(line)
+				}
+			}
+		}
+		fh.Close()
+	}
+}

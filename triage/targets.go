@@ -266,7 +266,7 @@ func (p Profile) Extract(text, country, from string) ([]docket.Target, []string)
 			}
 			add("url", u.String())
 		}
-		for _, loc := range reEmail.FindAllStringIndex(ifHas(line, has("@")), -1) {
+		for _, loc := range emailSpans(line) { // reEmail, from where an address can start (scanners_test.go)
 			if !take(loc) {
 				continue
 			}
