@@ -44,40 +44,58 @@ type Matcher struct {
 	hasher pdq.Hasher
 	sem    chan struct{}
 
-	refreshing sync.Mutex // one refresh at a time
+	refreshing sync.Mutex // one refresh at a time; it guards the fields up to mu
 	seen       int64      // the last bank event taken in
+	bankIdx    map[string]uint32
+	newBanks   []string // banks interned, not yet in bankIDs
 
 	mu      sync.RWMutex
 	banks   map[string]*docket.Bank // by id
+	bankIDs []string                // by the index entries hold
 	entries []entry
 	pdq     *hashindex.Index
 	exact   map[exactKey][]uint32
 }
 
-// entry is one bank hash held; its index in entries is its ID in the indexes.
+// entry is one bank hash held (48 bytes); its index in entries is its ID in the indexes.
 type entry struct {
-	bank     string
-	kind     string
 	raw      [32]byte // the hash's bytes (an MD5 fills the first 16)
-	dead     bool     // withdrawn
 	addedSeq int64
+	bank     uint32 // in bankIDs
+	kind     uint8  // in kinds
+	dead     bool   // withdrawn
+}
+
+// kinds are the kinds of hash by the code entries hold.
+var kinds = [...]string{1: docket.HashPDQ, 2: docket.HashSHA256, 3: docket.HashMD5}
+
+const kindPDQ = 1
+
+func kindCode(kind string) uint8 {
+	for i, k := range kinds {
+		if k == kind && k != "" {
+			return uint8(i)
+		}
+	}
+	return 0
 }
 
 type exactKey struct {
-	kind string
+	kind uint8
 	raw  [32]byte
 }
 
 // New returns a Matcher over a store.
 func New(cfg Config) *Matcher {
 	return &Matcher{
-		store:  cfg.Store,
-		radius: cmp.Or(cfg.Radius, DefaultRadius),
-		hasher: pdq.Hasher{MaxPixels: cfg.MaxPixels},
-		sem:    make(chan struct{}, cmp.Or(cfg.Decoders, runtime.GOMAXPROCS(0))),
-		banks:  map[string]*docket.Bank{},
-		pdq:    hashindex.New(),
-		exact:  map[exactKey][]uint32{},
+		store:   cfg.Store,
+		radius:  cmp.Or(cfg.Radius, DefaultRadius),
+		hasher:  pdq.Hasher{MaxPixels: cfg.MaxPixels},
+		sem:     make(chan struct{}, cmp.Or(cfg.Decoders, runtime.GOMAXPROCS(0))),
+		banks:   map[string]*docket.Bank{},
+		bankIdx: map[string]uint32{},
+		pdq:     hashindex.New(),
+		exact:   map[exactKey][]uint32{},
 	}
 }
 
@@ -131,13 +149,13 @@ func (x *Matcher) load(ctx context.Context, banks map[string]*docket.Bank) error
 	var hs []hashindex.Hash
 	exact := map[exactKey][]uint32{}
 	err := x.store.BankHashes(ctx, docket.BankHashFilter{Live: true}, func(h *docket.BankHash) error {
-		e, err := entryOf(h)
+		e, err := x.entryOf(h)
 		if err != nil {
 			return err
 		}
 		id := uint32(len(entries))
 		entries = append(entries, e)
-		if e.kind == docket.HashPDQ {
+		if e.kind == kindPDQ {
 			ids, hs = append(ids, id), append(hs, pdqOf(&e.raw))
 		} else {
 			k := exactKey{e.kind, e.raw}
@@ -150,7 +168,8 @@ func (x *Matcher) load(ctx context.Context, banks map[string]*docket.Bank) error
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.banks, x.entries, x.exact, x.pdq = banks, entries, exact, hashindex.New()
+	x.bankIDs, x.newBanks = append(x.bankIDs, x.newBanks...), nil
+	x.banks, x.entries, x.exact, x.pdq = banks, slices.Clip(entries), exact, hashindex.New()
 	return x.pdq.Build(ids, hs)
 }
 
@@ -159,7 +178,7 @@ func (x *Matcher) update(ctx context.Context, banks map[string]*docket.Bank) err
 	var withdrawn, added []entry
 	collect := func(to *[]entry) func(*docket.BankHash) error {
 		return func(h *docket.BankHash) error {
-			e, err := entryOf(h)
+			e, err := x.entryOf(h)
 			if err == nil {
 				*to = append(*to, e)
 			}
@@ -174,6 +193,7 @@ func (x *Matcher) update(ctx context.Context, banks map[string]*docket.Bank) err
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.bankIDs, x.newBanks = append(x.bankIDs, x.newBanks...), nil
 	x.banks = banks
 	for _, w := range withdrawn {
 		for _, id := range x.held(&w) {
@@ -188,7 +208,7 @@ func (x *Matcher) update(ctx context.Context, banks map[string]*docket.Bank) err
 		}
 		id := uint32(len(x.entries))
 		x.entries = append(x.entries, a)
-		if a.kind == docket.HashPDQ {
+		if a.kind == kindPDQ {
 			x.pdq.Add(id, pdqOf(&a.raw))
 		} else {
 			k := exactKey{a.kind, a.raw}
@@ -206,7 +226,7 @@ func (x *Matcher) held(e *entry) []uint32 {
 			out = append(out, id)
 		}
 	}
-	if e.kind == docket.HashPDQ {
+	if e.kind == kindPDQ {
 		for _, m := range x.pdq.Search(pdqOf(&e.raw), 0) {
 			keep(m.ID)
 		}
@@ -218,13 +238,21 @@ func (x *Matcher) held(e *entry) []uint32 {
 	return out
 }
 
-func entryOf(h *docket.BankHash) (entry, error) {
-	e := entry{bank: h.BankID, kind: h.Kind, dead: h.WithdrawnSeq > 0, addedSeq: h.AddedSeq}
+// entryOf reads a row of bank_hashes. Only refresh calls it (it interns the bank's id).
+func (x *Matcher) entryOf(h *docket.BankHash) (entry, error) {
+	e := entry{kind: kindCode(h.Kind), dead: h.WithdrawnSeq > 0, addedSeq: h.AddedSeq}
 	b, err := hex.DecodeString(h.Hash)
-	if err != nil || len(b) != docket.HashLen(h.Kind)/2 {
+	if err != nil || e.kind == 0 || len(b) != docket.HashLen(h.Kind)/2 {
 		return entry{}, fmt.Errorf("bank %s holds a malformed %s hash %q", h.BankID, h.Kind, h.Hash)
 	}
 	copy(e.raw[:], b)
+	i, ok := x.bankIdx[h.BankID]
+	if !ok {
+		i = uint32(len(x.bankIdx))
+		x.bankIdx[h.BankID] = i
+		x.newBanks = append(x.newBanks, h.BankID)
+	}
+	e.bank = i
 	return e, nil
 }
 
@@ -286,11 +314,14 @@ func (x *Matcher) Match(ctx context.Context, data []byte) (docket.MediaHash, []d
 func (x *Matcher) Lookup(sha256, md5 string, d *pdq.Dihedral) []docket.MediaMatch {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	type key struct{ bank, kind string }
+	type key struct {
+		bank uint32
+		kind uint8
+	}
 	best := map[key]docket.MediaMatch{}
 	consider := func(id uint32, distance int, t pdq.Transform) {
 		e := &x.entries[id]
-		b := x.banks[e.bank]
+		b := x.banks[x.bankIDs[e.bank]]
 		if e.dead || b == nil || !b.Enabled {
 			return
 		}
@@ -298,8 +329,9 @@ func (x *Matcher) Lookup(sha256, md5 string, d *pdq.Dihedral) []docket.MediaMatc
 		if m, ok := best[k]; ok && m.Distance <= distance {
 			return
 		}
+		kind := kinds[e.kind]
 		m := docket.MediaMatch{BankID: b.ID, Bank: b.Name, Category: b.Category, DSACategory: b.DSACategory, Action: b.Action,
-			Kind: e.kind, Hash: hex.EncodeToString(e.raw[:docket.HashLen(e.kind)/2]), Distance: distance}
+			Kind: kind, Hash: hex.EncodeToString(e.raw[:docket.HashLen(kind)/2]), Distance: distance}
 		if t != pdq.Original {
 			m.Transform = t.String()
 		}
@@ -313,8 +345,7 @@ func (x *Matcher) Lookup(sha256, md5 string, d *pdq.Dihedral) []docket.MediaMatc
 		if err != nil || len(b) != docket.HashLen(kind)/2 {
 			continue
 		}
-		var k exactKey
-		k.kind = kind
+		k := exactKey{kind: kindCode(kind)}
 		copy(k.raw[:], b)
 		for _, id := range x.exact[k] {
 			consider(id, 0, pdq.Original)
