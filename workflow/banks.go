@@ -14,7 +14,7 @@ import (
 
 // BankBatch is how many hashes one transaction adds or withdraws, each batch one event:
 // a large list does not hold the single writer (and so the intake) for long.
-const BankBatch = 10_000
+const BankBatch = 2_000
 
 // BankSpec is what a new hash bank is made of.
 type BankSpec struct {
