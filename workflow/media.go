@@ -159,9 +159,9 @@ func (s *Service) caseOfRequest(ctx context.Context, tx docket.Tx, req *docket.R
 
 // routeMatches runs the routing rules on the case with and without the matches (those of
 // its earlier requests and these), and records in d what the rules that only the matches
-// made true do: the queue of the first of them to choose one (unless a person chose the
-// queue with a correction of the triage), a priority raised to theirs. It returns their
-// automatic steps.
+// made true do: the queue of the first of them to choose one (unless a person has corrected
+// the case's triage: the queue is then theirs), a priority raised to theirs. It returns
+// their automatic steps.
 func (s *Service) routeMatches(first *docket.Request, c *docket.Case, matches []docket.MediaMatch, d *docket.MediaMatched) []rules.Step {
 	f := caseFacts(first, c)
 	before := s.rules.Evaluate(f)

@@ -228,3 +228,39 @@ func TestMediaMatchQueuedOnlyWithAMatcher(t *testing.T) {
 		t.Fatalf("jobs %v, %v", claimed, err)
 	}
 }
+
+// TestMatchKeepsAPersonsQueue: a match on a case whose triage a person corrected raises its
+// priority but leaves the queue the person chose.
+func TestMatchKeepsAPersonsQueue(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t, "sqlite")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	routing, err := rules.Parse([]byte(`{"rules":[{"name":"csam-match","when":"match.bank == 'csam'","queue":"csam","priority_at_least":99}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := workflow.New(workflow.Config{Store: s, Logger: log, Rules: routing, Media: hashbank.New(hashbank.Config{Store: s})})
+	svc.Start(ctx)
+	defer svc.Stop()
+	if _, err := svc.CreateBank(ctx, "cli", workflow.BankSpec{Name: "csam", Source: "a hotline", Category: "csam"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddBankHashes(ctx, "cli", "csam", []docket.BankHash{{Kind: docket.HashPDQ, Hash: pdqOfFile(t, "q1050.jpg"), Quality: -1}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	agent := &docket.User{Email: "agent@x.org", Role: docket.RoleAgent}
+	if _, err := svc.AddUser(ctx, "test", agent); err != nil {
+		t.Fatal(err)
+	}
+	res := notice(t, svc, "A picture.", "p.jpg", resized(t, "q1050.jpg"))
+	if _, _, err := svc.Act(ctx, agent, res.Receipt.CaseID, workflow.Action{Type: "retriage", Text: "legal looks at it", Queue: "legal"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.MatchMedia(ctx, res.Receipt.ID); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := s.Case(ctx, res.Receipt.CaseID)
+	if !c.Matched() || c.Queue != "legal" || c.Priority != 99 {
+		t.Fatalf("queue %s priority %d matched %v; want legal, 99, true", c.Queue, c.Priority, c.Matched())
+	}
+}
