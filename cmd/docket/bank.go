@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -114,7 +115,7 @@ func (m *Main) bankImport(ctx context.Context, args []string, withdraw bool) err
 	if err != nil {
 		return exitError{1, err.Error()}
 	}
-	parsed, err := hashbank.Parse(strings.NewReader(string(data)), *format, *kind)
+	parsed, err := hashbank.Parse(bytes.NewReader(data), *format, *kind)
 	var le *hashbank.LineError
 	if errors.As(err, &le) {
 		return exitError{1, fmt.Sprintf("%s: %v: nothing was %s", ops[1], le, map[bool]string{false: "imported", true: "withdrawn"}[withdraw])}
