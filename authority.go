@@ -91,4 +91,6 @@ const (
 	// ActorTransparency records what the EU Transparency Database answered of a statement
 	// of reasons (or docket's own check by its rules).
 	ActorTransparency Actor = "system:transparency"
+	// ActorMatch records the hash check of attachments against the hash banks.
+	ActorMatch Actor = "system:match"
 )

@@ -137,6 +137,9 @@ type Case struct {
 	Holds    []Hold       `json:"holds,omitempty"`
 	Packages []Package    `json:"packages,omitempty"`
 	Paging   *Paging      `json:"paging,omitempty"`
+	// Media are the attachments of the case's requests as the hash check saw them, with
+	// what they matched in the hash banks.
+	Media []CaseMedia `json:"media,omitempty"`
 	// MergedInto is the case this one was merged into; MergedFrom the cases merged into
 	// this one; SplitFrom the case this one was split off; SplitTo the cases split off it.
 	MergedInto string   `json:"merged_into,omitempty"`

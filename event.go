@@ -66,6 +66,10 @@ const (
 	EventPaged            EventType = "paged"
 	EventPageFailed       EventType = "page_failed"
 	EventPageAcknowledged EventType = "page_acknowledged"
+	// Hash checks of attachments: the hashes of a request's attachments (always), and the
+	// attachments found in enabled hash banks.
+	EventMediaHashed  EventType = "media_hashed"
+	EventMediaMatched EventType = "media_matched"
 
 	// Events outside any case (CaseID is empty): who was given credentials, and when.
 	EventAuthorityRegistered EventType = "authority_registered"
@@ -83,6 +87,12 @@ const (
 	// token) or of an authority (domains, age key, API token).
 	EventUserChanged      EventType = "user_changed"
 	EventAuthorityChanged EventType = "authority_changed"
+	// Hash banks (outside any case): a bank created, enabled or disabled, and batches of its
+	// hashes added or withdrawn.
+	EventBankCreated         EventType = "bank_created"
+	EventBankChanged         EventType = "bank_changed"
+	EventBankHashesAdded     EventType = "bank_hashes_added"
+	EventBankHashesWithdrawn EventType = "bank_hashes_withdrawn"
 )
 
 // Event is one entry of the audit log. Seq orders all events of all cases; Hash covers the

@@ -170,6 +170,9 @@ var eventKinds = map[EventType]eventKind{
 	EventPageFailed:        platform[Paged](),
 	EventPageAcknowledged:  bare(func(c *Case, e *Event) error { return c.applyPlatform(e, nil) }),
 
+	EventMediaHashed:  with(func(c *Case, e *Event, d *MediaHashed) error { c.applyMediaHashed(d); return nil }),
+	EventMediaMatched: with(func(c *Case, e *Event, d *MediaMatched) error { c.applyMediaMatched(d); return nil }),
+
 	EventDueSoon: bare(func(c *Case, e *Event) error { c.DueSoon = true; return nil }),
 	EventOverdue: bare(func(c *Case, e *Event) error { c.Overdue = true; return nil }),
 }

@@ -18,7 +18,8 @@ func TestEveryCaseEventTypeIsRegistered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outside := []string{"EventAuthorityRegistered", "EventUserAdded", "EventLoginChanged", "EventCredentialsBaseline", "EventSessionOpened", "EventUserChanged", "EventAuthorityChanged"}
+	outside := []string{"EventAuthorityRegistered", "EventUserAdded", "EventLoginChanged", "EventCredentialsBaseline", "EventSessionOpened", "EventUserChanged", "EventAuthorityChanged",
+		"EventBankCreated", "EventBankChanged", "EventBankHashesAdded", "EventBankHashesWithdrawn"}
 	registered := docket.CaseEventTypes()
 	n := 0
 	for _, d := range f.Decls {

@@ -92,8 +92,25 @@ type Store interface {
 	ClaimStatements(ctx context.Context, now time.Time, n int, lease time.Duration) ([]*StatementRecord, error)
 	RetryStatements(ctx context.Context, puids []string, at time.Time, lastErr string) error
 
+	// Banks lists the hash banks by name; Bank finds one by its name. BankHashes calls fn
+	// for each hash that f selects, in no particular order.
+	Banks(ctx context.Context) ([]*Bank, error)
+	Bank(ctx context.Context, name string) (*Bank, error)
+	BankHashes(ctx context.Context, f BankHashFilter, fn func(*BankHash) error) error
+
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// BankHashFilter selects hashes for Store.BankHashes; the zero filter selects every row,
+// withdrawn ones included.
+type BankHashFilter struct {
+	BankID string // one bank's hashes
+	Live   bool   // only hashes not withdrawn
+	// Since, when above 0, keeps the hashes added (or with Withdrawn, withdrawn) by an event
+	// after it: what changed since a reader last looked.
+	Since     int64
+	Withdrawn bool
 }
 
 // Tx is one write transaction (see Store.Update).
@@ -157,6 +174,21 @@ type Tx interface {
 	// appended in the same transaction says; one not pending is an ECONFLICT error.
 	InsertStatement(ctx context.Context, r *StatementRecord) error
 	DecideStatement(ctx context.Context, r *StatementRecord) error
+	// InsertBank stores a new hash bank; another of the same name is an ECONFLICT error.
+	// Bank reads one by its name inside the transaction (PostgreSQL locks its row), and
+	// UpdateBank stores its enabled flag, count of hashes and ChangedSeq.
+	InsertBank(ctx context.Context, b *Bank) error
+	Bank(ctx context.Context, name string) (*Bank, error)
+	UpdateBank(ctx context.Context, b *Bank) error
+	// LiveBankHashes returns those of hashes (hex, of one kind) that the bank holds and has
+	// not withdrawn.
+	LiveBankHashes(ctx context.Context, bankID, kind string, hashes []string) (map[string]bool, error)
+	// AddBankHashes stores hashes of a bank, each with its AddedSeq, AddedBy and AddedAt; a
+	// hash the bank holds live already is an ECONFLICT error. WithdrawBankHashes marks live
+	// hashes withdrawn (WithdrawnSeq, WithdrawnBy, WithdrawnAt of each); one the bank does
+	// not hold live is ENOTFOUND.
+	AddBankHashes(ctx context.Context, hs []BankHash) error
+	WithdrawBankHashes(ctx context.Context, hs []BankHash) error
 }
 
 // CaseFilter selects cases for Store.Cases.

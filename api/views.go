@@ -39,6 +39,7 @@ type caseView struct {
 	Holds          []docket.Hold          `json:"holds,omitempty"`
 	Packages       []docket.Package       `json:"packages,omitempty"`
 	Paging         *docket.Paging         `json:"paging,omitempty"`
+	Media          []docket.CaseMedia     `json:"media,omitempty"`
 	MergedInto     string                 `json:"merged_into,omitempty"`
 	MergedFrom     []string               `json:"merged_from,omitempty"`
 	SplitFrom      string                 `json:"split_from,omitempty"`
@@ -54,7 +55,7 @@ func viewCase(c *docket.Case, now time.Time) caseView {
 		ReceivedAt: c.ReceivedAt, Deadline: docket.OptTime(c.DeadlineAt), DueSoonAt: docket.OptTime(c.DueSoonAt),
 		PausedAt: docket.OptTime(c.PausedAt), DueSoon: c.DueSoon, Overdue: c.Overdue || c.OverdueAt(now),
 		Decision: c.Decision, Answer: c.Answer, Triage: c.Triage, UpdatedAt: c.UpdatedAt,
-		Actions: c.Actions, Holds: c.Holds, Packages: c.Packages, Paging: c.Paging,
+		Actions: c.Actions, Holds: c.Holds, Packages: c.Packages, Paging: c.Paging, Media: c.Media,
 		MergedInto: c.MergedInto, MergedFrom: c.MergedFrom, SplitFrom: c.SplitFrom, SplitTo: c.SplitTo,
 	}
 }

@@ -37,6 +37,8 @@ type fixture struct {
 	// Statements of reasons of two removals the platform applied: one accepted by the
 	// Transparency Database, one refused.
 	accepted, refused string
+	// A hash bank "csam" holding live and withdrawn hashes; an empty bank "empty".
+	liveHash, withdrawnHash string
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -159,6 +161,31 @@ func build(t *testing.T, s docket.Store) *fixture {
 	if err := svc.RecordStatements(ctx, []workflow.StatementOutcome{{Statement: sent[0], Accepted: true, ID: "4b989c23-3736-4fd9-8612-a975b98d88d6"},
 		{Statement: sent[1], Status: 422, Error: `{"message":"The selected category is invalid."}`}}); err != nil {
 		t.Fatal(err)
+	}
+	// A hash bank: two batches added, one hash withdrawn, disabled and enabled again; and an
+	// empty bank.
+	if _, err := svc.CreateBank(ctx, "test", workflow.BankSpec{Name: "csam", Source: "a hotline", Category: "csam"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateBank(ctx, "test", workflow.BankSpec{Name: "empty", Source: "nobody", Category: "terrorism"}); err != nil {
+		t.Fatal(err)
+	}
+	f.liveHash, f.withdrawnHash = strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	for _, batch := range [][]docket.BankHash{
+		{{Kind: docket.HashPDQ, Hash: f.liveHash, Quality: 90}, {Kind: docket.HashPDQ, Hash: f.withdrawnHash, Quality: -1}},
+		{{Kind: docket.HashSHA256, Hash: strings.Repeat("ef", 32), Quality: -1}, {Kind: docket.HashMD5, Hash: strings.Repeat("12", 16), Quality: -1}},
+	} {
+		if _, err := svc.AddBankHashes(ctx, "test", "csam", batch, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.WithdrawBankHashes(ctx, "test", "csam", []docket.BankHash{{Kind: docket.HashPDQ, Hash: f.withdrawnHash, Quality: -1}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, on := range []bool{false, true} {
+		if _, err := svc.SetBankEnabled(ctx, "test", "csam", on); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := audit.Verify(ctx, s, 0, ""); err != nil {
 		t.Fatalf("untouched store fails verification: %v", err)
@@ -392,6 +419,25 @@ func TestVerifyCoversWhatGrantsPower(t *testing.T) {
 		{"statement added behind docket's back", `INSERT INTO statements (puid, case_id, action, payload, state, remote_id, error, queued_at, decided_at, attempts, next_at, locked_until, last_error)
 			VALUES ('forged', ?, 1, '{}', 'pending', '', '', 0, 0, 0, 0, 0, '')`,
 			func(f *fixture) []any { return []any{f.caseID} }, "statements", "no statement_queued event"},
+		{"bank disabled", `UPDATE banks SET enabled = 0 WHERE name = 'csam'`, nil, "banks", "enabled is false but its events make it true"},
+		{"bank's DSA category", `UPDATE banks SET dsa_category = 'STATEMENT_CATEGORY_SCAMS_AND_FRAUD' WHERE name = 'csam'`, nil, "banks", "differ from the chain's"},
+		{"bank's count of hashes", `UPDATE banks SET hashes = hashes + 1 WHERE name = 'csam'`, nil, "banks", "counts 4 live hashes but its events make it 3"},
+		{"bank deleted", `DELETE FROM banks WHERE name = 'empty'`, nil, "banks", "is in the chain but was deleted"},
+		{"bank inserted", `INSERT INTO banks (id, name, source, category, dsa_category, action, enabled, created_by, created_at, changed_seq, hashes)
+			VALUES ('forged', 'forged', 'x', 'x', 'STATEMENT_CATEGORY_SCAMS_AND_FRAUD', 'review', 1, 'cli', 0, 1, 0)`, nil, "banks", "no bank_created event"},
+		{"bank hash changed", `UPDATE bank_hashes SET hash = ? WHERE hash = ?`,
+			func(f *fixture) []any { return []any{strings.Repeat("ba", 32), f.liveHash} }, "bank_hashes", "differ from the 2 it recorded"},
+		{"bank hash's quality", `UPDATE bank_hashes SET quality = 10 WHERE hash = ?`,
+			func(f *fixture) []any { return []any{f.liveHash} }, "bank_hashes", "differ from the 2 it recorded"},
+		{"bank hash deleted", `DELETE FROM bank_hashes WHERE hash = ?`,
+			func(f *fixture) []any { return []any{f.liveHash} }, "bank_hashes", "are 1 rows that differ from the 2 it recorded"},
+		{"bank hash inserted into a batch", `INSERT INTO bank_hashes (bank_id, kind, hash, quality, added_seq, added_by, added_at, withdrawn_seq, withdrawn_by, withdrawn_at)
+			SELECT bank_id, kind, ?, quality, added_seq, added_by, added_at, 0, '', 0 FROM bank_hashes WHERE hash = ?`,
+			func(f *fixture) []any { return []any{strings.Repeat("99", 32), f.liveHash} }, "bank_hashes", "are 3 rows that differ from the 2"},
+		{"withdrawn hash brought back", `UPDATE bank_hashes SET withdrawn_seq = 0, withdrawn_by = '', withdrawn_at = 0 WHERE hash = ?`,
+			func(f *fixture) []any { return []any{f.withdrawnHash} }, "bank_hashes", "withdrew (bank csam) are 0 rows"},
+		{"bank hash moved to another bank", `UPDATE bank_hashes SET bank_id = (SELECT id FROM banks WHERE name = 'empty') WHERE hash = ?`,
+			func(f *fixture) []any { return []any{f.liveHash} }, "bank_hashes", "not to this one"},
 		{"case_counts (the stats by state)", `UPDATE case_counts SET n = n + 5 WHERE state = 'open'`,
 			nil, "case_counts", "cases counted in state open"},
 		// A case's stored state given another case's id: actions on the row would record

@@ -31,6 +31,8 @@ type Report struct {
 	Sessions    int    `json:"sessions"`
 	Jobs        int    `json:"jobs"`
 	Statements  int    `json:"statements"`
+	Banks       int    `json:"banks"`
+	BankHashes  int    `json:"bank_hashes"`
 	HeadSeq     int64  `json:"head_seq"`
 	HeadHash    string `json:"head_hash"`
 }
@@ -106,7 +108,7 @@ func Verify(ctx context.Context, s docket.Store, expectSeq int64, expectHash str
 	}
 	v := &verifier{src: src, rep: &Report{}}
 	steps := []func(context.Context) error{v.scanJobs, func(ctx context.Context) error { return v.chain(ctx, expectSeq, expectHash) },
-		v.checkCases, v.checkRequests, v.checkTargets, v.checkBlobs, v.checkCredentials, v.checkJobs, v.checkStatements}
+		v.checkCases, v.checkRequests, v.checkTargets, v.checkBlobs, v.checkCredentials, v.checkJobs, v.checkStatements, v.checkBanks}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return v.rep, err
@@ -128,6 +130,7 @@ type verifier struct {
 	jobEvents map[int64][]*jobRef
 	jobs      []*jobRef
 	creds     *Credentials
+	banks     banks
 	// statements are the statements of reasons the chain queued for the Transparency
 	// Database, by puid, with where each stands.
 	statements map[string]*queuedStatement
@@ -189,6 +192,7 @@ func (v *verifier) chain(ctx context.Context, expectSeq int64, expectHash string
 	rp := &replay{cases: Cases{}, requests: map[string]*requestFacts{}}
 	v.rp = rp
 	v.creds = NewCredentials()
+	v.banks = newBanks()
 	batches := make(chan []*docket.Event, 16)
 	replayed := make(chan struct{})
 	go func() {
@@ -224,6 +228,9 @@ func (v *verifier) chain(ctx context.Context, expectSeq int64, expectHash string
 		}
 		if e.CaseID == "" {
 			if err := v.creds.Apply(e); err != nil {
+				return fail(&Problem{Seq: e.Seq, What: err.Error()})
+			}
+			if err := v.banks.apply(e); err != nil {
 				return fail(&Problem{Seq: e.Seq, What: err.Error()})
 			}
 			return nil

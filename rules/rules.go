@@ -51,11 +51,27 @@ type Set struct {
 }
 
 // Facts are what rules see. Field names are the CEL variables: request.channel,
-// triage.emergency, …
+// triage.emergency, match.bank, …
 type Facts struct {
 	Request RequestFacts
 	Triage  TriageFacts
+	// Matches are the case's attachments found in enabled hash banks. A rule sees them one
+	// at a time as match.* (nearest first): it holds when it holds for one of them. Without
+	// a match, match.found is false, the strings are empty and match.distance is NoMatch.
+	Matches []MatchFacts
 }
+
+// MatchFacts describe one attachment found in a hash bank: the bank (its name, category,
+// DSA category and default action), the kind of hash (pdq, sha256, md5), the bank's hash,
+// the Hamming distance (0 for exact digests) and the quality of the attachment's picture.
+type MatchFacts struct {
+	Bank, Category, DSACategory, Action, Kind, Hash string
+	Distance, Quality                               int
+}
+
+// NoMatch is match.distance when nothing matched: farther than any two PDQ hashes, so
+// that match.distance <= N holds only for a match.
+const NoMatch = 257
 
 // RequestFacts describe the request as received.
 type RequestFacts struct {
@@ -85,6 +101,9 @@ func env() (*cel.Env, error) {
 		cel.Variable("triage.priority", cel.IntType), cel.Variable("triage.confidence", cel.DoubleType),
 		cel.Variable("triage.targets", cel.ListType(cel.MapType(str, str))),
 		cel.Variable("triage.signals", cel.ListType(str)),
+		cel.Variable("match.found", b), cel.Variable("match.bank", str), cel.Variable("match.category", str),
+		cel.Variable("match.dsa_category", str), cel.Variable("match.action", str), cel.Variable("match.kind", str),
+		cel.Variable("match.hash", str), cel.Variable("match.distance", cel.IntType), cel.Variable("match.quality", cel.IntType),
 	)
 }
 
@@ -158,14 +177,26 @@ func Parse(b []byte) (*Set, error) {
 	return &Set{Rules: doc.Rules}, nil
 }
 
+// Rule returns the rule of that name, or nil.
+func (s *Set) Rule(name string) *Rule {
+	for _, r := range s.Rules {
+		if r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
+
 // Outcome is what the rules decided for one request.
 type Outcome struct {
-	Matched  []string `json:"matched,omitempty"`
-	Shadow   []string `json:"shadow,omitempty"` // shadow rules that would have applied
-	Queue    string   `json:"queue,omitempty"`
-	Priority int      `json:"priority,omitempty"`
-	Actions  []Step   `json:"actions,omitempty"`
-	Errors   []string `json:"errors,omitempty"`
+	Matched []string `json:"matched,omitempty"`
+	Shadow  []string `json:"shadow,omitempty"` // shadow rules that would have applied
+	Queue   string   `json:"queue,omitempty"`
+	// QueueRule is the rule that chose Queue.
+	QueueRule string   `json:"queue_rule,omitempty"`
+	Priority  int      `json:"priority,omitempty"`
+	Actions   []Step   `json:"actions,omitempty"`
+	Errors    []string `json:"errors,omitempty"`
 }
 
 // Step is an automatic step a rule takes.
@@ -173,26 +204,38 @@ type Step struct {
 	Rule, Action, Reason string
 }
 
-// Evaluate runs every rule on the facts. A rule that fails at run time is skipped and
-// reported in Errors, never fatal: the request is routed by the others.
+// Evaluate runs every rule on the facts, once per match (see Facts.Matches). A rule that
+// fails at run time is skipped and reported in Errors, never fatal: the request is routed by
+// the others.
 func (s *Set) Evaluate(f Facts) Outcome {
-	vars := map[string]any{
-		"request.channel": f.Request.Channel, "request.regime": f.Request.Regime, "request.kind": f.Request.Kind,
-		"request.country": f.Request.Country, "request.authority": f.Request.Authority, "request.reference": f.Request.Reference,
-		"request.emergency": f.Request.Emergency,
-		"triage.language":   f.Triage.Language, "triage.regime": f.Triage.Regime, "triage.kind": f.Triage.Kind,
-		"triage.label": f.Triage.Label, "triage.category": f.Triage.Category, "triage.queue": f.Triage.Queue,
-		"triage.emergency": f.Triage.Emergency, "triage.spam": f.Triage.Spam, "triage.priority": f.Triage.Priority,
-		"triage.confidence": f.Triage.Confidence, "triage.targets": nonNil(f.Triage.Targets), "triage.signals": nonNilS(f.Triage.Signals),
+	variants := []map[string]any{vars(f, nil)}
+	if len(f.Matches) > 0 {
+		variants = variants[:0]
+		for i := range f.Matches {
+			variants = append(variants, vars(f, &f.Matches[i]))
+		}
 	}
 	var out Outcome
 	for _, r := range s.Rules {
-		val, _, err := r.prg.Eval(vars)
-		if err != nil {
-			out.Errors = append(out.Errors, fmt.Sprintf("rule %s: %v", r.Name, err))
-			continue
+		hit := false
+		var failed error
+		for _, v := range variants {
+			val, _, err := r.prg.Eval(v)
+			if err != nil {
+				if failed == nil {
+					failed = err
+				}
+				continue
+			}
+			if val == types.True {
+				hit = true
+				break
+			}
 		}
-		if val != types.True {
+		if !hit {
+			if failed != nil {
+				out.Errors = append(out.Errors, fmt.Sprintf("rule %s: %v", r.Name, failed))
+			}
 			continue
 		}
 		if r.Shadow {
@@ -201,7 +244,7 @@ func (s *Set) Evaluate(f Facts) Outcome {
 		}
 		out.Matched = append(out.Matched, r.Name)
 		if r.Queue != "" && out.Queue == "" {
-			out.Queue = r.Queue
+			out.Queue, out.QueueRule = r.Queue, r.Name
 		}
 		out.Priority = max(out.Priority, r.PriorityAtLeast)
 		if r.Action != "" {
@@ -209,6 +252,27 @@ func (s *Set) Evaluate(f Facts) Outcome {
 		}
 	}
 	return out
+}
+
+// vars are the CEL variables of the facts, with one match (nil: none).
+func vars(f Facts, m *MatchFacts) map[string]any {
+	v := map[string]any{
+		"request.channel": f.Request.Channel, "request.regime": f.Request.Regime, "request.kind": f.Request.Kind,
+		"request.country": f.Request.Country, "request.authority": f.Request.Authority, "request.reference": f.Request.Reference,
+		"request.emergency": f.Request.Emergency,
+		"triage.language":   f.Triage.Language, "triage.regime": f.Triage.Regime, "triage.kind": f.Triage.Kind,
+		"triage.label": f.Triage.Label, "triage.category": f.Triage.Category, "triage.queue": f.Triage.Queue,
+		"triage.emergency": f.Triage.Emergency, "triage.spam": f.Triage.Spam, "triage.priority": f.Triage.Priority,
+		"triage.confidence": f.Triage.Confidence, "triage.targets": nonNil(f.Triage.Targets), "triage.signals": nonNilS(f.Triage.Signals),
+	}
+	v["match.found"] = m != nil
+	if m == nil {
+		m = &MatchFacts{Distance: NoMatch}
+	}
+	v["match.bank"], v["match.category"], v["match.dsa_category"] = m.Bank, m.Category, m.DSACategory
+	v["match.action"], v["match.kind"], v["match.hash"] = m.Action, m.Kind, m.Hash
+	v["match.distance"], v["match.quality"] = m.Distance, m.Quality
+	return v
 }
 
 func nonNil(v []map[string]string) []map[string]string {

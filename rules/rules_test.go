@@ -23,6 +23,9 @@ func TestDefaultRules(t *testing.T) {
 		{"terrorism", rules.Facts{Request: rules.RequestFacts{Regime: "eu-tco-removal"}}, "terrorism", 90, nil},
 		{"child safety", rules.Facts{Triage: rules.TriageFacts{Category: "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"}}, "child-safety", 95, nil},
 		{"notice", rules.Facts{Request: rules.RequestFacts{Channel: "notice"}}, "", 0, []string{"acknowledge"}},
+		{"known child-abuse picture", rules.Facts{Matches: []rules.MatchFacts{{Bank: "ncmec", Kind: "pdq", Distance: 8, DSACategory: "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"}}}, "child-safety", 95, nil},
+		{"known terrorist video", rules.Facts{Matches: []rules.MatchFacts{{Bank: "tcap", Kind: "md5", DSACategory: "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY"}}}, "terrorism", 90, nil},
+		{"known media of another kind", rules.Facts{Matches: []rules.MatchFacts{{Bank: "removed", Kind: "sha256", DSACategory: "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"}}}, "", 85, nil},
 		{"public spam", rules.Facts{Request: rules.RequestFacts{Channel: "notice"}, Triage: rules.TriageFacts{Spam: true}}, "", 0, []string{"close_not_actionable"}},
 		{"spam from a registered authority is not closed", rules.Facts{Request: rules.RequestFacts{Authority: "a1"}, Triage: rules.TriageFacts{Spam: true}}, "", 0, nil},
 		{"spam naming targets is not closed", rules.Facts{Triage: rules.TriageFacts{Spam: true, Targets: []map[string]string{{"kind": "url", "value": "x"}}}}, "", 0, nil},
@@ -71,5 +74,48 @@ func TestShadowRulesChangeNothing(t *testing.T) {
 	o := s.Evaluate(rules.Facts{Triage: rules.TriageFacts{Label: "abuse", Language: "fr"}})
 	if o.Queue != "fr" || len(o.Actions) != 0 || !slices.Equal(o.Shadow, []string{"try-closing-abuse"}) || !slices.Equal(o.Matched, []string{"french"}) {
 		t.Fatalf("outcome %+v", o)
+	}
+}
+
+// TestMatchRules: a rule over hash-bank matches compiles, holds for a near match of its
+// bank and for no other, sees each match of a case in turn, and match.distance <= N alone
+// does not hold without a match.
+func TestMatchRules(t *testing.T) {
+	t.Parallel()
+	s, err := rules.Parse([]byte(`{"rules":[
+		{"name":"csam-match","when":"match.bank == \"csam\" && match.distance <= 31","queue":"csam","priority_at_least":99},
+		{"name":"any-near-match","when":"match.distance <= 10","priority_at_least":80},
+		{"name":"exact","when":"match.found && match.kind != 'pdq' && match.quality >= 0 && match.hash != '' && match.action == 'remove' && match.category == 'terror' && match.dsa_category.startsWith('STATEMENT_CATEGORY_')","queue":"exact"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	near := rules.MatchFacts{Bank: "csam", Kind: "pdq", Hash: "ab", Distance: 12, Quality: 90}
+	far := rules.MatchFacts{Bank: "csam", Kind: "pdq", Distance: 40}
+	other := rules.MatchFacts{Bank: "removed-before", Kind: "pdq", Distance: 3}
+	exact := rules.MatchFacts{Bank: "tve", Kind: "sha256", Hash: "cd", Action: "remove", Category: "terror", DSACategory: "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY"}
+	tests := []struct {
+		name     string
+		matches  []rules.MatchFacts
+		queue    string
+		priority int
+		matched  []string
+	}{
+		{"no match", nil, "", 0, nil},
+		{"near match of the bank", []rules.MatchFacts{near}, "csam", 99, []string{"csam-match"}},
+		{"too far", []rules.MatchFacts{far}, "", 0, nil},
+		{"another bank", []rules.MatchFacts{other}, "", 80, []string{"any-near-match"}},
+		{"one of several", []rules.MatchFacts{far, other, near}, "csam", 99, []string{"csam-match", "any-near-match"}},
+		{"exact digest", []rules.MatchFacts{exact}, "exact", 80, []string{"any-near-match", "exact"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := s.Evaluate(rules.Facts{Matches: tt.matches})
+			if o.Queue != tt.queue || o.Priority != tt.priority || !slices.Equal(o.Matched, tt.matched) || len(o.Errors) > 0 {
+				t.Errorf("got queue %q priority %d rules %v errors %v; want %q %d %v", o.Queue, o.Priority, o.Matched, o.Errors, tt.queue, tt.priority, tt.matched)
+			}
+			if tt.queue != "" && o.QueueRule == "" {
+				t.Errorf("no QueueRule for queue %q", o.Queue)
+			}
+		})
 	}
 }

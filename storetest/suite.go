@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) docket.Store) {
 		{"JobsClaimedOnce", testJobsClaimedOnce},
 		{"Statements", testStatements},
 		{"StatementsClaimedOnce", testStatementsClaimedOnce},
+		{"Banks", testBanks},
 		{"ConcurrentWritersKeepChain", testConcurrentWriters},
 	}
 	for _, tt := range tests {

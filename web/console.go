@@ -177,6 +177,9 @@ type caseData struct {
 	Form     map[string]string
 	// Names maps staff ids to their addresses, for people to read.
 	Names map[string]string
+	// Matched lists, by an attachment's SHA-256, the hash banks it was found in: the page
+	// does not load such a picture until someone asks for it.
+	Matched map[string][]docket.MediaMatch
 }
 
 func (s *Server) loadCase(ctx context.Context, p *page, id string) (*caseData, error) {
@@ -184,7 +187,10 @@ func (s *Server) loadCase(ctx context.Context, p *page, id string) (*caseData, e
 	if err != nil {
 		return nil, err
 	}
-	d := &caseData{Case: c, Verified: verification(c), Regimes: s.svc.Regimes().All(), Form: map[string]string{}}
+	d := &caseData{Case: c, Verified: verification(c), Regimes: s.svc.Regimes().All(), Form: map[string]string{}, Matched: map[string][]docket.MediaMatch{}}
+	for _, m := range c.MediaMatches() {
+		d.Matched[m.SHA256] = append(d.Matched[m.SHA256], m)
+	}
 	if d.Requests, err = s.store.CaseRequests(ctx, id); err != nil {
 		return nil, err
 	}

@@ -326,6 +326,9 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 	if err := tx.InsertRequest(ctx, req); err != nil {
 		return err
 	}
+	if err := s.queueMediaMatch(ctx, tx, req); err != nil {
+		return err
+	}
 	if p.job != nil {
 		if err := tx.Enqueue(ctx, p.job); err != nil {
 			return err
@@ -429,6 +432,9 @@ func (s *Service) join(ctx context.Context, tx docket.Tx, p *pending, c *docket.
 		}
 	}
 	if err := tx.InsertRequest(ctx, p.req); err != nil {
+		return err
+	}
+	if err := s.queueMediaMatch(ctx, tx, p.req); err != nil {
 		return err
 	}
 	if err := tx.UpdateCase(ctx, c); err != nil {
@@ -535,6 +541,9 @@ func (s *Service) Reply(ctx context.Context, a *docket.Authority, requestID stri
 			}
 		}
 		if err := tx.InsertRequest(ctx, req); err != nil {
+			return err
+		}
+		if err := s.queueMediaMatch(ctx, tx, req); err != nil {
 			return err
 		}
 		return tx.UpdateCase(ctx, c)

@@ -173,14 +173,29 @@ func (s *Service) triageEvents(req *docket.Request, c *docket.Case, res triage.R
 	}
 	d.Priority, d.Queue = &prio, queue
 	d.Rules, d.ShadowRules = out.Matched, out.Shadow
+	for _, m := range c.MediaMatches() {
+		d.Signals = append(d.Signals, m.HashSignal())
+	}
 	for _, e := range out.Errors {
 		d.Signals = append(d.Signals, "rule failed: "+e)
 	}
-	events := []*docket.Event{docket.NewEvent(c.ID, docket.EventTriaged, docket.Actor("system:triage"), now, d)}
+	steps, err := s.ruleSteps(c, out.Actions, now)
+	if err != nil {
+		return nil, err
+	}
+	return append([]*docket.Event{docket.NewEvent(c.ID, docket.EventTriaged, docket.Actor("system:triage"), now, d)}, steps...), nil
+}
+
+// ruleSteps returns the events of the automatic steps that routing rules take on case c.
+func (s *Service) ruleSteps(c *docket.Case, steps []rules.Step, now time.Time) ([]*docket.Event, error) {
+	var events []*docket.Event
 	actor := docket.Actor("system:rules")
-	for _, step := range out.Actions {
+	for _, step := range steps {
 		switch step.Action {
 		case rules.ActionAcknowledge:
+			if !c.AcknowledgedAt.IsZero() {
+				continue
+			}
 			events = append(events, docket.NewEvent(c.ID, docket.EventAcknowledged, actor, now, docket.Acknowledged{Rule: step.Rule}))
 		case rules.ActionCloseNotActionable:
 			if c.State != docket.StateOpen {
@@ -211,6 +226,7 @@ func facts(req *docket.Request, c *docket.Case, res triage.Result, emergency boo
 		Triage: rules.TriageFacts{Language: res.Language, Regime: res.Regime, Kind: string(res.Kind), Label: res.Label,
 			Category: res.Category, Queue: res.Queue, Emergency: emergency, Spam: res.Spam, Priority: res.Priority,
 			Confidence: res.Confidence, Targets: targets, Signals: res.Signals},
+		Matches: matchFacts(c.MediaMatches()),
 	}
 }
 

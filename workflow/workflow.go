@@ -44,6 +44,9 @@ type Config struct {
 	OnIntake func()
 	// Paging queues a page (JobPage) whenever a case becomes an emergency.
 	Paging bool
+	// Media, when set, hashes the attachments of every stored request and looks them up in
+	// the hash banks: a JobMediaMatch job is queued in the request's transaction.
+	Media MediaMatcher
 }
 
 // Service is the workflow.
@@ -59,6 +62,7 @@ type Service struct {
 	refresh  time.Duration
 	onIntake func()
 	paging   bool
+	media    MediaMatcher
 	intake   chan *pending
 	maxBatch int
 	wg       sync.WaitGroup
@@ -92,6 +96,7 @@ func New(cfg Config) *Service {
 		rules:    cfg.Rules,
 		onIntake: cfg.OnIntake,
 		paging:   cfg.Paging,
+		media:    cfg.Media,
 		intake:   make(chan *pending, 4096),
 		maxBatch: cmp.Or(cfg.MaxBatch, 256),
 		stop:     make(chan struct{}),

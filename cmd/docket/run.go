@@ -83,6 +83,14 @@ Usage:
   docket hash pdq      [--dihedral] [--max-pixels N] [--jobs N] FILE…   (HASH,QUALITY,FILE per
                        image, as Meta's pdq-photo-hasher: JPEG, PNG, GIF, WebP, BMP)
   docket hash sha256|md5 [--jobs N] FILE…   (HEX  FILE per file of any kind, as sha256sum)
+  docket bank add NAME --source S --category C [--dsa-category STATEMENT_CATEGORY_…]
+                       [--action review|remove|restrict|suspend|terminate] [--disabled] [--json]
+  docket bank import NAME FILE [--format lines|csv|hma] [--kind pdq|sha256|md5]
+  docket bank withdraw NAME FILE [--format lines|csv|hma] [--kind pdq|sha256|md5]
+  docket bank export NAME [--format lines|csv|hma]
+  docket bank list [--json]
+  docket bank enable|disable NAME
+                       (hash banks of known media; every change is an event in the audit chain)
 
 Common flags (each also read from the environment, and from --config FILE):
   --data DIR        data folder of the embedded SQLite database (DOCKET_DATA, default ./docket-data)
@@ -372,7 +380,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return exitError{2, "no command given"}
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || cmd == "hash" || cmd == "report" || (cmd == "triage" && rest[0] == "export-corrections") || (cmd == "train" && rest[0] == "risk")) {
+	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || cmd == "hash" || cmd == "report" || cmd == "bank" || (cmd == "triage" && rest[0] == "export-corrections") || (cmd == "train" && rest[0] == "risk")) {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -422,6 +430,18 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.hashPDQ(ctx, rest)
 	case "hash sha256", "hash md5":
 		return m.hashExact(ctx, strings.TrimPrefix(cmd, "hash "), rest)
+	case "bank add":
+		return m.bankAdd(ctx, rest)
+	case "bank import":
+		return m.bankImport(ctx, rest, false)
+	case "bank withdraw":
+		return m.bankImport(ctx, rest, true)
+	case "bank export":
+		return m.bankExport(ctx, rest)
+	case "bank list":
+		return m.bankList(ctx, rest)
+	case "bank enable", "bank disable":
+		return m.bankEnable(ctx, rest, cmd == "bank enable")
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
@@ -449,6 +469,7 @@ var subcommands = map[string][]string{
 	"sor":       {"export"},
 	"hash":      {"pdq", "sha256", "md5"},
 	"report":    {"requests", "dsa"},
+	"bank":      {"add", "import", "withdraw", "export", "list", "enable", "disable"},
 }
 
 // descriptions are the one line each command's --help begins with.
@@ -477,6 +498,13 @@ var descriptions = map[string]string{
 	"hash pdq":                  "Print each image's PDQ perceptual hash and quality (0-100; below 50, do not trust the hash) as HASH,QUALITY,FILE, like Meta's pdq-photo-hasher; --dihedral adds its 7 rotations and flips.",
 	"hash sha256":               "Print each file's SHA-256 as HEX  FILE (any kind of file, videos included, read as a stream).",
 	"hash md5":                  "Print each file's MD5 as HEX  FILE (any kind of file, videos included, read as a stream).",
+	"bank add":                  "Create a hash bank of known media (an audit event); serve matches every attachment against the enabled banks.",
+	"bank import":               "Add the hashes of a file to a bank, in batches, each an audit event; a malformed file is refused whole, naming its line.",
+	"bank withdraw":             "Withdraw the hashes of a file from a bank (they stay on record, matching nothing), each batch an audit event.",
+	"bank export":               "Write a bank's live hashes to stdout, sorted, read-only.",
+	"bank list":                 "List the hash banks: state, count of hashes, categories, default action, source; read-only.",
+	"bank enable":               "Enable a hash bank (an audit event): its hashes match again.",
+	"bank disable":              "Disable a hash bank (an audit event): it keeps its hashes and matches nothing.",
 }
 
 func (m *Main) parse(fs *flag.FlagSet, args []string) error {
@@ -786,8 +814,8 @@ func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, ha
 		json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": true, "report": rep, "seconds": time.Since(start).Seconds()})
 		return nil
 	}
-	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs, %d statements verified in %s; head %d:%s\n",
-		rep.Events, rep.Cases, rep.Requests, rep.Targets, rep.Blobs, rep.Users, rep.Authorities, rep.Logins, rep.Sessions, rep.Jobs, rep.Statements,
+	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs, %d statements, %d banks, %d bank hashes verified in %s; head %d:%s\n",
+		rep.Events, rep.Cases, rep.Requests, rep.Targets, rep.Blobs, rep.Users, rep.Authorities, rep.Logins, rep.Sessions, rep.Jobs, rep.Statements, rep.Banks, rep.BankHashes,
 		time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash)
 	return nil
 }

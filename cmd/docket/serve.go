@@ -16,6 +16,7 @@ import (
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/account"
 	"github.com/docket-dev/docket/api"
+	"github.com/docket-dev/docket/hashbank"
 	"github.com/docket-dev/docket/jobs"
 	"github.com/docket-dev/docket/mailout"
 	"github.com/docket-dev/docket/ratelimit"
@@ -126,13 +127,22 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The hash banks, in memory: loaded now, brought up to date before each look-up.
+	matcher := hashbank.New(hashbank.Config{Store: store})
+	if err := matcher.Refresh(ctx); err != nil {
+		return err
+	}
+	if n := matcher.Len(); n > 0 {
+		log.Info("hash banks loaded", slog.Int("hashes", n))
+	}
 	runner := jobs.New(jobs.Config{Store: store, Logger: log, Batch: 64, Now: m.Now})
 	var refresh time.Duration
 	if cfg.DB != "" {
 		refresh = 5 * time.Second // other nodes may share the database
 	}
 	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log, MaxBatch: cfg.IntakeBatch,
-		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh, Paging: cfg.Pager != nil, Now: m.Now})
+		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh, Paging: cfg.Pager != nil, Now: m.Now,
+		Media: matcher})
 	if n, err := svc.LearnCorrections(ctx); err != nil {
 		return err
 	} else if n > 0 {
@@ -142,6 +152,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer svc.Stop()
 
 	runner.HandleBatch(workflow.JobTriage, svc.TriageJobs)
+	runner.Handle(workflow.JobMediaMatch, svc.MatchMediaJob)
 	runner.Every(workflow.JobClock, *clockEvery, func(ctx context.Context, _ *docket.Job) error {
 		_, err := svc.MarkClocks(ctx)
 		return err
