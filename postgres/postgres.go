@@ -65,6 +65,10 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*sqlstore.Store, e
 		db.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	if err := s.BuildTree(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
 	if err := s.RecordBaseline(ctx, time.Now()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)

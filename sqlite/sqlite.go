@@ -92,6 +92,10 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*sqlstore.Store, e
 		read.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	if err := store.BuildTree(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	if err := store.RecordBaseline(ctx, time.Now()); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
