@@ -41,7 +41,7 @@ func TestVerifyChecksTheTree(t *testing.T) {
 		want  string
 	}{
 		{"subtree changed", `UPDATE tree_nodes SET hash = ? WHERE level = 1 AND idx = 0`, []any{make([]byte, 32)}, "tree_nodes: the hash of subtree 0 at level 1"},
-		{"leaf changed", `UPDATE tree_nodes SET hash = ? WHERE level = 0 AND idx = 4`, []any{make([]byte, 32)}, "tree_nodes: the hash of subtree 4 at level 0"},
+		{"leaf stored forged", `INSERT INTO tree_nodes (level, idx, hash) VALUES (0, 4, ?)`, []any{make([]byte, 32)}, "tree_nodes: the hash of subtree 4 at level 0"},
 		{"subtree deleted", `DELETE FROM tree_nodes WHERE level = 2 AND idx = 1`, nil, "1 of the"},
 		{"subtree beyond the log", `INSERT INTO tree_nodes (level, idx, hash) VALUES (30, 0, ?)`, []any{make([]byte, 32)}, "beyond the"},
 		{"right edge changed", `UPDATE audit_head SET frontier = ?`, []any{make([]byte, 64)}, "audit_head"},

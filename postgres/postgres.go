@@ -31,6 +31,7 @@ func Dialect() *sqlstore.Dialect {
 		Numbered: true,
 		// pgx prepares and caches each statement on its connection.
 		CachesStatements: true,
+		Arrays:           true,
 		ForUpdate:        " FOR UPDATE",
 		SkipLocked:       " FOR UPDATE SKIP LOCKED",
 		Migrations:       sub,

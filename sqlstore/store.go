@@ -147,8 +147,8 @@ func (s *Store) Update(ctx context.Context, fn func(docket.Tx) error) error {
 		return err
 	}
 	if t.headSeq != startSeq {
-		if _, err := t.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ?, frontier = ? WHERE id = 1`, t.headSeq, t.headHash, t.tree.Bytes()); err != nil {
-			return fmt.Errorf("move audit head: %w", err)
+		if err := t.moveHead(ctx); err != nil {
+			return err
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -171,6 +171,9 @@ type tx struct {
 	// log what the transaction's events did to it (see tree.go).
 	tree *translog.Range
 	log  *logCommit
+	// nodes and headKey wait for moveHead when the engine takes arrays (Dialect.Arrays).
+	nodes   pendingNodes
+	headKey string
 }
 
 func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {

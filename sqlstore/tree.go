@@ -23,7 +23,8 @@ import (
 //
 // Each write transaction reads the tree's compact range with the chain's head (one row,
 // audit_head.frontier, already locked there), appends its events to it, buffers the subtrees
-// they complete (tree_nodes, two rows per event on average), signs one head for the whole
+// they complete above the leaves (tree_nodes, one row per event on average: a leaf's hash is
+// read from the event's own row when a proof needs it), signs one head for the whole
 // transaction when the store has a key (tree_heads), and writes the new compact range with
 // the new head. Nothing is read back: a commit costs no more round trips than before.
 
@@ -108,7 +109,21 @@ func (t *tx) appendLeaf(e *docket.Event) error {
 
 func (t *tx) addNode(id translog.NodeID, h translog.Hash) {
 	t.log.nodes[id] = h
-	t.buf.add(tabNodes, int64(id.Level), int64(id.Index), h[:])
+	switch {
+	case id.Level == 0:
+	case t.s.d.Arrays:
+		t.nodes.level = append(t.nodes.level, int64(id.Level))
+		t.nodes.idx = append(t.nodes.idx, int64(id.Index))
+		t.nodes.hash = append(t.nodes.hash, h[:])
+	default:
+		t.buf.add(tabNodes, int64(id.Level), int64(id.Index), h[:])
+	}
+}
+
+// pendingNodes are the subtrees a transaction completed, as arrays (Dialect.Arrays).
+type pendingNodes struct {
+	level, idx []int64
+	hash       [][]byte
 }
 
 // signTree signs the head of the tree as the transaction leaves it, when the store has a key,
@@ -120,7 +135,51 @@ func (t *tx) signTree() {
 	}
 	h := ts.signer.Sign(t.tree.Size(), t.tree.Root(), time.Now())
 	t.log.head = &h
-	t.buf.add(tabHeads, int64(h.TreeSize), h.RootHash[:], h.Timestamp, h.Signature, ts.key)
+	t.headKey = ts.key
+	if !t.s.d.Arrays {
+		t.buf.add(tabHeads, int64(h.TreeSize), h.RootHash[:], h.Timestamp, h.Signature, ts.key)
+	}
+}
+
+// moveHead records the chain's new head and the tree's new compact range. With
+// Dialect.Arrays the subtrees and the signed head are written by the same statement.
+func (t *tx) moveHead(ctx context.Context) error {
+	if !t.s.d.Arrays {
+		if _, err := t.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ?, frontier = ? WHERE id = 1`, t.headSeq, t.headHash, t.tree.Bytes()); err != nil {
+			return fmt.Errorf("move audit head: %w", err)
+		}
+		return nil
+	}
+	var size, signedAt int64
+	var root, sig []byte
+	if h := t.log.head; h != nil {
+		size, root, signedAt, sig = int64(h.TreeSize), h.RootHash[:], h.Timestamp, h.Signature
+	}
+	n := &t.nodes
+	_, err := t.exec(ctx, `WITH nodes AS (
+		INSERT INTO tree_nodes (level, idx, hash) SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bytea[])
+	), head AS (
+		INSERT INTO tree_heads (tree_size, root_hash, signed_at, signature, public_key) SELECT ?::bigint, ?::bytea, ?::bigint, ?::bytea, ?::text WHERE ?::bytea IS NOT NULL
+	) UPDATE audit_head SET seq = ?, hash = ?, frontier = ? WHERE id = 1`,
+		n.level, n.idx, n.hash, size, root, signedAt, sig, t.headKey, sig, t.headSeq, t.headHash, t.tree.Bytes())
+	if err != nil {
+		return fmt.Errorf("move audit head: %w", err)
+	}
+	t.nodes = pendingNodes{}
+	return nil
+}
+
+// writeNodes writes the subtrees kept as arrays (Dialect.Arrays) on their own.
+func (t *tx) writeNodes(ctx context.Context) error {
+	if !t.s.d.Arrays || len(t.nodes.level) == 0 {
+		return nil
+	}
+	n := &t.nodes
+	if _, err := t.exec(ctx, `INSERT INTO tree_nodes (level, idx, hash) SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bytea[])`, n.level, n.idx, n.hash); err != nil {
+		return fmt.Errorf("insert into tree_nodes: %w", err)
+	}
+	t.nodes = pendingNodes{}
+	return nil
 }
 
 // Event returns the event with sequence number seq.
@@ -215,20 +274,48 @@ func (s *Store) prove(ctx context.Context, p *translog.Plan) ([]translog.Hash, e
 	})
 }
 
-// treeNodes reads the stored hashes of the subtrees ids.
+// treeNodes reads the stored hashes of the subtrees ids: leaves from their events' hashes,
+// larger subtrees from tree_nodes, each in one query.
 func (s *Store) treeNodes(ctx context.Context, ids []translog.NodeID) (map[translog.NodeID]translog.Hash, error) {
-	var q strings.Builder
-	q.WriteString(`SELECT level, idx, hash FROM tree_nodes WHERE `)
-	args := make([]any, 0, 2*len(ids))
-	for i, id := range ids {
-		if i > 0 {
-			q.WriteString(` OR `)
-		}
-		q.WriteString(`(level = ? AND idx = ?)`)
-		args = append(args, int64(id.Level), int64(id.Index))
-	}
 	got := make(map[translog.NodeID]translog.Hash, len(ids))
-	err := s.scanAllArgs(ctx, "tree nodes", q.String(), args, func(rows *sql.Rows) error {
+	var nodes, leaves strings.Builder
+	var nodeArgs, leafArgs []any
+	for _, id := range ids {
+		if id.Level == 0 {
+			if len(leafArgs) > 0 {
+				leaves.WriteString(`, `)
+			}
+			leaves.WriteString(`?`)
+			leafArgs = append(leafArgs, int64(id.Index)+1)
+			continue
+		}
+		if len(nodeArgs) > 0 {
+			nodes.WriteString(` OR `)
+		}
+		nodes.WriteString(`(level = ? AND idx = ?)`)
+		nodeArgs = append(nodeArgs, int64(id.Level), int64(id.Index))
+	}
+	if len(leafArgs) > 0 {
+		err := s.scanAllArgs(ctx, "leaves", `SELECT seq, hash FROM events WHERE seq IN (`+leaves.String()+`)`, leafArgs, func(rows *sql.Rows) error {
+			var e docket.Event
+			if err := rows.Scan(&e.Seq, &e.Hash); err != nil {
+				return err
+			}
+			leaf, err := audit.Leaf(&e)
+			if err != nil {
+				return err
+			}
+			got[translog.NodeID{Level: 0, Index: uint64(e.Seq - 1)}] = leaf
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(nodeArgs) == 0 {
+		return got, nil
+	}
+	err := s.scanAllArgs(ctx, "tree nodes", `SELECT level, idx, hash FROM tree_nodes WHERE `+nodes.String(), nodeArgs, func(rows *sql.Rows) error {
 		var level, idx int64
 		var h []byte
 		if err := rows.Scan(&level, &idx, &h); err != nil {
@@ -322,6 +409,9 @@ func (s *Store) BuildTree(ctx context.Context) error {
 		if err := t.flush(ctx); err != nil {
 			return fmt.Errorf("build the Merkle tree: %w", err)
 		}
+		if err := t.writeNodes(ctx); err != nil {
+			return fmt.Errorf("build the Merkle tree: %w", err)
+		}
 		clear(t.log.nodes)
 		for _, r := range receipts {
 			if _, err := t.exec(ctx, `UPDATE requests SET seq = ? WHERE id = ?`, r.seq, r.request); err != nil {
@@ -362,7 +452,8 @@ func receiptOf(typ docket.EventType, data string) string {
 	return d.RequestID
 }
 
-// ScanTreeNodes calls fn for every stored subtree of the tree, in no particular order.
+// ScanTreeNodes calls fn for every subtree of the tree stored in tree_nodes (all but the
+// leaves, whose hashes are the events'), in no particular order.
 func (s *Store) ScanTreeNodes(ctx context.Context, fn func(id translog.NodeID, h []byte) error) error {
 	var level, idx int64
 	var h []byte

@@ -228,6 +228,9 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 		return nil, fmt.Errorf("prepare request: %w", err)
 	}
 	d.BodySHA256, d.TargetsDigest = stored.BodySHA256, stored.TargetsDigest
+	// The receipt event records the deadline the receipt gives: the case's once triaged
+	// (the event is written again below in the rare case the triage moves the clock).
+	d.Receipt = &docket.ReceiptFacts{Deadline: d.DeadlineAt}
 	opened := docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, d)
 	c := &docket.Case{}
 	if err := c.Apply(opened); err != nil {
@@ -243,9 +246,10 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 			p.job = &docket.Job{Kind: JobTriage, Payload: payload, RunAt: req.ReceivedAt, MaxAttempts: 10}
 		}
 	}
-	// The receipt event records the deadline the receipt gives: the case's once triaged.
-	d.Receipt = &docket.ReceiptFacts{Deadline: docket.OptTime(p.c.DeadlineAt)}
-	p.opened = docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, d)
+	if !p.c.DeadlineAt.Equal(d.DeadlineAt.OrZero()) {
+		d.Receipt = &docket.ReceiptFacts{Deadline: docket.OptTime(p.c.DeadlineAt)}
+		p.opened = docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, d)
+	}
 	return p, nil
 }
 
