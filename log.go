@@ -66,3 +66,23 @@ type LogCommit interface {
 	// the transaction.
 	Inclusion(seq int64) ([]translog.Hash, error)
 }
+
+// InclusionProof is a request's proof against a later tree (GET
+// /api/v1/requests/{id}/proof): its receipt event, the event's leaf index, its inclusion
+// proof in the tree of TreeSize events, and the signed head of that size when one was signed.
+type InclusionProof struct {
+	LeafIndex uint64                   `json:"leaf_index"`
+	TreeSize  uint64                   `json:"tree_size"`
+	Inclusion []translog.Hash          `json:"inclusion"`
+	Event     LogEvent                 `json:"event"`
+	TreeHead  *translog.SignedTreeHead `json:"tree_head,omitempty"`
+}
+
+// ConsistencyProof proves that the tree of To events extends the tree of From events (GET
+// /api/v1/log/consistency), with the signed head of size To when one was signed.
+type ConsistencyProof struct {
+	From        uint64                   `json:"from"`
+	To          uint64                   `json:"to"`
+	Consistency []translog.Hash          `json:"consistency"`
+	TreeHead    *translog.SignedTreeHead `json:"tree_head,omitempty"`
+}
