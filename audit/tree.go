@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/docket-dev/docket/translog"
 )
@@ -83,6 +86,30 @@ func (v *verifier) checkTree(ctx context.Context) error {
 		}
 	}
 
+	// Signatures are checked on every core: a head per commit makes them many.
+	type signed struct {
+		h   translog.SignedTreeHead
+		key string
+	}
+	work := make(chan signed, 256)
+	var bad atomic.Pointer[Problem]
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range work {
+				at := s.h.Time().Format(timeFormat)
+				pub, err := translog.ParseKeyLine(s.key)
+				if err == nil {
+					err = s.h.Verify(pub)
+				}
+				if err != nil {
+					bad.CompareAndSwap(nil, &Problem{Table: "tree_heads", What: fmt.Sprintf("the head of %d events signed at %s: %v", s.h.TreeSize, at, err)})
+				}
+			}
+		}()
+	}
 	keys := map[string]bool{}
 	err = v.src.ScanTreeHeads(ctx, func(h *translog.SignedTreeHead, key string) error {
 		v.rep.TreeHeads++
@@ -104,18 +131,17 @@ func (v *verifier) checkTree(ctx context.Context) error {
 		if got != h.RootHash {
 			return &Problem{Table: "tree_heads", What: fmt.Sprintf("the head of %d events signed at %s does not match the log: it says root %s, the first %d events give %s (an event was changed, removed or reordered after it was signed, or the head was forged)", h.TreeSize, at, h.RootHash, h.TreeSize, got)}
 		}
-		pub, err := translog.ParseKeyLine(key)
-		if err != nil {
-			return &Problem{Table: "tree_heads", What: fmt.Sprintf("the head of %d events signed at %s: its key: %v", h.TreeSize, at, err)}
-		}
-		if err := h.Verify(pub); err != nil {
-			return &Problem{Table: "tree_heads", What: fmt.Sprintf("the head of %d events signed at %s: %v", h.TreeSize, at, err)}
-		}
 		keys[key] = true
+		work <- signed{*h, key}
 		return nil
 	})
+	close(work)
+	wg.Wait()
 	if err != nil {
 		return wrap(err, "scan tree heads")
+	}
+	if p := bad.Load(); p != nil {
+		return p
 	}
 	for k := range keys {
 		v.rep.LogKeys = append(v.rep.LogKeys, k)
