@@ -25,7 +25,11 @@ type Hash [HashSize]byte
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 
 // MarshalText returns h in lower-case hex.
-func (h Hash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+func (h Hash) MarshalText() ([]byte, error) {
+	b := make([]byte, 2*HashSize)
+	hex.Encode(b, h[:])
+	return b, nil
+}
 
 // UnmarshalText reads 64 hex digits (either case).
 func (h *Hash) UnmarshalText(b []byte) error {

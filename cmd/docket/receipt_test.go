@@ -100,9 +100,9 @@ func TestReceiptVerifiedOffline(t *testing.T) {
 
 			// Altered, or another key: exit 1 naming what failed.
 			for _, tc := range []struct{ old, new, want string }{
-				{`"sha256": "`, `"sha256": "0`, "sha256"},
+				{`"sha256":"`, `"sha256":"0`, "sha256"},
 				{`"reference\":\"PV-1\"`, `"reference\":\"PV-2\"`, "log.event"},
-				{`"tree_size": `, `"tree_size": 1`, "log.tree_head"},
+				{`"tree_size":`, `"tree_size":1`, "log.tree_head"},
 			} {
 				if !strings.Contains(string(raw), tc.old) {
 					t.Fatalf("the receipt has no %s: %s", tc.old, raw)
