@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -115,8 +116,8 @@ func ParseKeyLine(text string) (ed25519.PublicKey, error) {
 // seedPrefix starts the line of a key file that holds the private key's seed.
 const seedPrefix = "ed25519-seed:"
 
-// LoadOrCreateKey reads the log's private key from file, creating it (mode 0600) when it does
-// not exist. Every node of a cluster must use the same file.
+// LoadOrCreateKey reads the log's private key from file, creating it (mode 0600, and its
+// folder, 0700) when it does not exist. Every node of a cluster must use the same file.
 func LoadOrCreateKey(file string) (*Signer, error) {
 	b, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -127,6 +128,9 @@ func LoadOrCreateKey(file string) (*Signer, error) {
 		s, err := NewSigner(seed)
 		if err != nil {
 			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			return nil, fmt.Errorf("write log key: %w", err)
 		}
 		text := "# docket log key: signs the heads of the event log's Merkle tree. Back it up; keep it secret.\n" +
 			"# public: " + KeyLine(s.Public()) + "\n" +

@@ -58,7 +58,7 @@ func TestSignedHead(t *testing.T) {
 // TestKeyFile: the key is created once, reads back, and its public line parses, alone or in
 // a file with comments.
 func TestKeyFile(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "log.key")
+	file := filepath.Join(t.TempDir(), "data", "log.key") // its folder is created too
 	a, err := LoadOrCreateKey(file)
 	if err != nil {
 		t.Fatal(err)

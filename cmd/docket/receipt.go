@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,9 +25,6 @@ func (m *Main) logKey(ctx context.Context, args []string) error {
 	}
 	cfg, err := resolve()
 	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(cfg.LogKey), 0o700); err != nil {
 		return err
 	}
 	k, err := translog.LoadOrCreateKey(cfg.LogKey)
