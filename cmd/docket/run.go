@@ -792,9 +792,9 @@ func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, ha
 		json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": true, "report": rep, "seconds": time.Since(start).Seconds()})
 		return nil
 	}
-	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs, %d statements, the Merkle tree (%d subtrees, %d signed heads) verified in %s; head %d:%s; tree root %s\n",
+	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs, %d statements verified in %s; head %d:%s; Merkle tree: %d subtrees and %d signed heads verified, root %s\n",
 		rep.Events, rep.Cases, rep.Requests, rep.Targets, rep.Blobs, rep.Users, rep.Authorities, rep.Logins, rep.Sessions, rep.Jobs, rep.Statements,
-		rep.TreeNodes, rep.TreeHeads, time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash, rep.TreeRoot)
+		time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash, rep.TreeNodes, rep.TreeHeads, rep.TreeRoot)
 	return nil
 }
 
