@@ -152,6 +152,9 @@ type CaseOpened struct {
 	// lack them.
 	BodySHA256    string `json:"body_sha256,omitempty"`
 	TargetsDigest string `json:"targets_digest,omitempty"`
+	// Receipt is what the receipt given for RequestID said beyond the request (set at intake
+	// by versions whose receipts carry proofs; not on a case split off another).
+	Receipt *ReceiptFacts `json:"receipt,omitempty"`
 }
 
 // Merged records, on the case that remains, that another case was merged into it: its
@@ -212,6 +215,8 @@ type RequestReceived struct {
 	// What the receipt fixes of the stored request besides its raw bytes (see
 	// StoredRequest); events written before it was recorded lack it.
 	StoredRequest
+	// Receipt is what the receipt given for the request said beyond it (see ReceiptFacts).
+	Receipt *ReceiptFacts `json:"receipt,omitempty"`
 }
 
 // StoredRequest is what a receipt event fixes of the stored request besides its raw bytes:
@@ -301,6 +306,8 @@ type RequesterReplied struct {
 	// Channel is the reply's channel (recorded with StoredRequest).
 	Channel string `json:"channel,omitempty"`
 	StoredRequest
+	// Receipt is what the receipt given for the reply said beyond it (see ReceiptFacts).
+	Receipt *ReceiptFacts `json:"receipt,omitempty"`
 }
 
 // Triaged is how a case is triaged, by triage (EventTriaged) or by a person correcting it

@@ -33,6 +33,10 @@ type Request struct {
 	// Keys are further related-case keys (kind "simhash" for the bands of its text's
 	// SimHash): stored with the targets, never shown.
 	Keys []Target `json:"-"`
+	// Seq is the sequence number of the event that recorded the request's receipt (its
+	// case_opened, request_received or requester_replied): the request's leaf in the event
+	// log's Merkle tree is Seq-1.
+	Seq int64 `json:"-"`
 
 	Body RequestBody `json:"body"`
 }
@@ -152,13 +156,16 @@ type Blob struct {
 	Data   []byte
 }
 
-// Receipt is what a requester gets back once its request is durably stored.
+// Receipt is what a requester gets back once its request is durably stored. Log, when the
+// platform signs its log's tree heads, proves every other field against the signed head
+// of the log after the request's commit (see ReceiptLog and audit.VerifyReceipt).
 type Receipt struct {
-	ID         string    `json:"id"`
-	CaseID     string    `json:"case_id"`
-	ReceivedAt time.Time `json:"received_at"`
-	Deadline   *Time     `json:"deadline"`
-	SHA256     string    `json:"sha256"`
+	ID         string      `json:"id"`
+	CaseID     string      `json:"case_id"`
+	ReceivedAt time.Time   `json:"received_at"`
+	Deadline   *Time       `json:"deadline"`
+	SHA256     string      `json:"sha256"`
+	Log        *ReceiptLog `json:"log,omitempty"`
 }
 
 // Time is a time that marshals to null when zero.

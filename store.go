@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/docket-dev/docket/translog"
 )
 
 // Store keeps requests, cases, their event log, authorities, users and background jobs.
@@ -55,6 +57,19 @@ type Store interface {
 	ScanRequests(ctx context.Context, fn func(*Request) error) error
 	// Head returns the last event's Seq and Hash, as the store records them apart from the log.
 	Head(ctx context.Context) (seq int64, hash string, err error)
+	// Event returns the event with sequence number seq.
+	Event(ctx context.Context, seq int64) (*Event, error)
+
+	// The event log as a Merkle tree (see LogCommit): leaf i is event i+1. LatestTreeHead
+	// returns the newest signed tree head and TreeHead the one of size leaves (ErrNotFound
+	// when none was signed). InclusionProof returns the inclusion proof of leaf index in the
+	// tree of size leaves, ConsistencyProof the consistency proof between the trees of size1
+	// and size2 leaves; each reads O(log n) stored subtrees, and a size beyond the log's is an
+	// EINVALID error.
+	LatestTreeHead(ctx context.Context) (*translog.SignedTreeHead, error)
+	TreeHead(ctx context.Context, size uint64) (*translog.SignedTreeHead, error)
+	InclusionProof(ctx context.Context, index, size uint64) ([]translog.Hash, error)
+	ConsistencyProof(ctx context.Context, size1, size2 uint64) ([]translog.Hash, error)
 
 	// ClaimJobs marks up to n due jobs as running for lease and returns them. On PostgreSQL
 	// several nodes may claim at once: each job goes to one of them.
@@ -115,8 +130,12 @@ type BankHashFilter struct {
 
 // Tx is one write transaction (see Store.Update).
 type Tx interface {
-	// Append seals e into the audit chain (sets Seq, PrevHash, Hash) and stores it.
+	// Append seals e into the audit chain (sets Seq, PrevHash, Hash) and stores it, and adds
+	// it to the event log's Merkle tree.
 	Append(ctx context.Context, e *Event) error
+	// Log returns what the transaction makes of the event log's Merkle tree: once Update has
+	// returned nil, the head it signed and proofs of its events against that head.
+	Log() LogCommit
 	InsertRequest(ctx context.Context, r *Request) error
 	InsertBlob(ctx context.Context, b *Blob) error
 	// DeleteBlob deletes stored bytes that are no longer kept (a released hold's snapshot).

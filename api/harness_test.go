@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/api"
+	"github.com/docket-dev/docket/sqlstore"
 	"github.com/docket-dev/docket/storetest"
+	"github.com/docket-dev/docket/translog"
 	"github.com/docket-dev/docket/workflow"
 )
 
@@ -39,12 +42,19 @@ type harness struct {
 	clock  *clock
 	tokens map[string]string // authority, other, agent, reviewer, admin, auditor
 	ids    map[string]string
+	logKey ed25519.PublicKey // of the store's signed tree heads
 }
 
 func setup(t *testing.T, engine string) *harness {
 	t.Helper()
 	ctx := context.Background()
 	store := storetest.Open(t, engine)
+	// As docket serve does: every commit signs the head of the log's Merkle tree.
+	logKey, err := translog.NewSigner([]byte("the API tests' log key: 32 bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.(*sqlstore.Store).SetSigner(logKey)
 	clk := &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := workflow.New(workflow.Config{Store: store, Logger: log, Now: clk.Now})
@@ -69,7 +79,9 @@ func setup(t *testing.T, engine string) *harness {
 		}
 		h.tokens[string(role)], h.ids[string(role)] = tok, u.ID
 	}
-	h.srv = httptest.NewServer(api.New(api.Config{Service: svc, Store: store, Logger: log, NoticeBurst: 3, NoticesPerMinute: 1, MaxBody: 1 << 20, MetricsToken: "metrics-token"}))
+	h.logKey = logKey.Public()
+	h.srv = httptest.NewServer(api.New(api.Config{Service: svc, Store: store, Logger: log, NoticeBurst: 3, NoticesPerMinute: 1, MaxBody: 1 << 20, MetricsToken: "metrics-token",
+		LogKey: h.logKey}))
 	t.Cleanup(h.srv.Close)
 	return h
 }

@@ -5,6 +5,7 @@ package api
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/subtle"
 	_ "embed"
@@ -54,6 +55,9 @@ type Config struct {
 	// bearer token; without it /metrics is only on the handler Metrics returns, for a
 	// listener of its own.
 	MetricsToken string
+	// LogKey is the public key of the log's signed tree heads, served at /api/v1/log/key
+	// (nil: the store signs no heads, and that endpoint answers 404).
+	LogKey ed25519.PublicKey
 }
 
 // Server is the HTTP API.
@@ -69,6 +73,7 @@ type Server struct {
 	metrics    *metrics
 	proxies    *ratelimit.Proxies
 	keeper     *evidence.Keeper
+	logKey     ed25519.PublicKey
 	mux        *http.ServeMux
 	// metricsHandler serves the Prometheus metrics (with the token check when one is set).
 	metricsHandler http.Handler
@@ -112,6 +117,7 @@ func New(cfg Config) *Server {
 		notices: cfg.Notices,
 		proxies: cfg.Proxies,
 		keeper:  cfg.Keeper,
+		logKey:  cfg.LogKey,
 		mux:     http.NewServeMux(),
 	}
 	if s.notices == nil {
@@ -166,6 +172,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/requests", authorityOnly, s.listOwnRequests},
 		{"GET", "/api/v1/requests/{id}", authorityOrStaff, s.getRequest},
 		{"GET", "/api/v1/requests/{id}/raw", authorityOrStaff, s.getRequestRaw},
+		{"GET", "/api/v1/requests/{id}/proof", authorityOrStaff, s.requestProof},
 		{"POST", "/api/v1/requests/{id}/replies", authorityOnly, s.createReply},
 		{"GET", "/api/v1/requests/{id}/packages", authorityOnly, s.listPackages},
 		{"GET", "/api/v1/packages/{case}/{blob}", authorityOnly, s.downloadPackage},
@@ -176,6 +183,9 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/attachments/{sha256}", staff, s.getAttachment},
 		{"GET", "/api/v1/stats", staff, s.stats},
 		{"GET", "/api/v1/audit/head", staff, s.auditHead},
+		{"GET", "/api/v1/log/key", public, s.logKeyLine},
+		{"GET", "/api/v1/log/head", public, s.logHead},
+		{"GET", "/api/v1/log/consistency", public, s.logConsistency},
 		{"POST", "/api/v1/authorities", admin, s.createAuthority},
 		{"POST", "/api/v1/users", admin, s.createUser},
 	}

@@ -48,6 +48,7 @@ func build(t *testing.T, s docket.Store) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{s: s, agent: "agent@x.org"}
+	s.(*sqlstore.Store).SetSigner(logKey(t))
 	svc := workflow.New(workflow.Config{Store: s, Logger: quiet()})
 	svc.Start(ctx)
 	defer svc.Stop()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/translog"
 )
 
 // Report is what Verify checked.
@@ -35,6 +36,12 @@ type Report struct {
 	BankHashes  int    `json:"bank_hashes"`
 	HeadSeq     int64  `json:"head_seq"`
 	HeadHash    string `json:"head_hash"`
+	// The event log's Merkle tree: the subtrees stored, the signed heads checked, and the
+	// public keys that signed them.
+	TreeNodes int64    `json:"tree_nodes"`
+	TreeHeads int      `json:"tree_heads"`
+	TreeRoot  string   `json:"tree_root"`
+	LogKeys   []string `json:"log_keys,omitempty"`
 }
 
 // Problem is the first inconsistency Verify found. Seq names the bad event when there is one;
@@ -81,6 +88,12 @@ type Source interface {
 	ScanJobs(ctx context.Context, fn func(j *docket.Job) error) error
 	// CaseCounts gives the counts of cases by state the database keeps for the figures.
 	CaseCounts(ctx context.Context) (map[string]int64, error)
+	// ScanTreeNodes gives every stored subtree of the event log's Merkle tree, ScanTreeHeads
+	// every signed tree head with the public key stored with it; Frontier is the compact
+	// range stored with the head.
+	ScanTreeNodes(ctx context.Context, fn func(id translog.NodeID, hash []byte) error) error
+	ScanTreeHeads(ctx context.Context, fn func(h *translog.SignedTreeHead, key string) error) error
+	Frontier(ctx context.Context) ([]byte, error)
 }
 
 // RequestRow is a request's row as stored: Body is the stored encoding of its normalised
@@ -89,6 +102,8 @@ type RequestRow struct {
 	ID, CaseID, Channel, AuthorityID, SHA256 string
 	ReceivedAt                               int64
 	Raw, Body                                []byte
+	// Seq is the receipt event the row names (docket.Request.Seq).
+	Seq int64
 }
 
 // Verify checks everything the store holds and returns the first Problem found, or another
@@ -108,7 +123,7 @@ func Verify(ctx context.Context, s docket.Store, expectSeq int64, expectHash str
 	}
 	v := &verifier{src: src, rep: &Report{}}
 	steps := []func(context.Context) error{v.scanJobs, func(ctx context.Context) error { return v.chain(ctx, expectSeq, expectHash) },
-		v.checkCases, v.checkRequests, v.checkTargets, v.checkBlobs, v.checkCredentials, v.checkJobs, v.checkStatements, v.checkBanks}
+		v.checkTree, v.checkCases, v.checkRequests, v.checkTargets, v.checkBlobs, v.checkCredentials, v.checkJobs, v.checkStatements, v.checkBanks}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return v.rep, err
@@ -134,6 +149,8 @@ type verifier struct {
 	// statements are the statements of reasons the chain queued for the Transparency
 	// Database, by puid, with where each stands.
 	statements map[string]*queuedStatement
+	// leaves are the leaf hashes of the event log's Merkle tree, event by event.
+	leaves []translog.Hash
 }
 
 // queuedStatement is what the chain says of one statement of reasons.
@@ -219,6 +236,11 @@ func (v *verifier) chain(ctx context.Context, expectSeq int64, expectHash string
 		if expectSeq == e.Seq && expectHash != e.Hash {
 			return fail(&Problem{Seq: e.Seq, CaseID: e.CaseID, What: "its hash differs from the head recorded earlier"})
 		}
+		leaf, err := Leaf(e)
+		if err != nil {
+			return fail(&Problem{Seq: e.Seq, CaseID: e.CaseID, What: err.Error()})
+		}
+		v.leaves = append(v.leaves, leaf)
 		prevSeq, prevHash = e.Seq, e.Hash
 		v.rep.Events++
 		for _, j := range v.jobEvents[e.Seq] {
@@ -391,6 +413,8 @@ func (v *verifier) checkRequests(ctx context.Context) error {
 			return fail("its authority is %q but its receipt event recorded %q", r.AuthorityID, f.authorityID)
 		case f.knownSender && f.receivedAt != r.ReceivedAt:
 			return fail("its time of receipt is %s but its receipt event recorded %s", docket.FromMicros(r.ReceivedAt).Format(time.RFC3339Nano), docket.FromMicros(f.receivedAt).Format(time.RFC3339Nano))
+		case r.Seq != f.seq:
+			return fail("it names event %d as its receipt (its leaf in the log's Merkle tree) but its receipt is event %d", r.Seq, f.seq)
 		}
 		if f.body != "" {
 			sum := sha256.Sum256(r.Body)
@@ -794,6 +818,7 @@ type requestFacts struct {
 	targetsDigest string // "" when not recorded
 	targets       docket.TargetSum
 	seen          bool
+	seq           int64 // the receipt event
 }
 
 // replay applies events to the cases they belong to and collects what each receipt event
@@ -849,6 +874,7 @@ func (rp *replay) receive(e *docket.Event, id string, f *requestFacts) {
 		rp.problem = &Problem{Seq: e.Seq, CaseID: e.CaseID, What: fmt.Sprintf("it receives request %s a second time", id)}
 		return
 	}
+	f.seq = e.Seq
 	rp.requests[id] = f
 }
 

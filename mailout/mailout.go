@@ -12,13 +12,16 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
+	"mime/multipart"
 	"net"
+	"net/textproto"
 	"os"
 	"strings"
 	"time"
@@ -137,6 +140,7 @@ func (m *Mailer) Receipt(ctx context.Context, j *docket.Job) error {
 		deadline = c.DeadlineAt.UTC().Format(time.RFC3339)
 	}
 	subject := fmt.Sprintf("Received: %s [docket:%s]", orDefault(req.Body.Email.Subject, "your message"), c.ID)
+	proof, line := m.proof(ctx, req)
 	text := fmt.Sprintf(`Your message was received and recorded.
 
 Case:         %s
@@ -144,26 +148,27 @@ Request:      %s
 Received at:  %s
 Deadline:     %s
 SHA-256:      %s (of your message exactly as received)
-
+%s
 Reply to this message, or keep [docket:%s] in the subject, to add to this case.
 This receipt is automatic; it does not mean that the request has been examined.
-`, c.ID, req.ID, req.ReceivedAt.UTC().Format(time.RFC3339Nano), deadline, req.SHA256, c.ID)
-	msg, id := m.compose(c.ID, fmt.Sprintf("r%d", j.ID), to, subject, text, req.Body.Email.MessageID, req.Body.Email.References)
+`, c.ID, req.ID, req.ReceivedAt.UTC().Format(time.RFC3339Nano), deadline, req.SHA256, line, c.ID)
+	msg, id := m.compose(c.ID, fmt.Sprintf("r%d", j.ID), to, subject, text, req.Body.Email.MessageID, req.Body.Email.References, proof)
 	return m.deliver(ctx, j, c.ID, "receipt", to, id, msg,
 		workflow.Entry{Type: docket.EventAcknowledged, Data: docket.Acknowledged{Rule: "mail receipt"}})
 }
 
 // noticeReceipt confirms a public notice to the address its notifier gave (DSA art. 16(4)).
 func (m *Mailer) noticeReceipt(ctx context.Context, j *docket.Job, req *docket.Request, c *docket.Case, to string) error {
+	proof, line := m.proof(ctx, req)
 	text := fmt.Sprintf(`Your notice was received and recorded. We will examine it and tell you what we decide.
 
 Case:         %s
 Received at:  %s
 SHA-256:      %s (of your notice exactly as received)
-
+%s
 This receipt is automatic; it does not mean that the notice has been examined.
-`, c.ID, req.ReceivedAt.UTC().Format(time.RFC3339Nano), req.SHA256)
-	msg, id := m.compose(c.ID, fmt.Sprintf("r%d", j.ID), to, fmt.Sprintf("Your notice was received [docket:%s]", c.ID), text, "", nil)
+`, c.ID, req.ReceivedAt.UTC().Format(time.RFC3339Nano), req.SHA256, line)
+	msg, id := m.compose(c.ID, fmt.Sprintf("r%d", j.ID), to, fmt.Sprintf("Your notice was received [docket:%s]", c.ID), text, "", nil, proof)
 	return m.deliver(ctx, j, c.ID, "receipt", to, id, msg,
 		workflow.Entry{Type: docket.EventAcknowledged, Data: docket.Acknowledged{Rule: "notice receipt"}})
 }
@@ -197,7 +202,7 @@ func (m *Mailer) Answer(ctx context.Context, j *docket.Job) error {
 	em := first.Body.Email
 	to := em.From
 	subject := "Re: " + strings.TrimPrefix(orDefault(em.Subject, "your request"), "Re: ") + " [docket:" + p.CaseID + "]"
-	msg, id := m.compose(p.CaseID, fmt.Sprint(p.Seq), to, subject, answer.Text+"\n", em.MessageID, em.References)
+	msg, id := m.compose(p.CaseID, fmt.Sprint(p.Seq), to, subject, answer.Text+"\n", em.MessageID, em.References, nil)
 	return m.deliver(ctx, j, p.CaseID, "answer", to, id, msg)
 }
 
@@ -210,7 +215,42 @@ func (m *Mailer) log() *slog.Logger {
 
 // compose builds a plain-text UTF-8 message threaded to the requester's mail, with a
 // Message-ID that names the case (<docket.CASE.PART@domain>), so that a reply finds it.
-func (m *Mailer) compose(caseID, part, to, subject, text, inReplyTo string, refs []string) ([]byte, string) {
+// attachment is a file sent with a message.
+type attachment struct {
+	name, contentType string
+	data              []byte
+}
+
+// proof returns the receipt of req as the API gives it — proven against the latest signed
+// head of the log — as an attachment, and the lines of the mail's text that say so; nothing
+// when the log holds no proof of it (a head not signed yet, or a request received before
+// receipts carried proofs).
+func (m *Mailer) proof(ctx context.Context, req *docket.Request) (*attachment, string) {
+	if req.Seq < 1 {
+		return nil, ""
+	}
+	l, facts, err := m.Service.ReceiptLog(ctx, req.Seq, 0)
+	if err != nil {
+		m.log().WarnContext(ctx, "receipt mailed without its proof", slog.String("request", req.ID), slog.Any("err", err))
+		return nil, ""
+	}
+	if l == nil {
+		return nil, ""
+	}
+	r := docket.Receipt{ID: req.ID, CaseID: l.Event.CaseID, ReceivedAt: req.ReceivedAt, Deadline: facts.Deadline, SHA256: req.SHA256, Log: l}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, ""
+	}
+	name := "receipt-" + req.ID + ".json"
+	line := fmt.Sprintf(`Log entry:    %d of the log of %d events signed at %s
+              (%s, attached, proves this receipt: check it offline with the
+              platform's public log key and docket receipt verify)
+`, l.LeafIndex, l.TreeHead.TreeSize, l.TreeHead.Time().Format(time.RFC3339Nano), name)
+	return &attachment{name: name, contentType: "application/json", data: append(js, '\n')}, line
+}
+
+func (m *Mailer) compose(caseID, part, to, subject, text, inReplyTo string, refs []string, attach *attachment) ([]byte, string) {
 	domain := orDefault(m.Relay.Domain, "docket.invalid")
 	id := fmt.Sprintf("docket.%s.%s@%s", caseID, part, domain)
 	var b bytes.Buffer
@@ -236,10 +276,28 @@ func (m *Mailer) compose(caseID, part, to, subject, text, inReplyTo string, refs
 	}
 	h("Auto-Submitted", "auto-generated")
 	h("MIME-Version", "1.0")
-	h("Content-Type", "text/plain; charset=utf-8")
-	h("Content-Transfer-Encoding", "8bit")
+	body := strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n")
+	if attach == nil {
+		h("Content-Type", "text/plain; charset=utf-8")
+		h("Content-Transfer-Encoding", "8bit")
+		b.WriteString("\r\n")
+		b.WriteString(body)
+		return b.Bytes(), id
+	}
+	mw := multipart.NewWriter(&b)
+	h("Content-Type", `multipart/mixed; boundary="`+mw.Boundary()+`"`)
 	b.WriteString("\r\n")
-	b.WriteString(strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n"))
+	pw, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Transfer-Encoding": {"8bit"}})
+	pw.Write([]byte(body))
+	pw, _ = mw.CreatePart(textproto.MIMEHeader{"Content-Type": {attach.contentType}, "Content-Transfer-Encoding": {"base64"},
+		"Content-Disposition": {mime.FormatMediaType("attachment", map[string]string{"filename": attach.name})}})
+	enc := base64.StdEncoding.EncodeToString(attach.data)
+	for len(enc) > 76 {
+		pw.Write([]byte(enc[:76] + "\r\n"))
+		enc = enc[76:]
+	}
+	pw.Write([]byte(enc + "\r\n"))
+	mw.Close()
 	return b.Bytes(), id
 }
 
@@ -277,7 +335,7 @@ func (m *Mailer) Mail(ctx context.Context, caseID, part, to, subject, text strin
 	if _, err := CheckAddress(to); err != nil {
 		return "", "", err
 	}
-	msg, id := m.compose(caseID, part, to, subject, text, "", nil)
+	msg, id := m.compose(caseID, part, to, subject, text, "", nil, nil)
 	msg, err = m.signAndSend(ctx, part, to, msg)
 	if err != nil {
 		return "", "", err

@@ -31,6 +31,7 @@ func Dialect() *sqlstore.Dialect {
 		Numbered: true,
 		// pgx prepares and caches each statement on its connection.
 		CachesStatements: true,
+		Arrays:           true,
 		ForUpdate:        " FOR UPDATE",
 		SkipLocked:       " FOR UPDATE SKIP LOCKED",
 		Migrations:       sub,
@@ -63,6 +64,10 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*sqlstore.Store, e
 	s, err := sqlstore.New(ctx, db, db, d)
 	if err != nil {
 		db.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := s.BuildTree(ctx); err != nil {
+		s.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	if err := s.RecordBaseline(ctx, time.Now()); err != nil {

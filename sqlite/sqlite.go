@@ -92,6 +92,10 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*sqlstore.Store, e
 		read.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	if err := store.BuildTree(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	if err := store.RecordBaseline(ctx, time.Now()); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -193,8 +197,8 @@ func ftsQuery(q string) string {
 // Backup writes a consistent copy of the database in data folder dir to dest, a folder
 // that must not hold a database yet, while docket may be serving: VACUUM INTO reads one
 // snapshot (one read transaction in WAL mode) and writes a compact, self-contained file.
-// The files beside the database that docket needs to read what it sealed (the evidence key)
-// are copied too. The copy opens as a data folder: docket serve --data dest.
+// The files beside the database that docket needs to read what it sealed and to go on
+// signing its log (the evidence key, the log key) are copied too. The copy opens as a data folder: docket serve --data dest.
 func Backup(ctx context.Context, dir, dest string) error {
 	src := filepath.Join(dir, FileName)
 	if _, err := os.Stat(src); err != nil {
@@ -218,7 +222,7 @@ func Backup(ctx context.Context, dir, dest string) error {
 		os.Remove(out)
 		return fmt.Errorf("backup: copy %s to %s: %w", src, out, err)
 	}
-	for _, name := range []string{"evidence.key"} {
+	for _, name := range []string{"evidence.key", "log.key"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if errors.Is(err, os.ErrNotExist) {
 			continue

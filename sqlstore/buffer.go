@@ -23,12 +23,16 @@ type insertTable struct {
 
 var bufferedTables = []insertTable{
 	{name: "cases", cols: "state, pending, regime, queue, priority, emergency, authority_id, assignee_id, reference, received_at, deadline_at, due_soon_at, paused_at, due_soon_marked, overdue_marked, updated_at, doc, country, acknowledged_at, answered_at, id", ncol: 21},
-	{name: "requests", cols: "id, case_id, channel, authority_id, received_at, sha256, content_type, idempotency_key, raw, body", ncol: 10},
+	{name: "requests", cols: "id, case_id, channel, authority_id, received_at, sha256, content_type, idempotency_key, raw, body, seq", ncol: 11},
 	{name: "targets", cols: "case_id, request_id, kind, value", ncol: 4},
 	{name: "blobs", cols: "sha256, size, data", ncol: 3, suffix: " ON CONFLICT (sha256) DO NOTHING"},
 	{name: "events", cols: "seq, case_id, type, actor, at, data, prev_hash, hash", ncol: 8},
 	{name: "request_search", cols: "request_id, body", ncol: 2},
 	{name: "jobs", cols: "kind, payload, unique_key, state, run_at, attempts, max_attempts, locked_until, last_error, created_at", ncol: 10, suffix: " ON CONFLICT (unique_key) DO NOTHING"},
+	// The event log's Merkle tree: the subtrees each appended event completes, and the
+	// transaction's signed head (see tx.Append and Store.Update).
+	{name: "tree_nodes", cols: "level, idx, hash", ncol: 3},
+	{name: "tree_heads", cols: "tree_size, root_hash, signed_at, signature, public_key", ncol: 5},
 }
 
 // chunkSizes are the row counts of the multi-row INSERTs: a batch of n rows is written as
@@ -84,6 +88,8 @@ const (
 	tabEvents
 	tabSearch
 	tabJobs
+	tabNodes
+	tabHeads
 )
 
 // flush writes everything buffered.

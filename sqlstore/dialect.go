@@ -31,6 +31,11 @@ type Dialect struct {
 	SearchArg func(q string) string
 	// IsUniqueViolation reports whether err is a unique-constraint violation.
 	IsUniqueViolation func(error) bool
+	// Arrays says the engine takes arrays as parameters and data-modifying WITH clauses
+	// (PostgreSQL): a transaction's tree subtrees and signed head then ride in the one
+	// statement that moves the chain's head, instead of two statements more, each a round
+	// trip (see tx.moveHead).
+	Arrays bool
 }
 
 // Rebind rewrites ? placeholders for the dialect. Our SQL holds no ? inside literals.

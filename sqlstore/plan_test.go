@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -192,6 +193,25 @@ func runHotPaths(ctx context.Context, t *testing.T, store docket.Store) {
 	}
 	if _, err := store.CaseEvents(ctx, cs[0].ID); err != nil {
 		t.Fatal(err)
+	}
+	// The log's proofs: a request's inclusion proof, a consistency proof, the heads.
+	seq, _, err := store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.InclusionProof(ctx, 17, uint64(seq)); err != nil {
+		t.Fatalf("inclusion proof: %v", err)
+	}
+	if _, err := store.ConsistencyProof(ctx, 101, uint64(seq)); err != nil {
+		t.Fatalf("consistency proof: %v", err)
+	}
+	if _, err := store.Event(ctx, 18); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{func() error { _, err := store.LatestTreeHead(ctx); return err }(), func() error { _, err := store.TreeHead(ctx, 101); return err }()} {
+		if err != nil && !errors.Is(err, docket.ErrNotFound) {
+			t.Fatal(err)
+		}
 	}
 }
 

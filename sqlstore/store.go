@@ -13,6 +13,7 @@ import (
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/audit"
+	"github.com/docket-dev/docket/translog"
 )
 
 // Store implements docket.Store. Writes go through one pool (on SQLite a single connection),
@@ -29,6 +30,8 @@ type Store struct {
 	trace atomic.Pointer[func(query string)]
 	// snap, when set, is the read-only transaction every read goes through (see Snapshot).
 	snap *sql.Tx
+	// signer, when set, signs the tree head of every write transaction (see SetSigner).
+	signer atomic.Pointer[treeSigner]
 }
 
 var _ docket.Store = (*Store)(nil)
@@ -117,6 +120,8 @@ func (s *Store) rebind(q string) string {
 func (s *Store) DB() *sql.DB { return s.write }
 
 // Update runs fn in a write transaction that holds the audit head for its whole length.
+// When fn appended events, the transaction also moves the Merkle tree's compact range with
+// the head and, when the store has a signer, signs one tree head for all of them.
 func (s *Store) Update(ctx context.Context, fn func(docket.Tx) error) error {
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -124,24 +129,32 @@ func (s *Store) Update(ctx context.Context, fn func(docket.Tx) error) error {
 	}
 	defer sqlTx.Rollback()
 	t := &tx{s: s, tx: sqlTx, stmts: map[string]*sql.Stmt{}}
-	if err := t.queryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+s.d.ForUpdate).Scan(&t.headSeq, &t.headHash); err != nil {
+	var frontier []byte
+	if err := t.queryRow(ctx, `SELECT seq, hash, frontier FROM audit_head WHERE id = 1`+s.d.ForUpdate).Scan(&t.headSeq, &t.headHash, &frontier); err != nil {
 		return fmt.Errorf("lock audit head: %w", err)
+	}
+	if err := t.openTree(frontier); err != nil {
+		return err
 	}
 	startSeq := t.headSeq
 	if err := fn(t); err != nil {
 		return err
 	}
+	if t.headSeq != startSeq {
+		t.signTree()
+	}
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
 	if t.headSeq != startSeq {
-		if _, err := t.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, t.headSeq, t.headHash); err != nil {
-			return fmt.Errorf("move audit head: %w", err)
+		if err := t.moveHead(ctx); err != nil {
+			return err
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	t.log.committed = true
 	return nil
 }
 
@@ -154,6 +167,13 @@ type tx struct {
 	// receipts prepares each statement once.
 	stmts map[string]*sql.Stmt
 	buf   buffers
+	// tree is the event log's Merkle tree as the transaction leaves it (its compact range);
+	// log what the transaction's events did to it (see tree.go).
+	tree *translog.Range
+	log  *logCommit
+	// nodes and headKey wait for moveHead when the engine takes arrays (Dialect.Arrays).
+	nodes   pendingNodes
+	headKey string
 }
 
 func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -202,6 +222,9 @@ func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 
 func (t *tx) Append(ctx context.Context, e *docket.Event) error {
 	audit.Seal(t.headSeq, t.headHash, e)
+	if err := t.appendLeaf(e); err != nil {
+		return err
+	}
 	t.buf.add(tabEvents, e.Seq, e.CaseID, string(e.Type), string(e.Actor), docket.Micros(e.At), string(e.Data), e.PrevHash, e.Hash)
 	t.headSeq, t.headHash = e.Seq, e.Hash
 	return nil
@@ -234,7 +257,7 @@ func (t *tx) InsertRequest(ctx context.Context, r *docket.Request) error {
 	for _, k := range r.Keys {
 		t.buf.related[relatedTarget(r.AuthorityID, k)] = r.CaseID
 	}
-	t.buf.add(tabRequests, r.ID, r.CaseID, r.Channel, r.AuthorityID, docket.Micros(r.ReceivedAt), r.SHA256, r.ContentType, r.IdempotencyKey, r.Raw, string(body))
+	t.buf.add(tabRequests, r.ID, r.CaseID, r.Channel, r.AuthorityID, docket.Micros(r.ReceivedAt), r.SHA256, r.ContentType, r.IdempotencyKey, r.Raw, string(body), r.Seq)
 	for _, tg := range r.Body.Targets {
 		t.buf.add(tabTargets, r.CaseID, r.ID, tg.Kind, tg.Value)
 	}
@@ -265,13 +288,13 @@ func (t *tx) InsertBlob(ctx context.Context, b *docket.Blob) error {
 	return nil
 }
 
-const requestCols = `id, case_id, channel, authority_id, received_at, sha256, content_type, raw, body`
+const requestCols = `id, case_id, channel, authority_id, received_at, sha256, content_type, raw, body, seq`
 
 func scanRequest(r rowScanner) (*docket.Request, error) {
 	var req docket.Request
 	var received int64
 	var body string
-	if err := r.Scan(&req.ID, &req.CaseID, &req.Channel, &req.AuthorityID, &received, &req.SHA256, &req.ContentType, &req.Raw, &body); err != nil {
+	if err := r.Scan(&req.ID, &req.CaseID, &req.Channel, &req.AuthorityID, &received, &req.SHA256, &req.ContentType, &req.Raw, &body, &req.Seq); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, docket.ErrNotFound
 		}

@@ -70,8 +70,8 @@ func (s *Store) ScanCaseRows(ctx context.Context, fn func(id string, doc []byte,
 // next row.
 func (s *Store) ScanRequestRows(ctx context.Context, fn func(r *audit.RequestRow) error) error {
 	var r audit.RequestRow
-	return s.scanAll(ctx, "requests", `SELECT id, case_id, channel, authority_id, received_at, sha256, raw, body FROM requests`, func(rows *sql.Rows) error {
-		if err := rows.Scan(&r.ID, &r.CaseID, &r.Channel, &r.AuthorityID, &r.ReceivedAt, &r.SHA256, &r.Raw, &r.Body); err != nil {
+	return s.scanAll(ctx, "requests", `SELECT id, case_id, channel, authority_id, received_at, sha256, raw, body, seq FROM requests`, func(rows *sql.Rows) error {
+		if err := rows.Scan(&r.ID, &r.CaseID, &r.Channel, &r.AuthorityID, &r.ReceivedAt, &r.SHA256, &r.Raw, &r.Body, &r.Seq); err != nil {
 			return fmt.Errorf("scan requests: %w", err)
 		}
 		return fn(&r)
@@ -297,7 +297,7 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list migrations: %w", err)
 	}
-	want := map[int]string{baselineVersion: baselineName}
+	want := map[int]string{baselineVersion: baselineName, treeVersion: treeName}
 	for _, e := range entries {
 		num, _, _ := strings.Cut(e.Name(), "_")
 		if v, err := strconv.Atoi(num); err == nil {

@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) docket.Store) {
 		{"StatementsClaimedOnce", testStatementsClaimedOnce},
 		{"Banks", testBanks},
 		{"ConcurrentWritersKeepChain", testConcurrentWriters},
+		{"MerkleTree", testMerkleTree},
+		{"MerkleTreeUnsigned", testTreeUnsigned},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +104,9 @@ func openCase(ctx context.Context, tx docket.Tx, sp caseSpec) (*docket.Case, *do
 		}
 		if err := c.Apply(e); err != nil {
 			return nil, nil, err
+		}
+		if e.Type == docket.EventCaseOpened {
+			req.Seq = e.Seq // its receipt event
 		}
 	}
 	if err := tx.InsertCase(ctx, c); err != nil {

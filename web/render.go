@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -147,7 +149,16 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"left":      timeLeft,
+	"left": timeLeft,
+	// receiptURL is a receipt as the API gives it, as a data: link to download: the file
+	// docket receipt verify checks.
+	"receiptURL": func(r *docket.Receipt) template.URL {
+		js, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return ""
+		}
+		return template.URL("data:application/json;base64," + base64.StdEncoding.EncodeToString(append(js, '\n')))
+	},
 	"clock":     clockClass,
 	"short":     func(id string) string { return shortID(id) },
 	"pct":       func(f float64) string { return fmt.Sprintf("%.0f %%", f*100) },

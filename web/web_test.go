@@ -17,6 +17,7 @@ import (
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/account"
+	"github.com/docket-dev/docket/sqlstore"
 	"github.com/docket-dev/docket/storetest"
 	"github.com/docket-dev/docket/workflow"
 )
@@ -56,6 +57,8 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	ctx := context.Background()
 	store := storetest.Open(t, "sqlite")
+	// As docket serve does: every commit signs the head of the log's Merkle tree.
+	store.(*sqlstore.Store).SetSigner(testLogKey(t))
 	clk := &clock{t: time.Now().UTC()}
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))

@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/docket-dev/docket"
+	"github.com/docket-dev/docket/sqlstore"
 	"github.com/docket-dev/docket/storetest"
+	"github.com/docket-dev/docket/translog"
 	"github.com/docket-dev/docket/workflow"
 )
 
@@ -20,6 +22,13 @@ func BenchmarkSubmit(b *testing.B) {
 	for _, engine := range storetest.Engines {
 		b.Run(engine, func(b *testing.B) {
 			f := &fixture{store: storetest.Open(b, engine), users: map[docket.Role]*docket.User{}}
+			// As docket serve does: every commit signs the head of the log's Merkle tree, and
+			// every receipt carries its proof.
+			key, err := translog.NewSigner(make([]byte, 32))
+			if err != nil {
+				b.Fatal(err)
+			}
+			f.store.(*sqlstore.Store).SetSigner(key)
 			f.svc = workflow.New(workflow.Config{Store: f.store})
 			f.svc.Start(context.Background())
 			defer f.svc.Stop()
@@ -41,11 +50,15 @@ func BenchmarkSubmit(b *testing.B) {
 							return
 						}
 						// Each request about its own matter, as most are (see the related-requests tests).
-						_, err := f.svc.Submit(context.Background(), &workflow.Submission{Channel: docket.ChannelAPI, Authority: a, Raw: raw,
+						res, err := f.svc.Submit(context.Background(), &workflow.Submission{Channel: docket.ChannelAPI, Authority: a, Raw: raw,
 							Body: docket.RequestBody{Regime: "fr-requisition", Kind: docket.KindDisclosure, Reference: fmt.Sprint("PV-", i),
 								Targets: []docket.Target{{Kind: "username", Value: fmt.Sprint("@suspect", i)}, {Kind: "phone", Value: fmt.Sprintf("+336%08d", i)}}}})
 						if err != nil {
 							b.Error(err)
+							return
+						}
+						if res.Receipt.Log == nil {
+							b.Error("a receipt without its proof")
 							return
 						}
 					}

@@ -68,9 +68,16 @@ type pending struct {
 	// related is an open case of the same requester that this request belongs to, found
 	// before the commit; why says how.
 	related, why string
-	res          *Result
-	err          error
-	done         chan struct{}
+	// first is the event that records the request's receipt (its leaf in the log's Merkle
+	// tree), log the commit's part of the tree: with them the receipt carries its proof.
+	first *docket.Event
+	log   docket.LogCommit
+	// replayed is the seq of the receipt event of the earlier request an idempotency key
+	// matched: its receipt is given again, with a proof read from the store.
+	replayed int64
+	res      *Result
+	err      error
+	done     chan struct{}
 }
 
 // Submit stores a request and opens its case, and returns the receipt once committed. Many
@@ -109,6 +116,11 @@ func (s *Service) Submit(ctx context.Context, sub *Submission) (*Result, error) 
 	}
 	// Once queued, the submission is committed or refused whatever the caller does.
 	<-p.done
+	if p.err == nil && p.res != nil {
+		// The proof is built here, in the submitter's goroutine, from what the commit kept in
+		// memory: no read, and the committer is not held up by it.
+		s.proveReceipt(ctx, p)
+	}
 	return p.res, p.err
 }
 
@@ -144,9 +156,11 @@ func (s *Service) commitLoop(ctx context.Context) {
 // commit stores a batch in one transaction. If the transaction fails, each submission is
 // tried alone, so that one bad submission cannot refuse the others.
 func (s *Service) commit(ctx context.Context, batch []*pending) {
+	var log docket.LogCommit
 	err := s.store.Update(ctx, func(tx docket.Tx) error {
+		log = tx.Log()
 		for _, p := range batch {
-			p.res, p.err = nil, nil
+			p.res, p.err, p.first, p.replayed = nil, nil, nil, 0
 			if err := s.store1(ctx, tx, p); err != nil {
 				return err
 			}
@@ -175,6 +189,7 @@ func (s *Service) commit(ctx context.Context, batch []*pending) {
 			s.log.ErrorContext(ctx, "intake failed", slog.String("channel", p.sub.Channel), slog.Any("err", err))
 			p.res, p.err = nil, docket.Errorf(docket.EUNAVAILABLE, "The request could not be stored; nothing was kept. Retry.")
 		}
+		p.log = log
 		close(p.done)
 	}
 }
@@ -213,6 +228,9 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 		return nil, fmt.Errorf("prepare request: %w", err)
 	}
 	d.BodySHA256, d.TargetsDigest = stored.BodySHA256, stored.TargetsDigest
+	// The receipt event records the deadline the receipt gives: the case's once triaged
+	// (the event is written again below in the rare case the triage moves the clock).
+	d.Receipt = &docket.ReceiptFacts{Deadline: d.DeadlineAt}
 	opened := docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, d)
 	c := &docket.Case{}
 	if err := c.Apply(opened); err != nil {
@@ -227,6 +245,10 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 			payload, _ := json.Marshal(triagePayload{RequestID: req.ID})
 			p.job = &docket.Job{Kind: JobTriage, Payload: payload, RunAt: req.ReceivedAt, MaxAttempts: 10}
 		}
+	}
+	if !p.c.DeadlineAt.Equal(d.DeadlineAt.OrZero()) {
+		d.Receipt = &docket.ReceiptFacts{Deadline: docket.OptTime(p.c.DeadlineAt)}
+		p.opened = docket.NewEvent(req.CaseID, docket.EventCaseOpened, actor, req.ReceivedAt, d)
 	}
 	return p, nil
 }
@@ -299,6 +321,7 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 				return err
 			}
 			p.res = &Result{Receipt: receipt(prev, c), Replayed: true}
+			p.replayed = prev.Seq
 			return nil
 		case !isNotFound(err):
 			return err
@@ -310,6 +333,8 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 	if err := tx.Append(ctx, p.opened); err != nil {
 		return err
 	}
+	p.first = p.opened
+	req.Seq = p.opened.Seq
 	for _, e := range p.triaged {
 		if err := tx.Append(ctx, e); err != nil {
 			return err
@@ -396,7 +421,7 @@ func (s *Service) thread(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 		deadline, dueSoon := c.ResumedDeadlines(req.ReceivedAt)
 		e = docket.NewEvent(c.ID, docket.EventRequesterReplied, p.opened.Actor, req.ReceivedAt, docket.RequesterReplied{
 			RequestID: req.ID, SHA256: req.SHA256, DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
-			Channel: req.Channel, StoredRequest: stored,
+			Channel: req.Channel, StoredRequest: stored, Receipt: &docket.ReceiptFacts{Deadline: docket.OptTime(deadline)},
 		})
 	} else {
 		e = docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, docket.RequestReceived{
@@ -404,6 +429,7 @@ func (s *Service) thread(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 			Discloses:     p.c.Discloses && !c.Discloses,
 			Unverified:    p.c.Sender == docket.SenderUnverified,
 			StoredRequest: stored,
+			Receipt:       &docket.ReceiptFacts{Deadline: docket.OptTime(c.DeadlineAt)},
 		})
 	}
 	if err := s.join(ctx, tx, p, c, e); err != nil {
@@ -420,6 +446,8 @@ func (s *Service) join(ctx context.Context, tx docket.Tx, p *pending, c *docket.
 	if err := record(ctx, tx, c, e); err != nil {
 		return err
 	}
+	p.first = e
+	p.req.Seq = e.Seq
 	if err := s.pageIfFlagged(ctx, tx, c, was, p.req.ReceivedAt); err != nil {
 		return err
 	}
@@ -487,6 +515,7 @@ func (s *Service) attach(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 	d.Emergency = p.c.Emergency && !c.Emergency
 	d.Discloses = p.c.Discloses && !c.Discloses
 	d.Unverified = p.c.Sender == docket.SenderUnverified
+	d.Receipt = &docket.ReceiptFacts{Deadline: cmp.Or(d.DeadlineAt, docket.OptTime(c.DeadlineAt))}
 	req.CaseID = c.ID
 	if err := s.join(ctx, tx, p, c, docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, d)); err != nil {
 		return false, err
@@ -519,6 +548,8 @@ func (s *Service) Reply(ctx context.Context, a *docket.Authority, requestID stri
 		return nil, fmt.Errorf("reply: %w", err)
 	}
 	var c *docket.Case
+	var first *docket.Event
+	var log docket.LogCommit
 	err = s.store.Update(ctx, func(tx docket.Tx) error {
 		c, err = tx.Case(ctx, orig.CaseID)
 		if err != nil {
@@ -530,11 +561,12 @@ func (s *Service) Reply(ctx context.Context, a *docket.Authority, requestID stri
 		deadline, dueSoon := c.ResumedDeadlines(now)
 		e := docket.NewEvent(c.ID, docket.EventRequesterReplied, docket.AuthorityActor(a.ID), now, docket.RequesterReplied{
 			RequestID: req.ID, SHA256: req.SHA256, DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
-			Channel: req.Channel, StoredRequest: stored,
+			Channel: req.Channel, StoredRequest: stored, Receipt: &docket.ReceiptFacts{Deadline: docket.OptTime(deadline)},
 		})
 		if err := record(ctx, tx, c, e); err != nil {
 			return err
 		}
+		req.Seq, first, log = e.Seq, e, tx.Log()
 		for i := range sub.Blobs {
 			if err := tx.InsertBlob(ctx, &sub.Blobs[i]); err != nil {
 				return err
@@ -551,5 +583,7 @@ func (s *Service) Reply(ctx context.Context, a *docket.Authority, requestID stri
 	if err != nil {
 		return nil, fmt.Errorf("reply to request %s: %w", requestID, err)
 	}
-	return &Result{Receipt: receipt(req, c)}, nil
+	res := &Result{Receipt: receipt(req, c)}
+	s.proveReceipt(ctx, &pending{req: req, res: res, first: first, log: log})
+	return res, nil
 }

@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -36,6 +37,7 @@ import (
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/sqlite"
+	"github.com/docket-dev/docket/translog"
 	"github.com/docket-dev/docket/workflow"
 )
 
@@ -384,7 +386,8 @@ func runOnce(args []string) error {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// seed fills a SQLite data folder with requests (one event each) through the real intake.
+// seed fills a SQLite data folder with requests (one event each) through the real intake,
+// signing a tree head per commit as docket serve does.
 func seed(args []string) error {
 	fs := flag.NewFlagSet("seed", flag.ExitOnError)
 	data := fs.String("data", "", "data folder")
@@ -400,6 +403,12 @@ func seed(args []string) error {
 		return err
 	}
 	defer store.Close()
+	// As docket serve does: every commit signs the head of the log's Merkle tree.
+	key, err := translog.LoadOrCreateKey(filepath.Join(*data, "log.key"))
+	if err != nil {
+		return err
+	}
+	store.SetSigner(key)
 	svc := workflow.New(workflow.Config{Store: store, Logger: log, MaxBatch: 1000})
 	svc.Start(ctx)
 	defer svc.Stop()

@@ -65,6 +65,9 @@ Usage:
                        (a portal sign-in for an officer, on a domain of the authority)
   docket audit verify  [--head SEQ:HASH] [--json]
   docket audit head
+  docket log key       [common flags]   (the public key that verifies receipts: one line, as GET /api/v1/log/key)
+  docket receipt verify RECEIPT.json --key KEY [--proof PROOF.json] [--head NEWER_HEAD.json --consistency PROOF.json]
+                       (offline: no server, no database; exit 1 naming what failed)
   docket sor export    [common flags] [--since YYYY-MM-DD] [--state pending|accepted|refused]
                        (the statements of reasons for the EU Transparency Database, one JSON per line)
   docket report requests|dsa [common flags] --from YYYY-MM-DD --to YYYY-MM-DD [--format csv|html|json] [--out DIR]
@@ -122,6 +125,7 @@ Common flags (each also read from the environment, and from --config FILE):
                     dkim_selector, dkim_domain
   Platform (see docs/OPERATIONS.md): platform_url, platform_secret (DOCKET_PLATFORM_URL,
                     DOCKET_PLATFORM_SECRET), platform_name, evidence_key (default DATA/evidence.key),
+                    log_key (DOCKET_LOG_KEY, default DATA/log.key: signs the log's tree heads),
                     pager (object) or pager_file (DOCKET_PAGER_FILE), threat_contacts
   Transparency Database (see docs/OPERATIONS.md): sor_url, sor_token (DOCKET_SOR_URL,
                     DOCKET_SOR_TOKEN: statements of reasons are submitted when set), sor_interval
@@ -202,6 +206,9 @@ type Config struct {
 	// EvidenceKey is the age identity file that seals preserved snapshots (default
 	// DATA/evidence.key, created on first start).
 	EvidenceKey string `json:"evidence_key"`
+	// LogKey is the Ed25519 key file that signs the heads of the event log's Merkle tree,
+	// which receipts carry (default DATA/log.key, created on first start).
+	LogKey string `json:"log_key"`
 	// Pager is the on-call configuration; PagerFile a file holding it.
 	Pager     *pager.Config `json:"pager"`
 	PagerFile string        `json:"pager_file"`
@@ -282,6 +289,7 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		out.PlatformSecret = pick("", "DOCKET_PLATFORM_SECRET", base.PlatformSecret, "")
 		out.PlatformName = pick("", "DOCKET_PLATFORM_NAME", base.PlatformName, "the platform")
 		out.EvidenceKey = pick("", "DOCKET_EVIDENCE_KEY", base.EvidenceKey, filepath.Join(out.Data, "evidence.key"))
+		out.LogKey = pick("", "DOCKET_LOG_KEY", base.LogKey, filepath.Join(out.Data, "log.key"))
 		out.SORURL = pick("", "DOCKET_SOR_URL", base.SORURL, "")
 		out.SORToken = pick("", "DOCKET_SOR_TOKEN", base.SORToken, "")
 		out.SORInterval = pick("", "DOCKET_SOR_INTERVAL", base.SORInterval, "10s")
@@ -380,7 +388,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return exitError{2, "no command given"}
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || cmd == "hash" || cmd == "report" || cmd == "bank" || (cmd == "triage" && rest[0] == "export-corrections") || (cmd == "train" && rest[0] == "risk")) {
+	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || cmd == "hash" || cmd == "report" || cmd == "bank" || cmd == "log" || cmd == "receipt" || (cmd == "triage" && rest[0] == "export-corrections") || (cmd == "train" && rest[0] == "risk")) {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -404,6 +412,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.auditVerify(ctx, rest)
 	case "audit head":
 		return m.auditHead(ctx, rest)
+	case "log key":
+		return m.logKey(ctx, rest)
+	case "receipt verify":
+		return m.receiptVerify(ctx, rest)
 	case "sor export":
 		return m.sorExport(ctx, rest)
 	case "report requests":
@@ -466,6 +478,8 @@ var subcommands = map[string][]string{
 	"user":      {"add", "change", "reset-login"},
 	"officer":   {"add"},
 	"audit":     {"verify", "head"},
+	"log":       {"key"},
+	"receipt":   {"verify"},
 	"sor":       {"export"},
 	"hash":      {"pdq", "sha256", "md5"},
 	"report":    {"requests", "dsa"},
@@ -484,10 +498,12 @@ var descriptions = map[string]string{
 	"officer add":               "Give an officer of an authority a portal sign-in, on a domain of the authority.",
 	"audit verify":              "Check the hash chain and every table against it, read-only; exit 1 naming the first problem.",
 	"audit head":                "Print the chain's head (SEQ:HASH), to keep somewhere else.",
+	"log key":                   "Print the public key that verifies the log's signed tree heads, and so receipts: one line, the one GET /api/v1/log/key serves (the key is created on first use).",
+	"receipt verify":            "Check a receipt offline with the platform's public log key: its signed tree head, its event's inclusion, every field; with --proof, its inclusion in a newer tree; with --head and --consistency, that the log only grew since. Exit 1 naming what failed.",
 	"sor export":                "Write the statements of reasons kept for the EU Transparency Database to stdout, one JSON object per line with the API's field names, read-only.",
 	"report requests":           "A government-requests report from the audit log alone, read-only: per country and requester type, accounts named, data produced, refusals by reason, emergencies and removal orders with their times.",
 	"report dsa":                "The DSA transparency report (Implementing Regulation 2024/2835's tables) from the audit log alone, read-only: orders, notices, own-initiative measures, complaints, automated means.",
-	"backup":                    "Copy the SQLite database (and the evidence key) to a folder, consistently, while docket serves.",
+	"backup":                    "Copy the SQLite database (and the evidence and log keys) to a folder, consistently, while docket serves.",
 	"triage":                    "Sort requests given as JSON lines on stdin (no server, no database); --eval scores a labelled file.",
 	"triage export-corrections": "Write people's corrections of the triage as --eval lines.",
 	"train":                     "Re-train the content classifier (triage/model.bin).",
@@ -814,9 +830,9 @@ func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, ha
 		json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": true, "report": rep, "seconds": time.Since(start).Seconds()})
 		return nil
 	}
-	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs, %d statements, %d banks, %d bank hashes verified in %s; head %d:%s\n",
+	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs, %d statements, %d banks, %d bank hashes verified in %s; head %d:%s; Merkle tree: %d subtrees and %d signed heads verified, root %s\n",
 		rep.Events, rep.Cases, rep.Requests, rep.Targets, rep.Blobs, rep.Users, rep.Authorities, rep.Logins, rep.Sessions, rep.Jobs, rep.Statements, rep.Banks, rep.BankHashes,
-		time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash)
+		time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash, rep.TreeNodes, rep.TreeHeads, rep.TreeRoot)
 	return nil
 }
 

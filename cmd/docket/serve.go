@@ -21,6 +21,7 @@ import (
 	"github.com/docket-dev/docket/mailout"
 	"github.com/docket-dev/docket/ratelimit"
 	"github.com/docket-dev/docket/rules"
+	"github.com/docket-dev/docket/translog"
 	"github.com/docket-dev/docket/triage"
 	"github.com/docket-dev/docket/web"
 	"github.com/docket-dev/docket/workflow"
@@ -116,6 +117,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
+	// Every commit signs the head of the log's Merkle tree; receipts carry it.
+	logKey, err := translog.LoadOrCreateKey(cfg.LogKey)
+	if err != nil {
+		return err
+	}
+	store.SetSigner(logKey)
 
 	var triager *triage.Triager
 	if !cfg.NoTriage {
@@ -187,6 +194,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Service: svc, Store: store, Logger: log, Registry: reg, MaxBody: cfg.MaxBody,
 		Proxies: proxies, Notices: notices,
 		RequestsPerSecond: cfg.RequestsPerSecond, RequestBurst: cfg.RequestBurst, Keeper: keeper, MetricsToken: cfg.MetricsToken,
+		LogKey: logKey.Public(),
 	})
 	sessionTTL, err := time.ParseDuration(cfg.SessionTTL)
 	if err != nil || sessionTTL <= 0 {
