@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -212,35 +211,12 @@ func testStatementsClaimedOnce(t *testing.T, s docket.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	seen := map[string]int{}
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for {
-				got, err := s.ClaimStatements(ctx, t0, 3, time.Hour)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if len(got) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, r := range got {
-					seen[r.PUID]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(seen) != n {
-		t.Errorf("claimed %d distinct statements, want %d", len(seen), n)
-	}
-	for p, k := range seen {
-		if k != 1 {
-			t.Errorf("%s claimed %d times", p, k)
+	claimedOnce(t, "statements", n, func() ([]string, error) {
+		got, err := s.ClaimStatements(ctx, t0, 3, time.Hour)
+		puids := make([]string, len(got))
+		for i, r := range got {
+			puids[i] = r.PUID
 		}
-	}
+		return puids, err
+	})
 }

@@ -597,39 +597,14 @@ func testJobsClaimedOnce(t *testing.T, s docket.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	seen := map[int64]int{}
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				jobs, err := s.ClaimJobs(ctx, t0, 5, time.Hour)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if len(jobs) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, j := range jobs {
-					seen[j.ID]++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if len(seen) != n {
-		t.Errorf("claimed %d distinct jobs, want %d", len(seen), n)
-	}
-	for id, c := range seen {
-		if c != 1 {
-			t.Errorf("job %d claimed %d times", id, c)
+	claimedOnce(t, "jobs", n, func() ([]int64, error) {
+		jobs, err := s.ClaimJobs(ctx, t0, 5, time.Hour)
+		ids := make([]int64, len(jobs))
+		for i, j := range jobs {
+			ids[i] = j.ID
 		}
-	}
+		return ids, err
+	})
 }
 
 func testConcurrentWriters(t *testing.T, s docket.Store) {
@@ -883,5 +858,42 @@ func testCorrections(t *testing.T, s docket.Store) {
 	want := []string{"retriaged user:u1", "retriaged user:u2"}
 	if !slices.Equal(got, want) {
 		t.Errorf("ScanCorrections = %q, want %q", got, want)
+	}
+}
+
+// claimedOnce runs claim from four goroutines until it returns nothing, and checks that n
+// distinct keys were claimed, each once.
+func claimedOnce[K comparable](t *testing.T, what string, n int, claim func() ([]K, error)) {
+	t.Helper()
+	var mu sync.Mutex
+	seen := map[K]int{}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				got, err := claim()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, k := range got {
+					seen[k]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("claimed %d distinct %s, want %d", len(seen), what, n)
+	}
+	for k, c := range seen {
+		if c != 1 {
+			t.Errorf("%s: %v claimed %d times", what, k, c)
+		}
 	}
 }
