@@ -11,6 +11,32 @@ import (
 	"testing"
 )
 
+// evalLines calls fn with every line of every evaluation text.
+func evalLines(t *testing.T, fn func(line string)) {
+	t.Helper()
+	files, _ := filepath.Glob("../testdata/eval/*.jsonl")
+	if len(files) == 0 {
+		t.Fatal("no evaluation files in ../testdata/eval")
+	}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(nil, 1<<22)
+		for sc.Scan() {
+			var in Input
+			if json.Unmarshal(sc.Bytes(), &in) == nil {
+				for _, line := range strings.Split(in.Text, "\n") {
+					fn(line)
+				}
+			}
+		}
+		fh.Close()
+	}
+}
+
 // The hand-written scanners find exactly what the regular expressions they replace find.
 func TestUsernameSpansAgreeWithTheRegexp(t *testing.T) {
 	check := func(line string) {
@@ -34,24 +60,7 @@ func TestUsernameSpansAgreeWithTheRegexp(t *testing.T) {
 		}
 		check(b.String())
 	}
-	files, _ := filepath.Glob("../testdata/eval/*.jsonl")
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(nil, 1<<22)
-		for sc.Scan() {
-			var in Input
-			if json.Unmarshal(sc.Bytes(), &in) == nil {
-				for _, line := range strings.Split(in.Text, "\n") {
-					check(line)
-				}
-			}
-		}
-		fh.Close()
-	}
+	evalLines(t, check)
 }
 
 func TestEmailSpansAgreeWithTheRegexp(t *testing.T) {
@@ -75,22 +84,5 @@ func TestEmailSpansAgreeWithTheRegexp(t *testing.T) {
 		}
 		check(b.String())
 	}
-	files, _ := filepath.Glob("../testdata/eval/*.jsonl")
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(nil, 1<<22)
-		for sc.Scan() {
-			var in Input
-			if json.Unmarshal(sc.Bytes(), &in) == nil {
-				for _, line := range strings.Split(in.Text, "\n") {
-					check(line)
-				}
-			}
-		}
-		fh.Close()
-	}
+	evalLines(t, check)
 }
