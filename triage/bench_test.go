@@ -3,7 +3,9 @@ package triage_test
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/docket-dev/docket/triage"
@@ -85,4 +87,28 @@ func BenchmarkTriageLong(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
 	b.ReportMetric(float64(bytes/len(inputs)), "bytes/text")
+}
+
+// BenchmarkTriageLongCorrected is BenchmarkTriageLong on a triager that has learnt 100
+// corrections (of other texts): what remembering them adds to every request.
+//
+//	go test -run XXX -bench 'TriageLong' -cpu 1 ./triage/
+func BenchmarkTriageLongCorrected(b *testing.B) {
+	tr, err := triage.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	yes := true
+	for i := range 100 {
+		tr.Learn(triage.Correction{Input: triage.Input{Text: fmt.Sprintf("Correction %d: %s", i, strings.Repeat(fmt.Sprintf("word%d other%d ", i, i*7), 40))}, Spam: &yes})
+	}
+	inputs := loadInputs(b)
+	for i := range inputs {
+		inputs[i].Text += letter
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tr.Triage(inputs[i%len(inputs)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
 }

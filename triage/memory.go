@@ -2,12 +2,10 @@ package triage
 
 import (
 	"cmp"
-	"hash/fnv"
 	"math"
 	"slices"
 	"sync"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/docket-dev/docket"
 )
@@ -144,14 +142,13 @@ func norm(vec []shingleWeight) float64 {
 
 // shingles returns the character 4-grams of a text's first memoryBytes, lower-cased, with
 // digits folded to 0 and runs of spaces and punctuation to one space (so that two letters
-// of one template, with other names and numbers, stay alike), weighted 1+log(count).
+// of one template, with other names and numbers, stay alike), weighted 1+log(count). It
+// runs for every request once a correction is learnt: no map, one sort of the hashes.
 func shingles(text string) []shingleWeight {
 	text = prefix(text, memoryBytes)
-	var runes [4]rune
+	hs := make([]uint32, 0, len(text))
+	var a, b, c rune
 	n := 0
-	counts := map[uint32]int{}
-	h := fnv.New32a()
-	var buf [16]byte
 	lastSpace := true
 	for _, r := range text {
 		switch {
@@ -166,22 +163,47 @@ func shingles(text string) []shingleWeight {
 			r = ' '
 		}
 		lastSpace = r == ' '
-		runes[0], runes[1], runes[2], runes[3] = runes[1], runes[2], runes[3], r
-		if n++; n < 4 {
-			continue
+		if n++; n >= 4 {
+			h := fnvBasis
+			for _, x := range [4]rune{a, b, c, r} {
+				h = (h ^ uint32(x)) * fnvPrime
+			}
+			hs = append(hs, h)
 		}
-		b := buf[:0]
-		for _, x := range runes {
-			b = utf8.AppendRune(b, x)
+		a, b, c = b, c, r
+	}
+	radixSort(hs)
+	vec := make([]shingleWeight, 0, len(hs))
+	for i := 0; i < len(hs); {
+		j := i + 1
+		for j < len(hs) && hs[j] == hs[i] {
+			j++
 		}
-		h.Reset()
-		h.Write(b)
-		counts[h.Sum32()]++
+		vec = append(vec, shingleWeight{s: hs[i], w: float32(1 + math.Log(float64(j-i)))})
+		i = j
 	}
-	vec := make([]shingleWeight, 0, len(counts))
-	for s, c := range counts {
-		vec = append(vec, shingleWeight{s: s, w: float32(1 + math.Log(float64(c)))})
-	}
-	slices.SortFunc(vec, func(a, b shingleWeight) int { return cmp.Compare(a.s, b.s) })
 	return vec
+}
+
+// radixSort sorts hashes in four byte-wide passes: several times faster than a comparison
+// sort on the ~2,000 hashes of a letter, which every request pays once corrections exist.
+func radixSort(hs []uint32) {
+	tmp := make([]uint32, len(hs))
+	src, dst := hs, tmp
+	for shift := 0; shift < 32; shift += 8 {
+		var count [257]int
+		for _, h := range src {
+			count[(h>>shift)&0xff+1]++
+		}
+		for i := 1; i < 257; i++ {
+			count[i] += count[i-1]
+		}
+		for _, h := range src {
+			b := (h >> shift) & 0xff
+			dst[count[b]] = h
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	// Four passes: the sorted hashes are back in hs.
 }

@@ -214,3 +214,18 @@ func TestShippedRiskModel(t *testing.T) {
 		t.Errorf("risk model scores %v", p)
 	}
 }
+
+func TestRadixSortSorts(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 100, 5000} {
+		hs := make([]uint32, n)
+		for i := range hs {
+			hs[i] = uint32(i*2654435761) ^ uint32(i>>3)
+		}
+		want := slices.Clone(hs)
+		slices.Sort(want)
+		triage.RadixSort(hs)
+		if !slices.Equal(hs, want) {
+			t.Fatalf("n=%d: not sorted", n)
+		}
+	}
+}

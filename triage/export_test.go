@@ -1,0 +1,4 @@
+package triage
+
+// RadixSort is radixSort, for the tests.
+var RadixSort = radixSort
