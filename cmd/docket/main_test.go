@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,22 +80,8 @@ func (s *served) stop() {
 // call makes one API call and fails the test unless it answers want; it returns the JSON.
 func (s *served) call(method, path, token, body string, want int) map[string]any {
 	s.t.Helper()
-	req, _ := http.NewRequest(method, "http://"+s.addr+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		s.t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
-	}
 	var v map[string]any
-	json.Unmarshal(b, &v)
+	json.Unmarshal(s.fetch(method, path, token, body, want), &v)
 	return v
 }
 
