@@ -144,8 +144,16 @@ func detect(text string, lowered bool) (string, float64, string) {
 		for _, w := range strings.Fields(text) {
 			if !strings.ContainsAny(w, "/@") && !strings.Contains(w, "t.me") {
 				b.WriteString(w)
-				b.WriteByte(' ')
+			} else {
+				// A link or handle is ASCII; what is glued to it in a script written
+				// without spaces (Chinese, Japanese) is not, and is the text.
+				for _, r := range w {
+					if r >= 0x80 {
+						b.WriteRune(r)
+					}
+				}
 			}
+			b.WriteByte(' ')
 		}
 		text = b.String()
 	}

@@ -7,34 +7,37 @@ import (
 
 // Classes of the lexicons (lexicon/README.md).
 var (
-	cForm      = book.classOf("form")
-	cKill      = book.classOf("kill")
-	cThreat    = book.classOf("threat")
-	cSelfharm  = book.classOf("selfharm")
-	cFarewell  = book.classOf("farewell")
-	cMeans     = book.classOf("means")
-	cKidnap    = book.classOf("kidnap")
-	cChild     = book.classOf("child")
-	cMeet      = book.classOf("meet")
-	cSexual    = book.classOf("sexual")
-	cAttack    = book.classOf("attack")
-	cWeapon    = book.classOf("weapon")
-	cPlace     = book.classOf("place")
-	cTime      = book.classOf("time")
-	cAddress   = book.classOf("address")
-	cDanger    = book.classOf("danger")
-	cMissing   = book.classOf("missing")
-	cRemoval   = book.classOf("removal")
-	cCyber     = book.classOf("cyber")
-	cOfficial  = book.classOf("official")
-	cSpam      = book.classOf("spam")
-	cScam      = book.classOf("scam")
-	cSupport   = book.classOf("support")
-	cPress     = book.classOf("press")
-	cRemove    = book.classOf("kind.removal")
-	cPreserve  = book.classOf("kind.preservation")
-	cDisclose  = book.classOf("kind.disclosure")
-	cRegNation = book.classOf("regime.national")
+	cForm     = book.classOf("form")
+	cKill     = book.classOf("kill")
+	cThreat   = book.classOf("threat")
+	cSelfharm = book.classOf("selfharm")
+	cFarewell = book.classOf("farewell")
+	cMeans    = book.classOf("means")
+	cKidnap   = book.classOf("kidnap")
+	cChild    = book.classOf("child")
+	cMeet     = book.classOf("meet")
+	cSexual   = book.classOf("sexual")
+	cAttack   = book.classOf("attack")
+	cWeapon   = book.classOf("weapon")
+	cPlace    = book.classOf("place")
+	cTime     = book.classOf("time")
+	cAddress  = book.classOf("address")
+	cDanger   = book.classOf("danger")
+	cMissing  = book.classOf("missing")
+	// cUnreachable is a phone left unanswered or switched off: with a farewell, a sign that
+	// it was meant; alone, everyday life.
+	cUnreachable = book.classOf("unreachable")
+	cRemoval     = book.classOf("removal")
+	cCyber       = book.classOf("cyber")
+	cOfficial    = book.classOf("official")
+	cSpam        = book.classOf("spam")
+	cScam        = book.classOf("scam")
+	cSupport     = book.classOf("support")
+	cPress       = book.classOf("press")
+	cRemove      = book.classOf("kind.removal")
+	cPreserve    = book.classOf("kind.preservation")
+	cDisclose    = book.classOf("kind.disclosure")
+	cRegNation   = book.classOf("regime.national")
 )
 
 // near is how close (in bytes of text) two signals must be to be read together: about two
@@ -46,7 +49,7 @@ const near = 320
 // of the EPOC form (Reg. 2023/1543, annex I, section B).
 var (
 	emergencyForms = rx(`2702\s*\(b\)\s*\(8\)`, `2702\s*\(c\)\s*\(4\)`, `emergency disclosure request`, `exigent circumstances`)
-	epocEmergency  = rx(`emergency case`, `cas d'urgence`, `notfall`, `caso de emergencia`, `caso di emergenza`, `caso de emergência`, `spoedeisend geval`, `nagły przypadek`, `caz de urgență`, `nödfall`, `επείγουσα περίπτωση`)
+	epocEmergency  = rx(`emergency case`, `cas d'urgence`, `notfall`, `caso de emergencia`, `caso di emergenza`, `caso de emergência`, `spoedeisend geval`, `nagły przypadek`, `caz de urgență`, `nödfall`, `noodsituatie`, `sytuacja nadzwyczajna`, `situație de urgență`, `situação de emergência`, `situación de emergencia`, `situazione di emergenza`)
 )
 
 // risk is what the text says about a threat to a person's life or safety.
@@ -54,6 +57,7 @@ type risk struct {
 	emergency bool
 	reasons   []string // why it is an emergency
 	notes     []string // what was read but did not make it one
+	unticked  bool     // a production order says it is no emergency: the risk model is not asked
 }
 
 func (r *risk) flag(format string, args ...any) {
@@ -77,7 +81,9 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder, public bool) 
 		// The box is ticked or not: "Dringlichkeit: kein Notfall", "Urgence : non".
 		before, after := sc.text[max(0, at-12):at], sc.text[at+len(m):min(len(sc.text), at+len(m)+12)]
 		if strings.Contains(before, "kein") || strings.Contains(before, "no ") || strings.Contains(before, "non ") || strings.Contains(before, "not ") ||
-			strings.Contains(after, "no") || strings.Contains(after, "nein") {
+			strings.Contains(after, "no") || strings.Contains(after, "nein") || strings.Contains(after, "nee") || strings.Contains(after, "nie") ||
+			strings.Contains(after, "não") || strings.Contains(after, "nej") || strings.Contains(after, "όχι") {
+			r.unticked = true
 			r.notes = append(r.notes, fmt.Sprintf("the emergency box of the production order is not ticked: %q", strings.TrimSpace(before+m+after)))
 		} else {
 			r.flag("the emergency box of a production order: %q", m)
@@ -118,12 +124,14 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder, public bool) 
 	}
 	if f, m, ok := h.near(cFarewell, cMeans, near*2); ok {
 		r.flag("farewell with means of self-harm: %q, %q", f, m)
-	} else if f, t, ok := h.near(cFarewell, cTime, near); ok && (h.count(cFarewell) >= 2 || h.count(cSelfharm)+h.count(cMissing)+h.count(cDanger) > 0) {
+	} else if f, t, ok := h.near(cFarewell, cTime, near); ok && (h.count(cFarewell) >= 2 || h.count(cSelfharm)+h.count(cMissing)+h.count(cDanger)+h.count(cUnreachable) > 0) {
 		// One farewell phrase and a time is also how people thank and greet ("thank you
 		// all, see you today"): a second farewell, or a word of danger, makes it one.
 		r.flag("farewell message with a time: %q, %q", f, t)
 	} else if t := h.terms(cFarewell); len(t) >= 2 && !removalOrder {
 		r.flag("farewell message: %s", quote(t))
+	} else if f, u, ok := h.near(cFarewell, cUnreachable, near*2); ok && !removalOrder {
+		r.flag("a farewell, and the phone unanswered: %q, %q", f, u)
 	}
 	if c, m, ok := h.near(cChild, cMeet, 2*near); ok && (h.count(cSexual) > 0 || h.count(cMeet) >= 2 || h.count(cTime) > 0) {
 		r.flag("a child lured to a meeting: %q, %q", c, m)

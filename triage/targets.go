@@ -608,3 +608,34 @@ func crc16(data []byte) uint16 {
 	}
 	return crc
 }
+
+// withoutNotifier drops from a notice's targets the e-mail address its sender gave as their
+// own: a notice must name its notifier (DSA art. 16(2)(c)), and the address does so on a
+// line of the notice's second half that names nothing else — no link, no other handle.
+func withoutNotifier(text string, targets []docket.Target) []docket.Target {
+	lower := strings.ToLower(text)
+	out := targets[:0]
+	for _, t := range targets {
+		if t.Kind == "email" && notifierLine(lower, t.Value) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// notifierLine reports whether addr appears in the second half of lower on a line that holds
+// no link and no @ but the address's own.
+func notifierLine(lower, addr string) bool {
+	at := strings.LastIndex(lower, addr)
+	if at < 0 || at < len(lower)/2 {
+		return false
+	}
+	start := strings.LastIndexByte(lower[:at], '\n') + 1
+	end := len(lower)
+	if i := strings.IndexByte(lower[at:], '\n'); i >= 0 {
+		end = at + i
+	}
+	line := lower[start:at] + lower[at+len(addr):end]
+	return !strings.Contains(line, "@") && !strings.Contains(line, "http") && !mayLinkTelegram(line)
+}

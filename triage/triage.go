@@ -194,9 +194,9 @@ func (t *Triager) Triage(in Input) Result {
 	feats, nContent := featuresCut(prefix(lower, max(RiskBytes, ContentBytes)), t.model.Bits, ContentBytes, (*buf)[:0])
 	*buf = feats
 	label, p := t.model.classifyFeats(feats[:nContent])
-	if !res.Emergency && !removalOrder && t.risk != nil {
+	if !res.Emergency && !removalOrder && !rk.unticked && t.risk != nil {
 		if p := t.riskOf(feats, lower); p >= RiskThreshold {
-			if in.Channel != docket.ChannelNotice || riskWords(hits) > 0 {
+			if riskWords(hits) > 0 {
 				res.Emergency = true
 				sig("emergency: the risk model reads a risk to life (p=%.2f) where no rule did", p)
 			} else {
@@ -305,6 +305,9 @@ func (t *Triager) Triage(in Input) Result {
 	// Targets (never for spam: links in junk are not requests to act).
 	if !res.Spam {
 		targets, notes := t.profile.Extract(text, country, senderAddress(in.From))
+		if in.Channel == docket.ChannelNotice {
+			targets = withoutNotifier(text, targets)
+		}
 		res.Targets = targets
 		for _, n := range notes {
 			sig("%s", n)
