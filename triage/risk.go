@@ -27,17 +27,24 @@ var (
 	// cUnreachable is a phone left unanswered or switched off: with a farewell, a sign that
 	// it was meant; alone, everyday life.
 	cUnreachable = book.classOf("unreachable")
-	cRemoval     = book.classOf("removal")
-	cCyber       = book.classOf("cyber")
-	cOfficial    = book.classOf("official")
-	cSpam        = book.classOf("spam")
-	cScam        = book.classOf("scam")
-	cSupport     = book.classOf("support")
-	cPress       = book.classOf("press")
-	cRemove      = book.classOf("kind.removal")
-	cPreserve    = book.classOf("kind.preservation")
-	cDisclose    = book.classOf("kind.disclosure")
-	cRegNation   = book.classOf("regime.national")
+	// cPast is an event that is over ("last week", "years ago"): an attack on a place told
+	// with it is news, not a warning.
+	cPast = book.classOf("past")
+	// cBenign is a sender saying that threatening words are none ("not a real threat", "it
+	// was about the game", "a line from the film"): read in public messages only, and only
+	// against threats to kill, never against suicide, kidnapping or a farewell.
+	cBenign    = book.classOf("benign")
+	cRemoval   = book.classOf("removal")
+	cCyber     = book.classOf("cyber")
+	cOfficial  = book.classOf("official")
+	cSpam      = book.classOf("spam")
+	cScam      = book.classOf("scam")
+	cSupport   = book.classOf("support")
+	cPress     = book.classOf("press")
+	cRemove    = book.classOf("kind.removal")
+	cPreserve  = book.classOf("kind.preservation")
+	cDisclose  = book.classOf("kind.disclosure")
+	cRegNation = book.classOf("regime.national")
 )
 
 // near is how close (in bytes of text) two signals must be to be read together: about two
@@ -106,10 +113,14 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder, public bool) 
 			r.flag("kidnapping or hostage: %s", quote(t))
 		}
 	}
+	// Whatever the sender says, a posted address beside threatening words stays an emergency.
+	benign := public && h.count(cBenign) > 0 && h.count(cAddress) == 0
 	if t := h.terms(cKill); len(t) > 0 {
 		tw, _, timed := h.near(cTime, cKill, near)
 		aw, _, addr := h.near(cAddress, cKill, near)
 		switch {
+		case benign:
+			r.notes = append(r.notes, fmt.Sprintf("threat words the sender says are no threat (%s): %s", quote(h.terms(cBenign)), quote(t)))
 		case !removalOrder:
 			r.flag("threat to kill: %s", quote(t))
 		case timed && !removalRegimes[regime]:
@@ -153,15 +164,19 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder, public bool) 
 			r.notes = append(r.notes, fmt.Sprintf("attack words in a removal order, read as describing content: %s", quote(a)))
 		case h.count(cCyber) > 0 && !timed:
 			r.notes = append(r.notes, fmt.Sprintf("attack words about a computer attack: %s, %s", quote(a), quote(h.terms(cCyber))))
+		case benign:
+			r.notes = append(r.notes, fmt.Sprintf("attack words the sender says are no threat (%s): %s", quote(h.terms(cBenign)), quote(a)))
 		case timed:
 			r.flag("an attack announced with a time (%q): %s", tw, quote(a))
+		case placed && h.count(cPast) > 0:
+			r.notes = append(r.notes, fmt.Sprintf("an attack on a place told as past (%s): %s", quote(h.terms(cPast)), quote(a)))
 		case placed:
 			r.flag("an attack on a place where people gather (%q): %s", pw, quote(a))
 		case armed:
 			r.notes = append(r.notes, fmt.Sprintf("attack words without a time: %s", quote(a)))
 		}
 	}
-	if !removalOrder {
+	if !removalOrder && !benign {
 		if th, t, ok := h.near(cThreat, cTime, near); ok {
 			r.flag("a threat with a time: %q, %q", th, t)
 		} else if th, a, ok := h.near(cThreat, cAddress, near); ok && public {

@@ -81,3 +81,32 @@ func TestSpamNeverAnAuthority(t *testing.T) {
 		}
 	}
 }
+
+// TestPastAndBenignWords: news of an attack that is over, and threatening words the sender
+// says are a game or a quote, are no emergency — but a sender's "only a joke" never
+// outweighs a posted address, a farewell or an attack announced for a time.
+func TestPastAndBenignWords(t *testing.T) {
+	t.Parallel()
+	tr, err := triage.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, text string
+		want       bool
+	}{
+		{"en game talk", "In our clan chat someone wrote \"I'll kill you all tonight\", it was about the game at 9pm, not a real threat. https://t.me/clan_chat/12", false},
+		{"en film line", "This channel posted the famous movie quote \"I will find you and I will kill you\". Just a movie quote, reported by a new member.", false},
+		{"en news of last month", "This news channel keeps reposting the video of the shooting at the mall last month, with the wounded visible.", false},
+		{"es noticia pasada", "El canal repite el vídeo del tiroteo en el centro comercial del año pasado.", false},
+		{"en joke and an address", "He says it's just a joke but he posted her address, 14 Elm Street, and wrote he will kill her tonight.", true},
+		{"en joke and a farewell", "They say it's just a joke but she wrote \"goodbye everyone, this is my last message\" next to a photo of pills.", true},
+		{"en attack with a time", "Tomorrow at noon I will open fire at the mall, everyone will see.", true},
+		{"en attack on a place", "He announced a shooting at the school, he has been collecting guns.", true},
+	} {
+		got := tr.Triage(triage.Input{Channel: docket.ChannelNotice, Text: tt.text})
+		if got.Emergency != tt.want {
+			t.Errorf("%s: emergency %v, want %v; signals %v", tt.name, got.Emergency, tt.want, got.Signals)
+		}
+	}
+}
