@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	unorm "golang.org/x/text/unicode/norm"
 	"path"
 	"slices"
 	"strings"
@@ -83,8 +84,11 @@ func loadBook(fsys embed.FS) (*lexBook, error) {
 				if t == "" {
 					continue
 				}
-				for _, v := range variants(t) {
-					b.byLang[lang] = append(b.byLang[lang], newTerm(v, id))
+				for _, v := range variants(lang, t) {
+					term := newTerm(v, id)
+					if !slices.Contains(b.byLang[lang], term) { // a term listed twice counts once
+						b.byLang[lang] = append(b.byLang[lang], term)
+					}
 				}
 			}
 		}
@@ -95,15 +99,37 @@ func loadBook(fsys embed.FS) (*lexBook, error) {
 	return b, nil
 }
 
-// variants spells a term the ways texts write it: Romanian with comma or cedilla, and
-// apostrophes straight (texts are normalised to straight ones).
-func variants(t string) []string {
+// variants spells a term the ways texts write it: Romanian with comma or cedilla,
+// Vietnamese also without its tone marks and diacritics (as typed on keyboards without them)
+// when the term has more than one syllable, and apostrophes straight (texts are normalised
+// to straight ones).
+func variants(lang, t string) []string {
 	t = strings.ReplaceAll(t, "’", "'")
 	out := []string{t}
 	if strings.ContainsAny(t, "șț") {
 		out = append(out, strings.NewReplacer("ș", "ş", "ț", "ţ").Replace(t))
 	}
+	if lang == "vi" && strings.Contains(t, " ") {
+		if bare := unaccented(t); bare != t {
+			out = append(out, bare)
+		}
+	}
 	return out
+}
+
+// unaccented removes the combining marks of s (after decomposition) and writes đ as d.
+func unaccented(s string) string {
+	var b strings.Builder
+	for _, r := range unorm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r == 'đ':
+			b.WriteRune('d')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func newTerm(s string, class int16) lexTerm {

@@ -82,3 +82,26 @@ func TestThinClassesInEveryLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestVietnameseWithoutMarks: Vietnamese typed without tone marks is read with the same
+// lexicon (terms of more than one syllable), and a term written both ways counts once.
+func TestVietnameseWithoutMarks(t *testing.T) {
+	t.Parallel()
+	tr, err := triage.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, text string
+		want       bool
+	}{
+		{"two farewells", "ban em vua dang: xin loi vi tat ca, cam on moi nguoi. https://t.me/abc_hn/2", true},
+		{"one farewell, listed both ways in the lexicon", "vinh biet! hen gap lai o tran sau nhe", false},
+		{"ordinary", "cam on moi nguoi da ung ho shop, hen gap lai tuan sau", false},
+	} {
+		got := tr.Triage(triage.Input{Channel: docket.ChannelNotice, Text: tt.text})
+		if got.Emergency != tt.want {
+			t.Errorf("%s: emergency %v, want %v; signals %v", tt.name, got.Emergency, tt.want, got.Signals)
+		}
+	}
+}
