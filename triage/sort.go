@@ -228,7 +228,7 @@ func officialSender(from string) string {
 	tld := labels[len(labels)-1]
 	for _, l := range labels[:len(labels)-1] {
 		switch l {
-		case "gov", "gouv", "gob", "go", "gv", "govt", "admin", "bund", "europa", "mil", "nic", "jus", "mp", "police", "polizei", "politie", "polisen", "politi", "politiet", "policja", "policia", "polícia", "poliisi", "policie", "carabinieri", "poliziadistato", "interno", "interieur", "gendarmerie", "guardiacivil", "mossos", "ertzaintza", "fedpol", "mvd", "npu", "egm", "jandarma", "justice", "justiz", "justitie", "giustizia", "bka", "europol", "eurojust", "ncmec", "fbi", "ic3", "dhs", "ice", "usss", "cnil", "arcom", "ofcom", "agcom", "kominfo", "komdigi", "kcsc", "polri", "bareskrim", "gnr", "psp", "pj", "pf", "parquet", "procura", "fiscalia", "prokuratura", "kripo", "lka", "tribunal", "court", "courts":
+		case "gov", "gouv", "gob", "go", "gv", "govt", "admin", "bund", "europa", "mil", "nic", "jus", "mp", "police", "polizei", "politie", "polisen", "politi", "politiet", "policja", "policia", "polícia", "poliisi", "policie", "carabinieri", "poliziadistato", "interno", "interieur", "gendarmerie", "guardiacivil", "mossos", "ertzaintza", "fedpol", "mvd", "npu", "egm", "jandarma", "justice", "justiz", "justitie", "giustizia", "bka", "europol", "eurojust", "ncmec", "fbi", "ic3", "dhs", "ice", "usss", "cnil", "arcom", "ofcom", "agcom", "kominfo", "komdigi", "kcsc", "kocsc", "polri", "bareskrim", "gnr", "psp", "pj", "pf", "parquet", "procura", "fiscalia", "prokuratura", "kripo", "lka", "tribunal", "court", "courts":
 			if l == "go" || l == "gv" || l == "mp" || l == "pj" || l == "pf" || l == "nic" || l == "jus" {
 				// second-level government domains: go.jp, gv.at, mp.br, nic.in, jus.br.
 				if len(tld) != 2 {

@@ -237,6 +237,8 @@ func (t *Triager) Triage(in Input) Result {
 	why = strings.Join(words, ", ")
 	threshold := 3
 	switch {
+	case in.Channel == docket.ChannelNotice && reFraud.find(sc) != "":
+		threshold = 8 // a notice that reports a fraud quotes it
 	case in.Channel == docket.ChannelNotice:
 		threshold = 4
 	case noLegal && strings.Contains(lower, "http") && reFraud.find(sc) == "":
@@ -444,7 +446,7 @@ func category(r Result, sc *scan) string {
 }
 
 var (
-	reFraud   = rx(`fraud`, `escroquer`, `arnaque`, `betrug`, `estafa`, `truffa`, `golpe`, `oplichting`, `oszustw`, `мошенни`, `احتيال`, `کلاهبرداری`, `dolandırıc`, `phishing`, `scam`)
+	reFraud   = rx(`fraud`, `escroquer`, `arnaque`, `betrug`, `estafa`, `truffa`, `golpe`, `oplichting`, `oszustw`, `мошенни`, `احتيال`, `کلاهبرداری`, `dolandırıc`, `sahtekar`, `lừa đảo`, `penipuan`, `詐欺`, `诈骗`, `詐騙`, `απάτη`, `înșelătorie`, `escrocherie`, `bedrägeri`, `шахрай`, `धोखाधड़ी`, `ठगी`, `phishing`, `scam`)
 	reIP      = rx(`copyright`, `droit d'auteur`, `contrefaçon`, `urheberrecht`, `derechos de autor`, `diritto d'autore`, `direitos autorais`, `auteursrecht`, `trademark`, `marque déposée`, `piracy`, `piratage`)
 	rePrivacy = rx(`doxx`, `personal data`, `données personnelles`, `personenbezogene`, `datos personales`, `dati personali`, `dados pessoais`, `persoonsgegevens`, `dane osobowe`, `intimate image`, `revenge porn`, `image intime`)
 )
