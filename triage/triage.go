@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -299,6 +300,11 @@ func (t *Triager) Triage(in Input) Result {
 	case res.Regime == "" && official == "" && officialWords == 0 && (hits.count(cSupport) > 0 || hits.count(cSpam) > 0 || hits.count(cScam) > 0):
 		res.Regime, res.Kind = "none", docket.KindOther
 		sig("regime none: no legal request (no authority, no citation; %s)", strings.Join(append(hits.terms(cSupport), hits.terms(cSpam)...), ", "))
+	case res.Regime == "" && official == "" && officialWords == 0 && in.Channel != docket.ChannelNotice && caseReference(lower) == "" && !lawCited.MatchString(lower):
+		// No authority, no citation, no word of one, no file number: a person's letter,
+		// answered without a legal clock.
+		res.Regime, res.Kind = "none", docket.KindOther
+		sig("regime none: no authority, no citation, no legal wording")
 	case res.Regime == "":
 		res.Regime = "national-other"
 		sig("regime national-other: no citation recognised")
@@ -450,6 +456,11 @@ var (
 	reIP      = rx(`copyright`, `droit d'auteur`, `contrefaçon`, `urheberrecht`, `derechos de autor`, `diritto d'autore`, `direitos autorais`, `auteursrecht`, `trademark`, `marque déposée`, `piracy`, `piratage`)
 	rePrivacy = rx(`doxx`, `personal data`, `données personnelles`, `personenbezogene`, `datos personales`, `dati personali`, `dados pessoais`, `persoonsgegevens`, `dane osobowe`, `intimate image`, `revenge porn`, `image intime`)
 )
+
+// lawCited finds an article or section of a law cited by number, in the languages of the
+// set: "art. 58", "§ 1", "section 5", "ст. 13", "madde 8", "άρθρο 4", "第66M條", "제44조",
+// "المادة 9", "ماده 12", "pasal 27", "điều 15", "धारा 69".
+var lawCited = regexp.MustCompile(`(?:(?:^|[^\p{L}])(?:art|arts|article|artikel|artículo|articolo|artigo|artykuł|articolul|section|sec|ст|стаття|статья|статті|статьи|madde|maddesi|άρθρο|άρθρου|pasal|điều)\.?|§|धारा|अनुच्छेद|المادة|ماده)\s?\d+|第\s?\d+[a-z]?\s?[条條]|제\s?\d+\s?조`)
 
 // priority scores 0–100 (higher first) and picks a queue.
 func priority(r Result, sc *scan) (int, string) {

@@ -221,3 +221,28 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// TestNoLegalRequestHasNoClock: a letter with no authority, no citation, no legal word and
+// no file number is no legal request (regime none, no legal clock); one that cites an
+// article of a law, or comes from an authority, keeps a national clock.
+func TestNoLegalRequestHasNoClock(t *testing.T) {
+	t.Parallel()
+	tr, err := triage.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, from, text, want string
+	}{
+		{"support letter", "someone@example.net", "Hello, part 2 of the update logs me out every day and my folders are gone. Can you delete my old account?", "none"},
+		{"Greek question", "someone@example.gr", "Γεια σας, πώς μπορώ να διαγράψω μια ομάδα που δημιούργησα;", "none"},
+		{"an article cited", "jurist@example.se", "Myndigheten förelägger er med stöd av artikel 58.2 i dataskyddsförordningen att avlägsna uppgifterna i kanalen.", "national-other"},
+		{"a section cited in Chinese", "enforcement@example.org.hk", "根據《個人資料(私隱)條例》第66M條，現要求貴公司刪除以下訊息", "national-other"},
+		{"an authority", "kripo@polizei.example.de", "Wir bitten um Auskunft zu dem Konto.", "national-other"},
+	} {
+		got := tr.Triage(triage.Input{Channel: docket.ChannelEmail, From: tt.from, Text: tt.text})
+		if got.Regime != tt.want {
+			t.Errorf("%s: regime %s, want %s; signals %v", tt.name, got.Regime, tt.want, got.Signals)
+		}
+	}
+}
