@@ -64,7 +64,6 @@ type risk struct {
 	emergency bool
 	reasons   []string // why it is an emergency
 	notes     []string // what was read but did not make it one
-	unticked  bool     // a production order says it is no emergency: the risk model is not asked
 }
 
 func (r *risk) flag(format string, args ...any) {
@@ -90,7 +89,6 @@ func assessRisk(h *lexHits, sc *scan, regime string, removalOrder, public bool) 
 		if strings.Contains(before, "kein") || strings.Contains(before, "no ") || strings.Contains(before, "non ") || strings.Contains(before, "not ") ||
 			strings.Contains(after, "no") || strings.Contains(after, "nein") || strings.Contains(after, "nee") || strings.Contains(after, "nie") ||
 			strings.Contains(after, "não") || strings.Contains(after, "nej") || strings.Contains(after, "όχι") {
-			r.unticked = true
 			r.notes = append(r.notes, fmt.Sprintf("the emergency box of the production order is not ticked: %q", strings.TrimSpace(before+m+after)))
 		} else {
 			r.flag("the emergency box of a production order: %q", m)

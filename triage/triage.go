@@ -195,13 +195,18 @@ func (t *Triager) Triage(in Input) Result {
 	feats, nContent := featuresCut(prefix(lower, max(RiskBytes, ContentBytes)), t.model.Bits, ContentBytes, (*buf)[:0])
 	*buf = feats
 	label, p := t.model.classifyFeats(feats[:nContent])
-	if !res.Emergency && !removalOrder && !rk.unticked && t.risk != nil {
+	// The risk model fills the gaps of the rules, not their decisions: it is not asked where
+	// the rules read the risk words and set them aside (a removal order describing content,
+	// a game, news of an attack, an unticked emergency box), nor for an event told as past
+	// with no time ahead.
+	pastOnly := hits.count(cPast) > 0 && hits.count(cTime) == 0
+	if !res.Emergency && !removalOrder && len(rk.notes) == 0 && !pastOnly && t.risk != nil {
 		if p := t.riskOf(feats, lower); p >= RiskThreshold {
 			if riskWords(hits) > 0 {
 				res.Emergency = true
 				sig("emergency: the risk model reads a risk to life (p=%.2f) where no rule did", p)
 			} else {
-				sig("the risk model reads a risk to life (p=%.2f), but the notice has no word of one: not flagged", p)
+				sig("the risk model reads a risk to life (p=%.2f), but the text has no word of one: not flagged", p)
 			}
 		}
 	}
