@@ -197,3 +197,35 @@ func quote(ss []string) string {
 	}
 	return strings.Join(q, ", ")
 }
+
+// The content lexicon's classes, for languages the content model was not trained on.
+var (
+	cSlur    = book.classOf("content.slur")
+	cGroup   = book.classOf("content.group")
+	cDehuman = book.classOf("content.dehuman")
+	cInsult  = book.classOf("content.insult")
+)
+
+// lexiconLabelled are the languages whose content label the lexicons give when the model,
+// which saw no labelled text in them, reads none.
+var lexiconLabelled = map[string]bool{"fa": true, "ru": true, "tr": true, "uk": true}
+
+// lexiconLabel reads a content label from the lexicon hits: hate for a slur, or for a group
+// named beside dehumanising words; abuse for an insult; spam for two spam words or a scam's;
+// "" when none of them is there.
+func lexiconLabel(h *lexHits) (label, why string) {
+	switch {
+	case h.count(cSlur) > 0:
+		return "hate", "a slur: " + quote(h.terms(cSlur))
+	}
+	if g, d, ok := h.near(cGroup, cDehuman, near); ok {
+		return "hate", fmt.Sprintf("a group beside dehumanising words: %q, %q", g, d)
+	}
+	switch {
+	case h.count(cInsult) > 0:
+		return "abuse", "insults: " + quote(h.terms(cInsult))
+	case h.count(cScam) > 0 || h.count(cSpam) >= 2:
+		return "spam", "spam words: " + quote(append(h.terms(cScam), h.terms(cSpam)...))
+	}
+	return "", ""
+}

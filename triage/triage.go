@@ -276,6 +276,12 @@ func (t *Triager) Triage(in Input) Result {
 		res.Label = "spam"
 		sig("spam: %s", why)
 	}
+	if lexiconLabelled[lang] && res.Label == "none" && !res.Spam {
+		if l, why := lexiconLabel(hits); l != "" {
+			res.Label = l
+			sig("content label %s from the lexicon (%s): the model has no training data in %s", l, why, lang)
+		}
+	}
 
 	// People's corrections of requests like this one.
 	corrected := t.recall(in, &res, official != "", sig)

@@ -246,3 +246,31 @@ func TestNoLegalRequestHasNoClock(t *testing.T) {
 		}
 	}
 }
+
+// TestContentLabelWithoutTrainingData: in languages the content model saw no labelled text
+// in, the lexicons give the label: a slur or a group beside dehumanising words is hate, an
+// insult is abuse, and an ordinary sentence stays none.
+func TestContentLabelWithoutTrainingData(t *testing.T) {
+	t.Parallel()
+	tr, err := triage.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, text, lang, want string
+	}{
+		{"ru group and vermin", "Все эти мигранты — крысы, гнать их надо из города.", "ru", "hate"},
+		{"ru insult", "Ты просто тупой урод, заткнись уже.", "ru", "abuse"},
+		{"ru ordinary", "Завтра идём в кино, возьми билеты на вечер.", "ru", "none"},
+		{"uk insult", "Який же ти дебіл, читати не вмієш?", "uk", "abuse"},
+		{"tr group and expel", "Bu göçmenler defolsun, hepsi asalak.", "tr", "hate"},
+		{"tr ordinary", "Yarın akşam maça gidiyoruz, bilet aldın mı?", "tr", "none"},
+		{"fa insult", "خفه شو احمق، هیچی نمی‌فهمی", "fa", "abuse"},
+		{"fa ordinary", "فردا صبح با هم به کتابخانه می‌رویم.", "fa", "none"},
+	} {
+		got := tr.Triage(triage.Input{Channel: docket.ChannelNotice, Text: tt.text})
+		if got.Language != tt.lang || got.Label != tt.want {
+			t.Errorf("%s: language %s label %s, want %s %s; signals %v", tt.name, got.Language, got.Label, tt.lang, tt.want, got.Signals)
+		}
+	}
+}
