@@ -198,9 +198,10 @@ func (t *Triager) Triage(in Input) Result {
 	// The risk model fills the gaps of the rules, not their decisions: it is not asked where
 	// the rules read the risk words and set them aside (a removal order describing content,
 	// a game, news of an attack, an unticked emergency box), nor for an event told as past
-	// with no time ahead.
+	// with no time ahead, nor where the sender says there is no threat.
 	pastOnly := hits.count(cPast) > 0 && hits.count(cTime) == 0
-	if !res.Emergency && !removalOrder && len(rk.notes) == 0 && !pastOnly && t.risk != nil {
+	saysNoThreat := official == "" && hits.count(cBenign) > 0
+	if !res.Emergency && !removalOrder && len(rk.notes) == 0 && !pastOnly && !saysNoThreat && t.risk != nil {
 		if p := t.riskOf(feats, lower); p >= RiskThreshold {
 			if riskWords(hits) > 0 {
 				res.Emergency = true
