@@ -188,27 +188,29 @@ func (t *Triager) Triage(in Input) Result {
 			sig("emergency: %s", r)
 		}
 	}
+	// The risk model fills the gaps of the rules, not their decisions: it is not asked where
+	// the rules read the risk words and set them aside (a removal order describing content,
+	// a game, news of an attack, an unticked emergency box), nor for an event told as past
+	// with no time ahead, nor where the sender says there is no threat, nor where no word of
+	// a risk to a person is found.
+	pastOnly := hits.count(cPast) > 0 && hits.count(cTime) == 0
+	saysNoThreat := official == "" && hits.count(cBenign) > 0
+	askRisk := !res.Emergency && !removalOrder && len(rk.notes) == 0 && !pastOnly && !saysNoThreat && t.risk != nil && riskWords(hits) > 0
 	// One pass of feature hashing serves both models: the risk model's buckets are the
 	// content model's, masked to its fewer bits (the same hash), over a longer prefix.
 	buf := featurePool.Get().(*[]uint32)
 	defer func() { featurePool.Put(buf) }()
-	feats, nContent := featuresCut(prefix(lower, max(RiskBytes, ContentBytes)), t.model.Bits, ContentBytes, (*buf)[:0])
+	n := ContentBytes
+	if askRisk {
+		n = max(RiskBytes, ContentBytes)
+	}
+	feats, nContent := featuresCut(prefix(lower, n), t.model.Bits, ContentBytes, (*buf)[:0])
 	*buf = feats
 	label, p := t.model.classifyFeats(feats[:nContent])
-	// The risk model fills the gaps of the rules, not their decisions: it is not asked where
-	// the rules read the risk words and set them aside (a removal order describing content,
-	// a game, news of an attack, an unticked emergency box), nor for an event told as past
-	// with no time ahead, nor where the sender says there is no threat.
-	pastOnly := hits.count(cPast) > 0 && hits.count(cTime) == 0
-	saysNoThreat := official == "" && hits.count(cBenign) > 0
-	if !res.Emergency && !removalOrder && len(rk.notes) == 0 && !pastOnly && !saysNoThreat && t.risk != nil {
+	if askRisk {
 		if p := t.riskOf(feats, lower); p >= RiskThreshold {
-			if riskWords(hits) > 0 {
-				res.Emergency = true
-				sig("emergency: the risk model reads a risk to life (p=%.2f) where no rule did", p)
-			} else {
-				sig("the risk model reads a risk to life (p=%.2f), but the text has no word of one: not flagged", p)
-			}
+			res.Emergency = true
+			sig("emergency: the risk model reads a risk to life (p=%.2f) where no rule did", p)
 		}
 	}
 	if in.Emergency {
