@@ -204,6 +204,7 @@ var (
 	cGroup   = book.classOf("content.group")
 	cDehuman = book.classOf("content.dehuman")
 	cInsult  = book.classOf("content.insult")
+	cAdvert  = book.classOf("content.spam")
 )
 
 // lexiconLabelled are the languages whose content label the lexicons give when the model,
@@ -212,8 +213,9 @@ var lexiconLabelled = map[string]bool{"fa": true, "ru": true, "tr": true, "uk": 
 
 // lexiconLabel reads a content label from the lexicon hits: hate for a slur, or for a group
 // named beside dehumanising words; abuse for an insult; spam for two spam words or a scam's;
-// "" when none of them is there.
-func lexiconLabel(h *lexHits) (label, why string) {
+// "" when none of them is there. contact says the text gives a way to reach its sender (a
+// link, a handle, a phone number): one advertising word is enough with it.
+func lexiconLabel(h *lexHits, contact bool) (label, why string) {
 	switch {
 	case h.count(cSlur) > 0:
 		return "hate", "a slur: " + quote(h.terms(cSlur))
@@ -221,11 +223,15 @@ func lexiconLabel(h *lexHits) (label, why string) {
 	if g, d, ok := h.near(cGroup, cDehuman, near); ok {
 		return "hate", fmt.Sprintf("a group beside dehumanising words: %q, %q", g, d)
 	}
+	// Abuse aimed at people for who they are is hate: an insult beside a group's name.
+	if g, i, ok := h.near(cGroup, cInsult, near/4); ok {
+		return "hate", fmt.Sprintf("a group beside insults: %q, %q", g, i)
+	}
 	switch {
 	case h.count(cInsult) > 0:
 		return "abuse", "insults: " + quote(h.terms(cInsult))
-	case h.count(cScam) > 0 || h.count(cSpam) >= 2:
-		return "spam", "spam words: " + quote(append(h.terms(cScam), h.terms(cSpam)...))
+	case h.count(cScam) > 0 || h.count(cSpam)+h.count(cAdvert) >= 2 || (h.count(cAdvert) > 0 && contact):
+		return "spam", "spam words: " + quote(append(append(h.terms(cScam), h.terms(cSpam)...), h.terms(cAdvert)...))
 	}
 	return "", ""
 }

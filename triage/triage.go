@@ -280,7 +280,8 @@ func (t *Triager) Triage(in Input) Result {
 		sig("spam: %s", why)
 	}
 	if lexiconLabelled[lang] && res.Label == "none" && !res.Spam {
-		if l, why := lexiconLabel(hits); l != "" {
+		contact := strings.Contains(lower, "http") || strings.Contains(lower, "t.me") || strings.Contains(lower, "@") || digitRun(lower, 7)
+		if l, why := lexiconLabel(hits, contact); l != "" {
 			res.Label = l
 			sig("content label %s from the lexicon (%s): the model has no training data in %s", l, why, lang)
 		}
@@ -498,4 +499,22 @@ func priority(r Result, sc *scan) (int, string) {
 		base += 5
 	}
 	return min(base, 99), cmp.Or(queue, "default")
+}
+
+// digitRun reports whether s holds n digits in a row, spaces and dashes between them allowed
+// (a phone number).
+func digitRun(s string, n int) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			if run++; run >= n {
+				return true
+			}
+		case c == ' ' || c == '-':
+		default:
+			run = 0
+		}
+	}
+	return false
 }
