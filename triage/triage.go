@@ -316,7 +316,7 @@ func (t *Triager) Triage(in Input) Result {
 	}
 
 	res.Category = category(res, sc)
-	res.Priority, res.Queue = priority(res, sc)
+	res.Priority, res.Queue = priorityOf(res, sc)
 	return res
 }
 
@@ -447,7 +447,7 @@ var (
 )
 
 // priority scores 0–100 (higher first) and picks a queue.
-func priority(r Result, sc *scan) (int, string) {
+func priorityOf(r Result, sc *scan) (int, string) {
 	switch {
 	case r.Emergency:
 		return 100, "emergency"
@@ -469,3 +469,8 @@ func priority(r Result, sc *scan) (int, string) {
 	}
 	return min(base, 99), cmp.Or(queue, "default")
 }
+
+// Route returns the priority and queue that the triage gives a result r when the request's
+// text names no child-abuse or terror terms: what `docket sim` uses for its synthetic
+// requests, which have no text.
+func Route(r Result) (priority int, queue string) { return priorityOf(r, new(scan)) }
