@@ -153,7 +153,8 @@ func (s *sim) takeNext(p int32) bool {
 			}
 			if s.items[e.idx].decider != p {
 				if bestB < 0 || s.less(&e, &best) {
-					best, bestB = e, approvals
+					// Taken off now: the skipped entries pushed back may come before it.
+					best, bestB = s.bucketPop(approvals), approvals
 				}
 				break
 			}
@@ -166,7 +167,9 @@ func (s *sim) takeNext(p int32) bool {
 	if bestB < 0 {
 		return false
 	}
-	s.bucketPop(bestB)
+	if bestB != approvals {
+		s.bucketPop(bestB)
+	}
 	s.take(p, best.idx)
 	return true
 }
@@ -207,6 +210,7 @@ func (s *sim) take(p int32, idx int32) {
 	per := &s.staff[p]
 	per.busy, per.item, per.since = true, idx, s.now
 	d := int64(max(secs, 1) * 1e6)
+	it.workS += uint32(d / 1e6)
 	s.push(event{at: s.now + d, kind: evDone, who: p, item: idx, ver: it.ver})
 }
 
@@ -310,12 +314,14 @@ func (s *sim) done(e event) {
 		case it.discloses && (it.outcome == outComply || it.outcome == outPartial):
 			it.step, it.decider = stepApprove, e.who
 			s.enqueue(e.item)
+			s.pageStep(e.item)
 		default:
 			s.close(e.item, e.at)
 		}
 	case stepApprove:
 		it.step = stepAnswer
 		s.enqueue(e.item)
+		s.pageStep(e.item)
 	case stepAnswer:
 		s.close(e.item, e.at)
 	}
@@ -324,19 +330,18 @@ func (s *sim) done(e event) {
 	}
 }
 
-// page: the on-call person's acknowledgement of an emergency's page. If nobody took the
-// case meanwhile, they take it; if they are busy, the next rung is paged.
+// page: a rung of the pager ladder acknowledges an emergency's page (every step of an
+// emergency pages: its handling, its four-eyes approval, its answer). If nobody took the
+// case meanwhile, the person on call takes it; if busy, or if they may not take it (the
+// decider cannot approve), the next rung is paged.
 func (s *sim) page(e event) {
 	it := &s.items[e.item]
-	if !it.pending || it.touched != 0 || it.busy || it.step != stepHandle {
-		return
-	}
-	if int(e.who) >= len(s.staff) {
+	if !it.emergency || !s.queued(it) || int(e.who) >= len(s.staff) {
 		return
 	}
 	p := int32(oncall(len(s.staff), s.from, e.at, int(e.who)))
-	if s.staff[p].busy {
-		s.push(event{at: e.at + int64(s.cfg.Staff.OncallEscalate)/1000, kind: evPage, who: e.who + 1, item: e.item, ver: it.ver})
+	if s.staff[p].busy || !s.mayTake(p, it, s.bucketOf(it)) {
+		s.push(event{at: e.at + int64(s.cfg.Staff.OncallEscalate)/1000, kind: evPage, who: e.who + 1, item: e.item})
 		return
 	}
 	if s.staff[p].idleAt >= 0 {
@@ -353,11 +358,15 @@ func (s *sim) close(idx int32, at int64) {
 	if it.emergency && it.measured {
 		s.res.emAnswer.add(float64(at-it.received) / 1e6)
 	}
+	work := s.minWork(it)
 	for r := it.reqs; r >= 0; {
 		rq := &s.reqs[r]
 		next := rq.next
 		if rq.measured {
 			s.answered(rq, at, it.paused)
+			if rq.deadline != 0 && at > rq.deadline+it.paused && work >= rq.deadline-rq.received {
+				s.res.regimes[rq.regime].Unavoidable++
+			}
 		}
 		s.freeRq = append(s.freeRq, r)
 		r = next
@@ -409,3 +418,14 @@ func (s *sim) finish() {
 	}
 	s.res.done(s)
 }
+
+// pageStep pages the on-call ladder for the next step of an emergency that nobody took.
+func (s *sim) pageStep(idx int32) {
+	if it := &s.items[idx]; it.emergency && s.queued(it) {
+		s.push(event{at: s.now + int64(s.sampleWork(s.cfg.Staff.OncallAck))*1e6, kind: evPage, item: idx})
+	}
+}
+
+// minWork is the time the people who worked a case spent on it: with nobody waiting for
+// anybody, it would have taken that long (µs).
+func (s *sim) minWork(it *item) int64 { return int64(it.workS) * 1e6 }

@@ -9,10 +9,11 @@ import (
 )
 
 // FindStaff searches the smallest team with which no lawful request (with all, no request
-// at all) is overdue: it doubles the team from one person until one suffices, then bisects.
+// at all) is overdue, but for those whose own work is longer than their clock (which no
+// team answers in time: Result.UnavoidableLawful), give or take tolerance requests: it doubles the team from one person until one suffices, then bisects.
 // Every run sees the same arrivals and the same work. It returns the size and the runs made,
 // the last one at the size found.
-func FindStaff(ctx context.Context, cfg *Config, opt Options, all bool, log *slog.Logger) (int, []*Result, error) {
+func FindStaff(ctx context.Context, cfg *Config, opt Options, all bool, tolerance int64, log *slog.Logger) (int, []*Result, error) {
 	var runs []*Result
 	tried := map[int]*Result{}
 	ok := func(n int) (bool, error) {
@@ -29,9 +30,9 @@ func FindStaff(ctx context.Context, cfg *Config, opt Options, all bool, log *slo
 			log.InfoContext(ctx, "sim find-staff", slog.Int("staff", n), slog.Int64("overdue_lawful", r.OverdueLawful), slog.Int64("overdue_all", r.OverdueAll))
 		}
 		if all {
-			return r.OverdueAll == 0, nil
+			return r.OverdueAll-r.UnavoidableAll <= tolerance, nil
 		}
-		return r.OverdueLawful == 0, nil
+		return r.OverdueLawful-r.UnavoidableLawful <= tolerance, nil
 	}
 	lo, hi := 0, 1 // lo fails (0 people always fail), hi is tried
 	for {

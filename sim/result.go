@@ -28,6 +28,9 @@ type Result struct {
 	Overdue       map[string]int64 `json:"overdue"`
 	OverdueLawful int64            `json:"overdue_lawful"`
 	OverdueAll    int64            `json:"overdue_all"`
+	// Unavoidable* are the overdue requests no team answers in time (RegimeStats.Unavoidable).
+	UnavoidableLawful int64 `json:"unavoidable_lawful"`
+	UnavoidableAll    int64 `json:"unavoidable_all"`
 	Regimes       []RegimeStats    `json:"regimes"`
 	Emergency     EmergencyStats   `json:"emergency"`
 	Utilisation   Utilisation      `json:"utilisation"`
@@ -59,6 +62,9 @@ type RegimeStats struct {
 	Answered          int64   `json:"answered"`
 	LateAnswered      int64   `json:"late_answered"`
 	Overdue           int64   `json:"overdue"`
+	// Unavoidable are the overdue requests whose case's own work, done without any wait,
+	// is longer than their clock: no team size answers them in time.
+	Unavoidable int64 `json:"unavoidable"`
 	Open              int64   `json:"open_at_end"`
 	AwaitingRequester int64   `json:"awaiting_requester"`
 	P50               float64 `json:"p50_s"`
@@ -151,8 +157,10 @@ func (r *Result) done(s *sim) {
 		}
 		r.Overdue[st.Regime] = st.Overdue
 		r.OverdueAll += st.Overdue
+		r.UnavoidableAll += st.Unavoidable
 		if st.Lawful {
 			r.OverdueLawful += st.Overdue
+			r.UnavoidableLawful += st.Unavoidable
 		}
 		r.Regimes = append(r.Regimes, st.RegimeStats)
 	}

@@ -70,6 +70,7 @@ type item struct {
 	target             uint32 // the notice target it holds in open (0: none)
 	handleS, approveS  uint32 // seconds of work
 	answerS, replyS    uint32 // replyS: the requester's delay (0: never replies)
+	workS              uint32 // seconds people spent on it so far
 	class              uint16
 	queue, priority    uint8
 	lang               uint8
@@ -139,6 +140,7 @@ type sim struct {
 	log    *slog.Logger
 	svc    *workflow.Service
 	rng    *rand.Rand // arrivals and the work each case will need
+	wrng   *rand.Rand // what is drawn during the work (pages' acknowledgements), apart so that arrivals never depend on it
 	arr    *arrivals
 	zipf   *rand.Zipf
 	start  int64 // measured period [start, end)
@@ -208,6 +210,7 @@ func newSim(cfg *Config, opt Options, log *slog.Logger) (*sim, error) {
 	// The service is used without a store: Route needs only its regimes and rules.
 	s.svc = workflow.New(workflow.Config{Regimes: opt.Regimes, Logger: log})
 	s.rng = rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
+	s.wrng = rand.New(rand.NewPCG(cfg.Seed, 0x3011))
 	s.arr = newArrivals(cfg, s.rng)
 	if cfg.NoticeTargets > 0 {
 		s.zipf = rand.NewZipf(s.rng, max(cfg.NoticeZipfS, 1.0001), 1, uint64(cfg.NoticeTargets-1))
@@ -257,8 +260,7 @@ func newSim(cfg *Config, opt Options, log *slog.Logger) (*sim, error) {
 	for i := range s.lastOpen {
 		s.lastOpen[i] = -1
 	}
-	staffRng := rand.New(rand.NewPCG(cfg.Seed, uint64(opt.Staff)))
-	s.staff = buildStaff(cfg, opt.Staff, s.langIdx, s.queueIdx, time.UnixMicro(s.from).UTC(), time.UnixMicro(s.stop).UTC(), staffRng)
+	s.staff = buildStaff(cfg, opt.Staff, s.langIdx, s.queueIdx, time.UnixMicro(s.from).UTC(), time.UnixMicro(s.stop).UTC())
 	s.res = newResult(cfg, opt, s.regimes)
 	for i := range s.staff {
 		for _, sh := range s.staff[i].shifts {
@@ -382,15 +384,21 @@ func (s *sim) run(ctx context.Context) error {
 	}
 }
 
-func (s *sim) sampleDur(d Dist) uint32 {
+func (s *sim) sampleDur(d Dist) uint32 { return draw(s.rng, d) }
+
+func (s *sim) sampleWork(d Dist) uint32 { return draw(s.wrng, d) }
+
+// draw returns a duration in whole seconds (at least one) from a log-normal distribution.
+func draw(rng *rand.Rand, d Dist) uint32 {
 	m := float64(d.Median) / float64(time.Second)
-	v := m * math.Exp(d.sigma()*s.rng.NormFloat64())
+	v := m * math.Exp(d.sigma()*rng.NormFloat64())
 	return uint32(min(max(v, 1), 1e9))
 }
 
 // arrive receives one request: it joins an open case of its requester about the same
 // matter, is closed by a rule, or opens a case that waits for a person.
 func (s *sim) arrive(a arrival) {
+	s.now = a.at
 	cl := &s.cfg.Classes[a.class]
 	emergency := s.rng.Float64() < cl.Emergency
 	spam := s.rng.Float64() < cl.Spam

@@ -57,14 +57,18 @@ func teamSizes(teams []Team, n int) []int {
 }
 
 // buildStaff makes n people with their shifts between from and to: each team's days and
-// hours in its time zone, less a block of vacation, sick days and holidays.
-func buildStaff(cfg *Config, n int, langs, queues map[string]int, from, to time.Time, rng *rand.Rand) []person {
+// hours in its time zone, less a block of vacation, sick days and holidays. The first
+// Reviewers share of each team are reviewers.
+func buildStaff(cfg *Config, n int, langs, queues map[string]int, from, to time.Time) []person {
 	sizes := teamSizes(cfg.Staff.Teams, n)
 	var staff []person
 	days := int(to.Sub(from).Hours()/24) + 1
 	for ti, t := range cfg.Staff.Teams {
 		reviewers := int(math.Ceil(float64(sizes[ti]) * t.Reviewers))
 		for j := range sizes[ti] {
+			// Each person's absences come from a generator of their own (team, number), so
+			// that a larger team keeps the smaller one's people as they were.
+			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(ti)<<32|uint64(j)))
 			p := person{team: ti, reviewer: j < reviewers, item: -1, idleAt: -1}
 			for _, l := range t.Languages {
 				if i, ok := langs[l]; ok {
