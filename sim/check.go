@@ -70,6 +70,9 @@ func (r *CheckReport) String() string {
 // deadline on its receipt with the simulation's; and routes each again through the service
 // (rules included) to compare queue, priority and automatic closing.
 func Check(ctx context.Context, cfg *Config, tab *regime.Table, samples []SampleCase, log *slog.Logger) (*CheckReport, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	dir, err := os.MkdirTemp("", "docket-sim-check-")
 	if err != nil {
 		return nil, fmt.Errorf("sim check: %w", err)

@@ -333,10 +333,11 @@ func (s *sim) done(e event) {
 // page: a rung of the pager ladder acknowledges an emergency's page (every step of an
 // emergency pages: its handling, its four-eyes approval, its answer). If nobody took the
 // case meanwhile, the person on call takes it; if busy, or if they may not take it (the
-// decider cannot approve), the next rung is paged.
+// decider cannot approve), the next rung is paged; past the last rung, the ladder starts
+// again, until someone takes it.
 func (s *sim) page(e event) {
 	it := &s.items[e.item]
-	if !it.emergency || !s.queued(it) || int(e.who) >= len(s.staff) {
+	if !it.emergency || !s.queued(it) {
 		return
 	}
 	p := int32(oncall(len(s.staff), s.from, e.at, int(e.who)))

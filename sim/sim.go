@@ -11,7 +11,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -176,7 +175,7 @@ type sim struct {
 // Run simulates cfg with opt.Staff people taking cases in opt.Policy's order.
 func Run(ctx context.Context, cfg *Config, opt Options, log *slog.Logger) (*Result, error) {
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	if opt.Staff <= 0 {
 		return nil, fmt.Errorf("sim: staff must be positive")
