@@ -38,9 +38,9 @@ type Config struct {
 	Classes []Class   `json:"classes"`
 	// NoticeTargets is how many distinct pieces of content notices name, NoticeZipfS the
 	// exponent of their popularity: notices naming content with an open case join it.
-	NoticeTargets int     `json:"notice_targets"`
-	NoticeZipfS   float64 `json:"notice_zipf_s"`
-	Bursts        []Burst `json:"bursts"`
+	NoticeTargets int       `json:"notice_targets"`
+	NoticeZipfS   float64   `json:"notice_zipf_s"`
+	Bursts        []Burst   `json:"bursts"`
 	Holidays      []Holiday `json:"holidays"`
 	// Handling is the time a person takes to decide (and answer) a case, by kind.
 	Handling map[docket.Kind]Dist `json:"handling"`

@@ -29,19 +29,19 @@ type Result struct {
 	OverdueLawful int64            `json:"overdue_lawful"`
 	OverdueAll    int64            `json:"overdue_all"`
 	// Unavoidable* are the overdue requests no team answers in time (RegimeStats.Unavoidable).
-	UnavoidableLawful int64 `json:"unavoidable_lawful"`
-	UnavoidableAll    int64 `json:"unavoidable_all"`
-	Regimes       []RegimeStats    `json:"regimes"`
-	Emergency     EmergencyStats   `json:"emergency"`
-	Utilisation   Utilisation      `json:"utilisation"`
-	QueuePeak     int64            `json:"queue_peak"`
+	UnavoidableLawful int64          `json:"unavoidable_lawful"`
+	UnavoidableAll    int64          `json:"unavoidable_all"`
+	Regimes           []RegimeStats  `json:"regimes"`
+	Emergency         EmergencyStats `json:"emergency"`
+	Utilisation       Utilisation    `json:"utilisation"`
+	QueuePeak         int64          `json:"queue_peak"`
 	// Series is the number of cases waiting for a person, every hour of the run.
 	Series      []Sample         `json:"-"`
 	ByLanguage  map[string]int64 `json:"by_language"`
 	ByCountry   map[string]int64 `json:"by_country"`
 	ByChannel   map[string]int64 `json:"by_channel"`
 	WallSeconds float64          `json:"wall_s"`
-	start, end time.Time
+	start, end  time.Time
 	// Samples are the cases kept for Check (Options.Sample).
 	Samples []SampleCase `json:"-"`
 
@@ -56,15 +56,15 @@ type Result struct {
 type RegimeStats struct {
 	Regime string `json:"regime"`
 	// Clock is the regime's clock in seconds (0: none), EmergencyClock its emergencies'.
-	Clock             float64 `json:"clock_s"`
-	EmergencyClock    float64 `json:"emergency_clock_s,omitempty"`
-	Received          int64   `json:"received"`
-	Answered          int64   `json:"answered"`
-	LateAnswered      int64   `json:"late_answered"`
-	Overdue           int64   `json:"overdue"`
+	Clock          float64 `json:"clock_s"`
+	EmergencyClock float64 `json:"emergency_clock_s,omitempty"`
+	Received       int64   `json:"received"`
+	Answered       int64   `json:"answered"`
+	LateAnswered   int64   `json:"late_answered"`
+	Overdue        int64   `json:"overdue"`
 	// Unavoidable are the overdue requests whose case's own work, done without any wait,
 	// is longer than their clock: no team size answers them in time.
-	Unavoidable int64 `json:"unavoidable"`
+	Unavoidable       int64   `json:"unavoidable"`
 	Open              int64   `json:"open_at_end"`
 	AwaitingRequester int64   `json:"awaiting_requester"`
 	P50               float64 `json:"p50_s"`

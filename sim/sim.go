@@ -59,10 +59,10 @@ type route struct {
 
 // item is one case.
 type item struct {
-	received, deadline int64 // Unix µs; deadline 0: none
-	pausedAt, paused   int64 // when its clock stopped (0: running), and for how long in all
-	touched            int64 // when a person first took it (0: not yet)
-	reqs               int32 // head of its requests' list
+	received, deadline int64  // Unix µs; deadline 0: none
+	pausedAt, paused   int64  // when its clock stopped (0: running), and for how long in all
+	touched            int64  // when a person first took it (0: not yet)
+	reqs               int32  // head of its requests' list
 	ver                uint32 // changes whenever its queue entries go stale
 	gen                uint32 // changes whenever the slot holds a new case
 	decider            int32
@@ -167,7 +167,7 @@ type sim struct {
 	lastOpen  []int32 // each class's newest case, for joining
 	lastGen   []uint32
 	now       int64
-	seen      int64 // new cases, for Options.Sample
+	seen      int64            // new cases, for Options.Sample
 	open      map[uint32]int32 // notice target → its open case
 	res       *Result
 }
