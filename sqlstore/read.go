@@ -113,7 +113,8 @@ func (s *Store) Cases(ctx context.Context, f docket.CaseFilter) ([]*docket.Case,
 	case "-received":
 		q += ` ORDER BY received_at DESC, id DESC`
 	case "queue":
-		// The console's order: emergencies first, then by deadline.
+		// The console's order: emergencies first, then by deadline (docket.QueueKey, which
+		// docket sim orders by too; the sim's tests check that both agree).
 		q += ` ORDER BY emergency DESC, CASE WHEN deadline_at = 0 THEN 1 ELSE 0 END, deadline_at, priority DESC, id`
 	default:
 		q += ` ORDER BY CASE WHEN deadline_at = 0 THEN 1 ELSE 0 END, deadline_at, priority DESC, id`

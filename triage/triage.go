@@ -342,7 +342,7 @@ func (t *Triager) Triage(in Input) Result {
 	}
 
 	res.Category = category(res, sc)
-	res.Priority, res.Queue = priority(res, sc)
+	res.Priority, res.Queue = priorityOf(res, sc)
 	return res
 }
 
@@ -478,7 +478,7 @@ var (
 var lawCited = regexp.MustCompile(`(?:(?:^|[^\p{L}])(?:art|arts|article|artikel|artículo|articolo|artigo|artykuł|articolul|section|sec|ст|стаття|статья|статті|статьи|madde|maddesi|άρθρο|άρθρου|pasal|điều)\.?|§|धारा|अनुच्छेद|المادة|ماده)\s?\d+|第\s?\d+[a-z]?\s?[条條]|제\s?\d+\s?조`)
 
 // priority scores 0–100 (higher first) and picks a queue.
-func priority(r Result, sc *scan) (int, string) {
+func priorityOf(r Result, sc *scan) (int, string) {
 	switch {
 	case r.Emergency:
 		return 100, "emergency"
@@ -518,3 +518,8 @@ func digitRun(s string, n int) bool {
 	}
 	return false
 }
+
+// Route returns the priority and queue that the triage gives a result r when the request's
+// text names no child-abuse or terror terms: what `docket sim` uses for its synthetic
+// requests, which have no text.
+func Route(r Result) (priority int, queue string) { return priorityOf(r, new(scan)) }

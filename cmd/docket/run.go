@@ -83,6 +83,9 @@ Usage:
   docket refplatform   [--addr 127.0.0.1:8090] [--data DIR] [--secret S] [--seed]   (the reference platform)
   docket demo          [--addr 127.0.0.1:8080] [--platform-addr 127.0.0.1:8090] [--data DIR]
                        (docket and the reference platform together, with a few requests acted on)
+  docket sim           [--requests N] [--notices N] [--staff N] [--days D] [--seed S] [--config FILE]
+                       [--policy docket|fifo|priority[,…]] [--find-staff] [--svg FILE] [--check N] [--json]
+                       (a simulated month of arrivals and staff: overdue per regime, answer times; docs/CAPACITY.md)
   docket hash pdq      [--dihedral] [--max-pixels N] [--jobs N] FILE…   (HASH,QUALITY,FILE per
                        image, as Meta's pdq-photo-hasher: JPEG, PNG, GIF, WebP, BMP)
   docket hash sha256|md5 [--jobs N] FILE…   (HEX  FILE per file of any kind, as sha256sum)
@@ -438,6 +441,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.refPlatform(ctx, rest)
 	case "demo":
 		return m.demo(ctx, rest)
+	case "sim":
+		return m.simCmd(ctx, rest)
 	case "hash pdq":
 		return m.hashPDQ(ctx, rest)
 	case "hash sha256", "hash md5":
@@ -488,6 +493,7 @@ var subcommands = map[string][]string{
 
 // descriptions are the one line each command's --help begins with.
 var descriptions = map[string]string{
+	"sim":                       "Simulate a month of requests and notices answered by a team, under a virtual clock, with docket's own clocks and routing (docs/CAPACITY.md).",
 	"serve":                     "Run docket: the API, the console and portal, the notice form, e-mail intake if configured, and the jobs.",
 	"migrate":                   "Create or bring the database up to date, then exit.",
 	"authority add":             "Register an authority; its API token is printed once.",
