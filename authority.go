@@ -41,22 +41,28 @@ const (
 	RoleReviewer Role = "reviewer" // legal: everything an agent does, and approves
 	RoleAdmin    Role = "admin"    // everything
 	RoleAuditor  Role = "auditor"  // reads everything, changes nothing
+	// RolePolicy is a reviewer who may also decide the cases of the policy queue (requests
+	// touching political speech, journalists, protest or religion, or from authorities the
+	// operator lists as high-risk): only such a reviewer may decide them.
+	RolePolicy Role = "policy"
 )
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
 	switch r {
-	case RoleAgent, RoleReviewer, RoleAdmin, RoleAuditor:
+	case RoleAgent, RoleReviewer, RoleAdmin, RoleAuditor, RolePolicy:
 		return true
 	}
 	return false
 }
 
 // CanWork reports whether the role may change cases.
-func (r Role) CanWork() bool { return r == RoleAgent || r == RoleReviewer || r == RoleAdmin }
+func (r Role) CanWork() bool {
+	return r == RoleAgent || r == RoleReviewer || r == RoleAdmin || r == RolePolicy
+}
 
 // CanApprove reports whether the role may give the second approval of a decision.
-func (r Role) CanApprove() bool { return r == RoleReviewer || r == RoleAdmin }
+func (r Role) CanApprove() bool { return r == RoleReviewer || r == RoleAdmin || r == RolePolicy }
 
 // User is a member of the platform's staff.
 type User struct {

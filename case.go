@@ -50,6 +50,10 @@ func (o Outcome) Valid() bool {
 	return false
 }
 
+// QueuePolicy is the queue of requests that touch political speech, journalists, protest or
+// religion, or come from authorities the operator lists as high-risk (see RolePolicy).
+const QueuePolicy = "policy"
+
 // Decision is what the platform decided on a case.
 type Decision struct {
 	Outcome       Outcome   `json:"outcome"`
@@ -59,7 +63,11 @@ type Decision struct {
 	DecidedAt     time.Time `json:"decided_at"`
 	NeedsApproval bool      `json:"needs_approval,omitempty"`
 	ApprovedBy    string    `json:"approved_by,omitempty"`
-	ApprovedAt    *Time     `json:"approved_at,omitempty"`
+	// Policy is the policy a decision on a policy case relies on (see RolePolicy);
+	// Principled says its ground is a refusal on principle in the decision table in force.
+	Policy     string `json:"policy,omitempty"`
+	Principled bool   `json:"principled,omitempty"`
+	ApprovedAt *Time  `json:"approved_at,omitempty"`
 	// Coverage is what the approval in effect covers, and ApprovalSeq the seq of its
 	// approved event (both empty for approvals recorded before coverage existed).
 	Coverage    *Coverage `json:"coverage,omitempty"`
@@ -75,7 +83,8 @@ func DecisionSHA256(d *Decision) string {
 		Statement  string    `json:"statement"`
 		DecidedBy  string    `json:"decided_by"`
 		DecidedAt  time.Time `json:"decided_at"`
-	}{d.Outcome, d.ReasonCode, d.Statement, d.DecidedBy, d.DecidedAt.UTC()})
+		Policy     string    `json:"policy,omitempty"`
+	}{d.Outcome, d.ReasonCode, d.Statement, d.DecidedBy, d.DecidedAt.UTC(), d.Policy})
 	if err != nil {
 		panic("docket: marshal decision: " + err.Error())
 	}
@@ -112,22 +121,25 @@ type Case struct {
 	Emergency   bool      `json:"emergency"`
 	// Sender is the verification level of an e-mail sender (empty for API and notices);
 	// SenderVerified is set once a person has verified an unverified sender independently.
-	Sender          string          `json:"sender,omitempty"`
-	SenderVerified  *SenderVerified `json:"sender_verified,omitempty"`
-	Queue           string          `json:"queue"`
-	Priority        int             `json:"priority"`
-	Discloses       bool            `json:"discloses"`
-	PauseOnNeedInfo bool            `json:"pause_on_need_info"`
-	AssigneeID      string          `json:"assignee_id,omitempty"`
-	ReceivedAt      time.Time       `json:"received_at"`
-	DeadlineAt      time.Time       `json:"deadline_at"`
-	DueSoonAt       time.Time       `json:"due_soon_at"`
-	PausedAt        time.Time       `json:"paused_at"`
-	DueSoon         bool            `json:"due_soon"`
-	Overdue         bool            `json:"overdue"`
-	Decision        *Decision       `json:"decision,omitempty"`
-	Answer          *Answer         `json:"answer,omitempty"`
-	UpdatedAt       time.Time       `json:"updated_at"`
+	Sender         string          `json:"sender,omitempty"`
+	SenderVerified *SenderVerified `json:"sender_verified,omitempty"`
+	Queue          string          `json:"queue"`
+	// Policy is set once the case has been in the policy queue, and stays: only a policy
+	// reviewer decides it, whatever queue it is moved to afterwards.
+	Policy          bool      `json:"policy,omitempty"`
+	Priority        int       `json:"priority"`
+	Discloses       bool      `json:"discloses"`
+	PauseOnNeedInfo bool      `json:"pause_on_need_info"`
+	AssigneeID      string    `json:"assignee_id,omitempty"`
+	ReceivedAt      time.Time `json:"received_at"`
+	DeadlineAt      time.Time `json:"deadline_at"`
+	DueSoonAt       time.Time `json:"due_soon_at"`
+	PausedAt        time.Time `json:"paused_at"`
+	DueSoon         bool      `json:"due_soon"`
+	Overdue         bool      `json:"overdue"`
+	Decision        *Decision `json:"decision,omitempty"`
+	Answer          *Answer   `json:"answer,omitempty"`
+	UpdatedAt       time.Time `json:"updated_at"`
 	// AcknowledgedAt is when receipt was first acknowledged to the requester.
 	AcknowledgedAt time.Time `json:"acknowledged_at"`
 	// Triage is the latest triage: automatic, or corrected by a person.
@@ -213,6 +225,9 @@ func (c *Case) ApplyDecoded(e *Event, data any) error {
 	if err := k.apply(c, e, data); err != nil {
 		return err
 	}
+	if c.Queue == QueuePolicy {
+		c.Policy = true
+	}
 	c.UpdatedAt = e.At
 	c.Events++
 	return nil
@@ -238,6 +253,9 @@ func (c *Case) applyJoined(deadline, dueSoon *Time, emergency, discloses, unveri
 
 func (c *Case) applyMerged(d *Merged) {
 	c.MergedFrom = append(c.MergedFrom, d.From)
+	if d.Policy {
+		c.Policy = true
+	}
 	c.applyJoined(d.DeadlineAt, d.DueSoonAt, d.Emergency, d.Discloses, d.Unverified)
 	if d.Queue != "" {
 		c.Queue = d.Queue

@@ -178,6 +178,9 @@ type Merged struct {
 	// Unverified is set when the merged case came from an unverified sender that no person
 	// verified: the case is then unverified, and a verification must be recorded again.
 	Unverified bool `json:"unverified,omitempty"`
+	// Policy is set when the merged case was a policy case and this one was not: a policy
+	// reviewer decides the merged whole.
+	Policy bool `json:"policy,omitempty"`
 }
 
 // MergedInto records, on the case that ends, that it was merged into another.

@@ -455,8 +455,13 @@ func (m *model) exec(r *runState, s step) error {
 		r.asks[id] = true // the emergency regime discloses
 		r.addCase(caseID)
 	case "decide":
-		_, _, err := act(r.pick(s.Case), workflow.Action{Type: workflow.ActDecide, Outcome: docket.Outcome(outcomes[s.Variant%len(outcomes)]),
-			ReasonCode: "reason", Statement: fmt.Sprintf("Decision %d.", s.Variant)})
+		o := docket.Outcome(outcomes[s.Variant%len(outcomes)])
+		reason := ""
+		if o == docket.OutcomeRefuse || o == docket.OutcomePartial || o == docket.OutcomeNotActionable {
+			reason = "data_not_held" // a ground of the decision table for each of them
+		}
+		_, _, err := act(r.pick(s.Case), workflow.Action{Type: workflow.ActDecide, Outcome: o,
+			ReasonCode: reason, Statement: fmt.Sprintf("Decision %d.", s.Variant)})
 		return err
 	case "approve":
 		a := workflow.Action{Type: workflow.ActApprove}

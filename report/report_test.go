@@ -65,39 +65,39 @@ func TestReports(t *testing.T) {
 					"requests/FR/prosecutor/removal_orders": "1",
 					// The art. 10 order took in another by a merge: one request, three targets
 					// with the art. 9 order's message.
-					"requests/DE/police/requests":                                           "2",
-					"requests/DE/police/accounts_specified":                                 "3",
-					"requests/DE/police/refused":                                            "1",
-					"requests/US/police/requests":                                           "2",
-					"requests/US/police/emergencies":                                        "2",
-					"requests/US/police/emergency_median_hours":                             "2.25",
-					"requests/US/police/data_produced":                                      "1",
-					"requests/BE/unspecified/requests":                                      "1", // received at 23:59:59 on the last day
-					"requests/DE/public/requests":                                           "1",
-					"requests/FR/public/requests":                                           "1",
-					"requests/XX/public/requests":                                           "3", // e-mails, no country
-					"requests/XX/public/removal_orders":                                     "1",
-					"requests/ALL/all/requests":                                             "13",
-					"requests/ALL/all/accounts_specified":                                   "11", // one message named by a notice and an e-mail counts once
-					"requests/ALL/all/data_produced":                                        "2",
-					"requests/ALL/all/data_produced_pct":                                    "15.4",
-					"requests/ALL/all/refused":                                              "3",
-					"requests/ALL/all/removal_orders":                                       "3",
-					"requests/refusals/principle/principle_encryption_keys/refusals":        "1",
-					"requests/refusals/principle/principle_encryption_keys/pct_of_refusals": "33.3",
-					"requests/refusals/other/no_legal_basis/refusals":                       "2",
-					"requests/refusals/other/no_legal_basis/pct_of_refusals":                "66.7",
-					"requests/emergencies/US/emergencies":                                   "2",
-					"requests/emergencies/US/answered":                                      "2",
-					"requests/emergencies/ALL/median_hours":                                 "2.25", // 1.5 h and 3 h
-					"requests/emergencies/ALL/p90_hours":                                    "3.00",
-					"requests/removals/eu-tco-removal/median_hours":                         "0.50",
-					"requests/removals/dsa-art9/median_hours":                               "2.00",
-					"requests/removals/national-other/removed":                              "1",
-					"requests/removals/ALL/orders":                                          "3",
-					"requests/removals/ALL/removed":                                         "3",
-					"requests/removals/ALL/median_hours":                                    "1.00",
-					"requests/removals/ALL/p90_hours":                                       "2.00",
+					"requests/DE/police/requests":                                    "2",
+					"requests/DE/police/accounts_specified":                          "3",
+					"requests/DE/police/refused":                                     "1",
+					"requests/US/police/requests":                                    "2",
+					"requests/US/police/emergencies":                                 "2",
+					"requests/US/police/emergency_median_hours":                      "2.25",
+					"requests/US/police/data_produced":                               "1",
+					"requests/BE/unspecified/requests":                               "1", // received at 23:59:59 on the last day
+					"requests/DE/public/requests":                                    "1",
+					"requests/FR/public/requests":                                    "1",
+					"requests/XX/public/requests":                                    "3", // e-mails, no country
+					"requests/XX/public/removal_orders":                              "1",
+					"requests/ALL/all/requests":                                      "13",
+					"requests/ALL/all/accounts_specified":                            "12", // one message named by a notice and an action counts once; the e-mail names another
+					"requests/ALL/all/data_produced":                                 "2",
+					"requests/ALL/all/data_produced_pct":                             "15.4",
+					"requests/ALL/all/refused":                                       "3",
+					"requests/ALL/all/removal_orders":                                "3",
+					"requests/refusals/principle/fundamental_rights/refusals":        "1",
+					"requests/refusals/principle/fundamental_rights/pct_of_refusals": "33.3",
+					"requests/refusals/other/no_legal_basis/refusals":                "2",
+					"requests/refusals/other/no_legal_basis/pct_of_refusals":         "66.7",
+					"requests/emergencies/US/emergencies":                            "2",
+					"requests/emergencies/US/answered":                               "2",
+					"requests/emergencies/ALL/median_hours":                          "2.25", // 1.5 h and 3 h
+					"requests/emergencies/ALL/p90_hours":                             "3.00",
+					"requests/removals/eu-tco-removal/median_hours":                  "0.50",
+					"requests/removals/dsa-art9/median_hours":                        "2.00",
+					"requests/removals/national-other/removed":                       "1",
+					"requests/removals/ALL/orders":                                   "3",
+					"requests/removals/ALL/removed":                                  "3",
+					"requests/removals/ALL/median_hours":                             "1.00",
+					"requests/removals/ALL/p90_hours":                                "2.00",
 				} {
 					if got[path] != want {
 						t.Errorf("%s = %q, want %q", path, got[path], want)
@@ -216,7 +216,7 @@ func TestReports(t *testing.T) {
 					}
 				}
 				// The refused case's refusal: its decided event, named by seq and type.
-				fig, _ := req.Explain("requests/refusals/principle/principle_encryption_keys/refusals")
+				fig, _ := req.Explain("requests/refusals/principle/fundamental_rights/refusals")
 				var b bytes.Buffer
 				report.WriteExplain(&b, fig)
 				if !strings.Contains(b.String(), "case "+c["emerg2"]+": ") || !strings.Contains(b.String(), " decided 2026-03-04T15:00:00Z") {

@@ -13,9 +13,11 @@ import (
 // allKey is the key of the rows that total a table.
 const allKey = "ALL"
 
-// PrincipleReason reports whether a refusal's reason code records a refusal on principle
-// (the code begins with "principle", such as principle_encryption_keys): the report groups
-// those apart from refusals for want of a valid request.
+// PrincipleReason reports whether a refusal's reason code records a refusal on principle by
+// its name (the code begins with "principle", such as principle_encryption_keys); a decision
+// on a ground the decision table marks as principled (fundamental_rights) records it too
+// (Decision.Principled). The report groups those apart from refusals for want of a valid
+// request.
 func PrincipleReason(code string) bool {
 	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(code)), "principle")
 }
@@ -71,7 +73,7 @@ func Requests(l *Log, p Period) *Report {
 		if c.Decision != nil && c.Decision.Outcome == docket.OutcomeRefuse && cl.decided != nil {
 			reason := cmp.Or(strings.TrimSpace(c.Decision.ReasonCode), "none")
 			group := "other"
-			if PrincipleReason(reason) {
+			if c.Decision.Principled || PrincipleReason(reason) {
 				group = "principle"
 			}
 			k := [2]string{group, reason}
@@ -205,7 +207,7 @@ var requestsNotes = []string{
 	"Requester: the registered authority's country and kind (as its authority_registered event says; \"unspecified\" when it has none); \"official\" is e-mail from a government domain that no registered authority owns; \"public\" is everyone else (notices, unverified e-mail). XX: country not recorded.",
 	"accounts_specified: distinct targets (accounts, channels, messages, numbers…) that the case's events name: its triage as corrected and merged, its approval's coverage, its actions. The targets written in a request's body are read only through the triage of that request.",
 	"data_produced: cases where user data left docket: a disclosure package was built, or the answer to a decision to comply (or partly) on a case that discloses was sent. data_produced_pct is their share of the requests.",
-	"refused: cases whose decision in effect is a refusal. Refusals are grouped by the decision's reason code as recorded; codes that begin with \"principle\" (principle_encryption_keys…) are refusals on principle.",
+	"refused: cases whose decision in effect is a refusal. Refusals are grouped by the decision's reason code as recorded; decisions on a ground the decision table marks as principled (fundamental_rights), and codes that begin with \"principle\", are refusals on principle.",
 	"Emergencies: cases flagged as emergencies (at receipt, by triage or by a person). Time to answer: from receipt to the first answer that closed the case; p90 is the nearest-rank 90th percentile. Unanswered emergencies count, but not in the times.",
 	"Removal orders: cases of kind removal, per regime. Removed: the platform confirmed at least one of the case's removals or restrictions; the time runs from receipt to the platform's confirmation of the last of them.",
 	"Times are in hours with two decimals; a median of an even number of times is the mean of the two middle ones. An empty cell has nothing to measure.",

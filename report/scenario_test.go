@@ -89,7 +89,7 @@ func scenario(f *fixture) cases {
 	c["emerg2"] = f.submit("us-police", docket.RequestBody{Regime: "us-emergency", Kind: docket.KindEmergencyDisclosure, Emergency: true, Reference: "EM-2",
 		Description: "Give us the encryption keys of every account now.", Targets: []docket.Target{{Kind: "username", Value: "@carol"}}})
 	f.after(3 * time.Hour)
-	f.decide(c["emerg2"], docket.OutcomeRefuse, "principle_encryption_keys")
+	f.decide(c["emerg2"], docket.OutcomeRefuse, "fundamental_rights")
 	f.answer(c["emerg2"])
 
 	f.at(day(5, 9, 0))
@@ -109,7 +109,7 @@ func scenario(f *fixture) cases {
 	f.answer(c["notice2"])
 
 	f.at(day(6, 9, 0))
-	c["email"] = f.email("someone@mail.example", "Fake shop", "The channel sells counterfeit goods, see the post.", docket.KindRemoval)
+	c["email"] = f.email("someone@mail.example", "Fake shop", "The channel sells counterfeit goods, see the post "+f.message("7").Value+" and remove it.", docket.KindRemoval)
 	f.decide(c["email"], docket.OutcomeComply, "")
 	f.act(f.agent, c["email"], workflow.Action{Type: docket.OpRemove, Target: f.message("1"),
 		Reasons: statement(docket.GroundIncompatible, "STATEMENT_CATEGORY_SCAMS_AND_FRAUD")})

@@ -83,10 +83,12 @@ type RequestFacts struct {
 type TriageFacts struct {
 	Language, Regime, Kind, Label, Category, Queue string
 	Emergency, Spam                                bool
-	Priority                                       int
-	Confidence                                     float64
-	Targets                                        []map[string]string
-	Signals                                        []string
+	// Policy: the request touches political speech, journalists, protest or religion.
+	Policy     bool
+	Priority   int
+	Confidence float64
+	Targets    []map[string]string
+	Signals    []string
 }
 
 func env() (*cel.Env, error) {
@@ -97,7 +99,7 @@ func env() (*cel.Env, error) {
 		cel.Variable("request.emergency", b),
 		cel.Variable("triage.language", str), cel.Variable("triage.regime", str), cel.Variable("triage.kind", str),
 		cel.Variable("triage.label", str), cel.Variable("triage.category", str), cel.Variable("triage.queue", str),
-		cel.Variable("triage.emergency", b), cel.Variable("triage.spam", b),
+		cel.Variable("triage.emergency", b), cel.Variable("triage.spam", b), cel.Variable("triage.policy", b),
 		cel.Variable("triage.priority", cel.IntType), cel.Variable("triage.confidence", cel.DoubleType),
 		cel.Variable("triage.targets", cel.ListType(cel.MapType(str, str))),
 		cel.Variable("triage.signals", cel.ListType(str)),
@@ -262,7 +264,7 @@ func vars(f Facts, m *MatchFacts) map[string]any {
 		"request.emergency": f.Request.Emergency,
 		"triage.language":   f.Triage.Language, "triage.regime": f.Triage.Regime, "triage.kind": f.Triage.Kind,
 		"triage.label": f.Triage.Label, "triage.category": f.Triage.Category, "triage.queue": f.Triage.Queue,
-		"triage.emergency": f.Triage.Emergency, "triage.spam": f.Triage.Spam, "triage.priority": f.Triage.Priority,
+		"triage.emergency": f.Triage.Emergency, "triage.spam": f.Triage.Spam, "triage.policy": f.Triage.Policy, "triage.priority": f.Triage.Priority,
 		"triage.confidence": f.Triage.Confidence, "triage.targets": nonNil(f.Triage.Targets), "triage.signals": nonNilS(f.Triage.Signals),
 	}
 	v["match.found"] = m != nil

@@ -205,6 +205,7 @@ var (
 	cDehuman = book.classOf("content.dehuman")
 	cInsult  = book.classOf("content.insult")
 	cAdvert  = book.classOf("content.spam")
+	cPolicy  = book.classOf("policy")
 )
 
 // lexiconLabelled are the languages whose content label the lexicons give when the model,

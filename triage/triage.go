@@ -39,16 +39,19 @@ type Input struct {
 
 // Result is the triage of one request.
 type Result struct {
-	ID         string          `json:"id"`
-	Language   string          `json:"language"`
-	Regime     string          `json:"regime"`
-	Kind       docket.Kind     `json:"kind"`
-	Emergency  bool            `json:"emergency"`
-	Spam       bool            `json:"spam"`
-	Label      string          `json:"label"`
-	Category   string          `json:"category"`
-	Priority   int             `json:"priority"`
-	Queue      string          `json:"queue"`
+	ID        string      `json:"id"`
+	Language  string      `json:"language"`
+	Regime    string      `json:"regime"`
+	Kind      docket.Kind `json:"kind"`
+	Emergency bool        `json:"emergency"`
+	Spam      bool        `json:"spam"`
+	Label     string      `json:"label"`
+	Category  string      `json:"category"`
+	Priority  int         `json:"priority"`
+	Queue     string      `json:"queue"`
+	// Policy: an authority's request that touches political speech, journalists, protest or
+	// religion (the rules send it to the policy queue).
+	Policy     bool            `json:"policy,omitempty"`
 	Targets    []docket.Target `json:"targets"`
 	Confidence float64         `json:"confidence"`
 	Signals    []string        `json:"signals"`
@@ -315,9 +318,11 @@ func (t *Triager) Triage(in Input) Result {
 	case res.Regime == "" && official == "" && officialWords == 0 && (hits.count(cSupport) > 0 || hits.count(cSpam) > 0 || hits.count(cScam) > 0):
 		res.Regime, res.Kind = "none", docket.KindOther
 		sig("regime none: no legal request (no authority, no citation; %s)", strings.Join(append(hits.terms(cSupport), hits.terms(cSpam)...), ", "))
-	case res.Regime == "" && official == "" && officialWords == 0 && in.Channel != docket.ChannelNotice && caseReference(lower) == "" && !lawCited.MatchString(lower):
-		// No authority, no citation, no word of one, no file number: a person's letter,
-		// answered without a legal clock.
+	case res.Regime == "" && in.Kind == "" && official == "" && officialWords == 0 && in.Channel != docket.ChannelNotice && caseReference(lower) == "" && !lawCited.MatchString(lower) &&
+		!(res.Kind == docket.KindRemoval && (strings.Contains(lower, "http") || strings.Contains(lower, "t.me/") || strings.Contains(lower, "@"))):
+		// No authority, no citation, no word of one, no file number, the sender did not say
+		// what is asked, and no content pointed at for removal: a person's letter (a
+		// question, a complaint about the service), answered without a legal clock.
 		res.Regime, res.Kind = "none", docket.KindOther
 		sig("regime none: no authority, no citation, no legal wording")
 	case res.Regime == "":
@@ -341,6 +346,10 @@ func (t *Triager) Triage(in Input) Result {
 		res.Targets = []docket.Target{}
 	}
 
+	if t := hits.terms(cPolicy); len(t) > 0 && res.Regime != "none" && in.Channel != docket.ChannelNotice && !res.Spam {
+		res.Policy = true
+		sig("policy: the request touches political speech, journalists, protest or religion (%s)", quote(t))
+	}
 	res.Category = category(res, sc)
 	res.Priority, res.Queue = priorityOf(res, sc)
 	return res

@@ -214,7 +214,7 @@ func (s *Server) loadCase(ctx context.Context, p *page, id string) (*caseData, e
 	if d.Staff, d.Names, err = s.staff(ctx); err != nil {
 		return nil, err
 	}
-	d.Templates = templatesFor(caseLanguage(c))
+	d.Templates = templatesFor(s.svc.Grounds(), caseLanguage(c))
 	u := p.Who.User
 	d.CanWork = u.Role.CanWork()
 	d.CanApprove = u.Role.CanApprove() && c.State == docket.StateAwaitingApproval && c.Decision != nil && c.Decision.DecidedBy != u.ID
@@ -244,7 +244,7 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, p *page) error
 func formAction(r *http.Request, templates []decisionTemplate) (workflow.Action, error) {
 	f := r.PostForm
 	a := workflow.Action{Type: f.Get("type"), Assignee: f.Get("assignee"), Text: f.Get("text"),
-		Outcome: docket.Outcome(f.Get("outcome")), ReasonCode: f.Get("reason_code"), Statement: f.Get("statement"),
+		Outcome: docket.Outcome(f.Get("outcome")), ReasonCode: f.Get("reason_code"), Statement: f.Get("statement"), Policy: f.Get("policy"),
 		Regime: f.Get("regime"), Queue: f.Get("queue"), Label: f.Get("label"), Category: f.Get("category"), Method: f.Get("method"),
 		Case: strings.TrimSpace(f.Get("case")), Requests: f["request"]}
 	if a.Type == workflow.ActDecide && strings.TrimSpace(a.Statement) == "" && f.Get("template") != "" {
@@ -281,7 +281,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err != nil {
 		return err
 	}
-	a, err := formAction(r, templatesFor(caseLanguage(c)))
+	a, err := formAction(r, templatesFor(s.svc.Grounds(), caseLanguage(c)))
 	if err == nil && a.Type == workflow.ActMerge {
 		a.Case, err = s.resolveShort(r.Context(), c, a.Case)
 	}

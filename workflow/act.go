@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/docket-dev/docket/grounds"
 	"slices"
 	"strings"
 	"time"
@@ -47,7 +48,11 @@ type Action struct {
 	Text       string         `json:"text,omitempty"`
 	Outcome    docket.Outcome `json:"outcome,omitempty"`
 	ReasonCode string         `json:"reason_code,omitempty"`
-	Statement  string         `json:"statement,omitempty"`
+	// Statement is the decision's text; empty, the decision table's statement for the
+	// reason code (or the outcome) in the case's language.
+	Statement string `json:"statement,omitempty"`
+	// Policy is the policy a decision on a policy case relies on (required there).
+	Policy string `json:"policy,omitempty"`
 	// Retriage: the corrected triage (any of these); Text says why.
 	Regime    string      `json:"regime,omitempty"`
 	Kind      docket.Kind `json:"kind,omitempty"`
@@ -178,7 +183,7 @@ func checkAction(u *docket.User, a Action) error {
 	for _, f := range []struct {
 		name, v string
 		n       int
-	}{{"text", a.Text, 100_000}, {"statement", a.Statement, 100_000}, {"reason_code", a.ReasonCode, 200}, {"assignee", a.Assignee, 100},
+	}{{"text", a.Text, 100_000}, {"statement", a.Statement, 100_000}, {"reason_code", a.ReasonCode, 200}, {"policy", a.Policy, 500}, {"assignee", a.Assignee, 100},
 		{"category", a.Category, 200}, {"queue", a.Queue, 100}, {"case", a.Case, 100}} {
 		if err := tooLong(f.name, f.v, f.n); err != nil {
 			return err
@@ -287,9 +292,6 @@ func checkDecide(_ *docket.User, a Action) error {
 	if !a.Outcome.Valid() {
 		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field outcome must be comply, partial, refuse, need_info or not_actionable, not %q.", a.Outcome), Fields: map[string]string{"outcome": "invalid"}}
 	}
-	if a.Statement == "" {
-		return required(a, "statement")
-	}
 	if a.ReasonCode == "" && (a.Outcome == docket.OutcomeRefuse || a.Outcome == docket.OutcomePartial || a.Outcome == docket.OutcomeNotActionable) {
 		return required(a, "reason_code")
 	}
@@ -306,11 +308,56 @@ func decide(x *effect) (*docket.Event, error) {
 	case docket.StateAnswered:
 		return nil, stateError(c, "it has been answered.")
 	}
+	// Checked here, in the transaction that records the decision: a case that has been in
+	// the policy queue is decided by a policy reviewer only, who names the policy relied on.
+	if c.Policy {
+		if x.u.Role != docket.RolePolicy {
+			return nil, docket.Errorf(docket.EFORBIDDEN, "This case is in the policy queue (political speech, journalists, protest, religion or a high-risk authority): only a policy reviewer may decide it.")
+		}
+		if strings.TrimSpace(x.a.Policy) == "" {
+			return nil, required(x.a, "policy")
+		}
+	}
+	statement, principled, err := x.s.statement(c, x.a)
+	if err != nil {
+		return nil, err
+	}
 	needs := x.a.Outcome.Releases() && Disclosing(c, x.reqs)
 	return x.newEvent(docket.EventDecided, docket.Decided{Decision: docket.Decision{
-		Outcome: x.a.Outcome, ReasonCode: x.a.ReasonCode, Statement: x.a.Statement,
-		DecidedBy: x.u.ID, DecidedAt: x.now, NeedsApproval: needs,
+		Outcome: x.a.Outcome, ReasonCode: x.a.ReasonCode, Statement: statement,
+		DecidedBy: x.u.ID, DecidedAt: x.now, NeedsApproval: needs, Policy: strings.TrimSpace(x.a.Policy), Principled: principled,
 	}}), nil
+}
+
+// statement checks a decision's reason code against the decision table (a refusal, a
+// partial answer or a not-actionable decision gives a ground of the table that allows its
+// outcome) and returns its statement: the one given, else the table's for the reason code
+// (or the outcome) in the case's language.
+func (s *Service) statement(c *docket.Case, a Action) (statement string, principled bool, err error) {
+	var e *grounds.Entry
+	if a.ReasonCode != "" {
+		g, ok := s.grounds.Get(a.ReasonCode)
+		if !ok || !g.Ground {
+			return "", false, &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field reason_code must be a ground of the decision table (%s), not %q.", strings.Join(s.grounds.Grounds(), ", "), a.ReasonCode), Fields: map[string]string{"reason_code": "unknown"}}
+		}
+		if !g.Allows(a.Outcome) {
+			return "", false, &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Ground %s is not given for outcome %s.", g.ID, a.Outcome), Fields: map[string]string{"reason_code": "not for this outcome"}}
+		}
+		e = g
+	} else if g, ok := s.grounds.Get(string(a.Outcome)); ok && !g.Ground {
+		e = g
+	}
+	if strings.TrimSpace(a.Statement) != "" {
+		return a.Statement, e != nil && e.Principled, nil
+	}
+	if e == nil {
+		return "", false, required(a, "statement")
+	}
+	lang := "en"
+	if c.Triage != nil && c.Triage.Language != "" {
+		lang = c.Triage.Language
+	}
+	return e.Statement(lang), e.Principled, nil
 }
 
 func checkApprove(u *docket.User, a Action) error {

@@ -105,6 +105,7 @@ func (s *Service) merge(ctx context.Context, u *docket.User, intoID string, a Ac
 		if from.Emergency && !into.Emergency {
 			d.Emergency, d.Queue = true, from.Queue
 		}
+		d.Policy = from.Policy && !into.Policy
 		d.Discloses = from.Discloses && !into.Discloses
 		// A forged mail merged into a verified case does not ride on its verification.
 		d.Unverified = from.Sender == docket.SenderUnverified && from.SenderVerified == nil
@@ -180,7 +181,7 @@ func (s *Service) split(ctx context.Context, u *docket.User, caseID string, a Ac
 	slices.SortFunc(reqs, func(x, y *docket.Request) int { return x.ReceivedAt.Compare(y.ReceivedAt) })
 	now := s.Now().Truncate(time.Microsecond)
 	actor := docket.UserActor(u.ID)
-	opened, c2, triaged, err := s.splitCase(ctx, reqs, caseID, actor, now)
+	opened, c2, triaged, err := s.splitCase(ctx, reqs, caseID, c.Policy, actor, now)
 	if err != nil {
 		return nil, nil, fmt.Errorf("split case %s: %w", caseID, err)
 	}
@@ -192,6 +193,9 @@ func (s *Service) split(ctx context.Context, u *docket.User, caseID string, a Ac
 		}
 		if c.State != docket.StateOpen {
 			return splitState(c)
+		}
+		if c.Policy && !c2.Policy {
+			return docket.Errorf(docket.ESTATE, "Case %s entered the policy queue meanwhile: split it again.", c.ID)
 		}
 		if err := tx.InsertCase(ctx, c2); err != nil {
 			return err
@@ -226,7 +230,9 @@ func splitState(c *docket.Case) error {
 
 // splitCase prepares the new case of a split: its case_opened event, its projection, and
 // its triage (the triaged event only: the rules' automatic steps ran at receipt).
-func (s *Service) splitCase(ctx context.Context, reqs []*docket.Request, from string, actor docket.Actor, now time.Time) (*docket.Event, *docket.Case, []*docket.Event, error) {
+//
+// A case split off a policy case opens in the policy queue: a policy reviewer decides it too.
+func (s *Service) splitCase(ctx context.Context, reqs []*docket.Request, from string, policy bool, actor docket.Actor, now time.Time) (*docket.Event, *docket.Case, []*docket.Event, error) {
 	first := reqs[0]
 	r, ok := s.regimes.Lookup(first.Body.Regime)
 	if !ok {
@@ -244,7 +250,11 @@ func (s *Service) splitCase(ctx context.Context, reqs []*docket.Request, from st
 	if first.Body.Email != nil {
 		sender = first.Body.Email.Sender.Level
 	}
-	d := opening(first, r, country, sender, "")
+	queue := ""
+	if policy {
+		queue = docket.QueuePolicy
+	}
+	d := opening(first, r, country, sender, queue)
 	d.SplitFrom = from
 	// The new case owes its answer by the earliest clock of its requests.
 	for _, q := range reqs[1:] {

@@ -155,7 +155,7 @@ func TestMergeAndSplit(t *testing.T) {
 				t.Fatalf("the case keeps %d requests, want 2", len(reqs))
 			}
 			// The split case works like any other.
-			if _, _, err := f.svc.Act(ctx, agent, nc.ID, workflow.Action{Type: "decide", Outcome: "refuse", ReasonCode: "no_data", Statement: "none"}); err != nil {
+			if _, _, err := f.svc.Act(ctx, agent, nc.ID, workflow.Action{Type: "decide", Outcome: "refuse", ReasonCode: "data_not_held", Statement: "none"}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := audit.Verify(ctx, f.store, 0, ""); err != nil {

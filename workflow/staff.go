@@ -17,7 +17,7 @@ type UserChange struct {
 // the same transaction. It returns the new token, shown once, when one was made.
 func (s *Service) ChangeUser(ctx context.Context, by docket.Actor, id string, ch UserChange) (token string, err error) {
 	if ch.Role != "" && !ch.Role.Valid() {
-		return "", docket.Errorf(docket.EINVALID, "Unknown role %q: agent, reviewer, admin or auditor.", ch.Role)
+		return "", docket.Errorf(docket.EINVALID, "Unknown role %q: agent, reviewer, policy, admin or auditor.", ch.Role)
 	}
 	if ch.Role == "" && !ch.RotateToken {
 		return "", docket.Errorf(docket.EINVALID, "Nothing to change: give a role or ask for a new token.")

@@ -198,7 +198,7 @@ func (s *Service) ruleSteps(c *docket.Case, steps []rules.Step, now time.Time) (
 			}
 			events = append(events, docket.NewEvent(c.ID, docket.EventAcknowledged, actor, now, docket.Acknowledged{Rule: step.Rule}))
 		case rules.ActionCloseNotActionable:
-			if c.State != docket.StateOpen {
+			if c.State != docket.StateOpen || c.Policy { // only a policy reviewer decides a policy case
 				continue
 			}
 			statement := fmt.Sprintf("Closed automatically as not actionable (%s) by rule %s.", step.Reason, step.Rule)
@@ -224,7 +224,7 @@ func facts(req *docket.Request, c *docket.Case, res triage.Result, emergency boo
 		Request: rules.RequestFacts{Channel: req.Channel, Regime: c.Regime, Kind: string(c.Kind), Country: c.Country,
 			Authority: req.AuthorityID, Reference: req.Body.Reference, Emergency: req.Body.Emergency},
 		Triage: rules.TriageFacts{Language: res.Language, Regime: res.Regime, Kind: string(res.Kind), Label: res.Label,
-			Category: res.Category, Queue: res.Queue, Emergency: emergency, Spam: res.Spam, Priority: res.Priority,
+			Category: res.Category, Queue: res.Queue, Emergency: emergency, Spam: res.Spam, Policy: res.Policy, Priority: res.Priority,
 			Confidence: res.Confidence, Targets: targets, Signals: res.Signals},
 		Matches: matchFacts(c.MediaMatches()),
 	}

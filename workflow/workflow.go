@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/docket-dev/docket/grounds"
 	"log/slog"
 	"strings"
 	"sync"
@@ -27,6 +28,8 @@ import (
 type Config struct {
 	Store   docket.Store
 	Regimes *regime.Table
+	// Grounds is the decision table (reason codes and statements); the embedded one when nil.
+	Grounds *grounds.Table
 	Logger  *slog.Logger
 	// Now is the clock; tests move it.
 	Now func() time.Time
@@ -53,6 +56,7 @@ type Config struct {
 type Service struct {
 	store   docket.Store
 	regimes *regime.Table
+	grounds *grounds.Table
 	log     *slog.Logger
 	now     func() time.Time
 
@@ -82,12 +86,16 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Grounds == nil {
+		cfg.Grounds = grounds.DefaultTable()
+	}
 	if cfg.Rules == nil {
 		cfg.Rules = rules.Default()
 	}
 	return &Service{
 		store:    cfg.Store,
 		regimes:  cfg.Regimes,
+		grounds:  cfg.Grounds,
 		log:      cfg.Logger,
 		now:      now,
 		triager:  cfg.Triager,
@@ -102,6 +110,9 @@ func New(cfg Config) *Service {
 		stop:     make(chan struct{}),
 	}
 }
+
+// Grounds returns the decision table in use.
+func (s *Service) Grounds() *grounds.Table { return s.grounds }
 
 // Regimes returns the regime table in use.
 func (s *Service) Regimes() *regime.Table { return s.regimes }
@@ -182,7 +193,7 @@ func (s *Service) AddUser(ctx context.Context, by docket.Actor, u *docket.User) 
 		return "", docket.Errorf(docket.EINVALID, "A user needs an e-mail address.")
 	}
 	if !u.Role.Valid() {
-		return "", docket.Errorf(docket.EINVALID, "Unknown role %q: agent, reviewer, admin or auditor.", u.Role)
+		return "", docket.Errorf(docket.EINVALID, "Unknown role %q: agent, reviewer, policy, admin or auditor.", u.Role)
 	}
 	u.ID, u.CreatedAt = docket.NewID(), s.Now()
 	token, hash := docket.NewToken("dku")

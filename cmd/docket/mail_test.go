@@ -321,7 +321,7 @@ Voici le numero de telephone associe: +33 6 12 34 56 78.
 	}
 
 	// 3. The answer written in docket goes back by mail.
-	call("POST", "/api/v1/cases/"+caseID+"/events", agent, `{"type":"decide","outcome":"refuse","reason_code":"out_of_scope","statement":"Not our service."}`, 201)
+	call("POST", "/api/v1/cases/"+caseID+"/events", agent, `{"type":"decide","outcome":"refuse","reason_code":"not_our_service","statement":"Not our service."}`, 201)
 	call("POST", "/api/v1/cases/"+caseID+"/events", agent, `{"type":"answer","text":"Ce compte n'est pas hébergé par notre service."}`, 201)
 	answer := rl.waitFor(t, "the answer", func(m relayed) bool { return strings.Contains(string(m.Data), "pas h") })
 	if answer.To[0] != "officer@police.example" || answer.From != "legal@docket.test" {

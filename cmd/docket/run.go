@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/docket-dev/docket/grounds"
 	"io"
 	"log/slog"
 	"net/url"
@@ -55,7 +56,7 @@ Usage:
                    [--smtp-addr HOST:PORT --smtp-domain DOMAIN] [--lmtp-addr HOST:PORT]
   docket migrate   [common flags]
   docket authority add --name NAME --country CC [--kind KIND] [--domain D]... [--age-recipient age1…] [--json]
-  docket user add      --email EMAIL --role agent|reviewer|admin|auditor [--json]
+  docket user add      --email EMAIL --role agent|reviewer|policy|admin|auditor [--json]
                        (an API token, and a console sign-in: password and TOTP secret)
   docket user reset-login --email EMAIL [--json]   (a new password and second factor)
   docket user change   --email EMAIL [--role ROLE] [--rotate-token] [--json]
@@ -102,6 +103,7 @@ Common flags (each also read from the environment, and from --config FILE):
   --data DIR        data folder of the embedded SQLite database (DOCKET_DATA, default ./docket-data)
   --db URL          postgres://… to use PostgreSQL instead (DOCKET_DB)
   --regimes FILE    a regime table replacing the embedded one (DOCKET_REGIMES)
+  --grounds FILE    a decision table (refusal grounds, statements) replacing the embedded one (DOCKET_GROUNDS)
   --rules FILE      routing rules (CEL) replacing the embedded ones (DOCKET_RULES)
   --config FILE     a JSON file with any of: data, db, addr, public_url (DOCKET_PUBLIC_URL:
                     the site's address, base of links in mail), regimes, rules, clock_interval,
@@ -143,6 +145,7 @@ type Config struct {
 	// (default http:// and the address serve listens on).
 	PublicURL        string  `json:"public_url"`
 	Regimes          string  `json:"regimes"`
+	Grounds          string  `json:"grounds"`
 	Rules            string  `json:"rules"`
 	ClockInterval    string  `json:"clock_interval"`
 	MaxBody          int64   `json:"max_body"`
@@ -234,6 +237,7 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 	fs.StringVar(&cfg.Data, "data", "", "data folder (embedded SQLite)")
 	fs.StringVar(&cfg.DB, "db", "", "postgres://… URL")
 	fs.StringVar(&cfg.Regimes, "regimes", "", "regime table file")
+	fs.StringVar(&cfg.Grounds, "grounds", "", "decision table file (refusal grounds and statements)")
 	fs.StringVar(&cfg.Rules, "rules", "", "routing rules file (CEL)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "", "debug, info, warn or error")
 	return func() (*Config, error) {
@@ -261,6 +265,7 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		out.Data = pick(cfg.Data, "DOCKET_DATA", base.Data, "docket-data")
 		out.DB = pick(cfg.DB, "DOCKET_DB", base.DB, "")
 		out.Regimes = pick(cfg.Regimes, "DOCKET_REGIMES", base.Regimes, "")
+		out.Grounds = pick(cfg.Grounds, "DOCKET_GROUNDS", base.Grounds, "")
 		out.Rules = pick(cfg.Rules, "DOCKET_RULES", base.Rules, "")
 		out.LogLevel = pick(cfg.LogLevel, "DOCKET_LOG_LEVEL", base.LogLevel, "info")
 		out.Addr = pick("", "DOCKET_ADDR", base.Addr, "127.0.0.1:8080")
@@ -656,7 +661,7 @@ func (m *Main) userAdd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	resolve := m.flags(fs)
 	email := fs.String("email", "", "e-mail address")
-	role := fs.String("role", "", "agent, reviewer, admin or auditor")
+	role := fs.String("role", "", "agent, reviewer, policy, admin or auditor")
 	asJSON := fs.Bool("json", false, `print {"id","token"}`)
 	if err := m.parse(fs, args); err != nil {
 		return err
@@ -681,7 +686,7 @@ func (m *Main) userChange(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("user change", flag.ContinueOnError)
 	resolve := m.flags(fs)
 	email := fs.String("email", "", "the staff member's address")
-	role := fs.String("role", "", "the new role: agent, reviewer, admin or auditor")
+	role := fs.String("role", "", "the new role: agent, reviewer, policy, admin or auditor")
 	rotate := fs.Bool("rotate-token", false, "replace the API token (the old one stops working; the new one is shown once)")
 	asJSON := fs.Bool("json", false, `print {"id","token"}`)
 	if err := m.parse(fs, args); err != nil {
@@ -887,3 +892,5 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 }
 
 func loadRegimes(cfg *Config) (*regime.Table, error) { return regime.Load(cfg.Regimes) }
+
+func loadGrounds(cfg *Config) (*grounds.Table, error) { return grounds.Load(cfg.Grounds) }

@@ -37,12 +37,16 @@ func (m *Main) withService(ctx context.Context, resolve func() (*Config, error),
 	if err != nil {
 		return err
 	}
+	decisions, err := loadGrounds(cfg)
+	if err != nil {
+		return err
+	}
 	s, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	return fn(ctx, workflow.New(workflow.Config{Store: s, Regimes: regimes, Logger: log}))
+	return fn(ctx, workflow.New(workflow.Config{Store: s, Regimes: regimes, Grounds: decisions, Logger: log}))
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -89,6 +93,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	log := m.logger(cfg)
 	regimes, err := loadRegimes(cfg)
+	if err != nil {
+		return err
+	}
+	decisions, err := loadGrounds(cfg)
 	if err != nil {
 		return err
 	}
@@ -147,7 +155,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if cfg.DB != "" {
 		refresh = 5 * time.Second // other nodes may share the database
 	}
-	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log, MaxBatch: cfg.IntakeBatch,
+	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Grounds: decisions, Logger: log, MaxBatch: cfg.IntakeBatch,
 		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh, Paging: cfg.Pager != nil, Now: m.Now,
 		Media: matcher})
 	if n, err := svc.LearnCorrections(ctx); err != nil {
