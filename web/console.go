@@ -257,6 +257,13 @@ func formAction(r *http.Request, templates []decisionTemplate) (workflow.Action,
 			}
 		}
 	}
+	if a.Type == workflow.ActDecideAppeal {
+		n, err := strconv.ParseInt(f.Get("appeal"), 10, 64)
+		if err != nil || n <= 0 {
+			return a, docket.Errorf(docket.EINVALID, "Name the appeal to decide.")
+		}
+		a.Appeal = n
+	}
 	if a.Type == workflow.ActRetriage {
 		em, spam := f.Get("emergency") == "on", f.Get("spam") == "on"
 		a.Emergency, a.Spam = &em, &spam
