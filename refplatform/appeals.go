@@ -164,3 +164,54 @@ func (d *DB) AppealLink(ctx context.Context, puid string) (string, error) {
 	err := d.db.QueryRowContext(ctx, `SELECT url FROM appeal_links WHERE puid = ?`, puid).Scan(&url)
 	return url, err
 }
+
+// decision is a decision on a user's content or account as the app shows it to that user:
+// the statement of reasons and the appeal link docket gave with it.
+type decision struct {
+	PUID      string          `json:"puid"`
+	Op        string          `json:"op"`
+	Target    string          `json:"target"`
+	At        string          `json:"at"`
+	Statement json.RawMessage `json:"statement"`
+	AppealURL string          `json:"appeal_url,omitempty"`
+}
+
+// readDecisions shows a user (signed in: here, named by ?user=HANDLE) the decisions taken
+// on their content and account, with the appeal link of each.
+func (s *Server) readDecisions(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var uid int64
+	if err := s.DB.db.QueryRowContext(ctx, `SELECT id FROM users WHERE handle = ?`, strings.TrimPrefix(r.URL.Query().Get("user"), "@")).Scan(&uid); err != nil {
+		problem(w, http.StatusForbidden, "Sign in (?user=HANDLE) to see the decisions on your content.")
+		return
+	}
+	rows, err := s.DB.db.QueryContext(ctx, `SELECT s.puid, s.op, s.target, s.at, s.statement, COALESCE(l.url, '') FROM statements s
+		LEFT JOIN appeal_links l ON l.puid = s.puid ORDER BY s.at, s.puid`)
+	if err != nil {
+		problem(w, http.StatusInternalServerError, "error")
+		return
+	}
+	var all []decision
+	for rows.Next() {
+		var d decision
+		var st string
+		if err := rows.Scan(&d.PUID, &d.Op, &d.Target, &d.At, &st, &d.AppealURL); err != nil {
+			rows.Close()
+			problem(w, http.StatusInternalServerError, "error")
+			return
+		}
+		d.Statement = json.RawMessage(st)
+		all = append(all, d)
+	}
+	rows.Close()
+	out := []decision{}
+	for _, d := range all {
+		kind, idText, _ := strings.Cut(d.Target, ":")
+		id, _ := strconv.ParseInt(idText, 10, 64)
+		if owner, err := s.owner(ctx, ref{kind, id}); err == nil && owner == uid {
+			out = append(out, d)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"decisions": out})
+}

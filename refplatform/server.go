@@ -44,6 +44,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST "+platform.PathAppeals, s.connector(s.appeals))
 	mux.HandleFunc("POST /appeals", s.fileAppeal)
 	mux.HandleFunc("GET /appeals/{id}", s.readAppeal)
+	mux.HandleFunc("GET /decisions", s.readDecisions)
 	return mux
 }
 
