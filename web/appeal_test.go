@@ -88,3 +88,48 @@ func TestAppealPage(t *testing.T) {
 		t.Fatalf("answer: %d\n%s", code, body)
 	}
 }
+
+// TestNotifierAppealLink: on a notice's case, staff who work cases see the appeal link of
+// each action for the notice's sender; it opens the decision as the notifier's.
+func TestNotifierAppealLink(t *testing.T) {
+	h := newHarness(t, Config{})
+	ctx := context.Background()
+	res, err := h.svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelNotice, Raw: []byte(`notice`),
+		Body: docket.RequestBody{Regime: "dsa-art16", Kind: docket.KindNotice, Description: "Hate speech.", Country: "DE",
+			Targets:  []docket.Target{{Kind: "message", Value: "3"}},
+			Notifier: &docket.Notifier{Name: "Jane Doe", Email: "jane@example.org", GoodFaith: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Receipt.CaseID
+	u := &docket.User{Email: "notice-agent@platform.example", Role: docket.RoleAgent}
+	if _, err := h.svc.AddUser(ctx, "test", u); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.svc.Act(ctx, u, id, workflow.Action{Type: workflow.ActDecide, Outcome: docket.OutcomeComply, Statement: "illegal"}); err != nil {
+		t.Fatal(err)
+	}
+	_, ev, err := h.svc.Act(ctx, u, id, workflow.Action{Type: docket.OpRestrict, Target: &docket.Target{Kind: "message", Value: "3"}, Countries: []string{"DE"},
+		Reasons: &docket.StatementOfReasons{DecisionGround: docket.GroundIllegal, LegalGround: "StGB § 130", Explanation: "Incitement to hatred.", Facts: "A notice."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.svc.Record(ctx, id, docket.ActorPlatform, workflow.Entry{Type: docket.EventActionDone,
+		Data: docket.ActionDone{Action: ev.Seq, Op: docket.OpRestrict, EffectiveAt: h.clk.now()}}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := h.do("agent", http.MethodGet, "/console/cases/"+id, nil, nil)
+	i := strings.Index(body, "/appeal/docket-")
+	if i < 0 {
+		t.Fatalf("no notifier link on the case page:\n%s", body)
+	}
+	link := body[i:]
+	link = link[:strings.Index(link, "<")]
+	puid, token, _ := strings.Cut(strings.TrimPrefix(link, "/appeal/"), "?token=")
+	if who, err := h.svc.CheckAppealToken(puid, token); err != nil || who != docket.AppellantNotifier {
+		t.Fatalf("link %q: %q, %v", link, who, err)
+	}
+	if _, body := h.do("auditor", http.MethodGet, "/console/cases/"+id, nil, nil); strings.Contains(body, "notifier-link") {
+		t.Fatal("an auditor sees the notifier's appeal link")
+	}
+}
