@@ -252,7 +252,8 @@ func (s *Service) AppealStatus(ctx context.Context, puid, appellant string) (*Ap
 		Appeals: []PublicAppeal{}, Bodies: s.DisputeBodies()}
 	if a.Status == docket.ActionDoneStatus && a.EffectiveAt != nil {
 		v.EffectiveAt, v.AppealsUntil = a.EffectiveAt, docket.OptTime(docket.AppealCloses(a.EffectiveAt.Time))
-		v.Open = a.RevertedBy == 0 && !s.Now().After(v.AppealsUntil.Time)
+		v.Open = a.RevertedBy == 0 && !s.Now().After(v.AppealsUntil.Time) &&
+			(appellant == docket.AppellantUser || c.Channel == docket.ChannelNotice)
 	}
 	for _, p := range c.Appeals {
 		if p.Action != a.Seq || p.Appellant != appellant {
