@@ -149,6 +149,8 @@ type Case struct {
 	Holds    []Hold       `json:"holds,omitempty"`
 	Packages []Package    `json:"packages,omitempty"`
 	Paging   *Paging      `json:"paging,omitempty"`
+	// Appeals are the complaints against the case's actions (DSA art. 20).
+	Appeals []Appeal `json:"appeals,omitempty"`
 	// Media are the attachments of the case's requests as the hash check saw them, with
 	// what they matched in the hash banks.
 	Media []CaseMedia `json:"media,omitempty"`
@@ -396,6 +398,10 @@ type CaseAction struct {
 	// Submission is where the action's statement of reasons stands with the EU
 	// Transparency Database, once queued.
 	Submission *Submission `json:"submission,omitempty"`
+	// RevertedBy is the seq of the action that reverted this one once the platform confirmed
+	// it (an upheld appeal), and RevertedAt when it took effect.
+	RevertedBy int64 `json:"reverted_by,omitempty"`
+	RevertedAt *Time `json:"reverted_at,omitempty"`
 }
 
 // Action statuses.
@@ -486,6 +492,13 @@ func (c *Case) applyPlatform(e *Event, data any) error {
 	switch e.Type {
 	case EventActionRequested:
 		d := data.(*ActionRequested)
+		if d.Appeal != 0 {
+			ap := c.AppealOf(d.Appeal)
+			if ap == nil || ap.State != AppealUpheld || d.Reverts != ap.Action || ap.Revert != 0 {
+				return fmt.Errorf("apply event %d: action %s for appeal %d, which is not upheld on action %d of case %s", e.Seq, d.Op, d.Appeal, d.Reverts, c.ID)
+			}
+			ap.Revert = e.Seq
+		}
 		c.Actions = append(c.Actions, CaseAction{Seq: e.Seq, ActionRequested: *d,
 			Status: ActionPending, RequestedBy: actorID(e.Actor), RequestedAt: e.At})
 	case EventActionDone:
@@ -497,6 +510,13 @@ func (c *Case) applyPlatform(e *Event, data any) error {
 		a.Status, a.Error, a.DoneAt, a.Ref, a.Detail = ActionDoneStatus, "", &Time{e.At}, d.Ref, d.Detail
 		a.EffectiveAt = OptTime(d.EffectiveAt.UTC())
 		a.Attempts++
+		if a.Reverts != 0 {
+			orig, err := c.actionOf(e, a.Reverts)
+			if err != nil {
+				return err
+			}
+			orig.RevertedBy, orig.RevertedAt = a.Seq, a.EffectiveAt
+		}
 	case EventActionFailed:
 		d := data.(*ActionFailed)
 		a, err := c.actionOf(e, d.Action)

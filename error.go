@@ -21,6 +21,7 @@ const (
 	EINTERNAL     = "internal"      // a bug or an outage; details are logged, not shown
 	EFOUREYES     = "four_eyes"     // an approval by the decision's own author
 	ESTATE        = "invalid_state" // the case is not in a state that allows this
+	ETOOLATE      = "too_late"      // a time limit has passed (an appeal after six months)
 )
 
 // Error is an error meant for the client: a stable Code and a safe Message. Fields, when set,
@@ -75,6 +76,7 @@ var httpStatus = map[string]int{
 	EUNAUTHORIZED: http.StatusUnauthorized,
 	EFORBIDDEN:    http.StatusForbidden,
 	EFOUREYES:     http.StatusForbidden,
+	ETOOLATE:      http.StatusUnprocessableEntity,
 	ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	ERATELIMIT:    http.StatusTooManyRequests,
 	EUNSUPPORTED:  http.StatusUnsupportedMediaType,

@@ -70,6 +70,10 @@ const (
 	// attachments found in enabled hash banks.
 	EventMediaHashed  EventType = "media_hashed"
 	EventMediaMatched EventType = "media_matched"
+	// Complaints (DSA art. 20): an appeal against an action received, and decided by a
+	// person who took no part in the decision (upheld: the action is reverted).
+	EventAppealReceived EventType = "appeal_received"
+	EventAppealDecided  EventType = "appeal_decided"
 
 	// Events outside any case (CaseID is empty): who was given credentials, and when.
 	EventAuthorityRegistered EventType = "authority_registered"
@@ -392,6 +396,12 @@ type ActionRequested struct {
 	Recipient string `json:"recipient,omitempty"`
 	// Key is the idempotency key sent to the platform with every attempt.
 	Key string `json:"key"`
+	// Reverts is the seq of the action that this one reverts (restore, reinstate), and
+	// Appeal the seq of the upheld appeal that asked for it.
+	Reverts int64 `json:"reverts,omitempty"`
+	Appeal  int64 `json:"appeal,omitempty"`
+	// PlatformAppeal is the platform's id of the in-app appeal a notify_user answers.
+	PlatformAppeal string `json:"platform_appeal,omitempty"`
 }
 
 // ActionDone records the platform's confirmation of an action (Action is the Seq of its

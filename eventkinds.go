@@ -173,6 +173,9 @@ var eventKinds = map[EventType]eventKind{
 	EventMediaHashed:  with(func(c *Case, e *Event, d *MediaHashed) error { c.applyMediaHashed(d); return nil }),
 	EventMediaMatched: with(func(c *Case, e *Event, d *MediaMatched) error { c.applyMediaMatched(d); return nil }),
 
+	EventAppealReceived: with(func(c *Case, e *Event, d *AppealReceived) error { return c.applyAppealReceived(e, d) }),
+	EventAppealDecided:  with(func(c *Case, e *Event, d *AppealDecided) error { return c.applyAppealDecided(e, d) }),
+
 	EventDueSoon: bare(func(c *Case, e *Event) error { c.DueSoon = true; return nil }),
 	EventOverdue: bare(func(c *Case, e *Event) error { c.Overdue = true; return nil }),
 }

@@ -77,6 +77,10 @@ type PlatformAction struct {
 	Countries []string            `json:"countries,omitempty"` // restrict: where
 	Until     *Time               `json:"until,omitempty"`     // restrict, suspend: for how long
 	Statement *StatementOfReasons `json:"statement"`
+	// AppealURL is the public page where the user may contest the action (DSA art. 20),
+	// with its token: the platform shows it to the user with the statement, and publishes
+	// it nowhere else.
+	AppealURL string `json:"appeal_url,omitempty"`
 }
 
 // ActionResult is the platform's confirmation of an action.
@@ -122,6 +126,35 @@ type UserNotice struct {
 	Target    Target              `json:"target"`
 	Statement *StatementOfReasons `json:"statement"`
 	Text      string              `json:"text,omitempty"`
+	// Appeal is the platform's id of the in-app appeal this notice answers.
+	Appeal string `json:"appeal,omitempty"`
+}
+
+// AppealInbox is a platform whose users contest decisions in the app (DSA art. 20): docket
+// collects the appeals filed there and acknowledges each (platform.Client implements it).
+type AppealInbox interface {
+	// Appeals acknowledges the appeals of acks (received, or refused with the reason) and
+	// returns the appeals filed in the app that were not acknowledged yet.
+	Appeals(ctx context.Context, acks []AppealAck) ([]PlatformAppeal, error)
+}
+
+// PlatformAppeal is an appeal filed in the platform's app against a decision (its statement
+// of reasons' puid) by the user it concerns (or, with Appellant "notifier", the notice's
+// sender).
+type PlatformAppeal struct {
+	ID        string    `json:"id"`
+	PUID      string    `json:"puid"`
+	Appellant string    `json:"appellant,omitempty"` // default user
+	Text      string    `json:"text"`
+	FiledAt   time.Time `json:"filed_at"`
+}
+
+// AppealAck tells the platform what became of an in-app appeal: "received" (recorded;
+// the answer follows with a notify naming it) or "refused" (Detail says why: too late…).
+type AppealAck struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // PlatformError is an answer of the platform that refused a call. Permanent errors (the

@@ -6,6 +6,7 @@
 package actions
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,13 +37,25 @@ type Carrier struct {
 	ThreatContacts map[string]string
 	// PlatformName names the platform in notices.
 	PlatformName string
+	// PublicURL is the site's address as people reach it: the base of the appeal links
+	// given to the platform with each action on content or an account (none when empty).
+	PublicURL string
+	// AppealsEvery is how often the appeals filed in the platform's app are collected
+	// (default 30 s), when the platform takes them (docket.AppealInbox).
+	AppealsEvery time.Duration
 	Logger       *slog.Logger
 }
+
+// JobCollectAppeals collects the appeals filed in the platform's app (recurring).
+const JobCollectAppeals = "platform.appeals"
 
 // Register adds the jobs to a runner.
 func (c *Carrier) Register(r *jobs.Runner) {
 	r.Handle(workflow.JobPlatformAction, c.Action)
 	r.Handle(workflow.JobHoldRelease, c.Release)
+	if _, ok := c.Platform.(docket.AppealInbox); ok {
+		r.Every(JobCollectAppeals, cmp.Or(c.AppealsEvery, 30*time.Second), c.CollectAppeals)
+	}
 }
 
 func (c *Carrier) log() *slog.Logger {
@@ -178,7 +191,12 @@ func (c *Carrier) carry(ctx context.Context, cs *docket.Case, req *docket.Action
 			}
 		}
 		out.posted = c.published(ctx, req.Target)
-		out.res, err = c.Platform.Act(ctx, req.Key, docket.PlatformAction{Op: req.Op, Target: req.Target, Countries: req.Countries, Until: req.Until, Statement: req.Statement})
+		out.res, err = c.Platform.Act(ctx, req.Key, docket.PlatformAction{Op: req.Op, Target: req.Target, Countries: req.Countries, Until: req.Until, Statement: req.Statement,
+			AppealURL: c.appealURL(req.Statement)})
+	case docket.OpRestore, docket.OpReinstate:
+		// An upheld appeal reverts an action: the same idempotency key on every attempt,
+		// so that a retry after a lost answer does not act twice.
+		out.res, err = c.Platform.Act(ctx, req.Key, docket.PlatformAction{Op: req.Op, Target: req.Target, Countries: req.Countries, Statement: req.Statement})
 	case docket.OpPreserve:
 		hold, ext, basis := DefaultHold, time.Duration(0), "operator default (the regime names no period)"
 		if rg != nil && rg.Hold > 0 {
@@ -193,8 +211,8 @@ func (c *Carrier) carry(ctx context.Context, cs *docket.Case, req *docket.Action
 	case docket.OpDisclose:
 		err = c.disclose(ctx, cs, req, out)
 	case docket.OpNotify:
-		out.res, err = c.Platform.Notify(ctx, req.Key, docket.UserNotice{Target: req.Target, Statement: req.Statement,
-			Text: "An action was taken on your content or account. The statement of reasons explains why and how to contest it."})
+		text := cmp.Or(req.Reason, "An action was taken on your content or account. The statement of reasons explains why and how to contest it.")
+		out.res, err = c.Platform.Notify(ctx, req.Key, docket.UserNotice{Target: req.Target, Statement: req.Statement, Text: text, Appeal: req.PlatformAppeal})
 	case docket.OpReportThreat:
 		err = c.reportThreat(ctx, cs, req, out)
 	default:
@@ -357,4 +375,64 @@ func (c *Carrier) Release(ctx context.Context, j *docket.Job) error {
 		_, err := rec(docket.EventHoldReleased, docket.HoldReleased{Hold: h.Seq})
 		return err
 	})
+}
+
+// appealURL is the public appeal page of the decision st for the user it concerns.
+func (c *Carrier) appealURL(st *docket.StatementOfReasons) string {
+	if c.PublicURL == "" || st == nil {
+		return ""
+	}
+	link := c.Service.AppealLink(docket.AppellantUser, st.PUID)
+	if link == "" {
+		return ""
+	}
+	return strings.TrimRight(c.PublicURL, "/") + link
+}
+
+// CollectAppeals files the appeals made in the platform's app (DSA art. 20) on the cases of
+// the decisions they contest, and acknowledges each to the platform: received, or refused
+// with the reason (too late, unknown decision…). An appeal filed again is recorded once
+// (its platform id); one that could not be recorded for a passing reason is not
+// acknowledged, and the platform offers it again next time.
+func (c *Carrier) CollectAppeals(ctx context.Context, _ *docket.Job) error {
+	inbox, ok := c.Platform.(docket.AppealInbox)
+	if !ok {
+		return nil
+	}
+	var acks []docket.AppealAck
+	for range 20 { // bounded: a platform that keeps offering is asked again next time
+		appeals, err := inbox.Appeals(ctx, acks)
+		if err != nil {
+			return fmt.Errorf("collect in-app appeals: %w", err)
+		}
+		if len(appeals) == 0 {
+			return nil
+		}
+		acks = nil
+		var passing error
+		for _, p := range appeals {
+			_, ap, err := c.Service.FileAppeal(ctx, workflow.AppealFiling{PUID: p.PUID, Appellant: cmp.Or(p.Appellant, docket.AppellantUser),
+				Channel: docket.AppealChannelPlatform, Text: p.Text, PlatformRef: p.ID, FiledAt: p.FiledAt})
+			switch code := docket.ErrorCode(err); {
+			case err == nil:
+				acks = append(acks, docket.AppealAck{ID: p.ID, Status: "received", Detail: "to be decided by " + ap.DeadlineAt.Format(time.RFC3339)})
+				c.log().InfoContext(ctx, "in-app appeal received", slog.String("appeal", p.ID), slog.String("decision", p.PUID))
+			case code == docket.EINTERNAL || code == docket.EUNAVAILABLE:
+				passing = errors.Join(passing, err)
+			default:
+				acks = append(acks, docket.AppealAck{ID: p.ID, Status: "refused", Detail: docket.ErrorMessage(err)})
+				c.log().InfoContext(ctx, "in-app appeal refused", slog.String("appeal", p.ID), slog.String("decision", p.PUID), slog.String("code", code))
+			}
+		}
+		if passing != nil {
+			if len(acks) > 0 {
+				_, _ = inbox.Appeals(ctx, acks) // what was recorded is acknowledged; the rest waits
+			}
+			return fmt.Errorf("collect in-app appeals: %w", passing)
+		}
+		if len(acks) == 0 {
+			return nil
+		}
+	}
+	return nil
 }

@@ -177,6 +177,8 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/requests/{id}/packages", authorityOnly, s.listPackages},
 		{"GET", "/api/v1/packages/{case}/{blob}", authorityOnly, s.downloadPackage},
 		{"POST", "/api/v1/notices", public, s.createNotice},
+		{"POST", "/api/v1/appeals", public, s.createAppeal},
+		{"GET", "/api/v1/appeals/{decision}", public, s.getAppeal},
 		{"GET", "/api/v1/cases", staff, s.listCases},
 		{"GET", "/api/v1/cases/{id}", staff, s.getCase},
 		{"POST", "/api/v1/cases/{id}/events", staff, s.createCaseEvent},

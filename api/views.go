@@ -40,11 +40,14 @@ type caseView struct {
 	Packages       []docket.Package       `json:"packages,omitempty"`
 	Paging         *docket.Paging         `json:"paging,omitempty"`
 	Media          []docket.CaseMedia     `json:"media,omitempty"`
-	MergedInto     string                 `json:"merged_into,omitempty"`
-	MergedFrom     []string               `json:"merged_from,omitempty"`
-	SplitFrom      string                 `json:"split_from,omitempty"`
-	SplitTo        []string               `json:"split_to,omitempty"`
-	UpdatedAt      time.Time              `json:"updated_at"`
+	// Appeals are the complaints against the case's actions (DSA art. 20), each with
+	// overdue set when its own clock ran out undecided.
+	Appeals    []appealView `json:"appeals,omitempty"`
+	MergedInto string       `json:"merged_into,omitempty"`
+	MergedFrom []string     `json:"merged_from,omitempty"`
+	SplitFrom  string       `json:"split_from,omitempty"`
+	SplitTo    []string     `json:"split_to,omitempty"`
+	UpdatedAt  time.Time    `json:"updated_at"`
 }
 
 func viewCase(c *docket.Case, now time.Time) caseView {
@@ -57,7 +60,22 @@ func viewCase(c *docket.Case, now time.Time) caseView {
 		Decision: c.Decision, Answer: c.Answer, Triage: c.Triage, UpdatedAt: c.UpdatedAt,
 		Actions: c.Actions, Holds: c.Holds, Packages: c.Packages, Paging: c.Paging, Media: c.Media,
 		MergedInto: c.MergedInto, MergedFrom: c.MergedFrom, SplitFrom: c.SplitFrom, SplitTo: c.SplitTo,
+		Appeals: viewAppeals(c, now),
 	}
+}
+
+// appealView is an appeal as staff see it.
+type appealView struct {
+	docket.Appeal
+	Overdue bool `json:"overdue"`
+}
+
+func viewAppeals(c *docket.Case, now time.Time) []appealView {
+	var out []appealView
+	for _, a := range c.Appeals {
+		out = append(out, appealView{Appeal: a, Overdue: a.State == docket.AppealOpen && !now.Before(a.DeadlineAt)})
+	}
+	return out
 }
 
 // requestView is a request with its raw body left out (it is served apart).

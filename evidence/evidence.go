@@ -213,6 +213,14 @@ func Package(m *Manifest, items []docket.ExportItem) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// DeriveKey returns a key of its own for purpose (such as "appeal-token"), derived from the
+// evidence key: every node that shares the evidence key derives the same one.
+func (k *Keeper) DeriveKey(purpose string) []byte {
+	m := hmac.New(sha256.New, k.mac)
+	fmt.Fprintf(m, "docket-derive-v1\n%s", purpose)
+	return m.Sum(nil)
+}
+
 // LinkSignature signs a download link: case, blob and expiry.
 func (k *Keeper) LinkSignature(caseID, blob string, expires int64) string {
 	m := hmac.New(sha256.New, k.mac)

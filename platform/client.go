@@ -21,6 +21,7 @@ const (
 	PathPreserve = "/connector/v1/preserve"
 	PathExport   = "/connector/v1/export"
 	PathNotify   = "/connector/v1/notify"
+	PathAppeals  = "/connector/v1/appeals"
 )
 
 // Client calls a platform over HTTP; it implements docket.Platform.
@@ -35,7 +36,24 @@ type Client struct {
 	MaxResponse int64
 }
 
-var _ docket.Platform = (*Client)(nil)
+var (
+	_ docket.Platform    = (*Client)(nil)
+	_ docket.AppealInbox = (*Client)(nil)
+)
+
+// Appeals acknowledges appeals and collects those filed in the app since.
+func (c *Client) Appeals(ctx context.Context, acks []docket.AppealAck) ([]docket.PlatformAppeal, error) {
+	if acks == nil {
+		acks = []docket.AppealAck{}
+	}
+	var out struct {
+		Appeals []docket.PlatformAppeal `json:"appeals"`
+	}
+	if err := c.call(ctx, PathAppeals, "", map[string]any{"acks": acks}, &out); err != nil {
+		return nil, err
+	}
+	return out.Appeals, nil
+}
 
 // Lookup asks what the platform knows of a target.
 func (c *Client) Lookup(ctx context.Context, t docket.Target) (*docket.TargetInfo, error) {

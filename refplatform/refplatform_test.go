@@ -197,7 +197,7 @@ func TestContractDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, srv, _ := start(t)
-	want := []string{platform.PathLookup, platform.PathAct, platform.PathPreserve, platform.PathExport, platform.PathNotify}
+	want := []string{platform.PathLookup, platform.PathAct, platform.PathPreserve, platform.PathExport, platform.PathNotify, platform.PathAppeals}
 	if len(doc.Paths) != len(want) {
 		t.Errorf("documented %d paths, the client calls %d", len(doc.Paths), len(want))
 	}

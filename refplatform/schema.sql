@@ -61,3 +61,30 @@ CREATE TABLE IF NOT EXISTS calls (
 	status INTEGER NOT NULL,
 	answer BLOB NOT NULL
 );
+-- Every action the platform carried out, in order: an action repeated with its idempotency
+-- key is answered again from calls and not carried out twice.
+CREATE TABLE IF NOT EXISTS history (
+	id     INTEGER PRIMARY KEY,
+	op     TEXT NOT NULL,
+	target TEXT NOT NULL,
+	puid   TEXT NOT NULL,
+	at     TEXT NOT NULL
+);
+-- The appeal link (DSA art. 20) given with each action's statement of reasons, shown to
+-- the user concerned only.
+CREATE TABLE IF NOT EXISTS appeal_links (
+	puid TEXT PRIMARY KEY,
+	url  TEXT NOT NULL
+);
+-- Appeals filed in the app against a decision (its statement's puid): filed, then received
+-- or refused by docket (detail), then answered (the answer docket sent with a notice).
+CREATE TABLE IF NOT EXISTS appeals (
+	id       INTEGER PRIMARY KEY,
+	puid     TEXT NOT NULL,
+	user_id  INTEGER NOT NULL,
+	text     TEXT NOT NULL,
+	filed_at TEXT NOT NULL,
+	status   TEXT NOT NULL DEFAULT 'filed',
+	detail   TEXT NOT NULL DEFAULT '',
+	answer   TEXT NOT NULL DEFAULT ''
+);

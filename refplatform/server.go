@@ -41,6 +41,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST "+platform.PathPreserve, s.connector(s.preserve))
 	mux.Handle("POST "+platform.PathExport, s.connector(s.export))
 	mux.Handle("POST "+platform.PathNotify, s.connector(s.notify))
+	mux.Handle("POST "+platform.PathAppeals, s.connector(s.appeals))
+	mux.HandleFunc("POST /appeals", s.fileAppeal)
+	mux.HandleFunc("GET /appeals/{id}", s.readAppeal)
+	mux.HandleFunc("GET /decisions", s.readDecisions)
 	return mux
 }
 
@@ -246,24 +250,39 @@ func (s *Server) act(ctx context.Context, body []byte) (any, error) {
 	if in.Until != nil {
 		until = in.Until.UTC().Format(time.RFC3339)
 	}
-	var q string
-	var args [][]any
+	type stmt struct {
+		q    string
+		args []any
+	}
+	var stmts []stmt
 	switch {
 	case in.Op == docket.OpRemove && r.kind == "message":
-		q, args = `UPDATE messages SET removed_at = ? WHERE id = ? AND removed_at = ''`, [][]any{{now, r.id}}
+		stmts = []stmt{{`UPDATE messages SET removed_at = ? WHERE id = ? AND removed_at = ''`, []any{now, r.id}}}
 	case in.Op == docket.OpRemove && r.kind == "channel":
-		q, args = `UPDATE channels SET removed_at = ? WHERE id = ? AND removed_at = ''`, [][]any{{now, r.id}}
+		stmts = []stmt{{`UPDATE channels SET removed_at = ? WHERE id = ? AND removed_at = ''`, []any{now, r.id}}}
 	case in.Op == docket.OpRestrict && (r.kind == "message" || r.kind == "channel"):
 		if len(in.Countries) == 0 {
 			return nil, fail(http.StatusUnprocessableEntity, "A restriction needs the countries where it applies.")
 		}
-		q = `INSERT OR REPLACE INTO restrictions (kind, ref_id, country, until) VALUES (?, ?, ?, ?)`
 		for _, c := range in.Countries {
-			args = append(args, []any{r.kind, r.id, strings.ToUpper(c), until})
+			stmts = append(stmts, stmt{`INSERT OR REPLACE INTO restrictions (kind, ref_id, country, until) VALUES (?, ?, ?, ?)`, []any{r.kind, r.id, strings.ToUpper(c), until}})
 		}
 	case (in.Op == docket.OpSuspend || in.Op == docket.OpTerminate) && r.kind == "account":
 		st := map[string]string{docket.OpSuspend: "suspended", docket.OpTerminate: "terminated"}[in.Op]
-		q, args = `UPDATE users SET status = ?, status_until = ? WHERE id = ?`, [][]any{{st, until, r.id}}
+		stmts = []stmt{{`UPDATE users SET status = ?, status_until = ? WHERE id = ?`, []any{st, until, r.id}}}
+	case in.Op == docket.OpRestore && (r.kind == "message" || r.kind == "channel"):
+		// An appeal was upheld: the content is back, everywhere it was removed or withheld
+		// (in the countries named, when some are).
+		table := map[string]string{"message": "messages", "channel": "channels"}[r.kind]
+		stmts = []stmt{{`UPDATE ` + table + ` SET removed_at = '' WHERE id = ?`, []any{r.id}}}
+		if len(in.Countries) == 0 {
+			stmts = append(stmts, stmt{`DELETE FROM restrictions WHERE kind = ? AND ref_id = ?`, []any{r.kind, r.id}})
+		}
+		for _, c := range in.Countries {
+			stmts = append(stmts, stmt{`DELETE FROM restrictions WHERE kind = ? AND ref_id = ? AND country = ?`, []any{r.kind, r.id, strings.ToUpper(c)}})
+		}
+	case in.Op == docket.OpReinstate && r.kind == "account":
+		stmts = []stmt{{`UPDATE users SET status = 'active', status_until = '' WHERE id = ?`, []any{r.id}}}
 	default:
 		return nil, fail(http.StatusUnprocessableEntity, "The platform cannot %s a %s.", in.Op, r.kind)
 	}
@@ -273,14 +292,22 @@ func (s *Server) act(ctx context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	defer tx.Rollback()
-	for _, a := range args {
-		if _, err := tx.ExecContext(ctx, q, a...); err != nil {
+	for _, st := range stmts {
+		if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", in.Op, r, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO statements (puid, op, target, statement, at) VALUES (?, ?, ?, ?, ?)`,
 		in.Statement.PUID, in.Op, r.String(), string(sor), now); err != nil {
 		return nil, fmt.Errorf("keep statement of reasons: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO history (op, target, puid, at) VALUES (?, ?, ?, ?)`, in.Op, r.String(), in.Statement.PUID, now); err != nil {
+		return nil, fmt.Errorf("record history: %w", err)
+	}
+	if in.AppealURL != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO appeal_links (puid, url) VALUES (?, ?)`, in.Statement.PUID, in.AppealURL); err != nil {
+			return nil, fmt.Errorf("keep appeal link: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
@@ -487,6 +514,12 @@ func (s *Server) notify(ctx context.Context, body []byte) (any, error) {
 	if _, err := s.DB.db.ExecContext(ctx, `INSERT INTO user_notices (user_id, text, statement, at) VALUES (?, ?, ?, ?)`,
 		uid, in.Text, string(sor), s.now().Format(time.RFC3339Nano)); err != nil {
 		return nil, err
+	}
+	if in.Appeal != "" {
+		// The answer to an in-app appeal: the app shows it with the appeal.
+		if _, err := s.DB.db.ExecContext(ctx, `UPDATE appeals SET status = 'answered', answer = ? WHERE id = ? AND user_id = ?`, in.Text, in.Appeal, uid); err != nil {
+			return nil, err
+		}
 	}
 	return docket.ActionResult{Status: "done", EffectiveAt: s.now(), Ref: "account:" + strconv.FormatInt(uid, 10), Detail: "user notified"}, nil
 }

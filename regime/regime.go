@@ -5,11 +5,13 @@ package regime
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/docket-dev/docket"
 )
@@ -26,8 +28,21 @@ const (
 
 // Table is a validated set of regimes.
 type Table struct {
-	byID map[string]*docket.Regime
-	ids  []string
+	byID   map[string]*docket.Regime
+	ids    []string
+	appeal docket.Regime
+}
+
+// DefaultAppealClock is the appeal clock of a table that sets none: DSA art. 20(4) asks for
+// decisions "in a timely manner" and names no figure; 14 days is docket's default.
+const DefaultAppealClock = docket.Duration(14 * 24 * time.Hour)
+
+// Appeal returns the clock of complaints against the platform's decisions (DSA art. 20): the
+// table's "appeal" entry, whose clock and due-soon warning apply to every appeal from its
+// receipt.
+func (t *Table) Appeal() *docket.Regime {
+	a := t.appeal
+	return &a
 }
 
 // DefaultTable returns the embedded table.
@@ -62,6 +77,8 @@ var knownElements = []string{"reference", "description", "legal_basis", "reasons
 func Parse(b []byte) (*Table, error) {
 	var doc struct {
 		Regimes []*docket.Regime `json:"regimes"`
+		// Appeal is the clock of complaints (DSA art. 20), not a regime of requests.
+		Appeal *docket.Regime `json:"appeal"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -69,6 +86,15 @@ func Parse(b []byte) (*Table, error) {
 		return nil, fmt.Errorf("parse regimes: %w", err)
 	}
 	t := &Table{byID: map[string]*docket.Regime{}}
+	t.appeal = docket.Regime{ID: "appeal", Name: "Complaint against a decision (DSA art. 20)", Queue: "appeals", Clock: DefaultAppealClock}
+	if doc.Appeal != nil {
+		if doc.Appeal.Clock <= 0 {
+			return nil, fmt.Errorf("regimes: appeal: a clock is required (DSA art. 20(4): decided in a timely manner)")
+		}
+		t.appeal = *doc.Appeal
+		t.appeal.ID = "appeal"
+		t.appeal.Queue = cmp.Or(t.appeal.Queue, "appeals")
+	}
 	for i, r := range doc.Regimes {
 		switch {
 		case r.ID == "":

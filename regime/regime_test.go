@@ -123,3 +123,23 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestAppealClock: the table's appeal clock (DSA art. 20), its default and its check.
+func TestAppealClock(t *testing.T) {
+	t.Parallel()
+	if got := regime.DefaultTable().Appeal(); time.Duration(got.Clock) != 14*24*time.Hour || got.Queue != "appeals" || time.Duration(got.DueSoon) != 3*24*time.Hour {
+		t.Fatalf("default appeal clock = %+v", got)
+	}
+	base := `{"regimes":[{"id":"national-other","queue":"q"},{"id":"emergency","queue":"q"},{"id":"dsa-art16","queue":"q"}]`
+	tab, err := regime.Parse([]byte(base + `}`))
+	if err != nil || time.Duration(tab.Appeal().Clock) != time.Duration(regime.DefaultAppealClock) {
+		t.Fatalf("a table without an appeal entry: %+v, %v", tab, err)
+	}
+	tab, err = regime.Parse([]byte(base + `,"appeal":{"clock":"7d"}}`))
+	if err != nil || time.Duration(tab.Appeal().Clock) != 7*24*time.Hour || tab.Appeal().Queue != "appeals" {
+		t.Fatalf("an operator's appeal clock: %+v, %v", tab.Appeal(), err)
+	}
+	if _, err := regime.Parse([]byte(base + `,"appeal":{"queue":"x"}}`)); err == nil || !strings.Contains(err.Error(), "appeal") {
+		t.Fatalf("an appeal entry without a clock: %v", err)
+	}
+}

@@ -83,6 +83,18 @@ type caseLog struct {
 	// requested are the targets the case's requests name (their target rows, proven
 	// against the receipt events' digests).
 	requested []docket.Target
+	// appeals are the complaints against the case's actions (DSA art. 20).
+	appeals []appealLog
+}
+
+// appealLog is one appeal: its receipt, its decision and outcome once decided, and the
+// ground of the statement of reasons it contests.
+type appealLog struct {
+	seq      int64
+	received event
+	decided  *event
+	outcome  string
+	ground   string
 }
 
 var errStop = errors.New("stop")
@@ -253,6 +265,18 @@ func (cl *caseLog) record(e *docket.Event, data any, before *docket.Case) {
 		}
 	case *docket.ActionRequested:
 		cl.named = append(cl.named, ev)
+	case *docket.AppealReceived:
+		ap := appealLog{seq: e.Seq, received: ev}
+		if a := c.Action(d.Action); a != nil && a.Statement != nil {
+			ap.ground = a.Statement.DecisionGround
+		}
+		cl.appeals = append(cl.appeals, ap)
+	case *docket.AppealDecided:
+		for i := range cl.appeals {
+			if cl.appeals[i].seq == d.Appeal {
+				cl.appeals[i].decided, cl.appeals[i].outcome = &ev, d.Outcome
+			}
+		}
 	case *docket.ActionDone:
 		if _, ok := cl.done[d.Action]; !ok {
 			cl.done[d.Action] = ev

@@ -136,7 +136,14 @@ func TestReports(t *testing.T) {
 					"dsa/own_initiative_tc/STATEMENT_CATEGORY_SCAMS_AND_FRAUD/measures": "1",
 					"dsa/own_initiative_tc/STATEMENT_CATEGORY_SCAMS_AND_FRAUD/removal":  "1",
 					"dsa/own_initiative_tc/STATEMENT_CATEGORY_SCAMS_AND_FRAUD/demoted":  "0",
-					"dsa/complaints/complaints/value":                                   "",
+					"dsa/complaints/complaints/value":                                   "1",
+					"dsa/complaints/complaints_illegal/value":                           "1",
+					"dsa/complaints/complaints_tc/value":                                "0",
+					"dsa/complaints/decisions_reversed/value":                           "1",
+					"dsa/complaints/decisions_upheld/value":                             "0",
+					"dsa/complaints/complaints_pending/value":                           "0",
+					"dsa/complaints/median_hours_to_decide/value":                       "24.00",
+					"dsa/complaints/disputes/value":                                     "",
 					"dsa/automated/triage/cases/value":                                  "13",
 					"dsa/automated/triage/spam/corrected/value":                         "1",
 					"dsa/automated/triage/spam/accuracy/value":                          "0.923",
@@ -321,7 +328,7 @@ func TestReports(t *testing.T) {
 				}
 				var hb bytes.Buffer
 				dsa.WriteHTML(&hb)
-				for _, s := range []string{"<svg", "<rect", "Orders from member states", "docket records no complaints", "docket records no trusted flaggers"} {
+				for _, s := range []string{"<svg", "<rect", "Orders from member states", "Number of initial decisions reversed", "docket records no out-of-court disputes", "docket records no trusted flaggers"} {
 					if !strings.Contains(hb.String(), s) {
 						t.Errorf("the DSA page lacks %q", s)
 					}

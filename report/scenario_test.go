@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"context"
 	"time"
 
 	"github.com/docket-dev/docket"
@@ -100,6 +101,17 @@ func scenario(f *fixture) cases {
 	f.after(4 * time.Hour)
 	f.carryOut()
 	f.answer(c["notice1"])
+	// The author appeals (DSA art. 20); a person who took no part upholds it a day later.
+	f.after(time.Hour)
+	cs, _ := f.store.Case(context.Background(), c["notice1"])
+	_, ap, err := f.svc.FileAppeal(context.Background(), workflow.AppealFiling{PUID: cs.Actions[0].Statement.PUID, Appellant: docket.AppellantUser,
+		Channel: docket.AppealChannelWeb, Text: "A quotation, in a report about hatred."})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.after(24 * time.Hour)
+	f.act(f.reviewer, c["notice1"], workflow.Action{Type: workflow.ActDecideAppeal, Appeal: ap.Seq, Outcome: docket.AppealUpheld, Text: "Quoted to report on it."})
+	f.carryOut()
 
 	f.at(day(5, 10, 0))
 	c["notice2"] = f.notice("FR", "This video shows cruelty to a dog.", f.message("1").Value)

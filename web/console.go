@@ -180,6 +180,9 @@ type caseData struct {
 	// Matched lists, by an attachment's SHA-256, the hash banks it was found in: the page
 	// does not load such a picture until someone asks for it.
 	Matched map[string][]docket.MediaMatch
+	// NotifierLinks are the appeal links of the case's actions for the sender of the notice
+	// (DSA art. 20), for staff who work cases to give with the answer; by decision (puid).
+	NotifierLinks map[string]string
 }
 
 func (s *Server) loadCase(ctx context.Context, p *page, id string) (*caseData, error) {
@@ -219,6 +222,18 @@ func (s *Server) loadCase(ctx context.Context, p *page, id string) (*caseData, e
 	d.CanWork = u.Role.CanWork()
 	d.CanApprove = u.Role.CanApprove() && c.State == docket.StateAwaitingApproval && c.Decision != nil && c.Decision.DecidedBy != u.ID
 	d.CanSplit = d.CanWork && c.State == docket.StateOpen && len(d.Requests) > 1
+	if d.CanWork && c.Channel == docket.ChannelNotice {
+		for _, a := range c.Actions {
+			if link := ""; docket.ContentOp(a.Op) && a.Status == docket.ActionDoneStatus && a.Statement != nil {
+				if link = s.svc.AppealLink(docket.AppellantNotifier, a.Statement.PUID); link != "" {
+					if d.NotifierLinks == nil {
+						d.NotifierLinks = map[string]string{}
+					}
+					d.NotifierLinks[a.Statement.PUID] = s.cfg.PublicURL + link
+				}
+			}
+		}
+	}
 	return d, nil
 }
 
@@ -256,6 +271,13 @@ func formAction(r *http.Request, templates []decisionTemplate) (workflow.Action,
 				}
 			}
 		}
+	}
+	if a.Type == workflow.ActDecideAppeal {
+		n, err := strconv.ParseInt(f.Get("appeal"), 10, 64)
+		if err != nil || n <= 0 {
+			return a, docket.Errorf(docket.EINVALID, "Name the appeal to decide.")
+		}
+		a.Appeal = n
 	}
 	if a.Type == workflow.ActRetriage {
 		em, spam := f.Get("emergency") == "on", f.Get("spam") == "on"

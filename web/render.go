@@ -36,7 +36,7 @@ func (s *Server) newPage(r *http.Request) *page {
 
 // Pages and the base layout each is rendered in.
 var pageNames = []string{"home", "error", "signin", "queue", "case", "raw", "dashboard", "accounts",
-	"portal", "portal_new", "portal_case", "receipt", "register", "confirm", "delegates", "notice", "report"}
+	"portal", "portal_new", "portal_case", "receipt", "register", "confirm", "delegates", "notice", "report", "appeal"}
 
 func (s *Server) parseTemplates() error {
 	s.pages = map[string]*template.Template{}

@@ -186,7 +186,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Paths reports whether the web pages serve path (the API keeps the rest).
 func Paths(path string) bool {
-	for _, p := range []string{"/console", "/portal", "/notice", "/static/", "/lang"} {
+	for _, p := range []string{"/console", "/portal", "/notice", "/static/", "/lang", "/appeal/"} {
 		if strings.HasPrefix(path, p) {
 			return true
 		}
@@ -362,6 +362,7 @@ func (s *Server) routes() {
 	s.consoleRoutes()
 	s.portalRoutes()
 	s.noticeRoutes()
+	s.appealRoutes()
 	s.handle("/", public, func(w http.ResponseWriter, r *http.Request, p *page) error {
 		return docket.Errorf(docket.ENOTFOUND, "There is no page at %s.", r.URL.Path)
 	})

@@ -62,7 +62,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	clk := &clock{t: time.Now().UTC()}
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
-	svc := workflow.New(workflow.Config{Store: store, Logger: log, Now: clk.now})
+	svc := workflow.New(workflow.Config{Store: store, Logger: log, Now: clk.now, AppealKey: []byte("the web tests' appeal key")})
 	svc.Start(ctx)
 	t.Cleanup(svc.Stop)
 	accounts := account.New(account.Config{Store: store, Logger: log, Now: clk.now})

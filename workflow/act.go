@@ -88,6 +88,9 @@ type Action struct {
 	// Targets and Categories (approve) are the targets whose data and the categories of
 	// data the approval covers; by default every target the case names and every category.
 	Targets []docket.Target `json:"targets,omitempty"`
+	// Appeal is the seq of the appeal_received event of the appeal decided (decide_appeal,
+	// with Outcome upheld or rejected and Text the reasons).
+	Appeal int64 `json:"appeal,omitempty"`
 }
 
 // Act applies a staff member's action to a case and returns the case as it now stands with
@@ -191,7 +194,7 @@ func checkAction(u *docket.User, a Action) error {
 	}
 	kind, ok := actionKinds[a.Type]
 	if !ok {
-		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject, answer, retriage, verify_sender, merge, split, %s, extend_hold or acknowledge_page.", a.Type, strings.Join(docket.Ops, ", ")), Fields: map[string]string{"type": "unknown"}}
+		return &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Unknown event type %q: assign, comment, decide, approve, reject, answer, retriage, verify_sender, merge, split, decide_appeal, %s, extend_hold or acknowledge_page.", a.Type, strings.Join(docket.Ops, ", ")), Fields: map[string]string{"type": "unknown"}}
 	}
 	if kind.check == nil {
 		return nil
@@ -274,6 +277,7 @@ var actionKinds = map[string]actionKind{
 	ActVerifySender: {check: checkVerifySender, event: verifySender},
 	ActMerge:        {check: checkMerge, run: (*Service).merge},
 	ActSplit:        {check: checkSplit, run: (*Service).split},
+	ActDecideAppeal: {check: checkDecideAppeal, run: (*Service).decideAppeal},
 
 	// The platform part (platform.go).
 	docket.OpRemove:       {check: checkPlatform, event: platformOp},

@@ -50,6 +50,12 @@ type Config struct {
 	// Media, when set, hashes the attachments of every stored request and looks them up in
 	// the hash banks: a JobMediaMatch job is queued in the request's transaction.
 	Media MediaMatcher
+	// AppealKey keys the tokens of the public appeal links (DSA art. 20); without it there
+	// are no links and appeals come in through the platform only.
+	AppealKey []byte
+	// DisputeBodies are the out-of-court dispute settlement bodies (DSA art. 21) that the
+	// answers to appeals name; docket.DefaultDisputeBodies when empty.
+	DisputeBodies []docket.DisputeBody
 }
 
 // Service is the workflow.
@@ -67,11 +73,14 @@ type Service struct {
 	onIntake func()
 	paging   bool
 	media    MediaMatcher
-	intake   chan *pending
-	maxBatch int
-	wg       sync.WaitGroup
-	stopOnce sync.Once
-	stop     chan struct{}
+	// appealKey keys appeal links' tokens; bodies are named in the answers to appeals.
+	appealKey []byte
+	bodies    []docket.DisputeBody
+	intake    chan *pending
+	maxBatch  int
+	wg        sync.WaitGroup
+	stopOnce  sync.Once
+	stop      chan struct{}
 }
 
 // New returns a Service; call Start before submitting requests and Stop at the end.
@@ -92,22 +101,27 @@ func New(cfg Config) *Service {
 	if cfg.Rules == nil {
 		cfg.Rules = rules.Default()
 	}
+	if len(cfg.DisputeBodies) == 0 {
+		cfg.DisputeBodies = docket.DefaultDisputeBodies
+	}
 	return &Service{
-		store:    cfg.Store,
-		regimes:  cfg.Regimes,
-		grounds:  cfg.Grounds,
-		log:      cfg.Logger,
-		now:      now,
-		triager:  cfg.Triager,
-		related:  newRelatedFilter(),
-		refresh:  cfg.RefreshRelated,
-		rules:    cfg.Rules,
-		onIntake: cfg.OnIntake,
-		paging:   cfg.Paging,
-		media:    cfg.Media,
-		intake:   make(chan *pending, 4096),
-		maxBatch: cmp.Or(cfg.MaxBatch, 256),
-		stop:     make(chan struct{}),
+		store:     cfg.Store,
+		regimes:   cfg.Regimes,
+		grounds:   cfg.Grounds,
+		log:       cfg.Logger,
+		now:       now,
+		triager:   cfg.Triager,
+		related:   newRelatedFilter(),
+		refresh:   cfg.RefreshRelated,
+		rules:     cfg.Rules,
+		onIntake:  cfg.OnIntake,
+		paging:    cfg.Paging,
+		media:     cfg.Media,
+		appealKey: cfg.AppealKey,
+		bodies:    cfg.DisputeBodies,
+		intake:    make(chan *pending, 4096),
+		maxBatch:  cmp.Or(cfg.MaxBatch, 256),
+		stop:      make(chan struct{}),
 	}
 }
 

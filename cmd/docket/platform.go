@@ -23,18 +23,20 @@ import (
 
 // startPlatform registers the jobs that act on the platform, keep evidence and page, and
 // returns the evidence keeper (it also signs package download links).
-func startPlatform(cfg *Config, log *slog.Logger, store docket.Store, svc *workflow.Service, runner *jobs.Runner, mailer *mailout.Mailer) (*evidence.Keeper, error) {
+// loadEvidenceKey loads (creating it on first start) the evidence key: it seals snapshots,
+// signs package links, and keys the tokens of appeal links.
+func loadEvidenceKey(cfg *Config) (*evidence.Keeper, error) {
 	if cfg.Data != "" {
 		if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
 			return nil, fmt.Errorf("data folder: %w", err)
 		}
 	}
-	keeper, err := evidence.LoadOrCreateKey(cfg.EvidenceKey)
-	if err != nil {
-		return nil, err
-	}
+	return evidence.LoadOrCreateKey(cfg.EvidenceKey)
+}
+
+func startPlatform(cfg *Config, log *slog.Logger, store docket.Store, svc *workflow.Service, runner *jobs.Runner, mailer *mailout.Mailer, keeper *evidence.Keeper) {
 	carrier := &actions.Carrier{Service: svc, Store: store, Keeper: keeper, Mail: mailer,
-		ThreatContacts: cfg.ThreatContacts, PlatformName: cfg.PlatformName, Logger: log}
+		ThreatContacts: cfg.ThreatContacts, PlatformName: cfg.PlatformName, PublicURL: cfg.PublicURL, Logger: log}
 	if cfg.PlatformURL != "" {
 		carrier.Platform = &platform.Client{BaseURL: cfg.PlatformURL, Secret: []byte(cfg.PlatformSecret)}
 	}
@@ -42,7 +44,6 @@ func startPlatform(cfg *Config, log *slog.Logger, store docket.Store, svc *workf
 	if cfg.Pager != nil {
 		(&pager.Pager{Config: cfg.Pager, Service: svc, Store: store, Mail: mailer, Logger: log}).Register(runner)
 	}
-	return keeper, nil
 }
 
 // refPlatform runs the reference platform.

@@ -221,6 +221,9 @@ type Config struct {
 	// ThreatContacts maps a country code to its authority's address for threat-to-life
 	// notices; "*" is the fallback (Europol).
 	ThreatContacts map[string]string `json:"threat_contacts"`
+	// DisputeBodies are the out-of-court dispute settlement bodies (DSA art. 21) that the
+	// answers to appeals name: [{"name", "url", "note"}]; by default the Commission's list.
+	DisputeBodies []docket.DisputeBody `json:"dispute_bodies"`
 
 	// The EU Transparency Database (DSA art. 24(5)): its address and the platform's API
 	// token; statements of reasons are submitted when SORURL is set, every SORInterval.
@@ -317,6 +320,11 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 			out.SSO.ClientSecret = pick("", "DOCKET_SSO_CLIENT_SECRET", out.SSO.ClientSecret, "")
 			if err := out.SSO.Validate(); err != nil {
 				return nil, err
+			}
+		}
+		for i, b := range out.DisputeBodies {
+			if strings.TrimSpace(b.Name) == "" {
+				return nil, fmt.Errorf("dispute_bodies[%d]: a body needs its name", i)
 			}
 		}
 		if out.PlatformURL != "" && out.PlatformSecret == "" {

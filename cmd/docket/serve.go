@@ -155,9 +155,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if cfg.DB != "" {
 		refresh = 5 * time.Second // other nodes may share the database
 	}
+	keeper, err := loadEvidenceKey(cfg)
+	if err != nil {
+		return err
+	}
 	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Grounds: decisions, Logger: log, MaxBatch: cfg.IntakeBatch,
 		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh, Paging: cfg.Pager != nil, Now: m.Now,
-		Media: matcher})
+		Media: matcher, AppealKey: keeper.DeriveKey("appeal-token"), DisputeBodies: cfg.DisputeBodies})
 	if n, err := svc.LearnCorrections(ctx); err != nil {
 		return err
 	} else if n > 0 {
@@ -180,10 +184,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	keeper, err := startPlatform(cfg, log, store, svc, runner, mailer)
-	if err != nil {
-		return err
-	}
+	startPlatform(cfg, log, store, svc, runner, mailer, keeper)
 	startTransparency(cfg, log, store, svc, runner)
 	defer stopMail() // before the service stops: messages in DATA are committed first
 	if err := runner.Start(ctx); err != nil {
