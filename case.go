@@ -402,7 +402,21 @@ type CaseAction struct {
 	// it (an upheld appeal), and RevertedAt when it took effect.
 	RevertedBy int64 `json:"reverted_by,omitempty"`
 	RevertedAt *Time `json:"reverted_at,omitempty"`
+	// Review is where a person's review of an automated action stands: pending, upheld or
+	// overturned; ReviewedBy who reviewed it.
+	Review     string `json:"review,omitempty"`
+	ReviewedBy string `json:"reviewed_by,omitempty"`
 }
+
+// Review states of an automated action.
+const (
+	ReviewPending    = "pending"
+	ReviewUpheld     = "upheld"
+	ReviewOverturned = "overturned"
+)
+
+// QueueAutomationReview is the queue of automated actions sampled for a person's review.
+const QueueAutomationReview = "automation-review"
 
 // Action statuses.
 const (

@@ -74,6 +74,10 @@ const (
 	// person who took no part in the decision (upheld: the action is reverted).
 	EventAppealReceived EventType = "appeal_received"
 	EventAppealDecided  EventType = "appeal_decided"
+	// Automated actions that people audit: a rule's automated action sampled for review,
+	// and a person's review of it (overturned: the action is reverted).
+	EventReviewRequested    EventType = "review_requested"
+	EventAutomationReviewed EventType = "automation_reviewed"
 
 	// Events outside any case (CaseID is empty): who was given credentials, and when.
 	EventAuthorityRegistered EventType = "authority_registered"
@@ -97,6 +101,9 @@ const (
 	EventBankChanged         EventType = "bank_changed"
 	EventBankHashesAdded     EventType = "bank_hashes_added"
 	EventBankHashesWithdrawn EventType = "bank_hashes_withdrawn"
+	// EventRuleShadowed (outside any case) records a rule put in shadow mode by itself: the
+	// share of its reviewed automated decisions that people upheld fell below its minimum.
+	EventRuleShadowed EventType = "rule_shadowed"
 )
 
 // Event is one entry of the audit log. Seq orders all events of all cases; Hash covers the
@@ -402,6 +409,41 @@ type ActionRequested struct {
 	Appeal  int64 `json:"appeal,omitempty"`
 	// PlatformAppeal is the platform's id of the in-app appeal a notify_user answers.
 	PlatformAppeal string `json:"platform_appeal,omitempty"`
+	// Rule is the routing rule that took this action by itself (automated decision), and
+	// Overturn the seq of the review (automation_reviewed) that overturned the automated
+	// action this one reverts.
+	Rule     string `json:"rule,omitempty"`
+	Overturn int64  `json:"overturn,omitempty"`
+}
+
+// ReviewRequested sends an automated action (the seq of its action_requested) to a person's
+// review: Why is "sample" (the rule's share) or "distance" (a far match).
+type ReviewRequested struct {
+	Action int64  `json:"action"`
+	Rule   string `json:"rule"`
+	Why    string `json:"why"`
+}
+
+// AutomationReviewed is a person's review of an automated action: Upheld, or overturned
+// (the action is reverted by another, named in its Review field), with the reasons.
+type AutomationReviewed struct {
+	Action  int64  `json:"action"`
+	Rule    string `json:"rule"`
+	Upheld  bool   `json:"upheld"`
+	Reasons string `json:"reasons"`
+}
+
+// RuleShadowed is the data of EventRuleShadowed.
+type RuleShadowed struct {
+	Rule string `json:"rule"`
+	// When and Action are the rule's definition when it was shadowed: loaded unchanged, it
+	// stays in shadow mode; rewritten, it starts afresh.
+	When       string  `json:"when"`
+	Action     string  `json:"action"`
+	Reviews    int     `json:"reviews"`
+	Overturned int     `json:"overturned"`
+	Precision  float64 `json:"precision"`
+	Minimum    float64 `json:"minimum"`
 }
 
 // ActionDone records the platform's confirmation of an action (Action is the Seq of its

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -175,6 +176,30 @@ var eventKinds = map[EventType]eventKind{
 
 	EventAppealReceived: with(func(c *Case, e *Event, d *AppealReceived) error { return c.applyAppealReceived(e, d) }),
 	EventAppealDecided:  with(func(c *Case, e *Event, d *AppealDecided) error { return c.applyAppealDecided(e, d) }),
+	EventReviewRequested: with(func(c *Case, e *Event, d *ReviewRequested) error {
+		a := c.Action(d.Action)
+		if a == nil || a.Rule == "" {
+			return fmt.Errorf("apply event %d: action %d is no automated action of the case", e.Seq, d.Action)
+		}
+		a.Review, c.Queue = ReviewPending, QueueAutomationReview
+		return nil
+	}),
+	EventAutomationReviewed: with(func(c *Case, e *Event, d *AutomationReviewed) error {
+		// Checked in the transaction that records the review and in every replay: a
+		// person reviews, once, an automated action sent to review.
+		a := c.Action(d.Action)
+		switch {
+		case a == nil || a.Review != ReviewPending:
+			return fmt.Errorf("apply event %d: action %d awaits no review", e.Seq, d.Action)
+		case !strings.HasPrefix(string(e.Actor), "user:"):
+			return fmt.Errorf("apply event %d: %s is not a person: automation is reviewed by people", e.Seq, e.Actor)
+		}
+		a.Review, a.ReviewedBy = ReviewOverturned, actorID(e.Actor)
+		if d.Upheld {
+			a.Review = ReviewUpheld
+		}
+		return nil
+	}),
 
 	EventDueSoon: bare(func(c *Case, e *Event) error { c.DueSoon = true; return nil }),
 	EventOverdue: bare(func(c *Case, e *Event) error { c.Overdue = true; return nil }),

@@ -19,7 +19,7 @@ func TestEveryCaseEventTypeIsRegistered(t *testing.T) {
 		t.Fatal(err)
 	}
 	outside := []string{"EventAuthorityRegistered", "EventUserAdded", "EventLoginChanged", "EventCredentialsBaseline", "EventSessionOpened", "EventUserChanged", "EventAuthorityChanged",
-		"EventBankCreated", "EventBankChanged", "EventBankHashesAdded", "EventBankHashesWithdrawn"}
+		"EventBankCreated", "EventBankChanged", "EventBankHashesAdded", "EventBankHashesWithdrawn", "EventRuleShadowed"}
 	registered := docket.CaseEventTypes()
 	n := 0
 	for _, d := range f.Decls {

@@ -53,6 +53,10 @@ type Store interface {
 	// ScanCorrections calls fn for every retriaged event (people's corrections of the
 	// triage) in Seq order, without reading the rest of the log.
 	ScanCorrections(ctx context.Context, fn func(*Event) error) error
+	// ScanAutomationReviews calls fn for every automation_reviewed and rule_shadowed event
+	// (people's reviews of automated actions, rules put in shadow mode) in Seq order,
+	// without reading the rest of the log.
+	ScanAutomationReviews(ctx context.Context, fn func(*Event) error) error
 	ScanCases(ctx context.Context, fn func(*Case) error) error
 	ScanRequests(ctx context.Context, fn func(*Request) error) error
 	// Head returns the last event's Seq and Hash, as the store records them apart from the log.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
@@ -25,7 +26,19 @@ var defaultRules []byte
 const (
 	ActionAcknowledge        = "acknowledge"
 	ActionCloseNotActionable = "close_not_actionable"
+	// Automated actions on known media (a rule whose condition reads match.*): the content
+	// or account the case names is removed, restricted or suspended on the platform by the
+	// rule, with a statement of reasons that says so; a share is sampled for a person's
+	// review (see Rule.Sample).
+	ActionRemove   = "remove"
+	ActionRestrict = "restrict"
+	ActionSuspend  = "suspend"
 )
+
+// Automated reports whether an action acts on the platform by itself.
+func Automated(action string) bool {
+	return action == ActionRemove || action == ActionRestrict || action == ActionSuspend
+}
 
 // Rule is one routing rule.
 type Rule struct {
@@ -42,7 +55,33 @@ type Rule struct {
 	// Shadow rules are evaluated and recorded but change nothing.
 	Shadow bool `json:"shadow,omitempty"`
 
-	prg cel.Program
+	// For automated actions: Sample is the share of the rule's decisions a person reviews
+	// (0 to 1, chosen by the case's id, so the same case is always in or out), ReviewAbove
+	// the PDQ distance above which every decision is reviewed (0: none by distance);
+	// MinPrecision the share of reviewed decisions people must uphold — below it, after
+	// MinReviews reviews (default 20), the rule goes to shadow mode by itself. Ground,
+	// LegalGround and Explanation are those of the statement of reasons.
+	Sample       float64 `json:"sample,omitempty"`
+	ReviewAbove  int     `json:"review_above,omitempty"`
+	MinPrecision float64 `json:"min_precision,omitempty"`
+	MinReviews   int     `json:"min_reviews,omitempty"`
+	Ground       string  `json:"ground,omitempty"`
+	LegalGround  string  `json:"legal_ground,omitempty"`
+	Explanation  string  `json:"explanation,omitempty"`
+
+	prg    cel.Program
+	forced atomic.Bool // put in shadow mode at run time (precision below MinPrecision)
+}
+
+// InShadow reports whether the rule changes nothing: shadow in its file, or put in shadow
+// mode since.
+func (r *Rule) InShadow() bool { return r.Shadow || r.forced.Load() }
+
+// ForceShadow puts the rule of that name in shadow mode until the rules are loaded again;
+// it reports whether the rule was acting before.
+func (s *Set) ForceShadow(name string) bool {
+	r := s.Rule(name)
+	return r != nil && !r.Shadow && r.forced.CompareAndSwap(false, true)
 }
 
 // Set is a compiled list of rules, evaluated in order.
@@ -156,8 +195,16 @@ func Parse(b []byte) (*Set, error) {
 			return nil, fmt.Errorf("rule #%d: missing name", i+1)
 		case seen[r.Name]:
 			return nil, fmt.Errorf("rule %s: defined twice", r.Name)
-		case r.Action != "" && r.Action != ActionAcknowledge && r.Action != ActionCloseNotActionable:
-			return nil, fmt.Errorf("rule %s: unknown action %q (acknowledge, close_not_actionable)", r.Name, r.Action)
+		case r.Action != "" && r.Action != ActionAcknowledge && r.Action != ActionCloseNotActionable && !Automated(r.Action):
+			return nil, fmt.Errorf("rule %s: unknown action %q (acknowledge, close_not_actionable, remove, restrict, suspend)", r.Name, r.Action)
+		case Automated(r.Action) && !strings.Contains(r.When, "match."):
+			return nil, fmt.Errorf("rule %s: an automated %s acts on known media only: its condition must read match.*", r.Name, r.Action)
+		case Automated(r.Action) && (r.Ground != "DECISION_GROUND_ILLEGAL_CONTENT" && r.Ground != "DECISION_GROUND_INCOMPATIBLE_CONTENT"):
+			return nil, fmt.Errorf("rule %s: an automated %s needs ground DECISION_GROUND_ILLEGAL_CONTENT or DECISION_GROUND_INCOMPATIBLE_CONTENT", r.Name, r.Action)
+		case Automated(r.Action) && (strings.TrimSpace(r.LegalGround) == "" || strings.TrimSpace(r.Explanation) == ""):
+			return nil, fmt.Errorf("rule %s: an automated %s needs legal_ground and explanation (its statement of reasons)", r.Name, r.Action)
+		case r.Sample < 0 || r.Sample > 1 || r.MinPrecision < 0 || r.MinPrecision > 1 || r.ReviewAbove < 0 || r.MinReviews < 0:
+			return nil, fmt.Errorf("rule %s: sample and min_precision are shares from 0 to 1; review_above and min_reviews are not negative", r.Name)
 		case r.Action == ActionCloseNotActionable && r.Reason == "":
 			return nil, fmt.Errorf("rule %s: close_not_actionable needs a reason", r.Name)
 		case r.PriorityAtLeast < 0 || r.PriorityAtLeast > 100:
@@ -240,7 +287,7 @@ func (s *Set) Evaluate(f Facts) Outcome {
 			}
 			continue
 		}
-		if r.Shadow {
+		if r.InShadow() {
 			out.Shadow = append(out.Shadow, r.Name)
 			continue
 		}

@@ -119,3 +119,35 @@ func TestMatchRules(t *testing.T) {
 		})
 	}
 }
+
+// TestAutomatedActionRules: an automated action (remove, restrict, suspend) acts on known
+// media only, says its grounds, and keeps its shares between 0 and 1; ForceShadow stops a
+// rule's actions without touching the others.
+func TestAutomatedActionRules(t *testing.T) {
+	const ok = `"ground":"DECISION_GROUND_ILLEGAL_CONTENT","legal_ground":"law","explanation":"known media"`
+	for _, tt := range []struct{ name, doc, want string }{
+		{"no match in the condition", `{"rules":[{"name":"r","when":"triage.label == 'hate'","action":"remove",` + ok + `}]}`, "match.*"},
+		{"no ground", `{"rules":[{"name":"r","when":"match.found","action":"remove","legal_ground":"law","explanation":"x"}]}`, "needs ground"},
+		{"no explanation", `{"rules":[{"name":"r","when":"match.found","action":"suspend","ground":"DECISION_GROUND_ILLEGAL_CONTENT","legal_ground":"law"}]}`, "legal_ground and explanation"},
+		{"sample over 1", `{"rules":[{"name":"r","when":"match.found","action":"restrict",` + ok + `,"sample":2}]}`, "shares from 0 to 1"},
+	} {
+		if _, err := rules.Parse([]byte(tt.doc)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	set, err := rules.Parse([]byte(`{"rules":[{"name":"r","when":"match.found","action":"remove",` + ok + `,"sample":0.02,"review_above":20,"min_precision":0.95},
+		{"name":"ack","when":"true","action":"acknowledge"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := rules.Facts{Matches: []rules.MatchFacts{{Bank: "b", Kind: "pdq", Distance: 3}}}
+	if out := set.Evaluate(facts); len(out.Actions) != 2 {
+		t.Fatalf("actions %+v", out.Actions)
+	}
+	if !set.ForceShadow("r") || set.ForceShadow("r") || !set.Rule("r").InShadow() {
+		t.Fatal("ForceShadow: the first call puts the rule in shadow mode, the second finds it there")
+	}
+	if out := set.Evaluate(facts); len(out.Actions) != 1 || out.Actions[0].Rule != "ack" || len(out.Shadow) != 1 {
+		t.Fatalf("after ForceShadow: %+v", out)
+	}
+}

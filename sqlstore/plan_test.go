@@ -170,6 +170,10 @@ func runHotPaths(ctx context.Context, t *testing.T, store docket.Store) {
 	if err := store.ScanCorrections(ctx, func(*docket.Event) error { return nil }); err != nil {
 		t.Fatalf("corrections: %v", err)
 	}
+	// The reviews of automated actions counted at start-up.
+	if err := store.ScanAutomationReviews(ctx, func(*docket.Event) error { return nil }); err != nil {
+		t.Fatalf("automation reviews: %v", err)
+	}
 	// The clock sweep, then the job claim (the sweep's follow-ups queue jobs).
 	if _, err := svc.MarkClocks(ctx); err != nil {
 		t.Fatalf("mark clocks: %v", err)

@@ -440,6 +440,18 @@ func (s *Store) ScanCorrections(ctx context.Context, fn func(*docket.Event) erro
 	})
 }
 
+// ScanAutomationReviews calls fn for every automation_reviewed and rule_shadowed event, in
+// Seq order (through the partial index events_automation).
+func (s *Store) ScanAutomationReviews(ctx context.Context, fn func(*docket.Event) error) error {
+	return s.scanAll(ctx, "events", `SELECT `+eventCols+` FROM events WHERE type IN ('automation_reviewed', 'rule_shadowed') ORDER BY seq`, func(rows *sql.Rows) error {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return fmt.Errorf("scan automation reviews: %w", err)
+		}
+		return fn(e)
+	})
+}
+
 // ScanCases calls fn for every case.
 func (s *Store) ScanCases(ctx context.Context, fn func(*docket.Case) error) error {
 	return s.scanAll(ctx, "cases", `SELECT doc FROM cases`, func(rows *sql.Rows) error {

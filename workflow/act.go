@@ -91,6 +91,10 @@ type Action struct {
 	// Appeal is the seq of the appeal_received event of the appeal decided (decide_appeal,
 	// with Outcome upheld or rejected and Text the reasons).
 	Appeal int64 `json:"appeal,omitempty"`
+	// Automated is the seq of the automated action a review_automation reviews; Upheld
+	// says whether the reviewer upholds it (false: overturned, and reverted); Text the reasons.
+	Automated int64 `json:"automated,omitempty"`
+	Upheld    *bool `json:"upheld,omitempty"`
 }
 
 // Act applies a staff member's action to a case and returns the case as it now stands with
@@ -269,15 +273,16 @@ var actionKinds = map[string]actionKind{
 	ActComment: {check: needText, event: func(x *effect) (*docket.Event, error) {
 		return x.newEvent(docket.EventCommented, docket.Commented{Text: x.a.Text}), nil
 	}},
-	ActDecide:       {check: checkDecide, requests: true, event: decide},
-	ActApprove:      {check: checkApprove, requests: true, event: approveOrReject},
-	ActReject:       {check: checkReject, event: approveOrReject},
-	ActAnswer:       {check: needText, requests: true, event: answer},
-	ActRetriage:     {event: func(x *effect) (*docket.Event, error) { return x.s.retriage(x.c, x.u, x.a, x.now) }},
-	ActVerifySender: {check: checkVerifySender, event: verifySender},
-	ActMerge:        {check: checkMerge, run: (*Service).merge},
-	ActSplit:        {check: checkSplit, run: (*Service).split},
-	ActDecideAppeal: {check: checkDecideAppeal, run: (*Service).decideAppeal},
+	ActDecide:           {check: checkDecide, requests: true, event: decide},
+	ActApprove:          {check: checkApprove, requests: true, event: approveOrReject},
+	ActReject:           {check: checkReject, event: approveOrReject},
+	ActAnswer:           {check: needText, requests: true, event: answer},
+	ActRetriage:         {event: func(x *effect) (*docket.Event, error) { return x.s.retriage(x.c, x.u, x.a, x.now) }},
+	ActVerifySender:     {check: checkVerifySender, event: verifySender},
+	ActMerge:            {check: checkMerge, run: (*Service).merge},
+	ActSplit:            {check: checkSplit, run: (*Service).split},
+	ActDecideAppeal:     {check: checkDecideAppeal, run: (*Service).decideAppeal},
+	ActReviewAutomation: {check: checkReviewAutomation, run: (*Service).reviewAutomation},
 
 	// The platform part (platform.go).
 	docket.OpRemove:       {check: checkPlatform, event: platformOp},

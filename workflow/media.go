@@ -115,14 +115,21 @@ func (s *Service) MatchMedia(ctx context.Context, requestID string) error {
 			if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventMediaMatched, docket.ActorMatch, now, d)); err != nil {
 				return err
 			}
-			events, err := s.ruleSteps(c, steps, now)
+			events, err := s.ruleSteps(c, steps, now, true)
 			if err != nil {
 				return err
 			}
 			for _, e := range events {
+				was := c.Emergency
 				if err := record(ctx, tx, c, e); err != nil {
 					return err
 				}
+				if err := s.followUp(ctx, tx, c, e, was); err != nil {
+					return err
+				}
+			}
+			if err := s.requestReviews(ctx, tx, c, events, now); err != nil {
+				return err
 			}
 		}
 		return tx.UpdateCase(ctx, c)

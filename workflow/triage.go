@@ -179,7 +179,7 @@ func (s *Service) triageEvents(req *docket.Request, c *docket.Case, res triage.R
 	for _, e := range out.Errors {
 		d.Signals = append(d.Signals, "rule failed: "+e)
 	}
-	steps, err := s.ruleSteps(c, out.Actions, now)
+	steps, err := s.ruleSteps(c, out.Actions, now, false)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,10 @@ func (s *Service) triageEvents(req *docket.Request, c *docket.Case, res triage.R
 }
 
 // ruleSteps returns the events of the automatic steps that routing rules take on case c.
-func (s *Service) ruleSteps(c *docket.Case, steps []rules.Step, now time.Time) ([]*docket.Event, error) {
+//
+// Automated actions on the platform (remove, restrict, suspend) are taken only when automate
+// is set: by the hash check, on the matches that made the rule true.
+func (s *Service) ruleSteps(c *docket.Case, steps []rules.Step, now time.Time, automate bool) ([]*docket.Event, error) {
 	var events []*docket.Event
 	actor := docket.Actor("system:rules")
 	for _, step := range steps {
@@ -207,6 +210,15 @@ func (s *Service) ruleSteps(c *docket.Case, steps []rules.Step, now time.Time) (
 					Outcome: docket.OutcomeNotActionable, ReasonCode: step.Reason, Statement: statement, DecidedBy: "rules", DecidedAt: now,
 				}}),
 				docket.NewEvent(c.ID, docket.EventAnswered, actor, now, docket.Answered{Text: statement}))
+		case rules.ActionRemove, rules.ActionRestrict, rules.ActionSuspend:
+			if !automate {
+				continue
+			}
+			evs, err := s.automatedAction(c, step, now)
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, evs...)
 		default:
 			return nil, fmt.Errorf("rule %s: unknown action %q", step.Rule, step.Action)
 		}

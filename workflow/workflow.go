@@ -63,6 +63,7 @@ type Service struct {
 	store   docket.Store
 	regimes *regime.Table
 	grounds *grounds.Table
+	tally   ruleTally
 	log     *slog.Logger
 	now     func() time.Time
 

@@ -162,6 +162,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Grounds: decisions, Logger: log, MaxBatch: cfg.IntakeBatch,
 		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh, Paging: cfg.Pager != nil, Now: m.Now,
 		Media: matcher, AppealKey: keeper.DeriveKey("appeal-token"), DisputeBodies: cfg.DisputeBodies})
+	if err := svc.LoadAutomationReviews(ctx); err != nil {
+		return err
+	}
 	if n, err := svc.LearnCorrections(ctx); err != nil {
 		return err
 	} else if n > 0 {
