@@ -326,6 +326,11 @@ func (s *Service) followUp(ctx context.Context, tx docket.Tx, c *docket.Case, ev
 				return err
 			}
 		}
+		if c.Channel == docket.ChannelNotice {
+			if err := s.assessNotices(ctx, tx, c, ev); err != nil {
+				return err
+			}
+		}
 	case docket.EventActionRequested:
 		if err := enqueue(JobPlatformAction, "", ev.At, 12, ActionJob{CaseID: c.ID, Seq: ev.Seq}); err != nil {
 			return err

@@ -47,6 +47,8 @@ type Config struct {
 	// Media, when set, hashes the attachments of every stored request and looks them up in
 	// the hash banks: a JobMediaMatch job is queued in the request's transaction.
 	Media MediaMatcher
+	// Misuse is the rule of DSA art. 23 (zero fields take its defaults).
+	Misuse MisuseConfig
 }
 
 // Service is the workflow.
@@ -63,6 +65,7 @@ type Service struct {
 	onIntake func()
 	paging   bool
 	media    MediaMatcher
+	misuse   MisuseConfig
 	intake   chan *pending
 	maxBatch int
 	wg       sync.WaitGroup
@@ -97,6 +100,7 @@ func New(cfg Config) *Service {
 		onIntake: cfg.OnIntake,
 		paging:   cfg.Paging,
 		media:    cfg.Media,
+		misuse:   cfg.Misuse.withDefaults(),
 		intake:   make(chan *pending, 4096),
 		maxBatch: cmp.Or(cfg.MaxBatch, 256),
 		stop:     make(chan struct{}),
