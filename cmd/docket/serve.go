@@ -147,9 +147,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if cfg.DB != "" {
 		refresh = 5 * time.Second // other nodes may share the database
 	}
+	misuse, err := misuseConfig(cfg.Misuse)
+	if err != nil {
+		return err
+	}
 	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Logger: log, MaxBatch: cfg.IntakeBatch,
 		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh, Paging: cfg.Pager != nil, Now: m.Now,
-		Media: matcher})
+		Media: matcher, Misuse: misuse})
 	if n, err := svc.LearnCorrections(ctx); err != nil {
 		return err
 	} else if n > 0 {
