@@ -863,9 +863,9 @@ func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, ha
 		json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": true, "report": rep, "seconds": time.Since(start).Seconds()})
 		return nil
 	}
-	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs, %d statements, %d banks, %d bank hashes verified in %s; head %d:%s; Merkle tree: %d subtrees and %d signed heads verified, root %s\n",
+	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs, %d statements, %d banks, %d bank hashes verified, %d trusted flaggers, %d notifiers, %d assessed notices verified in %s; head %d:%s; Merkle tree: %d subtrees and %d signed heads verified, root %s\n",
 		rep.Events, rep.Cases, rep.Requests, rep.Targets, rep.Blobs, rep.Users, rep.Authorities, rep.Logins, rep.Sessions, rep.Jobs, rep.Statements, rep.Banks, rep.BankHashes,
-		time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash, rep.TreeNodes, rep.TreeHeads, rep.TreeRoot)
+		rep.Flaggers, rep.Notifiers, rep.Assessments, time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash, rep.TreeNodes, rep.TreeHeads, rep.TreeRoot)
 	return nil
 }
 
