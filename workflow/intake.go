@@ -226,6 +226,8 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 		actor = docket.AuthorityActor(sub.Authority.ID)
 	} else if sub.Body.Email != nil {
 		actor = docket.EmailActor(sub.Body.Email.From)
+	} else if n := sub.Body.Notifier; n != nil && n.FlaggerID != "" {
+		actor = docket.FlaggerActor(n.FlaggerID)
 	}
 	keys := sub.Keys
 	if sub.Channel == docket.ChannelNotice {
