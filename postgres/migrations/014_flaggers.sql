@@ -34,6 +34,7 @@ CREATE TABLE notifiers (
 	suspended_until BIGINT NOT NULL,
 	changed_seq     BIGINT NOT NULL
 );
+CREATE INDEX notifiers_changed ON notifiers (changed_seq);
 -- One row per assessed notice; the misuse rule counts a notifier's recent ones.
 CREATE TABLE notice_assessments (
 	request_id TEXT PRIMARY KEY,
