@@ -101,7 +101,7 @@ func (m *Main) flaggerChange(ctx context.Context, args []string, status string) 
 			}
 		}
 		token, err := svc.ChangeFlagger(ctx, docket.Actor("cli"), ops[0], ch)
-		if errors.Is(err, docket.ErrNotFound) {
+		if docket.ErrorCode(err) == docket.ENOTFOUND {
 			return exitError{1, fmt.Sprintf("no trusted flagger has id %q (docket flagger list)", ops[0])}
 		} else if err != nil {
 			return err
@@ -137,7 +137,7 @@ func (m *Main) flaggerList(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		now := m.Now().UTC()
+		now := m.clock()
 		enc := json.NewEncoder(m.Stdout)
 		tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
 		if !*asJSON {
@@ -221,7 +221,7 @@ func (m *Main) notifierList(ctx context.Context, args []string) error {
 				return err
 			}
 		}
-		now := m.Now().UTC()
+		now := m.clock()
 		if *asJSON {
 			enc := json.NewEncoder(m.Stdout)
 			for _, n := range ns {
@@ -238,4 +238,12 @@ func (m *Main) notifierList(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	})
+}
+
+// clock is the time now (Main.Now when set, as tests set it).
+func (m *Main) clock() time.Time {
+	if m.Now != nil {
+		return m.Now().UTC()
+	}
+	return time.Now().UTC()
 }
