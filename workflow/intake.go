@@ -370,7 +370,8 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 		// (DSA art. 23). The events apply to a copy: the batch may be tried again.
 		cc := *p.c
 		c = &cc
-		for _, e := range closeSuspended(c, p.standing, req.ReceivedAt) {
+		closing := closeSuspended(c, p.standing, req.ReceivedAt)
+		for _, e := range closing {
 			if err := tx.Append(ctx, e); err != nil {
 				return err
 			}
@@ -378,7 +379,7 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 				return err
 			}
 		}
-		if c.State == docket.StateAnswered {
+		if len(closing) > 0 && closing[0].Type == docket.EventDecided {
 			unprocessed = &Unprocessed{Until: p.standing.SuspendedUntil, Statement: suspendedStatement(p.standing.SuspendedUntil)}
 		}
 	}

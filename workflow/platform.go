@@ -199,6 +199,9 @@ func platformOp(x *effect) (*docket.Event, error) {
 		reasons.PUID = d.Key
 		if c.Channel == docket.ChannelNotice {
 			reasons.SourceType = sor.SourceArticle16
+			if c.TrustedFlagger != "" {
+				reasons.SourceType = sor.SourceTrustedFlagger
+			}
 		}
 		if reasons.Category == "" && c.Triage != nil && strings.HasPrefix(c.Triage.Category, "STATEMENT_CATEGORY_") {
 			reasons.Category = c.Triage.Category
