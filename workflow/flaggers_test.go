@@ -13,6 +13,7 @@ import (
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/audit"
+	"github.com/docket-dev/docket/sqlstore"
 	"github.com/docket-dev/docket/storetest"
 	"github.com/docket-dev/docket/workflow"
 )
@@ -352,5 +353,28 @@ func TestMisuseSuspendsAfterWarning(t *testing.T) {
 	}
 	if _, err := audit.Verify(ctx, f.store, 0, ""); err != nil {
 		t.Fatal(err)
+	}
+	// Rows changed behind docket's back (one after the other; the notifiers are checked
+	// before the assessments): an assessment softened, one deleted, a suspension lifted.
+	db := f.store.(*sqlstore.Store).DB()
+	for _, tc := range []struct{ table, tamper string }{
+		{"notice_assessments", `UPDATE notice_assessments SET manifest = 0 WHERE request_id = (SELECT MIN(request_id) FROM notice_assessments)`},
+		{"notice_assessments", `DELETE FROM notice_assessments WHERE request_id = (SELECT MAX(request_id) FROM notice_assessments)`},
+		{"notifiers", `UPDATE notifiers SET suspended_until = 0`},
+	} {
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(tc.tamper); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		_, err = audit.Verify(ctx, f.store, 0, "")
+		if err == nil || !strings.Contains(err.Error(), "table "+tc.table) {
+			t.Fatalf("after %s: %v, want a problem with table %s", tc.tamper, err, tc.table)
+		}
 	}
 }
