@@ -119,6 +119,9 @@ type Case struct {
 	Country     string    `json:"country,omitempty"`
 	Reference   string    `json:"reference,omitempty"`
 	Emergency   bool      `json:"emergency"`
+	// TrustedFlagger is the trusted flagger (DSA art. 22) whose notice opened or joined the
+	// case while its status was in effect.
+	TrustedFlagger string `json:"trusted_flagger,omitempty"`
 	// Sender is the verification level of an e-mail sender (empty for API and notices);
 	// SenderVerified is set once a person has verified an unverified sender independently.
 	Sender         string          `json:"sender,omitempty"`

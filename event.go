@@ -104,6 +104,14 @@ const (
 	// EventRuleShadowed (outside any case) records a rule put in shadow mode by itself: the
 	// share of its reviewed automated decisions that people upheld fell below its minimum.
 	EventRuleShadowed EventType = "rule_shadowed"
+	// Trusted flaggers and the misuse of notices (outside any case; see flagger.go): a
+	// flagger registered or changed (status, token), the notices of an answered case
+	// assessed, a notifier warned, a notifier's notices suspended.
+	EventFlaggerRegistered EventType = "flagger_registered"
+	EventFlaggerChanged    EventType = "flagger_changed"
+	EventNoticeAssessed    EventType = "notice_assessed"
+	EventNotifierWarned    EventType = "notifier_warned"
+	EventNotifierSuspended EventType = "notifier_suspended"
 )
 
 // Event is one entry of the audit log. Seq orders all events of all cases; Hash covers the
@@ -166,6 +174,9 @@ type CaseOpened struct {
 	// Receipt is what the receipt given for RequestID said beyond the request (set at intake
 	// by versions whose receipts carry proofs; not on a case split off another).
 	Receipt *ReceiptFacts `json:"receipt,omitempty"`
+	// TrustedFlagger is the trusted flagger (DSA art. 22) whose notice opened the case,
+	// when its status was in effect at receipt: the case is handled with priority.
+	TrustedFlagger string `json:"trusted_flagger,omitempty"`
 }
 
 // Merged records, on the case that remains, that another case was merged into it: its
@@ -226,6 +237,9 @@ type RequestReceived struct {
 	// Discloses is set when the request asks for user data and the case did not: the case
 	// now discloses (its decisions to comply need a second person's approval).
 	Discloses bool `json:"discloses,omitempty"`
+	// TrustedFlagger is set when the request is a trusted flagger's notice and the case
+	// had none: the case is now a trusted flagger's.
+	TrustedFlagger string `json:"trusted_flagger,omitempty"`
 	// What the receipt fixes of the stored request besides its raw bytes (see
 	// StoredRequest); events written before it was recorded lack it.
 	StoredRequest

@@ -56,12 +56,16 @@ var eventKinds = map[EventType]eventKind{
 			Emergency: d.Emergency, Sender: d.Sender, Queue: d.Queue, Priority: d.Priority, Discloses: d.Discloses,
 			PauseOnNeedInfo: d.PauseOnNeedInfo, ReceivedAt: d.ReceivedAt.UTC(),
 			DeadlineAt: d.DeadlineAt.orZero(), DueSoonAt: d.DueSoonAt.orZero(), SplitFrom: d.SplitFrom,
+			TrustedFlagger: d.TrustedFlagger,
 		}
 		return nil
 	}),
 	EventRequestReceived: with(func(c *Case, e *Event, d *RequestReceived) error {
 		// The request row carries its content; the event fixes its hash in the chain.
 		c.applyJoined(d.DeadlineAt, d.DueSoonAt, d.Emergency, d.Discloses, d.Unverified)
+		if d.TrustedFlagger != "" && c.TrustedFlagger == "" {
+			c.TrustedFlagger = d.TrustedFlagger
+		}
 		return nil
 	}),
 	EventAssigned: with(func(c *Case, e *Event, d *Assigned) error {

@@ -19,7 +19,8 @@ func TestEveryCaseEventTypeIsRegistered(t *testing.T) {
 		t.Fatal(err)
 	}
 	outside := []string{"EventAuthorityRegistered", "EventUserAdded", "EventLoginChanged", "EventCredentialsBaseline", "EventSessionOpened", "EventUserChanged", "EventAuthorityChanged",
-		"EventBankCreated", "EventBankChanged", "EventBankHashesAdded", "EventBankHashesWithdrawn", "EventRuleShadowed"}
+		"EventBankCreated", "EventBankChanged", "EventBankHashesAdded", "EventBankHashesWithdrawn", "EventRuleShadowed",
+		"EventFlaggerRegistered", "EventFlaggerChanged", "EventNoticeAssessed", "EventNotifierWarned", "EventNotifierSuspended"}
 	registered := docket.CaseEventTypes()
 	n := 0
 	for _, d := range f.Decls {

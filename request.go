@@ -137,6 +137,11 @@ type Notifier struct {
 	// CSAM marks a notice about child sexual abuse material, for which name and e-mail are
 	// optional (DSA art. 16(2)(c)).
 	CSAM bool `json:"csam,omitempty"`
+	// FlaggerID is the trusted flagger (DSA art. 22) whose API token sent the notice, and
+	// Trusted whether its status made it a trusted-flagger notice at receipt (it was not
+	// suspended).
+	FlaggerID string `json:"flagger_id,omitempty"`
+	Trusted   bool   `json:"trusted,omitempty"`
 }
 
 // Attachment is a file that came with a request, stored content-addressed.

@@ -117,8 +117,27 @@ type Store interface {
 	Bank(ctx context.Context, name string) (*Bank, error)
 	BankHashes(ctx context.Context, f BankHashFilter, fn func(*BankHash) error) error
 
+	// Flaggers lists the trusted flaggers by name; Flagger finds one by its id, and
+	// FlaggerByToken by the hash of its API token (revoked ones too: the caller refuses them).
+	Flaggers(ctx context.Context) ([]*Flagger, error)
+	Flagger(ctx context.Context, id string) (*Flagger, error)
+	FlaggerByToken(ctx context.Context, tokenHash string) (*Flagger, error)
+	// Notifier finds what is kept of a notifier by its key (NotifierKey); Notifiers lists
+	// the notifiers f selects, latest change first.
+	Notifier(ctx context.Context, key string) (*NotifierStanding, error)
+	Notifiers(ctx context.Context, f NotifierFilter) ([]*NotifierStanding, error)
+
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// NotifierFilter selects notifiers for Store.Notifiers.
+type NotifierFilter struct {
+	// Flaggers keeps the trusted flaggers; Warned those ever warned (suspended ones
+	// included).
+	Flaggers bool
+	Warned   bool
+	Limit    int
 }
 
 // BankHashFilter selects hashes for Store.BankHashes; the zero filter selects every row,
@@ -212,6 +231,23 @@ type Tx interface {
 	// not hold live is ENOTFOUND.
 	AddBankHashes(ctx context.Context, hs []BankHash) error
 	WithdrawBankHashes(ctx context.Context, hs []BankHash) error
+
+	// InsertFlagger stores a new trusted flagger with the hash of its API token; another of
+	// the same name is an ECONFLICT error. Flagger reads one inside the transaction, and
+	// UpdateFlagger stores its status, SuspendedUntil, Reason and ChangedSeq, and a new
+	// token's hash when tokenHash is not empty.
+	InsertFlagger(ctx context.Context, f *Flagger, tokenHash string) error
+	Flagger(ctx context.Context, id string) (*Flagger, error)
+	UpdateFlagger(ctx context.Context, f *Flagger, tokenHash string) error
+	// Notifiers returns what is kept of the notifiers named by keys (those unknown are
+	// absent), in one query; PutNotifier stores a notifier's row, new or changed.
+	Notifiers(ctx context.Context, keys []string) (map[string]*NotifierStanding, error)
+	PutNotifier(ctx context.Context, n *NotifierStanding) error
+	// InsertAssessments stores assessed notices; a notice assessed already is an
+	// ECONFLICT error. RecentAssessments counts a notifier's notices assessed at or after
+	// since, and those of them manifestly unfounded.
+	InsertAssessments(ctx context.Context, as []NoticeAssessment) error
+	RecentAssessments(ctx context.Context, key string, since time.Time) (assessed, manifest int, err error)
 }
 
 // CaseFilter selects cases for Store.Cases.

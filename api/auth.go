@@ -13,6 +13,8 @@ import (
 type principal struct {
 	authority *docket.Authority
 	user      *docket.User
+	// flagger is a trusted flagger: it may only send notices.
+	flagger *docket.Flagger
 }
 
 type ctxKey int
@@ -88,6 +90,15 @@ func (s *Server) authenticate(ctx context.Context, header string) (*principal, e
 			return nil, s.badToken(err)
 		}
 		p = &principal{user: u}
+	case strings.HasPrefix(token, "dkf_"):
+		f, err := s.store.FlaggerByToken(ctx, hash)
+		if err != nil {
+			return nil, s.badToken(err)
+		}
+		if f.Status == docket.FlaggerRevoked {
+			return nil, docket.Errorf(docket.EUNAUTHORIZED, "The token is not valid: the trusted-flagger status was revoked. Send notices without a token.")
+		}
+		p = &principal{flagger: f}
 	default:
 		return nil, docket.Errorf(docket.EUNAUTHORIZED, "The token is not valid.")
 	}

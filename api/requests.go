@@ -93,13 +93,25 @@ func (s *Server) createNotice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.svc.Submit(r.Context(), &workflow.Submission{
-		Channel: docket.ChannelNotice, Body: parsed.Body, Raw: raw, ContentType: ct,
-	})
+	sub := &workflow.Submission{Channel: docket.ChannelNotice, Body: parsed.Body, Raw: raw, ContentType: ct}
+	if p := principalFrom(r.Context()); p != nil && p.flagger != nil {
+		sub.Flagger = p.flagger
+	}
+	res, err := s.svc.Submit(r.Context(), sub)
 	if err != nil {
 		return err
 	}
 	s.metrics.received.WithLabelValues(docket.ChannelNotice).Inc()
+	if res.Unprocessed != nil {
+		// Received and kept, closed unreviewed (DSA art. 23): the receipt says so.
+		w.Header().Set("Location", "/api/v1/requests/"+res.Receipt.ID)
+		writeJSON(w, http.StatusCreated, struct {
+			docket.Receipt
+			Processing string `json:"processing"`
+			*workflow.Unprocessed
+		}{res.Receipt, "suspended", res.Unprocessed})
+		return nil
+	}
 	s.writeReceipt(w, res)
 	return nil
 }

@@ -190,6 +190,10 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/log/consistency", public, s.logConsistency},
 		{"POST", "/api/v1/authorities", admin, s.createAuthority},
 		{"POST", "/api/v1/users", admin, s.createUser},
+		{"GET", "/api/v1/flaggers", staff, s.listFlaggers},
+		{"POST", "/api/v1/flaggers", admin, s.createFlagger},
+		{"POST", "/api/v1/flaggers/{id}/changes", admin, s.changeFlagger},
+		{"GET", "/api/v1/notifiers", staff, s.listNotifiers},
 	}
 }
 
@@ -249,7 +253,7 @@ func allowed(a access, p *principal) error {
 	case admin:
 		ok = p.user != nil && p.user.Role == docket.RoleAdmin
 	case authorityOrStaff:
-		ok = true
+		ok = p.authority != nil || p.user != nil
 	}
 	if !ok {
 		return docket.Errorf(docket.EFORBIDDEN, "Your token does not allow this.")

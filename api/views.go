@@ -18,6 +18,9 @@ type caseView struct {
 	Country     string           `json:"country,omitempty"`
 	Reference   string           `json:"reference,omitempty"`
 	Emergency   bool             `json:"emergency"`
+	// TrustedFlagger is the trusted flagger (DSA art. 22) whose notice opened or joined the
+	// case while its status was in effect.
+	TrustedFlagger string `json:"trusted_flagger,omitempty"`
 	// Sender is the verification level of an e-mail sender; SenderVerified a person's
 	// independent verification of it.
 	Sender         string                 `json:"sender,omitempty"`
@@ -53,7 +56,7 @@ type caseView struct {
 func viewCase(c *docket.Case, now time.Time) caseView {
 	return caseView{
 		ID: c.ID, State: c.State, Regime: c.Regime, Kind: c.Kind, Channel: c.Channel,
-		AuthorityID: c.AuthorityID, Country: c.Country, Reference: c.Reference, Emergency: c.Emergency,
+		AuthorityID: c.AuthorityID, Country: c.Country, Reference: c.Reference, Emergency: c.Emergency, TrustedFlagger: c.TrustedFlagger,
 		Sender: c.Sender, SenderVerified: c.SenderVerified, Queue: c.Queue, Priority: c.Priority, Discloses: c.Discloses, AssigneeID: c.AssigneeID,
 		ReceivedAt: c.ReceivedAt, Deadline: docket.OptTime(c.DeadlineAt), DueSoonAt: docket.OptTime(c.DueSoonAt),
 		PausedAt: docket.OptTime(c.PausedAt), DueSoon: c.DueSoon, Overdue: c.Overdue || c.OverdueAt(now),

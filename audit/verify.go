@@ -34,6 +34,9 @@ type Report struct {
 	Statements  int    `json:"statements"`
 	Banks       int    `json:"banks"`
 	BankHashes  int    `json:"bank_hashes"`
+	Flaggers    int    `json:"flaggers"`
+	Notifiers   int    `json:"notifiers"`
+	Assessments int    `json:"notice_assessments"`
 	HeadSeq     int64  `json:"head_seq"`
 	HeadHash    string `json:"head_hash"`
 	// The event log's Merkle tree: the subtrees stored, the signed heads checked, and the
@@ -94,6 +97,11 @@ type Source interface {
 	ScanTreeNodes(ctx context.Context, fn func(id translog.NodeID, hash []byte) error) error
 	ScanTreeHeads(ctx context.Context, fn func(h *translog.SignedTreeHead, key string) error) error
 	Frontier(ctx context.Context) ([]byte, error)
+	// ScanFlaggers gives every trusted flagger's row with its token's hash, ScanNotifiers
+	// every notifier's, ScanAssessments every assessed notice's.
+	ScanFlaggers(ctx context.Context, fn func(f *docket.FlaggerRegistered) error) error
+	ScanNotifiers(ctx context.Context, fn func(n *docket.NotifierStanding) error) error
+	ScanAssessments(ctx context.Context, fn func(a *docket.NoticeAssessment) error) error
 }
 
 // RequestRow is a request's row as stored: Body is the stored encoding of its normalised
@@ -123,7 +131,7 @@ func Verify(ctx context.Context, s docket.Store, expectSeq int64, expectHash str
 	}
 	v := &verifier{src: src, rep: &Report{}}
 	steps := []func(context.Context) error{v.scanJobs, func(ctx context.Context) error { return v.chain(ctx, expectSeq, expectHash) },
-		v.checkTree, v.checkCases, v.checkRequests, v.checkTargets, v.checkBlobs, v.checkCredentials, v.checkJobs, v.checkStatements, v.checkBanks}
+		v.checkTree, v.checkCases, v.checkRequests, v.checkTargets, v.checkBlobs, v.checkCredentials, v.checkJobs, v.checkStatements, v.checkBanks, v.checkFlaggers}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return v.rep, err
@@ -146,6 +154,7 @@ type verifier struct {
 	jobs      []*jobRef
 	creds     *Credentials
 	banks     banks
+	flaggers  flaggers
 	// statements are the statements of reasons the chain queued for the Transparency
 	// Database, by puid, with where each stands.
 	statements map[string]*queuedStatement
@@ -210,6 +219,7 @@ func (v *verifier) chain(ctx context.Context, expectSeq int64, expectHash string
 	v.rp = rp
 	v.creds = NewCredentials()
 	v.banks = newBanks()
+	v.flaggers = newFlaggers()
 	batches := make(chan []*docket.Event, 16)
 	replayed := make(chan struct{})
 	go func() {
@@ -253,6 +263,9 @@ func (v *verifier) chain(ctx context.Context, expectSeq int64, expectHash string
 				return fail(&Problem{Seq: e.Seq, What: err.Error()})
 			}
 			if err := v.banks.apply(e); err != nil {
+				return fail(&Problem{Seq: e.Seq, What: err.Error()})
+			}
+			if err := v.flaggers.apply(e); err != nil {
 				return fail(&Problem{Seq: e.Seq, What: err.Error()})
 			}
 			return nil

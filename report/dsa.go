@@ -170,7 +170,7 @@ func notice(cl *caseLog) bool {
 // Contextual information of the notices table.
 const (
 	ctxNotices    = "Cases filed through the notice form or API (DSA art. 16), or of kind notice, by the time of receipt; category: the statement of reasons' where a person gave one, else the triage's."
-	ctxTF         = "docket records no trusted flaggers (DSA art. 22): their notices cannot be told apart, so this cell is empty."
+	ctxTF         = "Notices sent with a registered trusted flagger's token (DSA art. 22) while its status was in effect, as the case's events record it; counted in the totals too."
 	ctxItems      = "Distinct targets (messages, accounts, channels…) each notice's events name."
 	ctxActionTime = "Hours, median, from receipt to the platform's confirmation of the first removal or restriction taken on the notice; notices not acted on are not in the median."
 	ctxLaw        = "Removals, restrictions, suspensions and terminations the platform confirmed whose statement of reasons gives illegal content as the ground."
@@ -178,11 +178,12 @@ const (
 )
 
 func dsaNotices(cases []*caseLog, p Period, service string, rep *Report) *Table {
-	type row struct {
+	type figures struct {
 		notices        count
 		items, law, tc tally
 		action         durations
 	}
+	type row struct{ all, tf figures }
 	rows := map[string]*row{}
 	for _, cl := range cases {
 		if !notice(cl) {
@@ -194,18 +195,24 @@ func dsaNotices(cases []*caseLog, p Period, service string, rep *Report) *Table 
 			r = &row{}
 			rows[k] = r
 		}
-		r.notices.add(cl, cl.opened)
-		r.items.add(cl, len(cl.targets()), cl.named...)
-		acts, done := cl.contentDone()
-		if len(done) > 0 {
-			r.action.add(cl, cl.receivedAt, slices.MinFunc(done, func(a, b event) int { return a.At.Compare(b.At) }))
-		}
-		for i, a := range acts {
-			if a.Statement != nil && a.Statement.DecisionGround == docket.GroundIncompatible {
-				r.tc.add(cl, 1, done[i])
-			} else {
-				r.law.add(cl, 1, done[i])
+		add := func(f *figures) {
+			f.notices.add(cl, cl.opened)
+			f.items.add(cl, len(cl.targets()), cl.named...)
+			acts, done := cl.contentDone()
+			if len(done) > 0 {
+				f.action.add(cl, cl.receivedAt, slices.MinFunc(done, func(a, b event) int { return a.At.Compare(b.At) }))
 			}
+			for i, a := range acts {
+				if a.Statement != nil && a.Statement.DecisionGround == docket.GroundIncompatible {
+					f.tc.add(cl, 1, done[i])
+				} else {
+					f.law.add(cl, 1, done[i])
+				}
+			}
+		}
+		add(&r.all)
+		if cl.c.TrustedFlagger != "" {
+			add(&r.tf)
 		}
 	}
 	cols, fixedCells := fixed("Art. 15(1)(b)", service, p)
@@ -234,15 +241,16 @@ func dsaNotices(cases []*caseLog, p Period, service string, rep *Report) *Table 
 			Column{ID: "ctx_tc", Name: "Contextual information on Number of actions taken on the basis of the terms and conditions of the service"},
 			Column{ID: "ctx_tc_tf", Name: "Contextual information on Number of actions taken on the basis of the terms and conditions of the service (Trusted Flagger notices)"},
 		),
-		Notes: []string{"Trusted flaggers: docket records none (DSA art. 22 designations are not kept), so their columns are empty and their notices, if any, are counted with the others."}}
+		Notes: []string{"Trusted flaggers: notices sent with a registered trusted flagger's token while its status was in effect (docket flagger); they are counted in the totals and apart."}}
 	ch := &Chart{Title: "Notices by category", Unit: "notices"}
 	for k, r := range rows {
-		empty := text("")
+		a, tf := &r.all, &r.tf
 		cells := append(slices.Clone(fixedCells), text(k), text(""),
-			r.notices.cell(), empty, r.items.cell(), empty, r.action.median(), empty, r.law.cell(), empty, r.tc.cell(), empty,
+			a.notices.cell(), tf.notices.cell(), a.items.cell(), tf.items.cell(), a.action.median(), tf.action.median(),
+			a.law.cell(), tf.law.cell(), a.tc.cell(), tf.tc.cell(),
 			text(ctxNotices), text(ctxTF), text(ctxItems), text(ctxTF), text(ctxActionTime), text(ctxTF), text(ctxLaw), text(ctxTF), text(ctxTC), text(ctxTF))
 		t.Rows = append(t.Rows, &Row{Key: []string{k}, Cells: cells})
-		ch.Bars = append(ch.Bars, Bar{Label: strings.TrimPrefix(k, "STATEMENT_CATEGORY_"), Value: float64(r.notices.n()), Text: strconv.Itoa(r.notices.n())})
+		ch.Bars = append(ch.Bars, Bar{Label: strings.TrimPrefix(k, "STATEMENT_CATEGORY_"), Value: float64(a.notices.n()), Text: strconv.Itoa(a.notices.n())})
 	}
 	sortRows(t.Rows, "")
 	slices.SortFunc(ch.Bars, func(a, b Bar) int { return cmp.Compare(a.Label, b.Label) })
@@ -252,7 +260,12 @@ func dsaNotices(cases []*caseLog, p Period, service string, rep *Report) *Table 
 
 // submitter returns who filed a notice, as its case_opened event records it.
 func submitter(cl *caseLog) string {
+	if cl.c.TrustedFlagger != "" {
+		return "trusted_flagger"
+	}
 	switch a := string(cl.actor); {
+	case strings.HasPrefix(a, "flagger:"):
+		return "flagger_not_trusted"
 	case a == string(docket.ActorPublic):
 		return "public"
 	case strings.HasPrefix(a, "email:"):
@@ -297,7 +310,7 @@ func dsaNoticesBySubmitter(cases []*caseLog) *Table {
 			{ID: "median_hours_action", Name: "median_hours_to_action", Figure: true, Show: true},
 			{ID: "median_hours_answer", Name: "median_hours_to_answer", Figure: true, Show: true},
 		},
-		Notes: []string{"Submitter, as the case's first event records it: public (the notice form or API, anyone), email (a message to one of the platform's addresses), authority. docket records no trusted flaggers."}}
+		Notes: []string{"Submitter, as the case's events record it: trusted_flagger (a registered trusted flagger's notice while its status was in effect, DSA art. 22), public (the notice form or API, anyone), email (a message to one of the platform's addresses), authority."}}
 	for k, r := range rows {
 		t.Rows = append(t.Rows, &Row{Key: []string{k}, Cells: []Cell{text(k), r.notices.cell(), r.acted.cell(), r.action.median(), r.answer.median()}})
 	}
@@ -539,6 +552,6 @@ var dsaNotes = []string{
 	"The CSV files follow the tables of Implementing Regulation (EU) 2024/2835 (Annex I): their names and column headers as the harmonised reports spell them; categories are the EU Transparency Database's (STATEMENT_CATEGORY_…). Times are in hours, two decimals.",
 	"Applicability: the article of the DSA each table answers. Reporting period: the days covered, as an ISO 8601 interval. Scope (orders): the member state of the issuing authority.",
 	"Orders and notices count by their time of receipt; own-initiative measures by the time the platform confirmed them.",
-	"Trusted flaggers: docket records none, so their columns are empty. Complaints (art. 20) are the appeals docket recorded; out-of-court disputes (art. 21) and art. 23 suspensions: docket records none, so their rows of table 7 are empty.",
+	"Trusted flaggers: their notices are counted apart (docket flagger). Complaints (art. 20) are the appeals docket recorded; out-of-court disputes (art. 21) and art. 23 suspensions: docket records none, so their rows of table 7 are empty.",
 	"Table 2 (names of the categories), the human-resources table and the qualitative template are not produced: docket's records say nothing of them.",
 }

@@ -127,7 +127,7 @@ func TestReports(t *testing.T) {
 					"dsa/notices/" + speech + "/median_hours_action":                    "4.00",
 					"dsa/notices/" + speech + "/actions_law":                            "1",
 					"dsa/notices/" + speech + "/actions_tc":                             "0",
-					"dsa/notices/" + speech + "/notices_tf":                             "",
+					"dsa/notices/" + speech + "/notices_tf":                             "0",
 					"dsa/notices/STATEMENT_CATEGORY_ANIMAL_WELFARE/notices":             "1", // the category a person corrected
 					"dsa/notices/STATEMENT_CATEGORY_ANIMAL_WELFARE/median_hours_action": "",
 					"dsa/notices_by_submitter/public/notices":                           "2",
@@ -328,7 +328,7 @@ func TestReports(t *testing.T) {
 				}
 				var hb bytes.Buffer
 				dsa.WriteHTML(&hb)
-				for _, s := range []string{"<svg", "<rect", "Orders from member states", "Number of initial decisions reversed", "docket records no out-of-court disputes", "docket records no trusted flaggers"} {
+				for _, s := range []string{"<svg", "<rect", "Orders from member states", "Number of initial decisions reversed", "docket records no out-of-court disputes", "Trusted flaggers: notices sent with"} {
 					if !strings.Contains(hb.String(), s) {
 						t.Errorf("the DSA page lacks %q", s)
 					}

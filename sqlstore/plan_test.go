@@ -140,6 +140,39 @@ func runHotPaths(ctx context.Context, t *testing.T, store docket.Store) {
 	}
 	wg.Wait()
 	submit(0, "key-0", false) // a retry: answered from the stored request
+	// Notices: a trusted flagger's and the public's, read with their notifiers' standing in
+	// the intake transaction; people answer some as manifestly unfounded, which counts
+	// each notifier's recent notices (DSA art. 23) and warns or suspends.
+	fl, _, err := svc.RegisterFlagger(ctx, "test", workflow.FlaggerSpec{Name: "Hotline", Coordinator: "Arcom (FR)", Areas: []string{"VIOLENCE"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := &docket.User{Email: "agent@platform.example", Role: docket.RoleAgent}
+	if _, err := svc.AddUser(ctx, "test", agent); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		sub := &workflow.Submission{Channel: docket.ChannelNotice, Raw: []byte(fmt.Sprintf(`{"notice":%d}`, i)),
+			Body: docket.RequestBody{Regime: "dsa-art16", RegimeSource: "requester", Kind: docket.KindNotice,
+				Description: fmt.Sprintf("Notice %d about post %d", i, i*7919),
+				Targets:     []docket.Target{{Kind: "url", Value: fmt.Sprintf("https://platform.example/p/%d", i)}},
+				Notifier:    &docket.Notifier{Name: "N", Email: fmt.Sprintf("n%d@example.org", i%3), GoodFaith: true}}}
+		if i%4 == 0 {
+			sub.Flagger = fl
+		}
+		res, err := svc.Submit(ctx, sub)
+		if err != nil {
+			t.Fatalf("notice %d: %v", i, err)
+		}
+		if res.Unprocessed != nil || i%2 == 1 {
+			continue
+		}
+		for _, a := range []workflow.Action{{Type: workflow.ActDecide, Outcome: docket.OutcomeNotActionable, ReasonCode: docket.ReasonManifestlyUnfounded, Statement: "No."}, {Type: workflow.ActAnswer, Text: "No."}} {
+			if _, _, err := svc.Act(ctx, agent, res.Receipt.CaseID, a); err != nil {
+				t.Fatalf("notice %d: %s: %v", i, a.Type, err)
+			}
+		}
+	}
 	if _, err := store.RequestByIdempotencyKey(ctx, a.ID, "key-2"); err != nil {
 		t.Fatalf("idempotency look-up: %v", err)
 	}

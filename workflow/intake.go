@@ -39,6 +39,8 @@ type Submission struct {
 	// FollowUps are job kinds queued in the receipt's transaction, each with the payload
 	// {"request_id","case_id"} (the e-mail receipt to the sender).
 	FollowUps []string
+	// Flagger is the trusted flagger whose API token sent a notice (nil: none).
+	Flagger *docket.Flagger
 }
 
 // FollowUp is the payload of a Submission's follow-up jobs.
@@ -52,6 +54,9 @@ type Result struct {
 	Receipt docket.Receipt
 	// Replayed is true when the idempotency key matched an earlier, identical submission.
 	Replayed bool
+	// Unprocessed is set when the notice was received and kept but closed without review:
+	// its notifier's notices are suspended (DSA art. 23).
+	Unprocessed *Unprocessed
 }
 
 type pending struct {
@@ -75,6 +80,8 @@ type pending struct {
 	// replayed is the seq of the receipt event of the earlier request an idempotency key
 	// matched: its receipt is given again, with a proof read from the store.
 	replayed int64
+	// standing is what is kept of the notice's notifier, read in the intake transaction.
+	standing *docket.NotifierStanding
 	res      *Result
 	err      error
 	done     chan struct{}
@@ -88,6 +95,11 @@ func (s *Service) Submit(ctx context.Context, sub *Submission) (*Result, error) 
 		sub.ReceivedAt = s.Now()
 	}
 	sub.ReceivedAt = sub.ReceivedAt.UTC().Truncate(time.Microsecond)
+	if sub.Flagger != nil {
+		if err := s.markFlagger(ctx, sub); err != nil {
+			return nil, err
+		}
+	}
 	p, err := s.prepare(sub)
 	if err != nil {
 		return nil, err
@@ -159,8 +171,13 @@ func (s *Service) commit(ctx context.Context, batch []*pending) {
 	var log docket.LogCommit
 	err := s.store.Update(ctx, func(tx docket.Tx) error {
 		log = tx.Log()
+		known, err := standings(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
 		for _, p := range batch {
 			p.res, p.err, p.first, p.replayed = nil, nil, nil, 0
+			p.standing = known[docket.NotifierKey(p.req.Body.Notifier)]
 			if err := s.store1(ctx, tx, p); err != nil {
 				return err
 			}
@@ -209,6 +226,8 @@ func (s *Service) prepare(sub *Submission) (*pending, error) {
 		actor = docket.AuthorityActor(sub.Authority.ID)
 	} else if sub.Body.Email != nil {
 		actor = docket.EmailActor(sub.Body.Email.From)
+	} else if n := sub.Body.Notifier; n != nil && n.FlaggerID != "" {
+		actor = docket.FlaggerActor(n.FlaggerID)
 	}
 	keys := sub.Keys
 	if sub.Channel == docket.ChannelNotice {
@@ -271,6 +290,7 @@ func opening(req *docket.Request, r *docket.Regime, country, sender, queue strin
 		Discloses:       kindDiscloses(b.Kind, r.Discloses),
 		PauseOnNeedInfo: r.PauseOnNeedInfo, ReceivedAt: req.ReceivedAt,
 		DeadlineAt: docket.OptTime(deadline), DueSoonAt: docket.OptTime(dueSoon),
+		TrustedFlagger: trustedFlagger(req),
 	}
 }
 
@@ -327,8 +347,11 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 			return err
 		}
 	}
-	if attached, err := s.attach(ctx, tx, p); err != nil || attached {
-		return err
+	suspended := req.Channel == docket.ChannelNotice && p.standing.Suspended(req.ReceivedAt)
+	if !suspended {
+		if attached, err := s.attach(ctx, tx, p); err != nil || attached {
+			return err
+		}
 	}
 	if err := tx.Append(ctx, p.opened); err != nil {
 		return err
@@ -340,7 +363,27 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 			return err
 		}
 	}
-	if err := tx.InsertCase(ctx, p.c); err != nil {
+	c := p.c
+	var unprocessed *Unprocessed
+	if suspended {
+		// A notice of a suspended notifier opens its own case, kept and closed unreviewed
+		// (DSA art. 23). The events apply to a copy: the batch may be tried again.
+		cc := *p.c
+		c = &cc
+		closing := closeSuspended(c, p.standing, req.ReceivedAt)
+		for _, e := range closing {
+			if err := tx.Append(ctx, e); err != nil {
+				return err
+			}
+			if err := c.Apply(e); err != nil {
+				return err
+			}
+		}
+		if len(closing) > 0 && closing[0].Type == docket.EventDecided {
+			unprocessed = &Unprocessed{Until: p.standing.SuspendedUntil, Statement: suspendedStatement(p.standing.SuspendedUntil)}
+		}
+	}
+	if err := tx.InsertCase(ctx, c); err != nil {
 		return err
 	}
 	for i := range p.sub.Blobs {
@@ -362,10 +405,10 @@ func (s *Service) store1(ctx context.Context, tx docket.Tx, p *pending) error {
 	if err := enqueueFollowUps(ctx, tx, p); err != nil {
 		return err
 	}
-	if err := s.pageIfFlagged(ctx, tx, p.c, false, req.ReceivedAt); err != nil {
+	if err := s.pageIfFlagged(ctx, tx, c, false, req.ReceivedAt); err != nil {
 		return err
 	}
-	p.res = &Result{Receipt: receipt(req, p.c)}
+	p.res = &Result{Receipt: receipt(req, c), Unprocessed: unprocessed}
 	return nil
 }
 
@@ -426,10 +469,11 @@ func (s *Service) thread(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 	} else {
 		e = docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, docket.RequestReceived{
 			RequestID: req.ID, Channel: req.Channel, SHA256: req.SHA256, Why: p.sub.ThreadWhy, Emergency: p.c.Emergency && !c.Emergency,
-			Discloses:     p.c.Discloses && !c.Discloses,
-			Unverified:    p.c.Sender == docket.SenderUnverified,
-			StoredRequest: stored,
-			Receipt:       &docket.ReceiptFacts{Deadline: docket.OptTime(c.DeadlineAt)},
+			Discloses:      p.c.Discloses && !c.Discloses,
+			Unverified:     p.c.Sender == docket.SenderUnverified,
+			TrustedFlagger: joinedFlagger(p.c, c),
+			StoredRequest:  stored,
+			Receipt:        &docket.ReceiptFacts{Deadline: docket.OptTime(c.DeadlineAt)},
 		})
 	}
 	if err := s.join(ctx, tx, p, c, e); err != nil {
@@ -515,12 +559,22 @@ func (s *Service) attach(ctx context.Context, tx docket.Tx, p *pending) (bool, e
 	d.Emergency = p.c.Emergency && !c.Emergency
 	d.Discloses = p.c.Discloses && !c.Discloses
 	d.Unverified = p.c.Sender == docket.SenderUnverified
+	d.TrustedFlagger = joinedFlagger(p.c, c)
 	d.Receipt = &docket.ReceiptFacts{Deadline: cmp.Or(d.DeadlineAt, docket.OptTime(c.DeadlineAt))}
 	req.CaseID = c.ID
 	if err := s.join(ctx, tx, p, c, docket.NewEvent(c.ID, docket.EventRequestReceived, p.opened.Actor, req.ReceivedAt, d)); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// joinedFlagger is the trusted flagger a request's own case (opened) brings to the case c
+// it joins, when c had none.
+func joinedFlagger(opened, c *docket.Case) string {
+	if c.TrustedFlagger == "" {
+		return opened.TrustedFlagger
+	}
+	return ""
 }
 
 func receipt(r *docket.Request, c *docket.Case) docket.Receipt {

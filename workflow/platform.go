@@ -199,6 +199,9 @@ func platformOp(x *effect) (*docket.Event, error) {
 		reasons.PUID = d.Key
 		if c.Channel == docket.ChannelNotice {
 			reasons.SourceType = sor.SourceArticle16
+			if c.TrustedFlagger != "" {
+				reasons.SourceType = sor.SourceTrustedFlagger
+			}
 		}
 		if reasons.Category == "" && c.Triage != nil && strings.HasPrefix(c.Triage.Category, "STATEMENT_CATEGORY_") {
 			reasons.Category = c.Triage.Category
@@ -323,6 +326,11 @@ func (s *Service) followUp(ctx context.Context, tx docket.Tx, c *docket.Case, ev
 	case docket.EventAnswered:
 		if c.Channel == docket.ChannelEmail {
 			if err := enqueue(JobMailAnswer, "", ev.At, 12, MailAnswer{CaseID: c.ID, Seq: ev.Seq}); err != nil {
+				return err
+			}
+		}
+		if c.Channel == docket.ChannelNotice {
+			if err := s.assessNotices(ctx, tx, c, ev); err != nil {
 				return err
 			}
 		}

@@ -165,6 +165,12 @@ func (s *Service) triageEvents(req *docket.Request, c *docket.Case, res triage.R
 	}
 	out := s.rules.Evaluate(facts(req, c, res, emergency))
 	prio, queue := max(res.Priority, out.Priority), res.Queue
+	if c.TrustedFlagger != "" {
+		// A trusted flagger's notice keeps at least its regime's priority (DSA art. 22).
+		if r, ok := s.regimes.Lookup(c.Regime); ok {
+			prio = max(prio, r.Priority)
+		}
+	}
 	if out.Queue != "" {
 		queue = out.Queue
 	}

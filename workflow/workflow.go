@@ -56,6 +56,8 @@ type Config struct {
 	// DisputeBodies are the out-of-court dispute settlement bodies (DSA art. 21) that the
 	// answers to appeals name; docket.DefaultDisputeBodies when empty.
 	DisputeBodies []docket.DisputeBody
+	// Misuse is the rule of DSA art. 23 (zero fields take its defaults).
+	Misuse MisuseConfig
 }
 
 // Service is the workflow.
@@ -76,6 +78,7 @@ type Service struct {
 	media    MediaMatcher
 	// appealKey keys appeal links' tokens; bodies are named in the answers to appeals.
 	appealKey []byte
+	misuse    MisuseConfig
 	bodies    []docket.DisputeBody
 	intake    chan *pending
 	maxBatch  int
@@ -120,6 +123,7 @@ func New(cfg Config) *Service {
 		media:     cfg.Media,
 		appealKey: cfg.AppealKey,
 		bodies:    cfg.DisputeBodies,
+		misuse:    cfg.Misuse.withDefaults(),
 		intake:    make(chan *pending, 4096),
 		maxBatch:  cmp.Or(cfg.MaxBatch, 256),
 		stop:      make(chan struct{}),

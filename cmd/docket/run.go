@@ -98,6 +98,14 @@ Usage:
   docket bank list [--json]
   docket bank enable|disable NAME
                        (hash banks of known media; every change is an event in the audit chain)
+  docket flagger add --name NAME --coordinator DSC --area CATEGORY... [--reference R] [--email E] [--json]
+  docket flagger list [--json]
+  docket flagger suspend ID --until 2026-03-01|30d --reason TEXT
+  docket flagger reinstate|revoke ID --reason TEXT
+  docket flagger rotate-token ID [--json]
+                       (trusted flaggers, DSA art. 22: their notices go first; every change is an event)
+  docket notifier list [--warned] [--key email:ADDRESS|flagger:ID] [--limit N] [--json]
+                       (notifiers' assessed notices, warnings and suspensions under DSA art. 23)
 
 Common flags (each also read from the environment, and from --config FILE):
   --data DIR        data folder of the embedded SQLite database (DOCKET_DATA, default ./docket-data)
@@ -230,6 +238,8 @@ type Config struct {
 	SORURL      string `json:"sor_url"`
 	SORToken    string `json:"sor_token"`
 	SORInterval string `json:"sor_interval"`
+	// Misuse is the rule of DSA art. 23 (warning, then suspension of a notifier's notices).
+	Misuse *MisuseFile `json:"misuse"`
 }
 
 // flags registers the common flags on fs and returns a function that resolves the config
@@ -404,7 +414,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return exitError{2, "no command given"}
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || cmd == "hash" || cmd == "report" || cmd == "bank" || cmd == "log" || cmd == "receipt" || (cmd == "triage" && rest[0] == "export-corrections") || (cmd == "train" && rest[0] == "risk")) {
+	if len(rest) > 0 && (cmd == "authority" || cmd == "user" || cmd == "officer" || cmd == "audit" || cmd == "sor" || cmd == "hash" || cmd == "report" || cmd == "bank" || cmd == "flagger" || cmd == "notifier" || cmd == "log" || cmd == "receipt" || (cmd == "triage" && rest[0] == "export-corrections") || (cmd == "train" && rest[0] == "risk")) {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -472,6 +482,20 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.bankList(ctx, rest)
 	case "bank enable", "bank disable":
 		return m.bankEnable(ctx, rest, cmd == "bank enable")
+	case "flagger add":
+		return m.flaggerAdd(ctx, rest)
+	case "flagger list":
+		return m.flaggerList(ctx, rest)
+	case "flagger suspend":
+		return m.flaggerChange(ctx, rest, docket.FlaggerSuspended)
+	case "flagger reinstate":
+		return m.flaggerChange(ctx, rest, docket.FlaggerActive)
+	case "flagger revoke":
+		return m.flaggerChange(ctx, rest, docket.FlaggerRevoked)
+	case "flagger rotate-token":
+		return m.flaggerChange(ctx, rest, "")
+	case "notifier list":
+		return m.notifierList(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
@@ -502,6 +526,8 @@ var subcommands = map[string][]string{
 	"hash":      {"pdq", "sha256", "md5"},
 	"report":    {"requests", "dsa"},
 	"bank":      {"add", "import", "withdraw", "export", "list", "enable", "disable"},
+	"flagger":   {"add", "list", "suspend", "reinstate", "revoke", "rotate-token"},
+	"notifier":  {"list"},
 }
 
 // descriptions are the one line each command's --help begins with.
@@ -540,6 +566,13 @@ var descriptions = map[string]string{
 	"bank list":                 "List the hash banks: state, count of hashes, categories, default action, source; read-only.",
 	"bank enable":               "Enable a hash bank (an audit event): its hashes match again.",
 	"bank disable":              "Disable a hash bank (an audit event): it keeps its hashes and matches nothing.",
+	"flagger add":               "Register a trusted flagger (DSA art. 22; an audit event); its API token (dkf_) is printed once: notices sent with it are handled first.",
+	"flagger list":              "List the trusted flaggers: status, coordinator, notices actioned, unfounded and manifestly unfounded, accuracy, standing; read-only.",
+	"flagger suspend":           "Suspend a trusted flagger's status until a time (an audit event): meanwhile its notices are ordinary notices.",
+	"flagger reinstate":         "End a suspension of a trusted flagger's status (an audit event).",
+	"flagger revoke":            "Revoke a trusted flagger's status for good (an audit event): its token is refused.",
+	"flagger rotate-token":      "Give a trusted flagger a new API token (an audit event); the old one stops working.",
+	"notifier list":             "List notifiers (e-mail addresses, trusted flaggers) with their assessed notices, warnings and suspensions under DSA art. 23; read-only.",
 }
 
 func (m *Main) parse(fs *flag.FlagSet, args []string) error {
@@ -849,9 +882,9 @@ func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, ha
 		json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": true, "report": rep, "seconds": time.Since(start).Seconds()})
 		return nil
 	}
-	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs, %d statements, %d banks, %d bank hashes verified in %s; head %d:%s; Merkle tree: %d subtrees and %d signed heads verified, root %s\n",
+	fmt.Fprintf(m.Stdout, "audit OK: %d events, %d cases, %d requests, %d targets, %d blobs, %d users, %d authorities, %d logins, %d sessions, %d jobs, %d statements, %d banks, %d bank hashes verified, %d trusted flaggers, %d notifiers, %d assessed notices verified in %s; head %d:%s; Merkle tree: %d subtrees and %d signed heads verified, root %s\n",
 		rep.Events, rep.Cases, rep.Requests, rep.Targets, rep.Blobs, rep.Users, rep.Authorities, rep.Logins, rep.Sessions, rep.Jobs, rep.Statements, rep.Banks, rep.BankHashes,
-		time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash, rep.TreeNodes, rep.TreeHeads, rep.TreeRoot)
+		rep.Flaggers, rep.Notifiers, rep.Assessments, time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash, rep.TreeNodes, rep.TreeHeads, rep.TreeRoot)
 	return nil
 }
 

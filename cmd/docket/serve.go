@@ -159,9 +159,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	misuse, err := misuseConfig(cfg.Misuse)
+	if err != nil {
+		return err
+	}
 	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Grounds: decisions, Logger: log, MaxBatch: cfg.IntakeBatch,
 		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh, Paging: cfg.Pager != nil, Now: m.Now,
-		Media: matcher, AppealKey: keeper.DeriveKey("appeal-token"), DisputeBodies: cfg.DisputeBodies})
+		Media: matcher, AppealKey: keeper.DeriveKey("appeal-token"), DisputeBodies: cfg.DisputeBodies, Misuse: misuse})
 	if err := svc.LoadAutomationReviews(ctx); err != nil {
 		return err
 	}
