@@ -238,7 +238,7 @@ func misuseRun(t *testing.T, engine string, seed uint64) {
 				f.closeCase(t, id, docket.OutcomeComply, "")
 				mc.actioned++
 			case 1:
-				f.closeCase(t, id, docket.OutcomeRefuse, "lawful")
+				f.closeCase(t, id, docket.OutcomeNotActionable, "not_illegal")
 				mc.unfounded++
 			default:
 				f.closeCase(t, id, []docket.Outcome{docket.OutcomeRefuse, docket.OutcomeNotActionable}[r.IntN(2)], docket.ReasonManifestlyUnfounded)
