@@ -170,7 +170,20 @@ func (c *Case) DecisionTakers(a *CaseAction) []string {
 		add(c.Decision.ApprovedBy)
 	}
 	add(a.RequestedBy)
+	add(a.ReviewedBy) // who upheld an automated action took part in it
 	return out
+}
+
+// Reverting returns the action that reverts (or is asked to revert) the action seq and has
+// not failed, or nil: an action is reverted once, whether by an upheld appeal or an
+// overturned automated decision.
+func (c *Case) Reverting(seq int64) *CaseAction {
+	for i := range c.Actions {
+		if a := &c.Actions[i]; a.Reverts == seq && a.Status != ActionFailedStatus {
+			return a
+		}
+	}
+	return nil
 }
 
 // CheckAppealDecider reports why actor may not decide the appeal seq of c: an appeal is

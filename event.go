@@ -427,6 +427,7 @@ type ActionRequested struct {
 	// Overturn the seq of the review (automation_reviewed) that overturned the automated
 	// action this one reverts.
 	Rule     string `json:"rule,omitempty"`
+	RuleDef  string `json:"rule_def,omitempty"`
 	Overturn int64  `json:"overturn,omitempty"`
 }
 
@@ -443,6 +444,7 @@ type ReviewRequested struct {
 type AutomationReviewed struct {
 	Action  int64  `json:"action"`
 	Rule    string `json:"rule"`
+	RuleDef string `json:"rule_def,omitempty"` // the definition reviewed (see workflow.RuleDef)
 	Upheld  bool   `json:"upheld"`
 	Reasons string `json:"reasons"`
 }

@@ -60,6 +60,175 @@ func smaller(t *testing.T, name string) []byte {
 // action is reviewed once; a second overturn brings the rule's upheld share under its
 // minimum, so it is put in shadow mode by itself (rule_shadowed), acts no more, and is in
 // shadow mode again when the log is read at the next start. The log verifies.
+// automationFixture is a service with the rules given, the reference platform behind the
+// connector, a hash bank "csam" holding Meta's q1050.jpg, and a reviewer.
+type automationFixture struct {
+	t        *testing.T
+	store    docket.Store
+	svc      *workflow.Service
+	routing  *rules.Set
+	srv      *httptest.Server
+	runner   *jobs.Runner
+	reviewer *docket.User
+	picture  []byte
+}
+
+func setupAutomation(t *testing.T, store docket.Store, ruleJSON string) *automationFixture {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	routing, err := rules.Parse([]byte(ruleJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := triage.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &automationFixture{t: t, store: store, routing: routing, picture: smaller(t, "q1050.jpg")}
+	f.svc = workflow.New(workflow.Config{Store: store, Logger: log, Triager: tr, Rules: routing, Media: hashbank.New(hashbank.Config{Store: store})})
+	f.svc.Start(ctx)
+	t.Cleanup(f.svc.Stop)
+	db, err := refplatform.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Seed(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	secret := []byte("automation-test-secret")
+	f.srv = httptest.NewServer((&refplatform.Server{DB: db, Verifier: &platform.Verifier{Secret: secret}, Log: log}).Handler())
+	t.Cleanup(f.srv.Close)
+	carrier := &actions.Carrier{Service: f.svc, Store: store, Platform: &platform.Client{BaseURL: f.srv.URL, Secret: secret}, Logger: log}
+	f.runner = jobs.New(jobs.Config{Store: store, Logger: log})
+	f.runner.Handle(workflow.JobMediaMatch, f.svc.MatchMediaJob)
+	carrier.Register(f.runner)
+	if _, err := f.svc.CreateBank(ctx, "cli", workflow.BankSpec{Name: "csam", Source: "a hotline", Category: "csam"}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := (&pdq.Hasher{}).HashFile("../pdq/testdata/q1050.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AddBankHashes(ctx, "cli", "csam", []docket.BankHash{{Kind: docket.HashPDQ, Hash: h.Hash.String(), Quality: 100}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	f.reviewer = &docket.User{Email: "reviewer@x.org", Role: docket.RoleReviewer}
+	if _, err := f.svc.AddUser(ctx, "test", f.reviewer); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *automationFixture) drain() {
+	for range 10 {
+		if f.runner.RunDue(context.Background()) == 0 {
+			return
+		}
+	}
+}
+
+// submit files sub with the banked picture attached and runs the jobs.
+func (f *automationFixture) submit(sub *workflow.Submission) string {
+	f.t.Helper()
+	sum := workflow.SHA256(f.picture)
+	sub.Body.Attachments = []docket.Attachment{{SHA256: sum, Filename: "shot.jpg", ContentType: "image/jpeg", Size: int64(len(f.picture))}}
+	sub.Blobs = []docket.Blob{{SHA256: sum, Data: f.picture}}
+	res, err := f.svc.Submit(context.Background(), sub)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.drain()
+	return res.Receipt.CaseID
+}
+
+// automatedActions returns the actions rules took on a case.
+func (f *automationFixture) automatedActions(caseID string) []docket.CaseAction {
+	f.t.Helper()
+	c, err := f.store.Case(context.Background(), caseID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var out []docket.CaseAction
+	for _, a := range c.Actions {
+		if a.Rule != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// TestAutomationLimits, on each engine: two automated rules true of one match take one
+// decision and one action; an authority's request carrying the banked picture is never
+// decided by a rule; an action is reverted once, whatever asks for it twice; docket's own
+// ground (notifier_suspended) is refused to a person.
+func TestAutomationLimits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, store docket.Store) {
+		ctx := context.Background()
+		f := setupAutomation(t, store, `{"rules":[
+			{"name":"rm","when":"match.bank == \"csam\"","action":"remove","ground":"DECISION_GROUND_ILLEGAL_CONTENT","legal_ground":"law","explanation":"known media","sample":1},
+			{"name":"susp","when":"match.bank == \"csam\"","action":"suspend","ground":"DECISION_GROUND_ILLEGAL_CONTENT","legal_ground":"law","explanation":"known media","sample":1}]}`)
+		text := "Abuse material here: " + f.srv.URL + "/m/1 posted by @nightwolf"
+		id := f.submit(&workflow.Submission{Channel: docket.ChannelNotice, Raw: []byte(text),
+			Body: docket.RequestBody{Regime: "dsa-art16", Kind: docket.KindNotice, Description: text, Notifier: &docket.Notifier{GoodFaith: true}}})
+		acts := f.automatedActions(id)
+		if len(acts) != 1 || acts[0].Rule != "rm" || acts[0].Status != docket.ActionDoneStatus {
+			t.Fatalf("automated actions %+v, want the first rule's one", acts)
+		}
+		types := map[docket.EventType]int{}
+		events, _ := store.CaseEvents(ctx, id)
+		for _, e := range events {
+			types[e.Type]++
+		}
+		if types[docket.EventDecided] != 1 {
+			t.Fatalf("%d decisions", types[docket.EventDecided])
+		}
+
+		a := &docket.Authority{Name: "Police", Country: "FR"}
+		if _, err := f.svc.RegisterAuthority(ctx, "test", a); err != nil {
+			t.Fatal(err)
+		}
+		police := f.submit(&workflow.Submission{Channel: docket.ChannelAPI, Authority: a, Raw: []byte("req"),
+			Body: docket.RequestBody{Regime: "fr-requisition", Kind: docket.KindDisclosure, Reference: "PV-1",
+				Targets: []docket.Target{{Kind: "url", Value: f.srv.URL + "/m/2"}}}})
+		if acts := f.automatedActions(police); len(acts) != 0 {
+			t.Fatalf("a rule acted on an authority's request: %+v", acts)
+		}
+		if c, _ := store.Case(ctx, police); c.State != docket.StateOpen || c.Decision != nil {
+			t.Fatalf("authority's request %s, decision %+v", c.State, c.Decision)
+		}
+
+		// Overturned on review: one restore; a second overturn or an upheld appeal asks for
+		// no second one.
+		no := false
+		if _, _, err := f.svc.Act(ctx, f.reviewer, id, workflow.Action{Type: workflow.ActReviewAutomation, Automated: acts[0].Seq, Upheld: &no, Text: "not the banked picture"}); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := store.Case(ctx, id)
+		reverts := 0
+		for _, x := range c.Actions {
+			if x.Reverts == acts[0].Seq {
+				reverts++
+			}
+		}
+		if reverts != 1 || c.Reverting(acts[0].Seq) == nil {
+			t.Fatalf("%d reverts", reverts)
+		}
+
+		agent := &docket.User{Email: "agent@x.org", Role: docket.RoleAgent}
+		if _, err := f.svc.AddUser(ctx, "test", agent); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.Act(ctx, agent, police, workflow.Action{Type: workflow.ActDecide, Outcome: docket.OutcomeNotActionable, ReasonCode: "notifier_suspended"}); docket.ErrorCode(err) != docket.EINVALID {
+			t.Errorf("a person giving docket's own ground: %v, want invalid", err)
+		}
+		if _, err := audit.Verify(ctx, store, 0, ""); err != nil {
+			t.Fatalf("audit verify: %v", err)
+		}
+	})
+}
+
 func TestAutomatedRemovalAudited(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, store docket.Store) {
 		ctx := context.Background()

@@ -29,6 +29,9 @@ type Entry struct {
 	// (fundamental rights), which the reports count apart.
 	Ground     bool `json:"ground,omitempty"`
 	Principled bool `json:"principled,omitempty"`
+	// System marks a ground only docket itself gives (a suspended notifier's notice closed
+	// unreviewed): a person's decision may not give it.
+	System bool `json:"system,omitempty"`
 	// Text is the statement by language (ISO 639-1); "en" is required and stands in for a
 	// language the entry lacks.
 	Text map[string]string `json:"text"`
@@ -125,11 +128,11 @@ func (t *Table) Get(id string) (*Entry, bool) {
 // Entries returns every entry in the table's order.
 func (t *Table) Entries() []*Entry { return t.entries }
 
-// Grounds returns the ids of the grounds, in the table's order.
+// Grounds returns the ids of the grounds a person may give, in the table's order.
 func (t *Table) Grounds() []string {
 	var ids []string
 	for _, e := range t.entries {
-		if e.Ground {
+		if e.Ground && !e.System {
 			ids = append(ids, e.ID)
 		}
 	}

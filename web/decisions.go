@@ -16,6 +16,9 @@ func templatesFor(t *grounds.Table, lang string) []decisionTemplate {
 	var out []decisionTemplate
 	for _, e := range t.Entries() {
 		d := decisionTemplate{ID: e.ID, Name: e.Name, Text: e.Statement(lang), Principled: e.Principled}
+		if e.System {
+			continue // docket's own, never a person's
+		}
 		if e.Ground {
 			d.Reason = e.ID
 		}

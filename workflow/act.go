@@ -346,7 +346,7 @@ func (s *Service) statement(c *docket.Case, a Action) (statement string, princip
 	var e *grounds.Entry
 	if a.ReasonCode != "" {
 		g, ok := s.grounds.Get(a.ReasonCode)
-		if !ok || !g.Ground {
+		if !ok || !g.Ground || g.System {
 			return "", false, &docket.Error{Code: docket.EINVALID, Message: fmt.Sprintf("Field reason_code must be a ground of the decision table (%s), not %q.", strings.Join(s.grounds.Grounds(), ", "), a.ReasonCode), Fields: map[string]string{"reason_code": "unknown"}}
 		}
 		if !g.Allows(a.Outcome) {

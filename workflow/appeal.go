@@ -320,6 +320,9 @@ func (s *Service) decideAppeal(ctx context.Context, u *docket.User, caseID strin
 		if err := c.CheckAppealDecider(act.Appeal, actor); err != nil {
 			return err
 		}
+		if c.Policy && u.Role != docket.RolePolicy {
+			return docket.Errorf(docket.EFORBIDDEN, "This case is in the policy queue: only a policy reviewer may decide an appeal against its decision.")
+		}
 		ap := c.AppealOf(act.Appeal)
 		orig := c.Action(ap.Action)
 		now := s.Now().Truncate(time.Microsecond)
@@ -333,7 +336,7 @@ func (s *Service) decideAppeal(ctx context.Context, u *docket.User, caseID strin
 		}
 		ap = c.AppealOf(act.Appeal)
 		var answerStatement *docket.StatementOfReasons = orig.Statement
-		if ap.State == docket.AppealUpheld && orig.Status == docket.ActionDoneStatus && orig.RevertedBy == 0 {
+		if ap.State == docket.AppealUpheld && orig.Status == docket.ActionDoneStatus && orig.RevertedBy == 0 && c.Reverting(orig.Seq) == nil {
 			key := fmt.Sprintf("docket-%s-%d", c.ID, len(c.Actions)+1)
 			st := revertStatement(orig, ap, key, now)
 			d := docket.ActionRequested{Op: docket.RevertOp(orig.Op), Target: orig.Target, Countries: orig.Countries,

@@ -2,6 +2,8 @@ package workflow
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -42,13 +44,15 @@ type tally struct{ reviews, overturned int }
 // (by the rule), the action on the platform with its statement of reasons, and, when the
 // case is sampled or the match is far, the review request. It returns nothing for a case that
 // is not open, a policy case, or one that names nothing the action can act on.
-func (s *Service) automatedAction(c *docket.Case, step rules.Step, now time.Time) ([]*docket.Event, error) {
+func (s *Service) automatedAction(c *docket.Case, first *docket.Request, step rules.Step, now time.Time) ([]*docket.Event, error) {
 	r := s.rules.Rule(step.Rule)
-	if r == nil || c.State != docket.StateOpen || c.Policy || c.Emergency {
+	// Only a public notice, open, that asks for no user data, is no policy case and no
+	// emergency: an authority's request is never decided by a rule.
+	if r == nil || c.State != docket.StateOpen || c.Channel != docket.ChannelNotice || c.Discloses || c.Policy || c.Emergency {
 		return nil, nil
 	}
 	op := map[string]string{rules.ActionRemove: docket.OpRemove, rules.ActionRestrict: docket.OpRestrict, rules.ActionSuspend: docket.OpSuspend}[step.Action]
-	target, ok := automationTarget(c, op)
+	target, ok := automationTarget(c, first, op)
 	if !ok {
 		return nil, nil
 	}
@@ -59,9 +63,9 @@ func (s *Service) automatedAction(c *docket.Case, step rules.Step, now time.Time
 		strings.TrimSpace(match.Filename+" attachment"), match.Hash, match.Bank, match.Kind, match.Distance, match.Quality, cmpOr(match.Category, "content"))
 	reasons := docket.StatementOfReasons{PUID: key, DecisionGround: r.Ground, LegalGround: r.LegalGround, Explanation: r.Explanation,
 		Facts: truncate(facts, 5000), Category: match.DSACategory, AutomatedDetection: true, AutomatedDecision: "AUTOMATED_DECISION_FULLY",
-		SourceType: "SOURCE_TYPE_VOLUNTARY"}
-	if c.Channel == docket.ChannelNotice {
-		reasons.SourceType = sor.SourceArticle16
+		SourceType: sor.SourceArticle16}
+	if c.TrustedFlagger != "" {
+		reasons.SourceType = sor.SourceTrustedFlagger
 	}
 	if reasons.Category == "" && c.Triage != nil && strings.HasPrefix(c.Triage.Category, "STATEMENT_CATEGORY_") {
 		reasons.Category = c.Triage.Category
@@ -73,7 +77,7 @@ func (s *Service) automatedAction(c *docket.Case, step rules.Step, now time.Time
 	decided := docket.NewEvent(c.ID, docket.EventDecided, actor, now, docket.Decided{Decision: docket.Decision{
 		Outcome: docket.OutcomeComply, Statement: statement, DecidedBy: "rules", DecidedAt: now}})
 	requested := docket.NewEvent(c.ID, docket.EventActionRequested, actor, now, docket.ActionRequested{
-		Op: op, Target: target, Statement: &reasons, Key: key, Rule: r.Name, Reason: statement})
+		Op: op, Target: target, Statement: &reasons, Key: key, Rule: r.Name, RuleDef: RuleDef(r), Reason: statement})
 	if reviewWhy(r, c) != "" {
 		// Sampled for review: the case stays decided (in the review queue) until a person
 		// has reviewed the action and answered.
@@ -125,22 +129,34 @@ func (s *Service) requestReviews(ctx context.Context, tx docket.Tx, c *docket.Ca
 
 // automationTarget is what an automated op acts on: for content, the first message the case
 // names (else a link, else a channel); for an account, the first handle (else a channel).
-func automationTarget(c *docket.Case, op string) (docket.Target, bool) {
-	if c.Triage == nil {
-		return docket.Target{}, false
+// The targets are the triage's, or the first request's own when the case is not triaged yet.
+func automationTarget(c *docket.Case, first *docket.Request, op string) (docket.Target, bool) {
+	var targets []docket.Target
+	if c.Triage != nil {
+		targets = c.Triage.Targets
+	}
+	if len(targets) == 0 && first != nil {
+		targets = first.Body.Targets
 	}
 	order := []string{"message", "url", "channel"}
 	if op == docket.OpSuspend {
 		order = []string{"username", "channel"}
 	}
 	for _, kind := range order {
-		for _, t := range c.Triage.Targets {
+		for _, t := range targets {
 			if t.Kind == kind {
 				return t, true
 			}
 		}
 	}
 	return docket.Target{}, false
+}
+
+// RuleDef identifies a rule's definition (its condition and action): reviews count against
+// a definition, and a rule rewritten starts afresh.
+func RuleDef(r *rules.Rule) string {
+	sum := sha256.Sum256([]byte(r.When + "\x00" + r.Action))
+	return hex.EncodeToString(sum[:8])
 }
 
 // nearestMatch is the case's match nearest its bank's hash.
@@ -195,6 +211,9 @@ func (s *Service) reviewAutomation(ctx context.Context, u *docket.User, caseID s
 		if orig == nil || orig.Rule == "" {
 			return docket.Errorf(docket.EINVALID, "Action %d is no automated action of case %s.", act.Automated, caseID)
 		}
+		if c.Policy && u.Role != docket.RolePolicy {
+			return docket.Errorf(docket.EFORBIDDEN, "This case is in the policy queue: only a policy reviewer may review its automated action.")
+		}
 		if orig.Review != docket.ReviewPending {
 			return docket.Errorf(docket.ESTATE, "Action %d awaits no review (%s).", act.Automated, cmpOr(orig.Review, "not sampled"))
 		}
@@ -205,12 +224,12 @@ func (s *Service) reviewAutomation(ctx context.Context, u *docket.User, caseID s
 		now := s.Now().Truncate(time.Microsecond)
 		rule := orig.Rule
 		ev = docket.NewEvent(c.ID, docket.EventAutomationReviewed, actor, now, docket.AutomationReviewed{
-			Action: orig.Seq, Rule: rule, Upheld: *act.Upheld, Reasons: strings.TrimSpace(act.Text)})
+			Action: orig.Seq, Rule: rule, RuleDef: orig.RuleDef, Upheld: *act.Upheld, Reasons: strings.TrimSpace(act.Text)})
 		if err := record(ctx, tx, c, ev); err != nil {
 			return err
 		}
 		orig = c.Action(act.Automated)
-		if !*act.Upheld && orig.RevertedBy == 0 && docket.RevertOp(orig.Op) != "" {
+		if !*act.Upheld && orig.RevertedBy == 0 && c.Reverting(orig.Seq) == nil && docket.RevertOp(orig.Op) != "" {
 			key := fmt.Sprintf("docket-%s-%d", c.ID, len(c.Actions)+1)
 			st := *orig.Statement
 			st.PUID = key
@@ -229,8 +248,8 @@ func (s *Service) reviewAutomation(ctx context.Context, u *docket.User, caseID s
 				return err
 			}
 		}
-		if r := s.rules.Rule(rule); r != nil && r.MinPrecision > 0 && !r.InShadow() {
-			t := s.tally.get(rule)
+		if r := s.rules.Rule(rule); r != nil && r.MinPrecision > 0 && !r.InShadow() && RuleDef(r) == orig.RuleDef {
+			t := s.tally.get(rule + "/" + orig.RuleDef)
 			t.reviews++
 			if !*act.Upheld {
 				t.overturned++
@@ -251,7 +270,9 @@ func (s *Service) reviewAutomation(ctx context.Context, u *docket.User, caseID s
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s on case %s: %w", act.Type, caseID, err)
 	}
-	s.tally.add(c.Action(act.Automated).Rule, *act.Upheld, shadowed != nil)
+	if a := c.Action(act.Automated); a != nil {
+		s.tally.add(a.Rule+"/"+a.RuleDef, *act.Upheld, shadowed != nil)
+	}
 	if shadowed != nil && s.rules.ForceShadow(shadowed.Rule) {
 		s.log.WarnContext(ctx, "rule put in shadow mode: people overturned too many of its automated decisions",
 			slog.String("rule", shadowed.Rule), slog.Int("reviews", shadowed.Reviews), slog.Int("overturned", shadowed.Overturned))
@@ -305,13 +326,15 @@ func (s *Service) LoadAutomationReviews(ctx context.Context) error {
 			if err := json.Unmarshal(e.Data, &d); err != nil {
 				return fmt.Errorf("event %d: %w", e.Seq, err)
 			}
-			s.tally.add(d.Rule, d.Upheld, false)
+			s.tally.add(d.Rule+"/"+d.RuleDef, d.Upheld, false)
 		case docket.EventRuleShadowed:
 			var d docket.RuleShadowed
 			if err := json.Unmarshal(e.Data, &d); err != nil {
 				return fmt.Errorf("event %d: %w", e.Seq, err)
 			}
-			s.tally.add(d.Rule, false, true)
+			if r := s.rules.Rule(d.Rule); r != nil {
+				s.tally.add(d.Rule+"/"+RuleDef(&rules.Rule{When: d.When, Action: d.Action}), false, true)
+			}
 			shadow[d.Rule] = &d
 		}
 		return nil

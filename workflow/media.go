@@ -115,7 +115,7 @@ func (s *Service) MatchMedia(ctx context.Context, requestID string) error {
 			if err := record(ctx, tx, c, docket.NewEvent(c.ID, docket.EventMediaMatched, docket.ActorMatch, now, d)); err != nil {
 				return err
 			}
-			events, err := s.ruleSteps(c, steps, now, true)
+			events, err := s.ruleSteps(c, first, steps, now, true)
 			if err != nil {
 				return err
 			}

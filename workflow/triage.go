@@ -185,7 +185,7 @@ func (s *Service) triageEvents(req *docket.Request, c *docket.Case, res triage.R
 	for _, e := range out.Errors {
 		d.Signals = append(d.Signals, "rule failed: "+e)
 	}
-	steps, err := s.ruleSteps(c, out.Actions, now, false)
+	steps, err := s.ruleSteps(c, req, out.Actions, now, false)
 	if err != nil {
 		return nil, err
 	}
@@ -196,9 +196,10 @@ func (s *Service) triageEvents(req *docket.Request, c *docket.Case, res triage.R
 //
 // Automated actions on the platform (remove, restrict, suspend) are taken only when automate
 // is set: by the hash check, on the matches that made the rule true.
-func (s *Service) ruleSteps(c *docket.Case, steps []rules.Step, now time.Time, automate bool) ([]*docket.Event, error) {
+func (s *Service) ruleSteps(c *docket.Case, first *docket.Request, steps []rules.Step, now time.Time, automate bool) ([]*docket.Event, error) {
 	var events []*docket.Event
 	actor := docket.Actor("system:rules")
+	automated := false
 	for _, step := range steps {
 		switch step.Action {
 		case rules.ActionAcknowledge:
@@ -217,10 +218,11 @@ func (s *Service) ruleSteps(c *docket.Case, steps []rules.Step, now time.Time, a
 				}}),
 				docket.NewEvent(c.ID, docket.EventAnswered, actor, now, docket.Answered{Text: statement}))
 		case rules.ActionRemove, rules.ActionRestrict, rules.ActionSuspend:
-			if !automate {
-				continue
+			if !automate || automated {
+				continue // one automated decision a case: the first rule's
 			}
-			evs, err := s.automatedAction(c, step, now)
+			evs, err := s.automatedAction(c, first, step, now)
+			automated = automated || len(evs) > 0
 			if err != nil {
 				return nil, err
 			}
