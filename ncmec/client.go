@@ -109,6 +109,11 @@ func (c *Client) call(ctx context.Context, step, method, path, contentType strin
 		return &Error{Step: step, Status: resp.StatusCode, Err: fmt.Errorf("read the answer: %w", err)}
 	}
 	if xerr := xml.Unmarshal(answer, out); xerr != nil {
+		// /finish answers a refusal with a reportResponse, not its reportDoneResponse.
+		var alt Response
+		if _, done := out.(*DoneResponse); done && xml.Unmarshal(answer, &alt) == nil && alt.ResponseCode != CodeSuccess {
+			return &Error{Step: step, Status: resp.StatusCode, Code: alt.ResponseCode, Description: alt.ResponseDescription}
+		}
 		desc := strings.TrimSpace(string(answer))
 		if len(desc) > 200 {
 			desc = desc[:200] + "…"
