@@ -40,7 +40,7 @@ func (s *Service) ncmecFollowUp(ctx context.Context, tx docket.Tx, c *docket.Cas
 		if err != nil {
 			return err
 		}
-		return tx.Enqueue(ctx, &docket.Job{Kind: kind, UniqueKey: fmt.Sprintf("%s:%s:%d", kind, c.ID, seq), Payload: b, RunAt: ev.At, MaxAttempts: 12})
+		return tx.Enqueue(ctx, &docket.Job{Kind: kind, UniqueKey: fmt.Sprintf("%s:%s:%d", kind, c.ID, seq), Payload: b, RunAt: ev.At, MaxAttempts: 24})
 	}
 	r := c.NCMEC
 	if a.Reverts != 0 {
