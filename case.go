@@ -157,6 +157,8 @@ type Case struct {
 	// Media are the attachments of the case's requests as the hash check saw them, with
 	// what they matched in the hash banks.
 	Media []CaseMedia `json:"media,omitempty"`
+	// NCMEC is the case's report to NCMEC's CyberTipline (18 U.S.C. § 2258A), once queued.
+	NCMEC *NCMECReport `json:"ncmec,omitempty"`
 	// MergedInto is the case this one was merged into; MergedFrom the cases merged into
 	// this one; SplitFrom the case this one was split off; SplitTo the cases split off it.
 	MergedInto string   `json:"merged_into,omitempty"`

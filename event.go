@@ -78,6 +78,18 @@ const (
 	// and a person's review of it (overturned: the action is reverted).
 	EventReviewRequested    EventType = "review_requested"
 	EventAutomationReviewed EventType = "automation_reviewed"
+	// Reports to NCMEC's CyberTipline (18 U.S.C. § 2258A; ncmec.go): queued with the action
+	// on content of a decided child-protection case, then each step of the API (/submit,
+	// /upload, /fileinfo, /finish) as NCMEC answered it, each failed attempt, and the
+	// retraction asked for when the decision is reversed, and done (/retract).
+	EventNCMECQueued           EventType = "ncmec_report_queued"
+	EventNCMECOpened           EventType = "ncmec_report_opened"
+	EventNCMECUploaded         EventType = "ncmec_file_uploaded"
+	EventNCMECDescribed        EventType = "ncmec_file_described"
+	EventNCMECFinished         EventType = "ncmec_report_finished"
+	EventNCMECFailed           EventType = "ncmec_report_failed"
+	EventNCMECRetractRequested EventType = "ncmec_retract_requested"
+	EventNCMECRetracted        EventType = "ncmec_report_retracted"
 
 	// Events outside any case (CaseID is empty): who was given credentials, and when.
 	EventAuthorityRegistered EventType = "authority_registered"

@@ -205,6 +205,15 @@ var eventKinds = map[EventType]eventKind{
 		return nil
 	}),
 
+	EventNCMECQueued:           ncmec[NCMECQueuedData](),
+	EventNCMECOpened:           ncmec[NCMECOpenedData](),
+	EventNCMECUploaded:         ncmec[NCMECUploadedData](),
+	EventNCMECDescribed:        ncmec[NCMECDescribedData](),
+	EventNCMECFinished:         ncmec[NCMECFinishedData](),
+	EventNCMECFailed:           ncmec[NCMECFailedData](),
+	EventNCMECRetractRequested: ncmec[NCMECRetractData](),
+	EventNCMECRetracted:        ncmec[NCMECRetractedData](),
+
 	EventDueSoon: bare(func(c *Case, e *Event) error { c.DueSoon = true; return nil }),
 	EventOverdue: bare(func(c *Case, e *Event) error { c.Overdue = true; return nil }),
 }

@@ -338,6 +338,9 @@ func (s *Service) followUp(ctx context.Context, tx docket.Tx, c *docket.Case, ev
 		if err := enqueue(JobPlatformAction, "", ev.At, 12, ActionJob{CaseID: c.ID, Seq: ev.Seq}); err != nil {
 			return err
 		}
+		if err := s.ncmecFollowUp(ctx, tx, c, ev); err != nil {
+			return err
+		}
 	case docket.EventHoldExtended:
 		var d docket.HoldExtended
 		if err := json.Unmarshal(ev.Data, &d); err != nil {

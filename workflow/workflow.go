@@ -58,6 +58,10 @@ type Config struct {
 	DisputeBodies []docket.DisputeBody
 	// Misuse is the rule of DSA art. 23 (zero fields take its defaults).
 	Misuse MisuseConfig
+	// NCMEC queues a report to NCMEC's CyberTipline (JobNCMECReport) with the action on
+	// content that follows a decision to comply on a case of child protection (US law:
+	// 18 U.S.C. § 2258A). Off by default.
+	NCMEC bool
 }
 
 // Service is the workflow.
@@ -75,6 +79,7 @@ type Service struct {
 	refresh  time.Duration
 	onIntake func()
 	paging   bool
+	ncmec    bool
 	media    MediaMatcher
 	// appealKey keys appeal links' tokens; bodies are named in the answers to appeals.
 	appealKey []byte
@@ -120,6 +125,7 @@ func New(cfg Config) *Service {
 		rules:     cfg.Rules,
 		onIntake:  cfg.OnIntake,
 		paging:    cfg.Paging,
+		ncmec:     cfg.NCMEC,
 		media:     cfg.Media,
 		appealKey: cfg.AppealKey,
 		bodies:    cfg.DisputeBodies,

@@ -21,6 +21,7 @@ import (
 	"github.com/docket-dev/docket/account"
 	"github.com/docket-dev/docket/audit"
 	"github.com/docket-dev/docket/mailin"
+	"github.com/docket-dev/docket/ncmec"
 	"github.com/docket-dev/docket/pager"
 	"github.com/docket-dev/docket/postgres"
 	"github.com/docket-dev/docket/regime"
@@ -142,6 +143,9 @@ Common flags (each also read from the environment, and from --config FILE):
                     pager (object) or pager_file (DOCKET_PAGER_FILE), threat_contacts
   Transparency Database (see docs/OPERATIONS.md): sor_url, sor_token (DOCKET_SOR_URL,
                     DOCKET_SOR_TOKEN: statements of reasons are submitted when set), sor_interval
+  NCMEC CyberTipline (US, 18 U.S.C. 2258A; see docs/OPERATIONS.md): ncmec_url, ncmec_user,
+                    ncmec_password (DOCKET_NCMEC_URL, _USER, _PASSWORD: child-protection cases are
+                    reported when set), ncmec_reporter (object: first_name, last_name, email…)
 `
 
 // Config is docket's configuration: flags over environment over the config file.
@@ -240,6 +244,13 @@ type Config struct {
 	SORInterval string `json:"sor_interval"`
 	// Misuse is the rule of DSA art. 23 (warning, then suspension of a notifier's notices).
 	Misuse *MisuseFile `json:"misuse"`
+	// NCMEC's CyberTipline Reporting API (18 U.S.C. § 2258A): its address and the
+	// credentials NCMEC issued; decided child-protection cases are reported when NCMECURL is
+	// set, naming NCMECReporter.
+	NCMECURL      string        `json:"ncmec_url"`
+	NCMECUser     string        `json:"ncmec_user"`
+	NCMECPassword string        `json:"ncmec_password"`
+	NCMECReporter NCMECReporter `json:"ncmec_reporter"`
 }
 
 // flags registers the common flags on fs and returns a function that resolves the config
@@ -314,6 +325,9 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		out.SORURL = pick("", "DOCKET_SOR_URL", base.SORURL, "")
 		out.SORToken = pick("", "DOCKET_SOR_TOKEN", base.SORToken, "")
 		out.SORInterval = pick("", "DOCKET_SOR_INTERVAL", base.SORInterval, "10s")
+		out.NCMECURL = pick("", "DOCKET_NCMEC_URL", base.NCMECURL, "")
+		out.NCMECUser = pick("", "DOCKET_NCMEC_USER", base.NCMECUser, "")
+		out.NCMECPassword = pick("", "DOCKET_NCMEC_PASSWORD", base.NCMECPassword, "")
 		out.PagerFile = pick("", "DOCKET_PAGER_FILE", base.PagerFile, "")
 		if out.PagerFile != "" {
 			pc, err := pager.Load(out.PagerFile)
@@ -346,6 +360,17 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 			}
 			if out.SORToken == "" {
 				return nil, errors.New("sor_url needs sor_token (DOCKET_SOR_TOKEN): the platform's API token of the Transparency Database")
+			}
+		}
+		if out.NCMECURL != "" {
+			if u, err := url.Parse(out.NCMECURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return nil, fmt.Errorf("ncmec_url %q: want the CyberTipline Reporting API's address, such as %s", out.NCMECURL, ncmec.TestingURL)
+			}
+			if out.NCMECUser == "" || out.NCMECPassword == "" {
+				return nil, errors.New("ncmec_url needs ncmec_user and ncmec_password (DOCKET_NCMEC_USER, DOCKET_NCMEC_PASSWORD): the credentials NCMEC issued")
+			}
+			if strings.TrimSpace(out.NCMECReporter.Email) == "" {
+				return nil, errors.New("ncmec_url needs ncmec_reporter.email: the reports name who NCMEC and law enforcement may contact")
 			}
 		}
 		if d, err := time.ParseDuration(out.SORInterval); err != nil || d <= 0 {

@@ -165,7 +165,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	svc := workflow.New(workflow.Config{Store: store, Regimes: regimes, Grounds: decisions, Logger: log, MaxBatch: cfg.IntakeBatch,
 		Triager: triager, Rules: routing, OnIntake: runner.Wake, RefreshRelated: refresh, Paging: cfg.Pager != nil, Now: m.Now,
-		Media: matcher, AppealKey: keeper.DeriveKey("appeal-token"), DisputeBodies: cfg.DisputeBodies, Misuse: misuse})
+		Media: matcher, AppealKey: keeper.DeriveKey("appeal-token"), DisputeBodies: cfg.DisputeBodies, Misuse: misuse,
+		NCMEC: cfg.NCMECURL != ""})
 	if err := svc.LoadAutomationReviews(ctx); err != nil {
 		return err
 	}
@@ -193,6 +194,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	startPlatform(cfg, log, store, svc, runner, mailer, keeper)
 	startTransparency(cfg, log, store, svc, runner)
+	startNCMEC(cfg, log, store, svc, runner, keeper)
 	defer stopMail() // before the service stops: messages in DATA are committed first
 	if err := runner.Start(ctx); err != nil {
 		return err
