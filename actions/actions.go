@@ -134,7 +134,11 @@ func (c *Carrier) Action(ctx context.Context, j *docket.Job) error {
 		}
 		// The statement of reasons goes to the EU Transparency Database once the action
 		// took effect: queued in this transaction.
-		return c.Service.QueueStatement(ctx, tx, cs, p.Seq, out.posted)
+		if err := c.Service.QueueStatement(ctx, tx, cs, p.Seq, out.posted); err != nil {
+			return err
+		}
+		// A rule's decision is answered once the platform confirmed what it did.
+		return workflow.AnswerAutomated(cs, rec)
 	})
 	if err != nil {
 		return fmt.Errorf("record %s done: %w", req.Op, err)

@@ -409,3 +409,35 @@ func TestAutomatedRemovalAudited(t *testing.T) {
 		}
 	})
 }
+
+// TestAutomatedRemovalAnsweredOnceDone: a decision the rule does not sample is answered
+// once the platform has confirmed the removal, never before, and the answer says what was
+// done.
+func TestAutomatedRemovalAnsweredOnceDone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, store docket.Store) {
+		ctx := context.Background()
+		f := setupAutomation(t, store, `{"rules":[{"name":"rm","when":"match.bank == \"csam\"","action":"remove","ground":"DECISION_GROUND_ILLEGAL_CONTENT","legal_ground":"law","explanation":"known media"}]}`)
+		text := "Please remove " + f.srv.URL + "/m/4"
+		sum := workflow.SHA256(f.picture)
+		res, err := f.svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelNotice, Raw: []byte(text),
+			Body: docket.RequestBody{Regime: "dsa-art16", Kind: docket.KindNotice, Description: text, Notifier: &docket.Notifier{GoodFaith: true},
+				Attachments: []docket.Attachment{{SHA256: sum, Filename: "p.jpg", ContentType: "image/jpeg", Size: int64(len(f.picture))}}},
+			Blobs: []docket.Blob{{SHA256: sum, Data: f.picture}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := res.Receipt.CaseID
+		if err := f.svc.MatchMedia(ctx, res.Receipt.ID); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := store.Case(ctx, id)
+		if c.State != docket.StateDecided || c.PendingActions() != 1 {
+			t.Fatalf("after the match, before the platform: %s with %d pending actions", c.State, c.PendingActions())
+		}
+		f.drain()
+		c, _ = store.Case(ctx, id)
+		if c.State != docket.StateAnswered || c.Answer == nil || len(f.automatedActions(id)) != 1 || f.automatedActions(id)[0].Status != docket.ActionDoneStatus {
+			t.Fatalf("after the platform: %s, answer %+v", c.State, c.Answer)
+		}
+	})
+}

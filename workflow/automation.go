@@ -78,13 +78,9 @@ func (s *Service) automatedAction(c *docket.Case, first *docket.Request, step ru
 		Outcome: docket.OutcomeComply, Statement: statement, DecidedBy: "rules", DecidedAt: now}})
 	requested := docket.NewEvent(c.ID, docket.EventActionRequested, actor, now, docket.ActionRequested{
 		Op: op, Target: target, Statement: &reasons, Key: key, Rule: r.Name, RuleDef: RuleDef(r), Reason: statement})
-	if reviewWhy(r, c) != "" {
-		// Sampled for review: the case stays decided (in the review queue) until a person
-		// has reviewed the action and answered.
-		return []*docket.Event{decided, requested}, nil
-	}
-	answered := docket.NewEvent(c.ID, docket.EventAnswered, actor, now, docket.Answered{Text: statement})
-	return []*docket.Event{decided, requested, answered}, nil
+	// The case is answered once the platform has confirmed the action (AnswerAutomated), or,
+	// when sampled for review, once a person has reviewed it.
+	return []*docket.Event{decided, requested}, nil
 }
 
 // reviewWhy says whether a rule's automated action on case c goes to a person's review:
@@ -248,6 +244,12 @@ func (s *Service) reviewAutomation(ctx context.Context, u *docket.User, caseID s
 				return err
 			}
 		}
+		if err := AnswerAutomated(c, func(typ docket.EventType, data any) (*docket.Event, error) {
+			e := docket.NewEvent(c.ID, typ, actor, now, data)
+			return e, record(ctx, tx, c, e)
+		}); err != nil {
+			return err
+		}
 		if r := s.rules.Rule(rule); r != nil && r.MinPrecision > 0 && !r.InShadow() && RuleDef(r) == orig.RuleDef {
 			t := s.tally.get(rule + "/" + orig.RuleDef)
 			t.reviews++
@@ -348,4 +350,24 @@ func (s *Service) LoadAutomationReviews(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// AnswerAutomated records the answer of a case a rule decided, once nothing of it is left
+// to happen: every action confirmed (or failed for good) and no review pending. rec records
+// an event on the case in the caller's transaction. It does nothing on other cases.
+func AnswerAutomated(c *docket.Case, rec func(docket.EventType, any) (*docket.Event, error)) error {
+	if c.State != docket.StateDecided || c.Decision == nil || c.Decision.DecidedBy != "rules" || c.PendingActions() > 0 {
+		return nil
+	}
+	for _, a := range c.Actions {
+		if a.Review == docket.ReviewPending {
+			return nil
+		}
+	}
+	d := docket.Answered{Text: c.Decision.Statement}
+	if sums := ActionSummaries(c); len(sums) > 0 {
+		d.Actions = sums
+	}
+	_, err := rec(docket.EventAnswered, d)
+	return err
 }
