@@ -496,3 +496,36 @@ func (s *Store) Frontier(ctx context.Context) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// CompactRange returns the compact range of the log's first size events as the stored tree
+// gives it (the right-edge subtrees' hashes): what an incremental verification extends.
+func (s *Store) CompactRange(ctx context.Context, size uint64) (*translog.Range, error) {
+	if err := s.checkTreeSize(ctx, size); err != nil {
+		return nil, err
+	}
+	ids := translog.Decompose(0, size, nil)
+	got, err := s.treeNodes(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	hashes := make([]translog.Hash, len(ids))
+	for i, id := range ids {
+		h, ok := got[id]
+		if !ok {
+			return nil, fmt.Errorf("compact range of %d events: subtree %d/%d is not stored", size, id.Level, id.Index)
+		}
+		hashes[i] = h
+	}
+	return translog.NewRange(size, hashes)
+}
+
+// ScanEventsAfter calls fn for every event whose seq is greater than after, in Seq order.
+func (s *Store) ScanEventsAfter(ctx context.Context, after int64, fn func(*docket.Event) error) error {
+	return s.scanAllArgs(ctx, "events", `SELECT `+eventCols+` FROM events WHERE seq > ? ORDER BY seq`, []any{after}, func(rows *sql.Rows) error {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return fmt.Errorf("scan events after %d: %w", after, err)
+		}
+		return fn(e)
+	})
+}

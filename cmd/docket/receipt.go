@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/docket-dev/docket/sqlstore"
 	"os"
 	"strings"
 	"time"
@@ -33,6 +34,23 @@ func (m *Main) logKey(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(m.Stdout, translog.KeyLine(k.Public()))
 	return nil
+}
+
+// logHead prints the latest signed tree head as GET /api/v1/log/head gives it: a checkpoint
+// to keep elsewhere after a full `docket audit verify`, for `audit verify --since` later.
+func (m *Main) logHead(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("log head", flag.ContinueOnError)
+	resolve := m.flags(fs)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	return m.withReadOnlyStore(ctx, resolve, func(s *sqlstore.Store) error {
+		h, err := s.LatestTreeHead(ctx)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(m.Stdout).Encode(h)
+	})
 }
 
 // receiptVerify checks a saved receipt offline: no server, no database, only the platform's

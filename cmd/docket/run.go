@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/docket-dev/docket/grounds"
+	"github.com/docket-dev/docket/translog"
 	"io"
 	"log/slog"
 	"net/url"
@@ -65,9 +66,10 @@ Usage:
                        (each change is an event in the audit chain)
   docket officer add   --authority ID --email EMAIL [--name NAME] [--json]
                        (a portal sign-in for an officer, on a domain of the authority)
-  docket audit verify  [--head SEQ:HASH] [--json]
+  docket audit verify  [--head SEQ:HASH | --since HEAD.json --key KEY] [--json]
   docket audit head
   docket log key       [common flags]   (the public key that verifies receipts: one line, as GET /api/v1/log/key)
+  docket log head      [common flags]   (the latest signed tree head: a checkpoint for audit verify --since)
   docket receipt verify RECEIPT.json --key KEY [--proof PROOF.json] [--head NEWER_HEAD.json --consistency PROOF.json]
                        (offline: no server, no database; exit 1 naming what failed)
   docket sor export    [common flags] [--since YYYY-MM-DD] [--state pending|accepted|refused]
@@ -465,6 +467,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.auditHead(ctx, rest)
 	case "log key":
 		return m.logKey(ctx, rest)
+	case "log head":
+		return m.logHead(ctx, rest)
 	case "receipt verify":
 		return m.receiptVerify(ctx, rest)
 	case "sor export":
@@ -545,7 +549,7 @@ var subcommands = map[string][]string{
 	"user":      {"add", "change", "reset-login"},
 	"officer":   {"add"},
 	"audit":     {"verify", "head"},
-	"log":       {"key"},
+	"log":       {"key", "head"},
 	"receipt":   {"verify"},
 	"sor":       {"export"},
 	"hash":      {"pdq", "sha256", "md5"},
@@ -569,6 +573,7 @@ var descriptions = map[string]string{
 	"audit verify":              "Check the hash chain and every table against it, read-only; exit 1 naming the first problem.",
 	"audit head":                "Print the chain's head (SEQ:HASH), to keep somewhere else.",
 	"log key":                   "Print the public key that verifies the log's signed tree heads, and so receipts: one line, the one GET /api/v1/log/key serves (the key is created on first use).",
+	"log head":                  "Print the latest signed tree head (JSON, as GET /api/v1/log/head gives it): keep it after a full audit verify, and check later only what was added since with audit verify --since.",
 	"receipt verify":            "Check a receipt offline with the platform's public log key: its signed tree head, its event's inclusion, every field; with --proof, its inclusion in a newer tree; with --head and --consistency, that the log only grew since. Exit 1 naming what failed.",
 	"sor export":                "Write the statements of reasons kept for the EU Transparency Database to stdout, one JSON object per line with the API's field names, read-only.",
 	"report requests":           "A government-requests report from the audit log alone, read-only: per country and requester type, accounts named, data produced, refusals by reason, emergencies and removal orders with their times.",
@@ -867,9 +872,17 @@ func (m *Main) auditVerify(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	resolve := m.flags(fs)
 	head := fs.String("head", "", "SEQ:HASH recorded earlier by docket audit head; the chain must still contain it")
+	since := fs.String("since", "", "a signed tree head kept as a checkpoint (JSON, as GET /api/v1/log/head gave it): check only what was added since")
+	keyArg := fs.String("key", "", "with --since: the platform's public log key (its line, or a file holding it)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := m.parse(fs, args); err != nil {
 		return err
+	}
+	if *since != "" {
+		if *keyArg == "" || *head != "" {
+			return exitError{2, "--since wants --key (the platform's public log key), and no --head"}
+		}
+		return m.verifySince(ctx, resolve, *since, *keyArg, *asJSON)
 	}
 	var seq int64
 	var hash string
@@ -911,6 +924,49 @@ func (m *Main) printVerify(ctx context.Context, s *sqlstore.Store, seq int64, ha
 		rep.Events, rep.Cases, rep.Requests, rep.Targets, rep.Blobs, rep.Users, rep.Authorities, rep.Logins, rep.Sessions, rep.Jobs, rep.Statements, rep.Banks, rep.BankHashes,
 		rep.Flaggers, rep.Notifiers, rep.Assessments, time.Since(start).Round(time.Millisecond), rep.HeadSeq, rep.HeadHash, rep.TreeNodes, rep.TreeHeads, rep.TreeRoot)
 	return nil
+}
+
+// verifySince checks what was added to the log since a checkpoint (audit.VerifySince).
+func (m *Main) verifySince(ctx context.Context, resolve func() (*Config, error), file, keyArg string, asJSON bool) error {
+	key, err := readKey(keyArg)
+	if err != nil {
+		return exitError{2, "--key: " + err.Error()}
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return exitError{2, "--since: " + err.Error()}
+	}
+	var cp translog.SignedTreeHead
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cp); err != nil {
+		return exitError{2, "--since: not a signed tree head as GET /api/v1/log/head gives it: " + err.Error()}
+	}
+	return m.withReadOnlyStore(ctx, resolve, func(s *sqlstore.Store) error {
+		start := time.Now()
+		view, end, err := s.Snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		defer end()
+		rep, err := audit.VerifySince(ctx, view, &cp, key)
+		var problem *audit.Problem
+		if errors.As(err, &problem) {
+			if asJSON {
+				json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": false, "problem": err.Error(), "seq": problem.Seq, "case_id": problem.CaseID, "table": problem.Table})
+			}
+			return exitError{1, "audit verify FAILED: " + err.Error()}
+		} else if err != nil {
+			return err
+		}
+		if asJSON {
+			json.NewEncoder(m.Stdout).Encode(map[string]any{"ok": true, "since": rep, "seconds": time.Since(start).Seconds()})
+			return nil
+		}
+		fmt.Fprintf(m.Stdout, "audit OK since the checkpoint: events %d to %d (%d events) chained and in the signed tree (root %s), %d cases they touched replayed, in %s; the rest is the full verification's\n",
+			rep.From+1, rep.To, rep.Events, rep.Root, rep.Cases, time.Since(start).Round(time.Millisecond))
+		return nil
+	})
 }
 
 func (m *Main) auditHead(ctx context.Context, args []string) error {
