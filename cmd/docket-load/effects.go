@@ -878,5 +878,12 @@ func (fx *effectsRun) report(w io.Writer, asJSON bool, lease time.Duration) (bro
 			"lost": lost, "twice": twice, "recorded_twice": noted2, "retries_deduplicated": retries})
 		fmt.Fprintln(w, string(js))
 	}
-	return lost+twice+noted2+undone+fx.failed+fx.left+l.Overdue > 0
+	none := 0 // kinds of which no effect was due: the campaign proved nothing of them
+	for _, k := range fxKinds {
+		if fx.counts[k].Due == 0 {
+			fmt.Fprintf(w, "effects: no %s was due: nothing proven of it\n", k)
+			none++
+		}
+	}
+	return lost+twice+noted2+undone+fx.failed+fx.left+l.Overdue+none > 0
 }
