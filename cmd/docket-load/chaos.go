@@ -48,6 +48,7 @@ func chaos(args []string) error {
 	withMail := fs.Bool("smtp", false, "half the clients send e-mail to docket's SMTP listener instead (every 250 must exist once)")
 	withEffects := fs.Bool("effects", false, "also page, act on the reference platform, answer by mail and submit statements of reasons, and prove each effect took place once (PostgreSQL, in a fresh schema of the --db database; implies --smtp)")
 	lease := fs.Duration("lease", 5*time.Second, "with --effects: the nodes' job lease (job_lease)")
+	slowEvery := fs.Int("slow", 0, "with --effects: one receiver's answer in N comes after the lease has run out (0: none)")
 	fs.Parse(args)
 	if *nodeCount > 1 && *db == "" {
 		return fmt.Errorf("several nodes share a PostgreSQL database: give --db")
@@ -103,7 +104,7 @@ func chaos(args []string) error {
 		ro    *sqlstore.Store // the store read-only, to find an e-mail's case
 	)
 	if *withEffects {
-		if rc, err = startReceivers(*docketBin, dir, *nodeCount, *lease); err != nil {
+		if rc, err = startReceivers(*docketBin, dir, *nodeCount, *lease, *slowEvery); err != nil {
 			return err
 		}
 		defer rc.close()
@@ -434,6 +435,7 @@ func chaos(args []string) error {
 		if err != nil {
 			return err
 		}
+		fx.slow = rc.slow
 		fx.leases = watch.sum(time.Second + 2*time.Second) // the runner's poll, the watch's, a margin
 		fx.staff = crew
 		broken = fx.report(os.Stdout, *asJSON, *lease) || broken

@@ -141,6 +141,11 @@ type receivers struct {
 	fronts   []*http.Server
 	relays   []*smtp.Server
 	env      [][]string // each node's environment
+
+	lease     time.Duration
+	slowEvery int
+	mu        sync.Mutex
+	slow      int // answers held past the lease
 }
 
 const (
@@ -150,11 +155,22 @@ const (
 )
 
 // slowly waits up to 300 ms before a receiver answers, after it took the effect: a kill in
-// that moment leaves the effect done and docket not knowing it, so the job runs again.
-func slowly() { time.Sleep(rand.N(300 * time.Millisecond)) }
+// that moment leaves the effect done and docket not knowing it, so the job runs again. With
+// slowEvery N, one answer in N comes only after the lease and a second: the job's lease
+// runs out while its node still waits, another node takes it over and runs it too.
+func (rc *receivers) slowly() {
+	if rc.slowEvery > 0 && rand.IntN(rc.slowEvery) == 0 {
+		rc.mu.Lock()
+		rc.slow++
+		rc.mu.Unlock()
+		time.Sleep(rc.lease + time.Second)
+		return
+	}
+	time.Sleep(rand.N(300 * time.Millisecond))
+}
 
-func startReceivers(docketBin, dir string, nodes int, lease time.Duration) (*receivers, error) {
-	rc := &receivers{ledger: newLedger(), platData: filepath.Join(dir, "refplatform")}
+func startReceivers(docketBin, dir string, nodes int, lease time.Duration, slowEvery int) (*receivers, error) {
+	rc := &receivers{ledger: newLedger(), platData: filepath.Join(dir, "refplatform"), lease: lease, slowEvery: slowEvery}
 	var err error
 	rc.platform, err = start(docketBin, []string{"refplatform", "--seed", "--addr", "127.0.0.1:0", "--data", rc.platData, "--secret", platformSecret}, nil)
 	if err != nil {
@@ -209,7 +225,7 @@ func (rc *receivers) front(i int, platform, sorDB *url.URL) (*http.Server, strin
 			return
 		}
 		rc.ledger.record(fxPage, fmt.Sprintf("%s/%d", v.DedupKey, v.Docket.Step), i, false)
-		slowly()
+		rc.slowly()
 		w.WriteHeader(http.StatusAccepted)
 	})
 	toPlatform := httputil.NewSingleHostReverseProxy(platform)
@@ -219,7 +235,7 @@ func (rc *receivers) front(i int, platform, sorDB *url.URL) (*http.Server, strin
 		// What changes the platform: actions and snapshots (each keyed); look-ups change nothing.
 		if key != "" && (op == "actions" || op == "preserve") && resp.StatusCode < 500 {
 			rc.ledger.record(fxPlatform, op+" "+key, i, resp.Header.Get("Idempotent-Replayed") == "true")
-			slowly()
+			rc.slowly()
 		}
 		return nil
 	}
@@ -240,7 +256,7 @@ func (rc *receivers) front(i int, platform, sorDB *url.URL) (*http.Server, strin
 			rc.ledger.record(fxStatement, p, i, true)
 		}
 		if len(stored)+len(existing) > 0 {
-			slowly()
+			rc.slowly()
 		}
 		return nil
 	}
@@ -325,7 +341,7 @@ func (s *relaySession) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 554, Message: "no Message-ID"}
 	}
 	s.rc.ledger.record(fxMail, strings.Trim(id, "<>"), s.node, false)
-	slowly()
+	s.rc.slowly()
 	return nil
 }
 
@@ -837,6 +853,7 @@ type effectsRun struct {
 	leases       takeovers
 	staff        *staff
 	left, failed int // effect jobs or statements still due at the end; effect jobs failed for good
+	slow         int // receivers' answers held past the lease (--slow)
 }
 
 // report prints the effects' summary (and its JSON line) and says whether a promise broke.
@@ -856,6 +873,9 @@ func (fx *effectsRun) report(w io.Writer, asJSON bool, lease time.Duration) (bro
 	fmt.Fprintf(w, "effects: %d lost, %d carried out twice, %d recorded done twice, %d not recorded done; %d retries deduplicated by key at the receiver (page %d, platform %d, mail %d, statement %d); %d effect jobs failed for good, %d still due at the end\n",
 		lost, twice, noted2, undone, retries, fx.counts[fxPage].Retries, fx.counts[fxPlatform].Retries, fx.counts[fxMail].Retries, fx.counts[fxStatement].Retries, fx.failed, fx.left)
 	l := fx.leases
+	if fx.slow > 0 {
+		fmt.Fprintf(w, "receivers answered %d times only after the lease had run out (--slow)\n", fx.slow)
+	}
 	fmt.Fprintf(w, "leases (job_lease %s): %d jobs and statements held at the kills, %d let go over a second after the kill (taken over), all within %.1f s of the kill and %.1f s of their lease's end; %d not let go in time %v\n",
 		lease, l.Held, l.TakenOver, l.MaxAfterS, l.MaxLateS, l.Overdue, l.overdueFor)
 	fx.staff.mu.Lock()
@@ -875,7 +895,7 @@ func (fx *effectsRun) report(w io.Writer, asJSON bool, lease time.Duration) (bro
 	}
 	if asJSON {
 		js, _ := json.Marshal(map[string]any{"effects": fx.counts, "leases": l, "lease_s": lease.Seconds(), "failed_jobs": fx.failed, "left": fx.left,
-			"lost": lost, "twice": twice, "recorded_twice": noted2, "retries_deduplicated": retries})
+			"slow": fx.slow, "lost": lost, "twice": twice, "recorded_twice": noted2, "retries_deduplicated": retries})
 		fmt.Fprintln(w, string(js))
 	}
 	none := 0 // kinds of which no effect was due: the campaign proved nothing of them
