@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -313,6 +314,7 @@ func sorAnswer(status int, body []byte) (stored, existing []string) {
 func (rc *receivers) relay(i int) (*smtp.Server, string, error) {
 	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &relaySession{rc: rc, node: i}, nil }))
 	s.Domain = "relay.chaos.test"
+	s.ErrorLog = log.New(io.Discard, "", 0) // a node killed in a session is the point
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", err
@@ -692,6 +694,9 @@ type fxCount struct {
 	Noted2  int `json:"noted2"`  // recorded done twice in docket's log
 	Undone  int `json:"undone"`  // due, and docket's log does not say it was done
 	Retries int `json:"retries"` // deliveries of a key already taken: deduplicated by the receiver
+	// Snapshots are the platform's snapshots taken before a removal under a regime that
+	// keeps removed content (TCO): effects of their own, keyed KEY-keep.
+	Snapshots int `json:"snapshots,omitempty"`
 	tally
 	lostKeys []string
 }
@@ -765,6 +770,13 @@ func proveEffects(ctx context.Context, db *sql.DB, l *ledger, platformData strin
 		return nil, fmt.Errorf("the platform's history: %w", err)
 	}
 	out[fxPlatform].Twice = max(out[fxPlatform].Twice, twice)
+	l.mu.Lock()
+	for key := range l.seen[fxPlatform] {
+		if strings.HasPrefix(key, "preserve ") {
+			out[fxPlatform].Snapshots++
+		}
+	}
+	l.mu.Unlock()
 	// Statements of reasons: every statement queued, accepted once.
 	if err := eachRow(ctx, db, `SELECT puid, state FROM statements`, func(puid, state string) {
 		due(fxStatement, puid, state == "accepted")
@@ -862,7 +874,11 @@ func (fx *effectsRun) report(w io.Writer, asJSON bool, lease time.Duration) (bro
 	retries, lost, twice, noted2, undone := 0, 0, 0, 0, 0
 	for _, k := range fxKinds {
 		c := fx.counts[k]
-		parts = append(parts, fmt.Sprintf("%s %d due / %d done (%d deliveries, %d by both nodes)", k, c.Due, c.Effects, c.Deliveries, c.ByOther))
+		snaps := ""
+		if c.Snapshots > 0 {
+			snaps = fmt.Sprintf(" + %d snapshots before removal", c.Snapshots)
+		}
+		parts = append(parts, fmt.Sprintf("%s %d due / %d done%s (%d deliveries, %d by both nodes)", k, c.Due, c.Effects-c.Snapshots, snaps, c.Deliveries, c.ByOther))
 		retries += c.Retries
 		lost += c.Lost
 		twice += c.Twice
