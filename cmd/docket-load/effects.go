@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -446,8 +447,9 @@ func (s *staff) run(stop <-chan struct{}, k int) {
 		s.mu.Lock()
 		s.busy--
 		s.attempts++
+		var refused *refusal
 		switch {
-		case err != nil && it.tries < 200:
+		case err != nil && !errors.As(err, &refused) && it.tries < 200:
 			it.tries++
 			s.queue = append(s.queue, it) // the node went down, or the case is not stored yet
 		case err != nil:
@@ -895,8 +897,8 @@ func (fx *effectsRun) report(w io.Writer, asJSON bool, lease time.Duration) (bro
 	fmt.Fprintf(w, "leases (job_lease %s): %d jobs and statements held at the kills, %d let go over a second after the kill (taken over), all within %.1f s of the kill and %.1f s of their lease's end; %d not let go in time %v\n",
 		lease, l.Held, l.TakenOver, l.MaxAfterS, l.MaxLateS, l.Overdue, l.overdueFor)
 	fx.staff.mu.Lock()
-	fmt.Fprintf(w, "staff through the API: %d removals, %d restrictions, %d answers asked for (%d calls, %d refused)\n",
-		fx.staff.done["remove"], fx.staff.done["restrict"], fx.staff.done["answer"], fx.staff.attempts, len(fx.staff.refused))
+	fmt.Fprintf(w, "staff through the API: %d removals, %d restrictions, %d answers asked for (%d steps, %d refused, %d left undone)\n",
+		fx.staff.done["remove"], fx.staff.done["restrict"], fx.staff.done["answer"], fx.staff.attempts, len(fx.staff.refused), len(fx.staff.queue)+fx.staff.busy)
 	for i, r := range fx.staff.refused {
 		if i == 5 {
 			break
