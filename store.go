@@ -81,6 +81,10 @@ type Store interface {
 	// FinishJob deletes a job that ran; RetryJob puts it back for later with the error, or
 	// marks it failed for good when it has no attempts left.
 	FinishJob(ctx context.Context, id int64) error
+	// RenewJobs extends to until the lease of those of jobs that are still running under
+	// the claim that returned them (the same attempt: a job another node took over is left
+	// alone) and returns how many it extended.
+	RenewJobs(ctx context.Context, jobs []*Job, until time.Time) (int, error)
 	FinishJobs(ctx context.Context, ids []int64) error
 	RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error
 

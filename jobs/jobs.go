@@ -29,6 +29,9 @@ type Config struct {
 	// Poll is how often the runner looks for due jobs (default 1 s).
 	Poll time.Duration
 	// Lease is how long a claimed job belongs to this node before another may take it over.
+	// While a job runs, its node renews the lease every third of it: a job that outlasts
+	// its lease (a slow platform or relay) is not taken over by another node and run twice;
+	// a node that dies stops renewing, and its jobs are taken over a lease later.
 	Lease time.Duration
 	// Batch is how many jobs one claim takes (default 16).
 	Batch int
@@ -151,6 +154,19 @@ func (r *Runner) RunDue(ctx context.Context) int {
 		r.cfg.Logger.ErrorContext(ctx, "claim jobs", slog.Any("err", err))
 		return 0
 	}
+	if len(jobs) == 0 {
+		return 0
+	}
+	done := make(chan struct{})
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		r.renew(ctx, jobs, done)
+	}()
+	defer func() {
+		close(done)
+		<-renewed
+	}()
 	// The jobs of a claim run side by side: a slow one (a mail relay, a platform call
 	// timing out) does not hold back a page.
 	batches := map[string][]*docket.Job{}
@@ -167,6 +183,24 @@ func (r *Runner) RunDue(ctx context.Context) int {
 	}
 	wg.Wait()
 	return len(jobs)
+}
+
+// renew extends the lease of a claim's jobs every third of the lease until done is
+// closed. Jobs that ended meanwhile (finished, put back) are no longer running under this
+// claim and are left alone by the store.
+func (r *Runner) renew(ctx context.Context, jobs []*docket.Job, done <-chan struct{}) {
+	t := time.NewTicker(r.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			if _, err := r.cfg.Store.RenewJobs(ctx, jobs, r.cfg.Now().Add(r.cfg.Lease)); err != nil {
+				r.cfg.Logger.ErrorContext(ctx, "renew job leases", slog.Int("jobs", len(jobs)), slog.Any("err", err))
+			}
+		}
+	}
 }
 
 func (r *Runner) runBatch(ctx context.Context, kind string, js []*docket.Job) {

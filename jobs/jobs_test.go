@@ -87,3 +87,62 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestLongJobKeepsItsLease: a job that runs longer than its lease (a slow platform or relay)
+// keeps it while its node lives: another node polling meanwhile does not take it over and
+// run it a second time.
+func TestLongJobKeepsItsLease(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s := storetest.Open(t, engine)
+			var mu sync.Mutex
+			runs := 0
+			started, release := make(chan struct{}, 2), make(chan struct{})
+			slow := func(ctx context.Context, j *docket.Job) error {
+				mu.Lock()
+				runs++
+				mu.Unlock()
+				started <- struct{}{}
+				<-release
+				return nil
+			}
+			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+			const lease = 300 * time.Millisecond
+			a := jobs.New(jobs.Config{Store: s, Lease: lease, Logger: quiet})
+			b := jobs.New(jobs.Config{Store: s, Lease: lease, Logger: quiet})
+			a.Handle("slow", slow)
+			b.Handle("slow", slow)
+			if err := s.Update(ctx, func(tx docket.Tx) error {
+				return tx.Enqueue(ctx, &docket.Job{Kind: "slow", RunAt: time.Now()})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			ran := make(chan int)
+			go func() { ran <- a.RunDue(ctx) }()
+			<-started // the first node runs it
+			for end := time.Now().Add(4 * lease); time.Now().Before(end); {
+				select {
+				case <-started:
+					close(release)
+					<-ran
+					t.Fatal("the other node took over a job whose node still runs it")
+				default:
+				}
+				go b.RunDue(ctx)
+				time.Sleep(lease / 10)
+			}
+			close(release)
+			if n := <-ran; n != 1 {
+				t.Fatalf("the first node claimed %d jobs, want 1", n)
+			}
+			time.Sleep(lease / 5) // the other node's last poll
+			mu.Lock()
+			defer mu.Unlock()
+			if runs != 1 {
+				t.Fatalf("the job ran %d times, want once", runs)
+			}
+		})
+	}
+}

@@ -153,6 +153,9 @@ Reply to this message, or keep [docket:%s] in the subject, to add to this case.
 This receipt is automatic; it does not mean that the request has been examined.
 `, c.ID, req.ID, req.ReceivedAt.UTC().Format(time.RFC3339Nano), deadline, req.SHA256, line, c.ID)
 	msg, id := m.compose(c.ID, fmt.Sprintf("r%d", j.ID), to, subject, text, req.Body.Email.MessageID, req.Body.Email.References, proof)
+	if done, err := m.sent(ctx, c.ID, id); done || err != nil {
+		return err
+	}
 	return m.deliver(ctx, j, c.ID, "receipt", to, id, msg,
 		workflow.Entry{Type: docket.EventAcknowledged, Data: docket.Acknowledged{Rule: "mail receipt"}})
 }
@@ -169,6 +172,9 @@ SHA-256:      %s (of your notice exactly as received)
 This receipt is automatic; it does not mean that the notice has been examined.
 `, c.ID, req.ReceivedAt.UTC().Format(time.RFC3339Nano), req.SHA256, line)
 	msg, id := m.compose(c.ID, fmt.Sprintf("r%d", j.ID), to, fmt.Sprintf("Your notice was received [docket:%s]", c.ID), text, "", nil, proof)
+	if done, err := m.sent(ctx, c.ID, id); done || err != nil {
+		return err
+	}
 	return m.deliver(ctx, j, c.ID, "receipt", to, id, msg,
 		workflow.Entry{Type: docket.EventAcknowledged, Data: docket.Acknowledged{Rule: "notice receipt"}})
 }
@@ -203,7 +209,34 @@ func (m *Mailer) Answer(ctx context.Context, j *docket.Job) error {
 	to := em.From
 	subject := "Re: " + strings.TrimPrefix(orDefault(em.Subject, "your request"), "Re: ") + " [docket:" + p.CaseID + "]"
 	msg, id := m.compose(p.CaseID, fmt.Sprint(p.Seq), to, subject, answer.Text+"\n", em.MessageID, em.References, nil)
+	if sentAlready(events, id) {
+		return nil
+	}
 	return m.deliver(ctx, j, p.CaseID, "answer", to, id, msg)
+}
+
+// sent reports whether the case records the message id as sent: the job ran before, and
+// its node stopped between recording the mail and finishing the job (a crash), so the job
+// was taken over. The message is not sent again.
+func (m *Mailer) sent(ctx context.Context, caseID, id string) (bool, error) {
+	events, err := m.Store.CaseEvents(ctx, caseID)
+	if err != nil {
+		return false, fmt.Errorf("mail %s: %w", id, err)
+	}
+	return sentAlready(events, id), nil
+}
+
+func sentAlready(events []*docket.Event, id string) bool {
+	for _, e := range events {
+		if e.Type != docket.EventMailSent {
+			continue
+		}
+		var s docket.MailSent
+		if json.Unmarshal(e.Data, &s) == nil && s.MessageID == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Mailer) log() *slog.Logger {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/emersion/go-smtp"
@@ -102,5 +103,86 @@ func TestFailures(t *testing.T) {
 	}
 	if after, _ := st.CaseEvents(ctx, res.Receipt.CaseID); len(after) != len(before) {
 		t.Fatal("a receipt was attempted for spam")
+	}
+}
+
+// counting is a relay that takes every message and counts them.
+type counting struct{ n *atomic.Int32 }
+
+func (c counting) NewSession(*smtp.Conn) (smtp.Session, error) { return c, nil }
+func (counting) Mail(string, *smtp.MailOptions) error          { return nil }
+func (counting) Rcpt(string, *smtp.RcptOptions) error          { return nil }
+func (c counting) Data(r io.Reader) error {
+	c.n.Add(1)
+	_, err := io.Copy(io.Discard, r)
+	return err
+}
+func (counting) Reset()        {}
+func (counting) Logout() error { return nil }
+
+// TestSentOnceAfterTakeover: a mail job whose node recorded the mail sent and died before
+// finishing the job is taken over by another node, which must not send it again (found by
+// docket-load chaos --effects: an answer mailed and recorded twice).
+func TestSentOnceAfterTakeover(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t, "sqlite")
+	svc := workflow.New(workflow.Config{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	svc.Start(ctx)
+	defer svc.Stop()
+	res, err := svc.Submit(ctx, &workflow.Submission{Channel: docket.ChannelEmail, Raw: []byte("From: a@b.example\r\n\r\nhi"),
+		ContentType: "message/rfc822", Sender: docket.SenderOfficial,
+		Body: docket.RequestBody{Regime: "national-other", Kind: docket.KindOther, Description: "hi",
+			Email: &docket.Email{From: "a@b.example", MessageID: "m1@b.example"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caseID := res.Receipt.CaseID
+	var delivered atomic.Int32
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	srv := smtp.NewServer(counting{&delivered})
+	go srv.Serve(ln)
+	defer srv.Close()
+	m := &Mailer{Service: svc, Store: st, Relay: Relay{Addr: ln.Addr().String(), Security: "none", From: "legal@docket.test", Domain: "docket.test"},
+		Logger: slog.New(slog.DiscardHandler)}
+	sentEvents := func() int {
+		events, _ := st.CaseEvents(ctx, caseID)
+		n := 0
+		for _, e := range events {
+			if e.Type == docket.EventMailSent {
+				n++
+			}
+		}
+		return n
+	}
+
+	receipt, _ := json.Marshal(workflow.FollowUp{RequestID: res.Receipt.ID, CaseID: caseID})
+	u := &docket.User{ID: docket.NewID(), Email: "agent@platform.example", Role: docket.RoleAgent}
+	if _, _, err := svc.Act(ctx, u, caseID, workflow.Action{Type: workflow.ActDecide, Outcome: docket.OutcomeRefuse, ReasonCode: "unverified_sender", Statement: "Not verified."}); err != nil {
+		t.Fatal(err)
+	}
+	_, ev, err := svc.Act(ctx, u, caseID, workflow.Action{Type: workflow.ActAnswer, Text: "Please write from your official address."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := json.Marshal(workflow.MailAnswer{CaseID: caseID, Seq: ev.Seq})
+	for i, job := range []struct {
+		run func(context.Context, *docket.Job) error
+		j   docket.Job
+	}{
+		{m.Receipt, docket.Job{ID: 7, Kind: JobReceipt, Payload: receipt, MaxAttempts: 12}},
+		{m.Answer, docket.Job{ID: 8, Kind: JobAnswer, Payload: answer, MaxAttempts: 12}},
+	} {
+		for attempt := 1; attempt <= 2; attempt++ { // the second: the job taken over
+			job.j.Attempts = attempt
+			if err := job.run(ctx, &job.j); err != nil {
+				t.Fatalf("%s attempt %d: %v", job.j.Kind, attempt, err)
+			}
+		}
+		if n := delivered.Load(); n != int32(i+1) {
+			t.Fatalf("%s: %d messages reached the relay, want %d", job.j.Kind, n, i+1)
+		}
+		if n := sentEvents(); n != i+1 {
+			t.Fatalf("%s: mail_sent recorded %d times, want %d", job.j.Kind, n, i+1)
+		}
 	}
 }

@@ -215,3 +215,31 @@ func TestContractDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestIdempotentUnderConcurrentCalls sends one action with one key from several callers at
+// once — two docket nodes, one of which took over a job whose lease ran out while the other
+// still ran it — and requires that the platform acts once and answers all alike.
+func TestIdempotentUnderConcurrentCalls(t *testing.T) {
+	c, _, db := start(t)
+	ctx := context.Background()
+	const callers = 8
+	errs := make(chan error, callers)
+	for range callers {
+		go func() {
+			_, err := c.Act(ctx, "same-key", docket.PlatformAction{Op: docket.OpRestrict, Target: docket.Target{Kind: "message", Value: "3"}, Countries: []string{"DE"}, Statement: sor()})
+			errs <- err
+		}()
+	}
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM history`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("the platform acted %d times on one idempotency key, want once", n)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docket-dev/docket"
@@ -27,6 +28,39 @@ type Server struct {
 	Verifier *platform.Verifier
 	Log      *slog.Logger
 	Now      func() time.Time
+
+	keysMu sync.Mutex
+	keys   map[string]*keyLock // the idempotency keys of the calls being answered
+}
+
+// keyLock serialises the calls that carry one idempotency key.
+type keyLock struct {
+	mu      sync.Mutex
+	waiters int
+}
+
+// lockKey waits until no other call with key is being answered, and returns the unlock.
+func (s *Server) lockKey(key string) func() {
+	s.keysMu.Lock()
+	if s.keys == nil {
+		s.keys = map[string]*keyLock{}
+	}
+	l := s.keys[key]
+	if l == nil {
+		l = &keyLock{}
+		s.keys[key] = l
+	}
+	l.waiters++
+	s.keysMu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		s.keysMu.Lock()
+		if l.waiters--; l.waiters == 0 {
+			delete(s.keys, key)
+		}
+		s.keysMu.Unlock()
+	}
 }
 
 // Handler returns the platform's HTTP handler.
@@ -94,10 +128,17 @@ func (s *Server) connector(op func(ctx context.Context, body []byte) (any, error
 			return
 		}
 		key := r.Header.Get(platform.HeaderIdempotency)
+		ctx := r.Context()
 		if key != "" {
+			// One call of a key at a time (two docket nodes may send it at once: one took
+			// over a job whose lease ran out while the other still ran it), and carried
+			// through with its answer kept even if the caller hangs up meanwhile: otherwise
+			// the retry would act a second time.
+			defer s.lockKey(r.URL.Path + " " + key)()
+			ctx = context.WithoutCancel(ctx)
 			var code int
 			var answer []byte
-			err := s.DB.db.QueryRowContext(r.Context(), `SELECT status, answer FROM calls WHERE key = ?`, r.URL.Path+" "+key).Scan(&code, &answer)
+			err := s.DB.db.QueryRowContext(ctx, `SELECT status, answer FROM calls WHERE key = ?`, r.URL.Path+" "+key).Scan(&code, &answer)
 			if err == nil {
 				w.Header().Set("Content-Type", "application/json")
 				w.Header().Set("Idempotent-Replayed", "true")
@@ -106,7 +147,7 @@ func (s *Server) connector(op func(ctx context.Context, body []byte) (any, error
 				return
 			}
 		}
-		out, err := op(r.Context(), body)
+		out, err := op(ctx, body)
 		code := http.StatusOK
 		var answer []byte
 		if err != nil {
@@ -123,7 +164,7 @@ func (s *Server) connector(op func(ctx context.Context, body []byte) (any, error
 			return
 		}
 		if key != "" && code < 500 {
-			if _, err := s.DB.db.ExecContext(r.Context(), `INSERT OR IGNORE INTO calls (key, path, status, answer) VALUES (?, ?, ?, ?)`,
+			if _, err := s.DB.db.ExecContext(ctx, `INSERT OR IGNORE INTO calls (key, path, status, answer) VALUES (?, ?, ?, ?)`,
 				r.URL.Path+" "+key, r.URL.Path, code, answer); err != nil {
 				s.log().Error("keep idempotent answer", slog.Any("err", err))
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/docket-dev/docket"
@@ -56,6 +57,28 @@ func (s *Store) FinishJobs(ctx context.Context, ids []int64) error {
 		return fmt.Errorf("finish %d jobs: %w", len(ids), err)
 	}
 	return nil
+}
+
+// RenewJobs extends the lease of the jobs still running under their claim.
+func (s *Store) RenewJobs(ctx context.Context, jobs []*docket.Job, until time.Time) (int, error) {
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	args := []any{docket.Micros(until)}
+	var which strings.Builder
+	for i, j := range jobs {
+		if i > 0 {
+			which.WriteString(" OR ")
+		}
+		which.WriteString("(id = ? AND attempts = ?)")
+		args = append(args, j.ID, j.Attempts)
+	}
+	res, err := s.write.ExecContext(ctx, s.rebind(`UPDATE jobs SET locked_until = ? WHERE state = 'running' AND (`+which.String()+`)`), args...)
+	if err != nil {
+		return 0, fmt.Errorf("renew %d jobs: %w", len(jobs), err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }
 
 // RetryJob schedules a failed job again at at, or marks it failed for good (freeing its

@@ -555,6 +555,16 @@ func testJobs(t *testing.T, s docket.Store) {
 	if err != nil || len(again) != 2 {
 		t.Fatalf("after the lease: %d, %v", len(again), err)
 	}
+	// The first claim can no longer renew them: they are the other node's now.
+	if n, err := s.RenewJobs(ctx, got, t0.Add(time.Hour)); err != nil || n != 0 {
+		t.Errorf("the first claim renewed %d jobs taken over (%v), want 0", n, err)
+	}
+	if n, err := s.RenewJobs(ctx, again, t0.Add(4*time.Minute)); err != nil || n != 2 {
+		t.Errorf("renewed %d of the claim's 2 jobs (%v)", n, err)
+	}
+	if taken, _ := s.ClaimJobs(ctx, t0.Add(3*time.Minute+30*time.Second), 10, time.Minute); len(taken) != 0 {
+		t.Errorf("renewed jobs claimed again before their renewed lease ended: %d", len(taken))
+	}
 	for _, j := range again {
 		if j.Kind == "u" {
 			if err := s.FinishJob(ctx, j.ID); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -29,9 +30,13 @@ import (
 // chaos is the crash campaign: HTTP load from many clients, the server killed with SIGKILL
 // at a random moment, restarted, and again, N times; requests whose outcome the crash hid are
 // sent again with their Idempotency-Key. Then it proves that every receipt given exists,
-// exactly once, with its hash, and that `docket audit verify` passes.
+// exactly once, with its hash, and that `docket audit verify` passes. With --effects (on
+// PostgreSQL) the rounds also make docket page, act on the platform, answer by mail and
+// submit statements of reasons, and the campaign proves that each of these effects took
+// place exactly once at its receiver and that the jobs of a killed node were taken over
+// within their lease (effects.go).
 //
-//	docket-load chaos --docket ./docket [--rounds 10] [--clients 16] [--db postgres://… [--nodes 2]]
+//	docket-load chaos --docket ./docket [--rounds 10] [--clients 16] [--db postgres://… [--nodes 2] [--effects]]
 func chaos(args []string) error {
 	fs := flag.NewFlagSet("chaos", flag.ExitOnError)
 	docketBin := fs.String("docket", "./docket", "the docket binary")
@@ -41,9 +46,34 @@ func chaos(args []string) error {
 	nodeCount := fs.Int("nodes", 1, "docket serve processes on the one database (PostgreSQL for more than one); each round kills one")
 	asJSON := fs.Bool("json", false, "end with one JSON line")
 	withMail := fs.Bool("smtp", false, "half the clients send e-mail to docket's SMTP listener instead (every 250 must exist once)")
+	withEffects := fs.Bool("effects", false, "also page, act on the reference platform, answer by mail and submit statements of reasons, and prove each effect took place once (PostgreSQL, in a fresh schema of the --db database; implies --smtp)")
+	lease := fs.Duration("lease", 5*time.Second, "with --effects: the nodes' job lease (job_lease)")
+	slowEvery := fs.Int("slow", 0, "with --effects: one receiver's answer in N comes after the lease has run out (0: none)")
 	fs.Parse(args)
 	if *nodeCount > 1 && *db == "" {
 		return fmt.Errorf("several nodes share a PostgreSQL database: give --db")
+	}
+	keepSchema := true // until the proof is done
+	if *withEffects {
+		if *db == "" {
+			return fmt.Errorf("--effects runs on PostgreSQL: give --db")
+		}
+		if *clients < 4 {
+			return fmt.Errorf("--effects needs at least 4 clients")
+		}
+		*withMail = true
+		fresh, drop, err := freshSchema(*db)
+		if err != nil {
+			return err
+		}
+		*db = fresh
+		defer func() {
+			if keepSchema {
+				fmt.Printf("the campaign's schema is kept for a look: %s\n", fresh)
+				return
+			}
+			drop()
+		}()
 	}
 
 	dir, env, engine, err := benchData("docket-chaos-", *db)
@@ -62,8 +92,42 @@ func chaos(args []string) error {
 	if err != nil {
 		return err
 	}
+	nodeEnv := make([][]string, *nodeCount)
+	for i := range nodeEnv {
+		nodeEnv[i] = env
+	}
+	var (
+		rc    *receivers
+		crew  *staff
+		watch *leaseWatch
+		sqlDB *sql.DB
+		ro    *sqlstore.Store // the store read-only, to find an e-mail's case
+	)
+	if *withEffects {
+		if rc, err = startReceivers(*docketBin, dir, *nodeCount, *lease, *slowEvery); err != nil {
+			return err
+		}
+		defer rc.close()
+		for i := range nodeEnv {
+			nodeEnv[i] = append(slices.Clip(env), rc.env[i]...)
+		}
+		agent, err := addUser(*docketBin, env, "agent@chaos.test", "agent")
+		if err != nil {
+			return err
+		}
+		if sqlDB, err = sql.Open("pgx", *db); err != nil {
+			return err
+		}
+		defer sqlDB.Close()
+		watch = &leaseWatch{db: sqlDB, lease: *lease}
+		crew = &staff{token: agent, client: &http.Client{Timeout: 30 * time.Second}, done: map[string]int{}}
+	}
 
-	type receipt struct{ ID, SHA256 string }
+	type receipt struct {
+		ID     string
+		CaseID string `json:"case_id"`
+		SHA256 string
+	}
 	var (
 		mu       sync.Mutex
 		bodies   = map[string][]byte{}  // every key sent, with its body
@@ -71,6 +135,7 @@ func chaos(args []string) error {
 		unsure   []string               // keys whose outcome a crash hid
 		changed  int                    // a key answered with two different receipts
 		next     int64
+		work     = map[string]*workItem{} // keys whose case staff work on once received
 	)
 	client := &http.Client{Timeout: 30 * time.Second}
 	// A mail's key is "sha256:" and the hash of its bytes, as docket keys it; a request's
@@ -82,7 +147,12 @@ func chaos(args []string) error {
 		}
 		mu.Lock()
 		receipts[key] = receipt{SHA256: strings.TrimPrefix(key, "sha256:")}
+		it := work[key]
+		delete(work, key)
 		mu.Unlock()
+		if it != nil {
+			crew.add(it)
+		}
 		return true
 	}
 	send := func(n *node, key string, body []byte) (ok bool) {
@@ -114,20 +184,26 @@ func chaos(args []string) error {
 			changed++
 		}
 		receipts[key] = r
+		it := work[key]
+		delete(work, key)
 		mu.Unlock()
+		if it != nil {
+			it.caseID = r.CaseID
+			crew.add(it)
+		}
 		return true
 	}
 	var restarts []time.Duration
-	startNode := func(restart bool) (*node, error) {
+	startNode := func(i int, restart bool) (*node, error) {
 		t0 := time.Now()
-		srv, err := start(*docketBin, serveArgs, env)
+		srv, err := start(*docketBin, serveArgs, nodeEnv[i])
 		if err != nil {
 			return nil, err
 		}
 		if restart { // the first starts are no restart after a crash
 			restarts = append(restarts, time.Since(t0))
 		}
-		n := &node{server: srv, url: "http://" + srv.addr + "/api/v1/requests", mx: srv.smtpAddr()}
+		n := &node{server: srv, base: "http://" + srv.addr, url: "http://" + srv.addr + "/api/v1/requests", mx: srv.smtpAddr()}
 		if *withMail && n.mx == "" {
 			return nil, fmt.Errorf("docket did not say where it listens for SMTP: %q", srv.lines)
 		}
@@ -152,9 +228,50 @@ func chaos(args []string) error {
 	}
 	nodes := make([]*node, *nodeCount)
 	for i := range nodes {
-		if nodes[i], err = startNode(false); err != nil {
+		if nodes[i], err = startNode(i, false); err != nil {
 			return err
 		}
+	}
+	// Staff work on every node that is up: up[i] is nodes[i] while it serves.
+	var upMu sync.Mutex
+	up := slices.Clone(nodes)
+	setUp := func(i int, n *node) {
+		upMu.Lock()
+		up[i] = n
+		upMu.Unlock()
+	}
+	crewStop := make(chan struct{})
+	var crewWG sync.WaitGroup
+	if crew != nil {
+		if ro, err = postgres.OpenReadOnly(context.Background(), *db); err != nil {
+			return err
+		}
+		defer ro.Close()
+		crew.lookup = func(ctx context.Context, key string) (string, error) {
+			r, err := ro.RequestByIdempotencyKey(ctx, "", key)
+			if err != nil {
+				return "", err
+			}
+			return r.CaseID, nil
+		}
+		crew.node = func(k int) *node {
+			upMu.Lock()
+			defer upMu.Unlock()
+			for j := range up {
+				if n := up[(k+j)%len(up)]; n != nil {
+					return n
+				}
+			}
+			return nil
+		}
+		for k := range 2 {
+			crewWG.Go(func() { crew.run(crewStop, k) })
+		}
+		crewWG.Go(func() { watch.run(crewStop) })
+	}
+	stopCrew := func() {
+		close(crewStop)
+		crewWG.Wait()
 	}
 	start0 := time.Now()
 	for r := range *rounds {
@@ -183,10 +300,22 @@ func chaos(args []string) error {
 					i := next
 					key := fmt.Sprintf("chaos-%d", i)
 					body := requestBody(i)
+					switch {
+					case *withEffects && c == 0: // an emergency: a page
+						body = fmt.Appendf(nil, `{"regime":"us-emergency","kind":"emergency_disclosure","emergency":true,"reference":"EMERGENCY-%d","description":"Imminent threat to life: a user announced a shooting at a school tomorrow morning.","targets":[{"kind":"username","value":"@threat%d"}]}`, i, i)
+					case *withEffects && c == 2: // a removal order: staff act on the platform
+						op := []string{"remove", "restrict"}[i%2]
+						target := fmt.Sprintf("http://%s/m/%d?order=%d", rc.platform.addr, 1+i%5, i)
+						body = fmt.Appendf(nil, `{"regime":"eu-tco-removal","kind":"removal","reference":"TCO-%d","legal_basis":"Regulation (EU) 2021/784, art. 3","reasons":"Incitement to an attack.","targets":[{"kind":"message","value":%q}]}`, i, target)
+						work[key] = &workItem{kind: op, target: target}
+					}
 					if *withMail && c%2 == 1 {
 						body = fmt.Appendf(nil, "From: officer@police.example\r\nTo: legal@chaos.test\r\nSubject: Requisition %d\r\nMessage-ID: <chaos-%d@police.example>\r\n\r\nPlease identify the holder of @suspect%d (art. 60-1 CPP), matter %d.\r\n", i, i, i, i)
 						sum := sha256.Sum256(body)
 						key = "sha256:" + hex.EncodeToString(sum[:])
+						if *withEffects && c%4 == 1 { // staff answer it: a mail
+							work[key] = &workItem{kind: "answer", mailKey: key}
+						}
 					}
 					bodies[key] = body
 					mu.Unlock()
@@ -201,8 +330,15 @@ func chaos(args []string) error {
 		}
 		time.Sleep(time.Second + time.Duration(rand.Int64N(int64(3*time.Second))))
 		victim := rand.IntN(len(nodes))
+		setUp(victim, nil)
 		nodes[victim].cmd.Process.Kill() // SIGKILL: no shutdown, no flush
+		killedAt := time.Now()
 		nodes[victim].cmd.Wait()
+		if watch != nil {
+			if err := watch.snapshot(context.Background(), killedAt); err != nil {
+				return fmt.Errorf("round %d: the leases held: %w", r+1, err)
+			}
+		}
 		if len(nodes) > 1 {
 			// The others keep serving while the victim is down.
 			time.Sleep(time.Second)
@@ -211,15 +347,30 @@ func chaos(args []string) error {
 		}
 		close(stop)
 		wg.Wait()
-		if nodes[victim], err = startNode(true); err != nil {
+		if nodes[victim], err = startNode(victim, true); err != nil {
 			return fmt.Errorf("round %d: restart: %w", r+1, err)
 		}
+		setUp(victim, nodes[victim])
 	}
 	for range 3 { // settle what is still unsure
 		settle(nodes[0])
 		if len(unsure) == 0 {
 			break
 		}
+	}
+	var fx *effectsRun
+	if crew != nil {
+		fx = &effectsRun{}
+		// Staff finish what they started, then the jobs carry out every effect due.
+		for end := time.Now().Add(2 * time.Minute); !crew.idle() && time.Now().Before(end); {
+			time.Sleep(100 * time.Millisecond)
+		}
+		fx.left, fx.failed, err = quietJobs(context.Background(), sqlDB, 3*time.Minute)
+		if err != nil {
+			return err
+		}
+		watch.poll(context.Background())
+		stopCrew()
 	}
 	for _, n := range nodes {
 		n.stop()
@@ -277,17 +428,31 @@ func chaos(args []string) error {
 			"restart_ms_max": restarts[len(restarts)-1].Milliseconds()})
 		fmt.Println(string(js))
 	}
-	if lost+duplicates+wrongHash+changed > 0 || !auditOK {
+	broken := lost+duplicates+wrongHash+changed > 0 || !auditOK
+	if fx != nil {
+		rc.platform.stop() // its history is read from its database
+		fx.counts, err = proveEffects(context.Background(), sqlDB, rc.ledger, rc.platData)
+		if err != nil {
+			return err
+		}
+		fx.slow = rc.slow
+		fx.leases = watch.sum(time.Second + 2*time.Second) // the runner's poll, the watch's, a margin
+		fx.staff = crew
+		broken = fx.report(os.Stdout, *asJSON, *lease) || broken
+	}
+	if broken {
 		return fmt.Errorf("the campaign found a broken promise")
 	}
+	keepSchema = false
 	return nil
 }
 
 // node is one docket serve of the campaign.
 type node struct {
 	*server
-	url string // the API's requests endpoint
-	mx  string // the SMTP listener, with --smtp
+	base string // http://ADDR
+	url  string // the API's requests endpoint
+	mx   string // the SMTP listener, with --smtp
 }
 
 // countMails counts the mails among the receipts.

@@ -9,7 +9,7 @@
 //	docket-load mail  --docket ./docket [--duration 10s] [--concurrency 16] [--rate 200] [--size 20000]
 //	docket-load page  --docket ./docket [--duration 20s] [--rate 1000] [--every 100ms]
 //	docket-load flood --docket ./docket [--duration 10s] [--rate 50] [--flood-conns 32]
-//	docket-load chaos --docket ./docket [--rounds 10] [--clients 16] [--db postgres://…] [--json]
+//	docket-load chaos --docket ./docket [--rounds 10] [--clients 16] [--db postgres://… [--nodes 2] [--effects [--lease 5s] [--slow N]]] [--json]
 //	docket-load match --hashes N [--queries Q] [--radius 31] [--clustered] [--json]
 package main
 

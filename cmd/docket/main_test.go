@@ -223,6 +223,11 @@ func TestUsageErrors(t *testing.T) {
 	if _, err := run(t, env, "serve", "--addr", "127.0.0.1:0", "--rules", bad); err == nil || !strings.Contains(err.Error(), "rule broken") {
 		t.Errorf("a broken rule file: %v, want an error naming the rule", err)
 	}
+	for _, lease := range []string{"soon", "10ms"} {
+		if _, err := run(t, map[string]string{"DOCKET_DATA": env["DOCKET_DATA"], "DOCKET_JOB_LEASE": lease}, "serve", "--addr", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "job_lease") {
+			t.Errorf("job_lease %q: %v, want an error naming it", lease, err)
+		}
+	}
 	if _, err := run(t, map[string]string{"DOCKET_DB": "mysql://x"}, "migrate"); err == nil {
 		t.Error("a non-postgres --db was accepted")
 	}

@@ -128,6 +128,8 @@ Common flags (each also read from the environment, and from --config FILE):
                     metrics_token (DOCKET_METRICS_TOKEN: /metrics for this bearer token),
                     intake_batch (DOCKET_INTAKE_BATCH: receipts per commit, default 256),
                     no_triage (DOCKET_NO_TRIAGE=true: no automatic triage on receipt),
+                    job_lease (DOCKET_JOB_LEASE: how long a node holds a job before another
+                    node may take it over; default 5m, statements of reasons 2m),
                     admin_email (DOCKET_ADMIN_EMAIL: the first admin, created and printed by
                     serve on first start; default admin@docket.local), session_ttl (default 8h),
                     sso (object: name, issuer, client_id, client_secret
@@ -190,6 +192,10 @@ type Config struct {
 	AdminEmail string `json:"admin_email"`
 	// SessionTTL is how long a console or portal sign-in lasts.
 	SessionTTL string `json:"session_ttl"`
+	// JobLease is how long a node holds a background job (and a statement of reasons it
+	// is submitting) before another node may take it over: the longest a job of a node
+	// that died waits (default 5m for jobs, 2m for statements; when set, both).
+	JobLease string `json:"job_lease"`
 	// SSO is an OpenID Connect provider for staff sign-in (its client_secret may come from
 	// DOCKET_SSO_CLIENT_SECRET).
 	SSO *web.SSO `json:"sso"`
@@ -311,6 +317,7 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 		out.AdminEmail = pick("", "DOCKET_ADMIN_EMAIL", base.AdminEmail, "admin@docket.local")
 		out.SessionTTL = pick("", "DOCKET_SESSION_TTL", base.SessionTTL, "8h")
 		out.ClockInterval = pick("", "DOCKET_CLOCK_INTERVAL", base.ClockInterval, "5s")
+		out.JobLease = pick("", "DOCKET_JOB_LEASE", base.JobLease, "")
 		out.SMTPAddr = pick("", "DOCKET_SMTP_ADDR", base.SMTPAddr, "")
 		out.SMTPDomain = pick("", "DOCKET_SMTP_DOMAIN", base.SMTPDomain, "")
 		out.LMTPAddr = pick("", "DOCKET_LMTP_ADDR", base.LMTPAddr, "")
@@ -375,11 +382,26 @@ func (m *Main) flags(fs *flag.FlagSet) func() (*Config, error) {
 				return nil, errors.New("ncmec_url needs ncmec_reporter.email: the reports name who NCMEC and law enforcement may contact")
 			}
 		}
+		if _, err := out.jobLease(); err != nil {
+			return nil, err
+		}
 		if d, err := time.ParseDuration(out.SORInterval); err != nil || d <= 0 {
 			return nil, fmt.Errorf("sor_interval %q: want a positive duration such as 10s", out.SORInterval)
 		}
 		return &out, nil
 	}
+}
+
+// jobLease is job_lease as a duration, 0 when unset (each service's default).
+func (c *Config) jobLease() (time.Duration, error) {
+	if c.JobLease == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(c.JobLease)
+	if err != nil || d < time.Second {
+		return 0, fmt.Errorf("job_lease %q: want a duration of at least 1s, such as 5m", c.JobLease)
+	}
+	return d, nil
 }
 
 func (m *Main) logger(cfg *Config) *slog.Logger {

@@ -150,7 +150,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if n := matcher.Len(); n > 0 {
 		log.Info("hash banks loaded", slog.Int("hashes", n))
 	}
-	runner := jobs.New(jobs.Config{Store: store, Logger: log, Batch: 64, Now: m.Now})
+	lease, _ := cfg.jobLease() // checked when the config was read
+	runner := jobs.New(jobs.Config{Store: store, Logger: log, Batch: 64, Now: m.Now, Lease: lease})
 	var refresh time.Duration
 	if cfg.DB != "" {
 		refresh = 5 * time.Second // other nodes may share the database

@@ -26,7 +26,8 @@ func startTransparency(cfg *Config, log *slog.Logger, store docket.Store, svc *w
 		return
 	}
 	interval, _ := time.ParseDuration(cfg.SORInterval) // checked when the config was read
-	(&transparency.Submitter{Service: svc, Store: store, Logger: log, Interval: interval,
+	lease, _ := cfg.jobLease()
+	(&transparency.Submitter{Service: svc, Store: store, Logger: log, Interval: interval, Lease: lease,
 		Client: &transparency.Client{BaseURL: cfg.SORURL, Token: cfg.SORToken}}).Register(runner)
 	log.Info("statements of reasons are submitted to the Transparency Database", slog.String("sor_url", cfg.SORURL), slog.Duration("every", interval))
 }
