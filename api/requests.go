@@ -93,7 +93,7 @@ func (s *Server) createNotice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sub := &workflow.Submission{Channel: docket.ChannelNotice, Body: parsed.Body, Raw: raw, ContentType: ct}
+	sub := &workflow.Submission{Channel: docket.ChannelNotice, Body: parsed.Body, Blobs: parsed.Blobs, Raw: raw, ContentType: ct}
 	if p := principalFrom(r.Context()); p != nil && p.flagger != nil {
 		sub.Flagger = p.flagger
 	}

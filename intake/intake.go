@@ -67,6 +67,9 @@ type NoticeInput struct {
 	GoodFaith   bool     `json:"good_faith"`
 	CSAM        bool     `json:"csam"`
 	Country     string   `json:"country"`
+	// Attachments are files the notifier gives as evidence (a copy of the picture, a
+	// screenshot); pictures among them are checked against the hash banks.
+	Attachments []AttachmentInput `json:"attachments"`
 }
 
 // ReplyInput is a requester's answer to a question on its request.
@@ -369,13 +372,14 @@ func ParseNotice(raw []byte, regimes *regime.Table) (*Parsed, error) {
 	if len(in.Locations) == 0 {
 		f.add("locations", "required: the exact URL of each item")
 	}
+	blobs := attachments(f, in.Attachments, &body)
 	if err := f.err(); err != nil {
 		return nil, err
 	}
 	if err := checkRegime(f, &body, regimes); err != nil {
 		return nil, err
 	}
-	return &Parsed{Body: body}, nil
+	return &Parsed{Body: body, Blobs: blobs}, nil
 }
 
 // ParseReply validates a requester's reply to a question.

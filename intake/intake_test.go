@@ -71,12 +71,23 @@ func TestParseNotice(t *testing.T) {
 	if p.Body.Regime != "dsa-art16" || p.Body.Targets[0].Kind != "url" || p.Body.Notifier.Email != "ana@example.org" {
 		t.Fatalf("notice: %+v", p.Body)
 	}
+	// A notice may carry its evidence: the files come back as blobs, named on the body.
+	p, err = intake.ParseNotice([]byte(`{"explanation":"A copy of the picture","locations":["https://t.me/x/1"],"csam":true,"good_faith":true,`+
+		`"attachments":[{"filename":"../copy.png","data":"iVBORw0KGgo="}]}`), regimes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Blobs) != 1 || len(p.Body.Attachments) != 1 || p.Body.Attachments[0].Filename != "copy.png" ||
+		p.Body.Attachments[0].SHA256 != p.Blobs[0].SHA256 || p.Body.Attachments[0].ContentType != "image/png" {
+		t.Fatalf("notice with an attachment: %+v, %d blobs", p.Body.Attachments, len(p.Blobs))
+	}
 	for body, field := range map[string]string{
-		`{"explanation":"x","locations":["javascript:alert(1)"],"name":"A","email":"a@b.c","good_faith":true}`:  "locations[0]",
-		`{"explanation":"x","locations":["https://a/b"],"name":"A","email":"not-an-address","good_faith":true}`: "email",
-		`{"explanation":"x","locations":["https://a/b"],"name":"A","email":"a@b.c","good_faith":false}`:         "good_faith",
-		`{"explanation":"","locations":["https://a/b"],"csam":true,"good_faith":true}`:                          "explanation",
-		`{"explanation":"x","locations":[],"csam":true,"good_faith":true}`:                                      "locations",
+		`{"explanation":"x","locations":["https://a/b"],"csam":true,"good_faith":true,"attachments":[{"filename":"a.png","data":""}]}`: "attachments[0].data",
+		`{"explanation":"x","locations":["javascript:alert(1)"],"name":"A","email":"a@b.c","good_faith":true}`:                         "locations[0]",
+		`{"explanation":"x","locations":["https://a/b"],"name":"A","email":"not-an-address","good_faith":true}`:                        "email",
+		`{"explanation":"x","locations":["https://a/b"],"name":"A","email":"a@b.c","good_faith":false}`:                                "good_faith",
+		`{"explanation":"","locations":["https://a/b"],"csam":true,"good_faith":true}`:                                                 "explanation",
+		`{"explanation":"x","locations":[],"csam":true,"good_faith":true}`:                                                             "locations",
 	} {
 		_, err := intake.ParseNotice([]byte(body), regimes)
 		e, ok := err.(*docket.Error)

@@ -157,6 +157,10 @@ func Default() *Set {
 	return s
 }
 
+// DefaultJSON returns the embedded rule set as written (rules/rules.json), to start a file of
+// one's own from.
+func DefaultJSON() []byte { return append([]byte(nil), defaultRules...) }
+
 // Load reads a rule set from path, or returns the embedded one when path is empty.
 func Load(path string) (*Set, error) {
 	if path == "" {

@@ -11,6 +11,7 @@
 //	docket-load flood --docket ./docket [--duration 10s] [--rate 50] [--flood-conns 32]
 //	docket-load chaos --docket ./docket [--rounds 10] [--clients 16] [--db postgres://… [--nodes 2] [--effects [--lease 5s] [--slow N]]] [--json]
 //	docket-load match --hashes N [--queries Q] [--radius 31] [--clustered] [--json]
+//	docket-load notices --docket ./docket [--notices 100000] [--banked 0.2] [--json]
 package main
 
 import (
@@ -43,7 +44,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: docket-load bench|bare|seed|run|mail|page|flood|chaos|match [flags]")
+		fmt.Fprintln(os.Stderr, "usage: docket-load bench|bare|seed|run|mail|page|flood|chaos|match|notices [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -66,6 +67,8 @@ func main() {
 		err = chaos(os.Args[2:])
 	case "match":
 		err = matchBench(os.Args[2:], os.Stdout)
+	case "notices":
+		err = noticesBench(os.Args[2:], os.Stdout)
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
