@@ -46,9 +46,11 @@ type tally struct{ reviews, overturned int }
 // is not open, a policy case, or one that names nothing the action can act on.
 func (s *Service) automatedAction(c *docket.Case, first *docket.Request, step rules.Step, now time.Time) ([]*docket.Event, error) {
 	r := s.rules.Rule(step.Rule)
-	// Only a public notice, open, that asks for no user data, is no policy case and no
-	// emergency: an authority's request is never decided by a rule.
-	if r == nil || c.State != docket.StateOpen || c.Channel != docket.ChannelNotice || c.Discloses || c.Policy || c.Emergency {
+	// Only a public notice (by the notice form or API, or mailed to the abuse address), open,
+	// that asks for no user data, is no policy case and no emergency: an authority's request
+	// is never decided by a rule.
+	notice := c.Channel == docket.ChannelNotice || (c.Kind == docket.KindNotice && c.AuthorityID == "")
+	if r == nil || c.State != docket.StateOpen || !notice || c.Discloses || c.Policy || c.Emergency {
 		return nil, nil
 	}
 	op := map[string]string{rules.ActionRemove: docket.OpRemove, rules.ActionRestrict: docket.OpRestrict, rules.ActionSuspend: docket.OpSuspend}[step.Action]

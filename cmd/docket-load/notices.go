@@ -326,7 +326,7 @@ func runNotices(c *noticesConfig, out io.Writer) error {
 		AuthorityBaseP50: ms(baseline.pct(0.5)), AuthorityBaseP99: ms(baseline.pct(0.99)),
 		AuthorityP50: ms(during.pct(0.5)), AuthorityP99: ms(during.pct(0.99)),
 		AuthoritySent: baseline.ok + during.ok, AuthorityFailed: baseline.failed + during.failed, RSSMB: peakRSS(srv.cmd.Process.Pid)}
-	if err := tally(c, api, platformDir, caseOf, &rep); err != nil {
+	if err := tallyNotices(c, api, platformDir, caseOf, &rep); err != nil {
 		return err
 	}
 	rep.WallS = round(time.Since(began).Seconds(), 1)
@@ -605,8 +605,8 @@ type caseRow struct {
 	} `json:"actions"`
 }
 
-// tally reads every case and the platform's removed messages, and fills the report.
-func tally(c *noticesConfig, api *apiClient, platformDir string, caseOf []string, rep *noticesReport) error {
+// tallyNotices reads every case and the platform's removed messages, and fills the report.
+func tallyNotices(c *noticesConfig, api *apiClient, platformDir string, caseOf []string, rep *noticesReport) error {
 	cases := map[string]*caseRow{}
 	for offset := 0; ; offset += 1000 {
 		var page struct {
