@@ -39,7 +39,8 @@ func Submittable(cl *Class) bool { return cl.Channel == docket.ChannelNotice || 
 // arrival; the texts vary with it so that no two notices are near-duplicates.
 func RequestFor(cl *Class, a Arrival, ref string, n int) Submission {
 	if cl.Channel == docket.ChannelNotice {
-		in := map[string]any{}
+		// Each notifier sends one notice: the misuse rules (DSA art. 23) count per notifier.
+		in := map[string]any{"name": fmt.Sprintf("Notifier %d", n), "email": fmt.Sprintf("notifier%d@sim.example", n), "good_faith": true}
 		if a.Spam {
 			in["explanation"] = "Buy cheap followers now!!! Best crypto investment, double your bitcoin, click here to win. " + words(uint64(n), 12)
 			in["locations"] = []string{fmt.Sprintf("https://spam.example/%d", n)}
@@ -56,6 +57,11 @@ func RequestFor(cl *Class, a Arrival, ref string, n int) Submission {
 	in := map[string]any{
 		"regime": cl.Regime, "kind": cl.Kind, "reference": ref,
 		"description": fmt.Sprintf("Request %s under %s: %s concerning the account named in our file.", ref, cl.Regime, cl.Kind),
+		"legal_basis": "The provisions of " + cl.Regime + " cited in the attached order.",
+		"reasons":     "The account is relevant to an investigation of fraud.",
+		"redress":     "An appeal lies with the court that issued the order.",
+		// The account named is the matter's: requests about it join its case.
+		"targets": []docket.Target{{Kind: "username", Value: "@" + strings.ToLower(strings.ReplaceAll(ref, "-", ""))}},
 	}
 	if a.Flagged {
 		in["emergency"] = true

@@ -39,7 +39,9 @@ func (m *Main) simCmd(ctx context.Context, args []string) error {
 	}
 	if *replay {
 		// One day at 1/100 of the month's volume, starting empty, with a day of tail.
+		// Absences keep their monthly rate: two days of vacation a month is 2/31 of a day a day.
 		cfg.Requests, cfg.Notices = cfg.Requests/100/cfg.Days, cfg.Notices/100/cfg.Days
+		cfg.Staff.VacationDays *= 2 / float64(cfg.Days)
 		cfg.Days, cfg.WarmupDays, cfg.TailDays = 1, 0, 1
 	}
 	if *requests >= 0 {
