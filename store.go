@@ -270,6 +270,7 @@ type CaseFilter struct {
 	Query string
 	Now   time.Time
 	// Sort is "deadline" (soonest first, cases without deadline last; the default),
+	// "queue" (the console's order, docket.QueueKey: emergencies first, then by deadline),
 	// "received" (oldest first) or "-received" (newest first).
 	Sort   string
 	Limit  int

@@ -243,9 +243,9 @@ func caseFilter(r *http.Request) (docket.CaseFilter, error) {
 	}
 	f.Queue, f.Regime, f.AssigneeID, f.Sort = q.Get("queue"), q.Get("regime"), q.Get("assignee"), q.Get("sort")
 	switch f.Sort {
-	case "", "deadline", "received", "-received":
+	case "", "deadline", "queue", "received", "-received":
 	default:
-		return f, &docket.Error{Code: docket.EINVALID, Message: "sort must be deadline, received or -received.", Fields: map[string]string{"sort": "unknown"}}
+		return f, &docket.Error{Code: docket.EINVALID, Message: "sort must be deadline, queue, received or -received.", Fields: map[string]string{"sort": "unknown"}}
 	}
 	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
 		if v := q.Get(name); v != "" {

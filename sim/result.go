@@ -44,6 +44,8 @@ type Result struct {
 	start, end  time.Time
 	// Samples are the cases kept for Check (Options.Sample).
 	Samples []SampleCase `json:"-"`
+	// Trace is every arrival with what was drawn for it (Options.Trace).
+	Trace []Arrival `json:"-"`
 
 	regimes                                    []regStats
 	emFirstTouch, emAnswer                     hist
@@ -146,28 +148,7 @@ func (r *Result) sample(at int64, s *sim) {
 
 // done turns the counters into the figures.
 func (r *Result) done(s *sim) {
-	r.Overdue = map[string]int64{}
-	for i := range r.regimes {
-		st := &r.regimes[i]
-		st.P50, st.P95, st.P99, st.Max = st.hist.quantile(0.5), st.hist.quantile(0.95), st.hist.quantile(0.99), st.hist.max
-		// Lawful: a legal clock on an authority's request; notices and "none" apart.
-		st.Lawful = st.Clock > 0 && st.Regime != "dsa-art16"
-		if st.Received == 0 {
-			continue
-		}
-		r.Overdue[st.Regime] = st.Overdue
-		r.OverdueAll += st.Overdue
-		r.UnavoidableAll += st.Unavoidable
-		if st.Lawful {
-			r.OverdueLawful += st.Overdue
-			r.UnavoidableLawful += st.Unavoidable
-		}
-		r.Regimes = append(r.Regimes, st.RegimeStats)
-	}
-	slices.SortFunc(r.Regimes, func(a, b RegimeStats) int { return cmp.Compare(a.Regime, b.Regime) })
-	if total := r.Requests + r.Notices; total > 0 {
-		r.AutomatedShare = float64(r.AutoClosed+r.Joined) / float64(total)
-	}
+	r.doneRegimes()
 	r.Emergency = EmergencyStats{Cases: r.emergencies, TakenOnCall: r.paged,
 		FirstTouchP50: r.emFirstTouch.quantile(0.5), FirstTouchP95: r.emFirstTouch.quantile(0.95), FirstTouchP99: r.emFirstTouch.quantile(0.99),
 		AnswerP50: r.emAnswer.quantile(0.5), AnswerP95: r.emAnswer.quantile(0.95), AnswerP99: r.emAnswer.quantile(0.99)}
@@ -191,4 +172,30 @@ func (r *Result) done(s *sim) {
 	}
 	u.OffShiftHrs = r.Utilisation.OffShiftHrs
 	r.Utilisation = u
+}
+
+// doneRegimes turns the regimes' counters into their figures.
+func (r *Result) doneRegimes() {
+	r.Overdue = map[string]int64{}
+	for i := range r.regimes {
+		st := &r.regimes[i]
+		st.P50, st.P95, st.P99, st.Max = st.hist.quantile(0.5), st.hist.quantile(0.95), st.hist.quantile(0.99), st.hist.max
+		// Lawful: a legal clock on an authority's request; notices and "none" apart.
+		st.Lawful = st.Clock > 0 && st.Regime != "dsa-art16"
+		if st.Received == 0 {
+			continue
+		}
+		r.Overdue[st.Regime] = st.Overdue
+		r.OverdueAll += st.Overdue
+		r.UnavoidableAll += st.Unavoidable
+		if st.Lawful {
+			r.OverdueLawful += st.Overdue
+			r.UnavoidableLawful += st.Unavoidable
+		}
+		r.Regimes = append(r.Regimes, st.RegimeStats)
+	}
+	slices.SortFunc(r.Regimes, func(a, b RegimeStats) int { return cmp.Compare(a.Regime, b.Regime) })
+	if total := r.Requests + r.Notices; total > 0 {
+		r.AutomatedShare = float64(r.AutoClosed+r.Joined) / float64(total)
+	}
 }

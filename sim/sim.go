@@ -39,6 +39,9 @@ type Options struct {
 	// Sample, when positive, keeps every Sample-th new case's facts (Result.Samples) for
 	// the check against the real service.
 	Sample int
+	// Trace keeps every arrival with what was drawn for it (Result.Trace), for a replay
+	// against a real server (ReplayDay); for short runs only.
+	Trace bool
 }
 
 const us = int64(time.Microsecond)
@@ -411,6 +414,12 @@ func (s *sim) arrive(a arrival) {
 		s.res.count(cl, r.regime, s.classLang[a.class].keys[lang], s.classCtry[a.class].keys[ctry])
 	}
 	s.keep(int(a.class), emergency, spam, a.at, r.deadline, rt)
+	var tr *Arrival
+	if s.opt.Trace {
+		s.res.Trace = append(s.res.Trace, Arrival{At: time.UnixMicro(a.at).UTC(), Class: int(a.class), Flagged: emergency, Spam: spam,
+			Lang: s.classLang[a.class].keys[lang], Country: s.classCtry[a.class].keys[ctry]})
+		tr = &s.res.Trace[len(s.res.Trace)-1]
+	}
 	if rt.closed {
 		if r.measured {
 			s.res.AutoClosed++
@@ -422,11 +431,17 @@ func (s *sim) arrive(a arrival) {
 	var target uint32
 	if cl.Targets && s.zipf != nil && !spam {
 		target = uint32(s.zipf.Uint64()) + 1
+		if tr != nil {
+			tr.Target = target
+		}
 		if idx, ok := s.open[target]; ok {
 			s.join(idx, r, rt, emergency)
 			return
 		}
 	} else if cl.Join > 0 && s.rng.Float64() < cl.Join {
+		if tr != nil {
+			tr.Join = true
+		}
 		if idx := s.lastOpen[a.class]; idx >= 0 && s.items[idx].gen == s.lastGen[a.class] && s.items[idx].pending {
 			s.join(idx, r, rt, emergency)
 			return
@@ -440,6 +455,9 @@ func (s *sim) arrive(a arrival) {
 		emergency: rt.emergency, discloses: rt.discloses, pause: rt.pause, matched: cl.Matched, measured: r.measured, pending: true}
 	it.reqs = s.addReq(r, -1)
 	s.work(it, cl)
+	if tr != nil {
+		tr.Work = &Work{Handle: secs(it.handleS), Approve: secs(it.approveS), Answer: secs(it.answerS), Reply: secs(it.replyS), Outcome: outcomeNames[it.outcome]}
+	}
 	if target != 0 {
 		s.open[target] = idx
 	}
@@ -452,7 +470,11 @@ func (s *sim) arrive(a arrival) {
 	}
 	s.enqueue(idx)
 	if it.emergency {
-		s.push(event{at: a.at + int64(s.sampleDur(s.cfg.Staff.OncallAck))*1e6, kind: evPage, item: idx, ver: it.ver})
+		ack := s.sampleDur(s.cfg.Staff.OncallAck)
+		if tr != nil {
+			tr.Ack = secs(ack)
+		}
+		s.push(event{at: a.at + int64(ack)*1e6, kind: evPage, item: idx, ver: it.ver})
 	}
 }
 
@@ -496,7 +518,11 @@ func (s *sim) join(idx int32, r req, rt route, emergency bool) {
 			s.res.waitingEmergency++
 		}
 		it.emergency, it.queue, it.priority, rekey = true, uint8(s.queueIdx["emergency"]), 100, true
-		s.push(event{at: r.received + int64(s.sampleDur(s.cfg.Staff.OncallAck))*1e6, kind: evPage, item: idx, ver: it.ver})
+		ack := s.sampleDur(s.cfg.Staff.OncallAck)
+		if s.opt.Trace {
+			s.res.Trace[len(s.res.Trace)-1].Ack = secs(ack)
+		}
+		s.push(event{at: r.received + int64(ack)*1e6, kind: evPage, item: idx, ver: it.ver})
 	}
 	if rekey && s.queued(it) {
 		it.ver++

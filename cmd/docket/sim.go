@@ -28,12 +28,21 @@ func (m *Main) simCmd(ctx context.Context, args []string) error {
 	svg := flags.String("svg", "", "write the queue depth over the run as an SVG chart to this file")
 	check := flags.Int("check", 0, "also submit this many of the simulated cases to the real service on SQLite (a temporary folder) and compare their deadlines, queues and priorities")
 	asJSON := flags.Bool("json", false, "end with one JSON summary line per run")
+	replay := flags.Bool("replay", false, "fidelity check: simulate one day (default 1/100 of the config's monthly volume, no warm-up, one day of tail) and replay it against docket serve started here on a fresh SQLite folder, over HTTP, then compare answer times and overdue counts per regime")
+	keep := flags.Bool("replay-keep", false, "with --replay: keep the server's data folder")
 	if _, err := m.parseArgs(flags, args, ""); err != nil {
 		return err
 	}
 	cfg, err := sim.Load(*config)
 	if err != nil {
 		return err
+	}
+	if *replay {
+		// One day at 1/100 of the month's volume, starting empty, with a day of tail.
+		// Absences keep their monthly rate: two days of vacation a month is 2/31 of a day a day.
+		cfg.Requests, cfg.Notices = cfg.Requests/100/cfg.Days, cfg.Notices/100/cfg.Days
+		cfg.Staff.VacationDays *= 2 / float64(cfg.Days)
+		cfg.Days, cfg.WarmupDays, cfg.TailDays = 1, 0, 1
 	}
 	if *requests >= 0 {
 		cfg.Requests = *requests
@@ -58,6 +67,9 @@ func (m *Main) simCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	log := quietLog()
+	if *replay {
+		return m.replayDay(ctx, cfg, tab, *regimes, cfg.Staff.Count, *keep)
+	}
 	if *findStaff {
 		n, runs, err := sim.FindStaff(ctx, cfg, sim.Options{Policy: *policy, Regimes: tab}, *findAll, *tolerance, log)
 		if err != nil {
