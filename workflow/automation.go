@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -62,7 +63,7 @@ func (s *Service) automatedAction(c *docket.Case, first *docket.Request, step ru
 	actor := docket.Actor("system:rules")
 	key := fmt.Sprintf("docket-%s-%d", c.ID, len(c.Actions)+1)
 	facts := fmt.Sprintf("The %s matched %s in the hash bank %q (%s hash, distance %d, quality %d): known %s.",
-		strings.TrimSpace(match.Filename+" attachment"), match.Hash, match.Bank, match.Kind, match.Distance, match.Quality, cmpOr(match.Category, "content"))
+		strings.TrimSpace(match.Filename+" attachment"), match.Hash, match.Bank, match.Kind, match.Distance, match.Quality, cmp.Or(match.Category, "content"))
 	reasons := docket.StatementOfReasons{PUID: key, DecisionGround: r.Ground, LegalGround: r.LegalGround, Explanation: r.Explanation,
 		Facts: truncate(facts, 5000), Category: match.DSACategory, AutomatedDetection: true, AutomatedDecision: "AUTOMATED_DECISION_FULLY",
 		SourceType: sor.SourceArticle16}
@@ -168,13 +169,6 @@ func nearestMatch(c *docket.Case) docket.MediaMatch {
 	return best
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 func checkReviewAutomation(_ *docket.User, a Action) error {
 	switch {
 	case a.Automated <= 0:
@@ -213,7 +207,7 @@ func (s *Service) reviewAutomation(ctx context.Context, u *docket.User, caseID s
 			return docket.Errorf(docket.EFORBIDDEN, "This case is in the policy queue: only a policy reviewer may review its automated action.")
 		}
 		if orig.Review != docket.ReviewPending {
-			return docket.Errorf(docket.ESTATE, "Action %d awaits no review (%s).", act.Automated, cmpOr(orig.Review, "not sampled"))
+			return docket.Errorf(docket.ESTATE, "Action %d awaits no review (%s).", act.Automated, cmp.Or(orig.Review, "not sampled"))
 		}
 		if !*act.Upheld && orig.Status != docket.ActionDoneStatus {
 			return docket.Errorf(docket.ESTATE, "Action %d is %s: overturn it once the platform has confirmed it, so that the revert follows it.", act.Automated, orig.Status)
