@@ -1,27 +1,21 @@
 package actions_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"image"
-	"image/jpeg"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
-
-	"golang.org/x/image/draw"
 
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/actions"
 	"github.com/docket-dev/docket/audit"
 	"github.com/docket-dev/docket/hashbank"
 	"github.com/docket-dev/docket/jobs"
-	"github.com/docket-dev/docket/pdq"
+	"github.com/docket-dev/docket/pdq/pdqtest"
 	"github.com/docket-dev/docket/platform"
 	"github.com/docket-dev/docket/refplatform"
 	"github.com/docket-dev/docket/rules"
@@ -29,28 +23,6 @@ import (
 	"github.com/docket-dev/docket/triage"
 	"github.com/docket-dev/docket/workflow"
 )
-
-// smaller returns a picture of the PDQ test set shrunk to 60 % and re-encoded as a JPEG of
-// quality 40: an edited copy, as copies of known media arrive.
-func smaller(t *testing.T, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile("../pdq/testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := src.Bounds()
-	dst := image.NewRGBA(image.Rect(0, 0, b.Dx()*6/10, b.Dy()*6/10))
-	draw.CatmullRom.Scale(dst, dst.Bounds(), src, b, draw.Src, nil)
-	var out bytes.Buffer
-	if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: 40}); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
 
 // TestAutomatedRemovalAudited, on each engine, against the reference platform: a rule
 // removes known media by itself (a decision by the rule, a removal whose statement of reasons
@@ -85,7 +57,7 @@ func setupAutomation(t *testing.T, store docket.Store, ruleJSON string) *automat
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &automationFixture{t: t, store: store, routing: routing, picture: smaller(t, "q1050.jpg")}
+	f := &automationFixture{t: t, store: store, routing: routing, picture: pdqtest.Resized(t, "q1050.jpg")}
 	f.svc = workflow.New(workflow.Config{Store: store, Logger: log, Triager: tr, Rules: routing, Media: hashbank.New(hashbank.Config{Store: store})})
 	f.svc.Start(ctx)
 	t.Cleanup(f.svc.Stop)
@@ -107,11 +79,7 @@ func setupAutomation(t *testing.T, store docket.Store, ruleJSON string) *automat
 	if _, err := f.svc.CreateBank(ctx, "cli", workflow.BankSpec{Name: "csam", Source: "a hotline", Category: "csam"}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := (&pdq.Hasher{}).HashFile("../pdq/testdata/q1050.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.svc.AddBankHashes(ctx, "cli", "csam", []docket.BankHash{{Kind: docket.HashPDQ, Hash: h.Hash.String(), Quality: 100}}, "test"); err != nil {
+	if _, err := f.svc.AddBankHashes(ctx, "cli", "csam", []docket.BankHash{{Kind: docket.HashPDQ, Hash: pdqtest.Hash(t, "q1050.jpg"), Quality: 100}}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	f.reviewer = &docket.User{Email: "reviewer@x.org", Role: docket.RoleReviewer}
@@ -272,18 +240,14 @@ func TestAutomatedRemovalAudited(t *testing.T) {
 		if _, err := svc.CreateBank(ctx, "cli", workflow.BankSpec{Name: "csam", Source: "a hotline", Category: "csam"}); err != nil {
 			t.Fatal(err)
 		}
-		h, err := (&pdq.Hasher{}).HashFile("../pdq/testdata/q1050.jpg")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.AddBankHashes(ctx, "cli", "csam", []docket.BankHash{{Kind: docket.HashPDQ, Hash: h.Hash.String(), Quality: 100}}, "test"); err != nil {
+		if _, err := svc.AddBankHashes(ctx, "cli", "csam", []docket.BankHash{{Kind: docket.HashPDQ, Hash: pdqtest.Hash(t, "q1050.jpg"), Quality: 100}}, "test"); err != nil {
 			t.Fatal(err)
 		}
 		reviewer := &docket.User{Email: "reviewer@x.org", Role: docket.RoleReviewer}
 		if _, err := svc.AddUser(ctx, "test", reviewer); err != nil {
 			t.Fatal(err)
 		}
-		picture := smaller(t, "q1050.jpg")
+		picture := pdqtest.Resized(t, "q1050.jpg")
 		report := func(msg string) string {
 			t.Helper()
 			text := map[string]string{

@@ -1,61 +1,24 @@
 package workflow_test
 
 import (
-	"bytes"
 	"context"
-	"image"
-	"image/jpeg"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/image/draw"
-
 	"github.com/docket-dev/docket"
 	"github.com/docket-dev/docket/audit"
 	"github.com/docket-dev/docket/hashbank"
 	"github.com/docket-dev/docket/jobs"
-	"github.com/docket-dev/docket/pdq"
+	"github.com/docket-dev/docket/pdq/pdqtest"
 	"github.com/docket-dev/docket/rules"
 	"github.com/docket-dev/docket/storetest"
 	"github.com/docket-dev/docket/triage"
 	"github.com/docket-dev/docket/workflow"
 )
-
-// resized returns a picture of the PDQ test set shrunk to 60% and re-encoded as a JPEG of
-// quality 40.
-func resized(t *testing.T, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile("../pdq/testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := src.Bounds()
-	dst := image.NewRGBA(image.Rect(0, 0, b.Dx()*6/10, b.Dy()*6/10))
-	draw.CatmullRom.Scale(dst, dst.Bounds(), src, b, draw.Src, nil)
-	var out bytes.Buffer
-	if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: 40}); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
-
-func pdqOfFile(t *testing.T, name string) string {
-	t.Helper()
-	r, err := (&pdq.Hasher{}).HashFile("../pdq/testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.Hash.String()
-}
 
 // notice submits a public notice with one attached file.
 func notice(t *testing.T, svc *workflow.Service, text, filename string, data []byte) *workflow.Result {
@@ -114,11 +77,11 @@ func TestMediaMatchedAtIntake(t *testing.T) {
 		if _, err := svc.CreateBank(ctx, "cli", workflow.BankSpec{Name: "csam", Source: "a hotline", Category: "csam"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.AddBankHashes(ctx, "cli", "csam", []docket.BankHash{{Kind: docket.HashPDQ, Hash: pdqOfFile(t, "q1050.jpg"), Quality: 100}}, "test"); err != nil {
+		if _, err := svc.AddBankHashes(ctx, "cli", "csam", []docket.BankHash{{Kind: docket.HashPDQ, Hash: pdqtest.Hash(t, "q1050.jpg"), Quality: 100}}, "test"); err != nil {
 			t.Fatal(err)
 		}
 
-		matching := notice(t, svc, "This post shares abuse material of a child.", "photo.jpg", resized(t, "q1050.jpg"))
+		matching := notice(t, svc, "This post shares abuse material of a child.", "photo.jpg", pdqtest.Resized(t, "q1050.jpg"))
 		c, err := s.Case(ctx, matching.Receipt.CaseID)
 		if err != nil {
 			t.Fatal(err)
@@ -138,7 +101,7 @@ func TestMediaMatchedAtIntake(t *testing.T) {
 			t.Fatalf("media %+v", c.Media)
 		}
 		m := c.Media[0].Matches[0]
-		if m.Bank != "csam" || m.Kind != "pdq" || m.Distance > 31 || m.Quality < 50 || m.Hash != pdqOfFile(t, "q1050.jpg") || c.Media[0].Filename != "photo.jpg" {
+		if m.Bank != "csam" || m.Kind != "pdq" || m.Distance > 31 || m.Quality < 50 || m.Hash != pdqtest.Hash(t, "q1050.jpg") || c.Media[0].Filename != "photo.jpg" {
 			t.Fatalf("match %+v", m)
 		}
 		if c.Queue != "csam" || c.Priority != 99 {
@@ -166,7 +129,7 @@ func TestMediaMatchedAtIntake(t *testing.T) {
 			t.Fatalf("checked twice: %d events, then %d", len(types), n)
 		}
 
-		other := notice(t, svc, "Another post with a picture that should go.", "other.jpg", resized(t, "q0291.jpg"))
+		other := notice(t, svc, "Another post with a picture that should go.", "other.jpg", pdqtest.Resized(t, "q0291.jpg"))
 		runner.RunDue(ctx)
 		c, _ = s.Case(ctx, other.Receipt.CaseID)
 		types = eventTypesOf(t, s, c.ID)
@@ -180,7 +143,7 @@ func TestMediaMatchedAtIntake(t *testing.T) {
 		if _, err := svc.SetBankEnabled(ctx, "cli", "csam", false); err != nil {
 			t.Fatal(err)
 		}
-		disabled := notice(t, svc, "The same picture once more, elsewhere on the platform.", "again.jpg", resized(t, "q1050.jpg"))
+		disabled := notice(t, svc, "The same picture once more, elsewhere on the platform.", "again.jpg", pdqtest.Resized(t, "q1050.jpg"))
 		runner.RunDue(ctx)
 		c, _ = s.Case(ctx, disabled.Receipt.CaseID)
 		if types := eventTypesOf(t, s, c.ID); !slices.Contains(types, docket.EventMediaHashed) || c.Matched() || c.Queue == "csam" {
@@ -191,7 +154,7 @@ func TestMediaMatchedAtIntake(t *testing.T) {
 		if _, err := svc.SetBankEnabled(ctx, "cli", "csam", true); err != nil {
 			t.Fatal(err)
 		}
-		joined := notice(t, svc, "Another post with a picture that should go.", "more.jpg", resized(t, "q1050.jpg"))
+		joined := notice(t, svc, "Another post with a picture that should go.", "more.jpg", pdqtest.Resized(t, "q1050.jpg"))
 		if joined.Receipt.CaseID != other.Receipt.CaseID {
 			t.Fatalf("the notice opened case %s, not joined %s", joined.Receipt.CaseID, other.Receipt.CaseID)
 		}
@@ -245,14 +208,14 @@ func TestMatchKeepsAPersonsQueue(t *testing.T) {
 	if _, err := svc.CreateBank(ctx, "cli", workflow.BankSpec{Name: "csam", Source: "a hotline", Category: "csam"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.AddBankHashes(ctx, "cli", "csam", []docket.BankHash{{Kind: docket.HashPDQ, Hash: pdqOfFile(t, "q1050.jpg"), Quality: -1}}, "test"); err != nil {
+	if _, err := svc.AddBankHashes(ctx, "cli", "csam", []docket.BankHash{{Kind: docket.HashPDQ, Hash: pdqtest.Hash(t, "q1050.jpg"), Quality: -1}}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	agent := &docket.User{Email: "agent@x.org", Role: docket.RoleAgent}
 	if _, err := svc.AddUser(ctx, "test", agent); err != nil {
 		t.Fatal(err)
 	}
-	res := notice(t, svc, "A picture.", "p.jpg", resized(t, "q1050.jpg"))
+	res := notice(t, svc, "A picture.", "p.jpg", pdqtest.Resized(t, "q1050.jpg"))
 	if _, _, err := svc.Act(ctx, agent, res.Receipt.CaseID, workflow.Action{Type: "retriage", Text: "legal looks at it", Queue: "legal"}); err != nil {
 		t.Fatal(err)
 	}
